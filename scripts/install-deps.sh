@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of tmirror from Debian packages.
+# Idempotent: does nothing when all packages are already present.
+set -euo pipefail
+
+packages=(
+  build-essential cmake make pkg-config git
+  clang libclang-rt-14-dev            # libFuzzer and the fuzz build
+  clang-format clang-tidy
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libpcap-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev
+  tshark tcpdump python3 python3-scapy iproute2
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# wireshark-common asks whether non-root users may capture; answer once, non-interactively.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,90 @@
+// VxlanEncapsulator: turns one captured frame into the pieces of its mirror copy, AWS-style:
+// outer Ethernet | IPv4 (TTL 255, DF clear, ID 0) | UDP (sport from the symmetric flow hash,
+// dport 4789, checksum 0) | VXLAN (flags 0x08, VNI) | the frame, truncated.
+//
+// The outer header is built from a per-session template into a caller-owned slot; the frame
+// is never copied: the copy is a list of views (header, frame prefix, restored VLAN tag, rest)
+// ready for an iovec. Nothing here allocates.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "packet/byte_reader.h"
+#include "packet/ip_address.h"
+#include "packet/vxlan.h"
+
+namespace tmirror::packet {
+
+inline constexpr std::size_t kOuterEthernetSize = 14;
+inline constexpr std::size_t kOuterIpv4Size = 20;
+inline constexpr std::size_t kUdpHeaderSize = 8;
+inline constexpr std::size_t kOuterHeaderSize =
+    kOuterEthernetSize + kOuterIpv4Size + kUdpHeaderSize + kVxlanHeaderSize;
+static_assert(kOuterHeaderSize == 50);
+// Bytes the outer IPv4 + UDP + VXLAN headers add to the inner frame (what counts against MTU).
+inline constexpr uint32_t kIpv4MtuOverhead = kOuterIpv4Size + kUdpHeaderSize + kVxlanHeaderSize;
+inline constexpr uint32_t kMaxPacketLength = 8500;  // AWS PacketLength upper bound
+inline constexpr uint32_t kMinPathMtu = 68;          // RFC 791 minimum
+
+// Where copies of one session go, as the sender sees it.
+struct OuterPath {
+  MacAddress src_mac;
+  MacAddress dst_mac;
+  uint32_t src_ipv4 = 0;  // host order
+  uint32_t dst_ipv4 = 0;
+  uint16_t dst_port = kVxlanPort;
+  uint32_t mtu = 1500;    // path MTU to the target; copies never exceed it
+};
+
+// A VLAN tag the capture took off the frame (TPACKET tp_vlan_tci) and the copy puts back.
+struct VlanTag {
+  bool present = false;
+  uint16_t tpid = 0x8100;
+  uint16_t tci = 0;
+};
+
+// Caller-owned scratch for one copy; must outlive the MirrorCopy that points into it.
+struct EncapSlot {
+  std::array<std::byte, kOuterHeaderSize> header{};
+  std::array<std::byte, 4> vlan_tag{};
+};
+
+// One mirror copy as up to four views: [outer header][frame head][VLAN tag][frame tail].
+struct MirrorCopy {
+  std::array<Bytes, 4> pieces{};
+  uint8_t piece_count = 0;
+  uint32_t inner_length = 0;     // bytes of the (tag-restored) frame carried
+  uint32_t original_length = 0;  // length of the (tag-restored) frame before truncation
+
+  uint32_t outerLength() const { return static_cast<uint32_t>(kOuterHeaderSize) + inner_length; }
+
+  bool truncated() const { return inner_length < original_length; }
+
+  // Writes the whole outer frame contiguously; returns bytes written (0 if `out` is too small).
+  std::size_t copyTo(std::span<std::byte> out) const;
+};
+
+class VxlanEncapsulator {
+ public:
+  // `packet_length` 0 means the whole frame. `path.mtu` must be at least kMinPathMtu.
+  VxlanEncapsulator(const OuterPath& path, uint32_t vni, uint32_t packet_length);
+
+  // Largest inner frame this session sends: min(packet length, path MTU - 36).
+  uint32_t maxInnerLength() const { return max_inner_; }
+
+  uint32_t vni() const { return vni_; }
+
+  MirrorCopy encapsulate(Bytes frame, const VlanTag& tag, uint16_t source_port,
+                         EncapSlot& slot) const;
+
+ private:
+  std::array<std::byte, kOuterHeaderSize> template_{};
+  uint32_t partial_checksum_ = 0;  // IPv4 header sum without total length and checksum
+  uint32_t max_inner_ = 0;
+  uint32_t vni_ = 0;
+};
+
+}  // namespace tmirror::packet
