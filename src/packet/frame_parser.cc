@@ -1,5 +1,7 @@
 #include "packet/frame.h"
 
+#include <algorithm>
+
 namespace tmirror::packet {
 
 namespace {

@@ -1,0 +1,52 @@
+// Counters of one source interface and of each of its sessions, named after CloudWatch's
+// traffic-mirroring metrics (DESIGN.md point 8). Every frame handed to the engine lands in
+// exactly one fate counter; mirrored and skipped frames also add to the In/Out counters.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "model/mirror_config.h"
+#include "packet/frame.h"
+#include "rules/match_result.h"
+
+namespace tmirror::engine {
+
+// One direction's CloudWatch-named counters: In = ingress, Out = egress.
+struct DirectionCounters {
+  uint64_t mirror_bytes = 0;          // NetworkMirrorIn / NetworkMirrorOut
+  uint64_t mirror_packets = 0;        // NetworkPacketsMirrorIn / Out
+  uint64_t skip_bytes = 0;            // NetworkSkipMirrorIn / Out
+  uint64_t skip_packets = 0;          // NetworkPacketsSkipMirrorIn / Out
+  uint64_t truncated_packets = 0;     // copies shorter than the frame (packet length or MTU)
+};
+
+struct MirrorCounters {
+  DirectionCounters in;
+  DirectionCounters out;
+
+  DirectionCounters& of(model::TrafficDirection d) {
+    return d == model::TrafficDirection::Ingress ? in : out;
+  }
+
+  const DirectionCounters& of(model::TrafficDirection d) const {
+    return d == model::TrafficDirection::Ingress ? in : out;
+  }
+};
+
+struct InterfaceCounters {
+  MirrorCounters mirror;
+  // Every frame handed to the engine. Once each mirrored frame's send was recorded:
+  // frames == sum(fates) + skipped + unknown_direction.
+  uint64_t frames = 0;
+  uint64_t skipped = 0;  // accepted by a session but not sent (socket full, rate cap)
+  std::array<uint64_t, static_cast<std::size_t>(rules::PacketFate::kCount)> fates{};
+  std::array<uint64_t, static_cast<std::size_t>(packet::FrameStatus::kCount)> malformed{};
+  uint64_t unknown_direction = 0;  // frames whose direction could not be told (not counted in fates)
+
+  uint64_t& fate(rules::PacketFate f) { return fates[static_cast<std::size_t>(f)]; }
+
+  uint64_t fate(rules::PacketFate f) const { return fates[static_cast<std::size_t>(f)]; }
+};
+
+}  // namespace tmirror::engine
