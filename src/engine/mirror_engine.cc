@@ -18,7 +18,7 @@ Result<MirrorEngine> MirrorEngine::create(const model::HostMirrorConfig& host,
   engine.interface_ = interface;
   engine.matcher_ = rules::SessionMatcher::compile(
       interface, rules::TrafficExclusions::forInterface(host, interface),
-      {.force_bitsets = options.force_bitsets});
+      options.matcher);
   const packet::MacAddress src_mac =
       options.outer_src_mac == packet::MacAddress{} && source.mac ? *source.mac
                                                                    : options.outer_src_mac;
@@ -77,8 +77,8 @@ void MirrorEngine::process(packet::Bytes frame, model::TrafficDirection directio
   const std::size_t member = path.addresses.size() == 1 ? 0 : hash % path.addresses.size();
   decision.target = path.addresses[member];
   decision.target_port = path.port;
-  decision.copy =
-      path.encapsulators[member].encapsulate(frame, tag, packet::vxlanSourcePort(hash), slot);
+  path.encapsulators[member].encapsulate(frame, tag, packet::vxlanSourcePort(hash), slot,
+                                         decision.copy);
 }
 
 void MirrorEngine::recordSent(const Decision& decision) {

@@ -21,7 +21,7 @@ struct EngineOptions {
   // Outer Ethernet addresses. The agent fills in the next hop; offline output keeps defaults.
   packet::MacAddress outer_src_mac{};  // default: the source interface's MAC
   packet::MacAddress outer_dst_mac{};
-  bool force_bitsets = false;  // tests
+  rules::MatcherOptions matcher;  // tests and benchmarks
 };
 
 // The outcome for one frame. When `match.fate` is Mirrored, `copy` holds the VXLAN packet

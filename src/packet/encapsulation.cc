@@ -41,9 +41,8 @@ VxlanEncapsulator::VxlanEncapsulator(const OuterPath& path, uint32_t vni, uint32
   writeVxlanHeader(std::span<std::byte, kVxlanHeaderSize>(t.subspan(kVxlanOffset, 8)), vni_);
 }
 
-MirrorCopy VxlanEncapsulator::encapsulate(Bytes frame, const VlanTag& tag, uint16_t source_port,
-                                          EncapSlot& slot) const {
-  MirrorCopy copy;
+void VxlanEncapsulator::encapsulate(Bytes frame, const VlanTag& tag, uint16_t source_port,
+                                    EncapSlot& slot, MirrorCopy& copy) const {
   const uint32_t frame_len = static_cast<uint32_t>(frame.size());
   // A tag can only go back after both MAC addresses.
   const bool restore_tag = tag.present && frame_len >= kMacPairSize;
@@ -65,7 +64,7 @@ MirrorCopy VxlanEncapsulator::encapsulate(Bytes frame, const VlanTag& tag, uint1
   copy.piece_count = 1;
   if (!restore_tag) {
     copy.pieces[copy.piece_count++] = frame.first(copy.inner_length);
-    return copy;
+    return;
   }
   std::span<std::byte> vt(slot.vlan_tag);
   storeU16(vt, 0, tag.tpid);
@@ -82,7 +81,6 @@ MirrorCopy VxlanEncapsulator::encapsulate(Bytes frame, const VlanTag& tag, uint1
   if (remaining > 0) {
     copy.pieces[copy.piece_count++] = frame.subspan(kMacPairSize, remaining);
   }
-  return copy;
 }
 
 std::size_t MirrorCopy::copyTo(std::span<std::byte> out) const {

@@ -16,9 +16,10 @@ Addr addrMax() {
 }  // namespace
 
 template <typename Addr>
-RuleClassifier<Addr>::RuleClassifier(std::span<const RuleRanges> rules, bool force_bitset)
+RuleClassifier<Addr>::RuleClassifier(std::span<const RuleRanges> rules, ClassifierMode mode)
     : rule_count_(rules.size()) {
-  bitset_mode_ = force_bitset || rules.size() > kLinearLimit;
+  bitset_mode_ = mode == ClassifierMode::Bitset ||
+                 (mode == ClassifierMode::Auto && rules.size() > kLinearLimit);
   if (!bitset_mode_) {
     linear_.reserve(rules.size());
     for (const auto& r : rules) {

@@ -39,6 +39,8 @@ struct RuleKey {
   uint32_t protocol = 0;
 };
 
+enum class ClassifierMode { Auto, Linear, Bitset };
+
 // Addr is uint32_t for IPv4 rule lists and packet::Uint128 for IPv6 ones.
 template <typename Addr>
 class RuleClassifier {
@@ -48,8 +50,9 @@ class RuleClassifier {
 
   RuleClassifier() = default;
 
-  // `rules` in evaluation order. `force_bitset` is for tests of the large-list path.
-  explicit RuleClassifier(std::span<const RuleRanges> rules, bool force_bitset = false);
+  // `rules` in evaluation order. A forced mode is for tests and benchmarks.
+  explicit RuleClassifier(std::span<const RuleRanges> rules,
+                          ClassifierMode mode = ClassifierMode::Auto);
 
   // Position in `rules` of the first rule that covers `key`, or -1.
   int firstMatch(const RuleKey<Addr>& key) const;

@@ -84,8 +84,11 @@ SessionMatcher SessionMatcher::compile(const model::InterfaceMirrorConfig& inter
         out.v6.rule_index.push_back(static_cast<int16_t>(i));
       }
     }
-    out.v4.classifier = RuleClassifier<uint32_t>(v4, options.force_bitsets);
-    out.v6.classifier = RuleClassifier<packet::Uint128>(v6, options.force_bitsets);
+    const auto mode = options.force_bitsets  ? ClassifierMode::Bitset
+                      : options.force_linear ? ClassifierMode::Linear
+                                             : ClassifierMode::Auto;
+    out.v4.classifier = RuleClassifier<uint32_t>(v4, mode);
+    out.v6.classifier = RuleClassifier<packet::Uint128>(v6, mode);
   };
 
   for (std::size_t index : m.order_) {
@@ -104,9 +107,10 @@ MatchResult SessionMatcher::match(const packet::ParsedFrame& frame,
   if (frame.status != packet::FrameStatus::Ok) [[unlikely]] {
     return {frame.status == packet::FrameStatus::NotIp ? PacketFate::NotIp : PacketFate::Malformed};
   }
-  if (const PacketFate never = exclusions_.neverMirrored(frame); never != PacketFate::Mirrored)
-      [[unlikely]] {
-    return {never};
+  if (exclusions_.mayBeExcluded(frame)) [[unlikely]] {
+    if (const PacketFate never = exclusions_.neverMirrored(frame); never != PacketFate::Mirrored) {
+      return {never};
+    }
   }
   if (exclusions_.isResolverDns(frame)) [[unlikely]] {
     for (std::size_t i = 0; i < sessions_.size(); ++i) {

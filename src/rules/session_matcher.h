@@ -18,6 +18,7 @@ namespace tmirror::rules {
 
 struct MatcherOptions {
   bool force_bitsets = false;  // tests: use the large-list path even for short lists
+  bool force_linear = false;   // benchmarks: the plain scan, as a baseline
 };
 
 class SessionMatcher {

@@ -1,6 +1,7 @@
 #include "rules/traffic_exclusions.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace tmirror::rules {
 
@@ -25,45 +26,67 @@ bool isDhcp(const ParsedFrame& f) {
 
 }  // namespace
 
+TrafficExclusions::TrafficExclusions(std::vector<IpAddress> dns_resolvers,
+                                     std::vector<model::ControlEndpoint> control_endpoints,
+                                     std::vector<IpAddress> local_addresses,
+                                     std::vector<VxlanEndpoint> vxlan_targets)
+    : dns_resolvers_(std::move(dns_resolvers)),
+      control_endpoints_(std::move(control_endpoints)),
+      local_addresses_(std::move(local_addresses)),
+      vxlan_targets_(std::move(vxlan_targets)) {
+  for (uint16_t port : {67, 68, 546, 547}) {
+    flagPort(port);
+  }
+  if (!dns_resolvers_.empty()) {
+    flagPort(53);
+  }
+  for (const auto& endpoint : control_endpoints_) {
+    flagPort(endpoint.port);
+  }
+  for (const auto& target : vxlan_targets_) {
+    flagPort(target.port);
+  }
+}
+
 TrafficExclusions TrafficExclusions::forInterface(const model::HostMirrorConfig& host,
                                                   const model::InterfaceMirrorConfig& interface) {
-  TrafficExclusions ex;
-  ex.dns_resolvers = host.dns_resolvers;
-  ex.control_endpoints = host.control_endpoints;
+  std::vector<IpAddress> local_addresses;
   for (const auto& other : host.interfaces) {
     // Copies may leave through any interface of the host, with that interface's address.
     if (other.interface.ipv4) {
-      ex.local_addresses.push_back(*other.interface.ipv4);
+      local_addresses.push_back(*other.interface.ipv4);
     }
     if (other.interface.ipv6) {
-      ex.local_addresses.push_back(*other.interface.ipv6);
+      local_addresses.push_back(*other.interface.ipv6);
     }
   }
+  std::vector<VxlanEndpoint> vxlan_targets;
   for (const auto& session : interface.sessions) {
     for (const auto& address : session.target.addresses) {
-      ex.vxlan_targets.push_back({address, session.target.port});
+      vxlan_targets.push_back({address, session.target.port});
     }
   }
-  return ex;
+  return TrafficExclusions(host.dns_resolvers, host.control_endpoints, std::move(local_addresses),
+                           std::move(vxlan_targets));
 }
 
 PacketFate TrafficExclusions::neverMirrored(const ParsedFrame& f) const {
-  if (!f.has_ports) {
+  if (!mayBeExcluded(f)) {
     return PacketFate::Mirrored;
   }
   if (isDhcp(f)) {
     return PacketFate::Dhcp;
   }
   if (f.protocol == packet::kProtoUdp) {
-    for (const auto& target : vxlan_targets) {
+    for (const auto& target : vxlan_targets_) {
       if (f.dst_port == target.port && f.dst == target.address &&
-          contains(local_addresses, f.src)) {
+          contains(local_addresses_, f.src)) {
         return PacketFate::OwnVxlan;
       }
     }
   }
   if (f.protocol == packet::kProtoTcp) {
-    for (const auto& endpoint : control_endpoints) {
+    for (const auto& endpoint : control_endpoints_) {
       if ((f.dst_port == endpoint.port && f.dst == endpoint.address) ||
           (f.src_port == endpoint.port && f.src == endpoint.address)) {
         return PacketFate::ControlChannel;
@@ -74,11 +97,11 @@ PacketFate TrafficExclusions::neverMirrored(const ParsedFrame& f) const {
 }
 
 bool TrafficExclusions::isResolverDns(const ParsedFrame& f) const {
-  if (!f.has_ports || dns_resolvers.empty()) {
+  if (!mayBeExcluded(f) || dns_resolvers_.empty()) {
     return false;
   }
-  return (f.dst_port == 53 && contains(dns_resolvers, f.dst)) ||
-         (f.src_port == 53 && contains(dns_resolvers, f.src));
+  return (f.dst_port == 53 && contains(dns_resolvers_, f.dst)) ||
+         (f.src_port == 53 && contains(dns_resolvers_, f.src));
 }
 
 const char* packetFateName(PacketFate fate) {

@@ -2,6 +2,7 @@
 // resolver DNS, which only a filter with the amazon-dns network service mirrors.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -18,10 +19,23 @@ struct VxlanEndpoint {
 
 class TrafficExclusions {
  public:
+  TrafficExclusions() = default;
+
+  TrafficExclusions(std::vector<packet::IpAddress> dns_resolvers,
+                    std::vector<model::ControlEndpoint> control_endpoints,
+                    std::vector<packet::IpAddress> local_addresses,
+                    std::vector<VxlanEndpoint> vxlan_targets);
+
   // From the host's resolvers and control endpoints, the interface's own addresses (the outer
   // source of its copies) and every target endpoint of its sessions.
   static TrafficExclusions forInterface(const model::HostMirrorConfig& host,
                                         const model::InterfaceMirrorConfig& interface);
+
+  // False for nearly every packet: true when either port is one an exclusion looks at
+  // (DHCP, DNS, a target's VXLAN port, a control port). The checks below start with it.
+  bool mayBeExcluded(const packet::ParsedFrame& frame) const {
+    return frame.has_ports && (portFlagged(frame.src_port) || portFlagged(frame.dst_port));
+  }
 
   // Returns Dhcp, OwnVxlan or ControlChannel, or Mirrored when none applies. `frame` must be
   // a parsed IP packet.
@@ -30,10 +44,16 @@ class TrafficExclusions {
   // DNS over UDP/TCP port 53 to or from one of the host's resolvers.
   bool isResolverDns(const packet::ParsedFrame& frame) const;
 
-  std::vector<packet::IpAddress> dns_resolvers;
-  std::vector<model::ControlEndpoint> control_endpoints;
-  std::vector<packet::IpAddress> local_addresses;
-  std::vector<VxlanEndpoint> vxlan_targets;
+ private:
+  bool portFlagged(uint16_t port) const { return (port_bits_[port >> 6] >> (port & 63)) & 1; }
+
+  void flagPort(uint16_t port) { port_bits_[port >> 6] |= uint64_t{1} << (port & 63); }
+
+  std::vector<packet::IpAddress> dns_resolvers_;
+  std::vector<model::ControlEndpoint> control_endpoints_;
+  std::vector<packet::IpAddress> local_addresses_;
+  std::vector<VxlanEndpoint> vxlan_targets_;
+  std::array<uint64_t, 1024> port_bits_{};  // 65,536 bits
 };
 
 }  // namespace tmirror::rules

@@ -1,0 +1,17 @@
+#include "pcap/packet_direction.h"
+
+namespace tmirror::pcap {
+
+const char* packetDirectionName(PacketDirection direction) {
+  switch (direction) {
+    case PacketDirection::Unknown:
+      return "unknown";
+    case PacketDirection::Inbound:
+      return "inbound";
+    case PacketDirection::Outbound:
+      return "outbound";
+  }
+  return "invalid";
+}
+
+}  // namespace tmirror::pcap
