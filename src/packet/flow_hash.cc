@@ -42,7 +42,9 @@ uint32_t symmetricFlowHash(const ParsedFrame& frame) {
   if (swap) {
     std::swap(port_a, port_b);
   }
-  uint64_t h = uint64_t{frame.protocol} | (uint64_t{port_a} << 16) | (uint64_t{port_b} << 32);
+  // Addresses and ports go in through separate multiply rounds: XORing them into one word
+  // first would let address bits cancel port bits (distinct flows, same hash).
+  uint64_t h = 0x243F6A8885A308D3ull;  // any non-zero seed
   if (frame.family == IpFamily::V4) {
     h = mix(h, (static_cast<uint64_t>(a) << 32) | static_cast<uint64_t>(b));
   } else {
@@ -51,6 +53,7 @@ uint32_t symmetricFlowHash(const ParsedFrame& frame) {
     h = mix(h, static_cast<uint64_t>(b >> 64));
     h = mix(h, static_cast<uint64_t>(b));
   }
+  h = mix(h, uint64_t{frame.protocol} | (uint64_t{port_a} << 16) | (uint64_t{port_b} << 32));
   return static_cast<uint32_t>(finalize(h));
 }
 

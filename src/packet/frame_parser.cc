@@ -89,7 +89,12 @@ void parseIpv4(Bytes frame, std::size_t off, ParsedFrame& out) {
     out.status = FrameStatus::TruncatedIpv4Header;
     return;
   }
-  const std::size_t total_len = loadU16(frame, off + 2);
+  std::size_t total_len = loadU16(frame, off + 2);
+  if (total_len == 0) {
+    // IPv4 BIG TCP (Linux 6.3+) hands AF_PACKET GSO packets over 64 KiB with length 0, like
+    // an IPv6 jumbogram: the frame gives the length.
+    total_len = frame.size() - off;
+  }
   if (total_len < header_len) {
     out.status = FrameStatus::BadIpv4TotalLength;
     return;

@@ -24,7 +24,9 @@ Uint128 hostMask(IpFamily family, uint8_t prefix_length) {
 }  // namespace
 
 std::optional<IpAddress> parseIpAddress(std::string_view text) {
-  if (text.empty() || text.size() > INET6_ADDRSTRLEN) {
+  // inet_pton stops at a NUL; text with one inside is not an address.
+  if (text.empty() || text.size() > INET6_ADDRSTRLEN ||
+      text.find('\0') != std::string_view::npos) {
     return std::nullopt;
   }
   char buf[INET6_ADDRSTRLEN + 1];

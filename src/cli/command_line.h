@@ -1,0 +1,50 @@
+// The `tmirror` command line as values: parsing is a pure function, tested without a process.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+
+#include "common/result.h"
+#include "packet/ip_address.h"
+
+namespace tmirror::cli {
+
+enum class DirectionSource {
+  Auto,   // pcapng epb_flags when the packet has them, else MAC addresses
+  Flags,  // pcapng epb_flags only
+  Mac,    // MAC addresses only
+};
+
+struct MirrorPcapOptions {
+  std::filesystem::path input;
+  std::filesystem::path config;
+  std::string network_interface_id;  // needed when the config has several interfaces
+  DirectionSource direction_source = DirectionSource::Auto;
+  std::optional<std::filesystem::path> output_pcap;
+  struct UdpDestination {
+    packet::IpAddress address;
+    uint16_t port = 4789;
+  };
+  std::optional<UdpDestination> send_to;
+  packet::MacAddress outer_dst_mac{};
+  bool quiet = false;  // no summary on stdout
+};
+
+struct VersionCommand {};
+
+// --help output, or a usage error's text; printed by main.
+struct HelpText {
+  std::string text;
+  bool is_error = false;
+};
+
+using Command = std::variant<VersionCommand, MirrorPcapOptions, HelpText>;
+
+// args[0] is the program name. Invalid usage is returned as HelpText{is_error = true}.
+Command parseCommandLine(std::span<const char* const> args);
+
+}  // namespace tmirror::cli
