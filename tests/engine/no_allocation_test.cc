@@ -13,6 +13,9 @@ namespace {
 std::atomic<uint64_t> g_allocations{0};
 }  // namespace
 
+// These replacements are the allocator: new is malloc and delete is free by construction.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 void* operator new(std::size_t size) {
   ++g_allocations;
   if (void* p = std::malloc(size == 0 ? 1 : size)) {
@@ -21,7 +24,29 @@ void* operator new(std::size_t size) {
   throw std::bad_alloc();
 }
 
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  ++g_allocations;
+  return std::malloc(size == 0 ? 1 : size);
+}
+
+void* operator new(std::size_t size, std::align_val_t align) {
+  ++g_allocations;
+  const auto a = static_cast<std::size_t>(align);
+  if (void* p = std::aligned_alloc(a, (size + a - 1) / a * a)) {
+    return p;
+  }
+  throw std::bad_alloc();
+}
+
 void* operator new[](std::size_t size) { return operator new(size); }
+
+void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
+  return operator new(size, tag);
+}
+
+void* operator new[](std::size_t size, std::align_val_t align) {
+  return operator new(size, align);
+}
 
 void operator delete(void* p) noexcept { std::free(p); }
 
@@ -30,6 +55,18 @@ void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 namespace tmirror::engine {
 namespace {

@@ -1,0 +1,49 @@
+# The two commands a newcomer needs (see README.md):
+#   make run    installs what is missing, builds, and runs tmirror's main job
+#   make test   installs what is missing, builds with ASan+UBSan, runs every test, fuzzes briefly
+JOBS ?= $(shell nproc)
+RELEASE := build/release
+ASAN := build/asan
+OUT := out
+
+.PHONY: setup build run test unit bench fuzz format-check clean
+
+setup:
+	bash scripts/install-deps.sh
+
+$(RELEASE)/CMakeCache.txt:
+	cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=Release -DTMIRROR_BUILD_TESTS=OFF
+
+build: setup $(RELEASE)/CMakeCache.txt
+	cmake --build $(RELEASE) -j$(JOBS) --target tmirror
+
+# Today's main job: mirror the sample capture through the sample sessions, exactly as the
+# agent would, and show what reached the "target" as tshark decodes it.
+run: build
+	@mkdir -p $(OUT)
+	$(RELEASE)/tmirror mirror-pcap --input examples/sample.pcapng \
+	  --config examples/web-not-ssh.json --output $(OUT)/mirrored.pcap
+	@echo "--- $(OUT)/mirrored.pcap as tshark decodes it (outer VXLAN, inner frame):"
+	@tshark -r $(OUT)/mirrored.pcap -o 'gui.column.format:"No.","%m","VNI","%Cus:vxlan.vni","Source","%s","Destination","%d","Info","%i"' 2>/dev/null
+
+$(ASAN)/CMakeCache.txt:
+	cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Asan -DTMIRROR_BUILD_BENCH=OFF
+
+test: setup $(ASAN)/CMakeCache.txt
+	cmake --build $(ASAN) -j$(JOBS)
+	cd $(ASAN) && ctest --output-on-failure -j$(JOBS)
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-20} bash fuzz/run.sh
+
+bench: setup
+	cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DTMIRROR_BUILD_TESTS=OFF
+	cmake --build build/bench -j$(JOBS) --target pipeline_benchmark
+	build/bench/bench/pipeline_benchmark --benchmark_min_time=0.5
+
+fuzz: setup
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-60} bash fuzz/run.sh
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h' 'bench/*.cc' 'fuzz/*.cc')
+
+clean:
+	rm -rf build $(OUT)
