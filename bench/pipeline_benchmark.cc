@@ -3,9 +3,9 @@
 // (CIDRs, protocols, port ranges) with the accepting catch-all last, so every packet walks
 // past every other rule: the worst case for a scan. "linear" forces the plain scan as the
 // baseline the compiled matcher is compared with.
-#include <benchmark/benchmark.h>
-
 #include <random>
+
+#include <benchmark/benchmark.h>
 
 #include "engine/mirror_engine.h"
 #include "rules/rules_test_util.h"
@@ -26,8 +26,8 @@ model::InterfaceMirrorConfig makeConfig(int rule_count, std::mt19937& rng) {
     testing::RuleSpec spec;
     spec.number = static_cast<uint32_t>(r + 1);
     spec.action = r % 4 == 0 ? model::RuleAction::Reject : model::RuleAction::Accept;
-    spec.src = "172." + std::to_string(16 + octet(rng) % 16) + "." + std::to_string(octet(rng)) +
-               ".0/24";
+    spec.src =
+        "172." + std::to_string(16 + octet(rng) % 16) + "." + std::to_string(octet(rng)) + ".0/24";
     spec.dst = r % 3 == 0 ? "0.0.0.0/0" : "198.51." + std::to_string(octet(rng)) + ".0/24";
     spec.protocol = r % 2 == 0 ? 6 : 17;
     const auto from = static_cast<uint16_t>(port(rng));
@@ -48,8 +48,8 @@ void runPipeline(benchmark::State& state, bool linear) {
   host.dns_resolvers = {testing::ip("198.51.100.53")};
   const auto interface = makeConfig(rule_count, rng);
   host.interfaces = {interface};
-  auto engine = engine::MirrorEngine::create(
-      host, interface, {.matcher = {.force_linear = linear}});
+  auto engine =
+      engine::MirrorEngine::create(host, interface, {.matcher = {.force_linear = linear}});
   if (!engine) {
     state.SkipWithError(engine.error().message.c_str());
     return;
@@ -86,9 +86,13 @@ void runPipeline(benchmark::State& state, bool linear) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_ParseMatchEncapsulate(benchmark::State& state) { runPipeline(state, false); }
+void BM_ParseMatchEncapsulate(benchmark::State& state) {
+  runPipeline(state, false);
+}
 
-void BM_ParseMatchEncapsulateLinearScan(benchmark::State& state) { runPipeline(state, true); }
+void BM_ParseMatchEncapsulateLinearScan(benchmark::State& state) {
+  runPipeline(state, true);
+}
 
 void ruleGrid(benchmark::internal::Benchmark* b) {
   for (int frame : {64, 1500}) {

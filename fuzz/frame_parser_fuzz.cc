@@ -31,7 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint32_t hash = symmetricFlowHash(parsed);
   const uint32_t packet_length = size > 0 ? data[0] * 40u : 0;
   const VxlanEncapsulator encapsulator(
-      OuterPath{.src_ipv4 = 0xC6336410, .dst_ipv4 = 0xC6336414, .mtu = size > 1 ? data[1] * 40u : 1500},
+      OuterPath{
+          .src_ipv4 = 0xC6336410, .dst_ipv4 = 0xC6336414, .mtu = size > 1 ? data[1] * 40u : 1500},
       hash & kMaxVni, packet_length);
   EncapSlot slot;
   MirrorCopy copy;

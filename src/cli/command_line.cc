@@ -46,8 +46,9 @@ std::optional<MirrorPcapOptions::UdpDestination> parseHostPort(const std::string
 }  // namespace
 
 Command parseCommandLine(std::span<const char* const> args) {
-  CLI::App app{"tmirror: self-hosted traffic mirroring for Linux, with the AWS Traffic Mirroring API",
-               "tmirror"};
+  CLI::App app{
+      "tmirror: self-hosted traffic mirroring for Linux, with the AWS Traffic Mirroring API",
+      "tmirror"};
   app.require_subcommand(1);
   app.add_subcommand("version", "Print the version");
 
@@ -111,16 +112,17 @@ Command parseCommandLine(std::span<const char* const> args) {
   if (!outer_dst_mac.empty()) {
     auto mac = packet::parseMacAddress(outer_dst_mac);
     if (!mac) {
-      return HelpText{"tmirror mirror-pcap: --outer-dst-mac: '" + outer_dst_mac +
-                          "' is not a MAC address\n",
-                      true};
+      return HelpText{
+          "tmirror mirror-pcap: --outer-dst-mac: '" + outer_dst_mac + "' is not a MAC address\n",
+          true};
     }
     options.outer_dst_mac = *mac;
   }
   if (!options.output_pcap && !options.send_to) {
-    return HelpText{"tmirror mirror-pcap: say where the copies go: --output FILE and/or --send "
-                    "ADDRESS:PORT\n",
-                    true};
+    return HelpText{
+        "tmirror mirror-pcap: say where the copies go: --output FILE and/or --send "
+        "ADDRESS:PORT\n",
+        true};
   }
   return options;
 }

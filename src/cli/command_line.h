@@ -25,10 +25,12 @@ struct MirrorPcapOptions {
   std::string network_interface_id;  // needed when the config has several interfaces
   DirectionSource direction_source = DirectionSource::Auto;
   std::optional<std::filesystem::path> output_pcap;
+
   struct UdpDestination {
     packet::IpAddress address;
     uint16_t port = 4789;
   };
+
   std::optional<UdpDestination> send_to;
   packet::MacAddress outer_dst_mac{};
   bool quiet = false;  // no summary on stdout

@@ -17,27 +17,27 @@ struct Overloaded : Ts... {
 int main(int argc, char** argv) {
   using namespace tmirror::cli;
   const Command command = parseCommandLine(std::span<const char* const>(argv, argc));
-  return std::visit(
-      Overloaded{
-          [](const VersionCommand&) {
-            std::printf("tmirror %s\n", TMIRROR_VERSION);
-            return 0;
-          },
-          [](const HelpText& help) {
-            std::fputs(help.text.c_str(), help.is_error ? stderr : stdout);
-            return help.is_error ? 2 : 0;
-          },
-          [](const MirrorPcapOptions& options) {
-            auto report = runMirrorPcap(options);
-            if (!report) {
-              std::fprintf(stderr, "tmirror mirror-pcap: %s\n", report.error().message.c_str());
-              return 1;
-            }
-            if (!options.quiet) {
-              std::printf("%s\n", report->json.c_str());
-            }
-            return 0;
-          },
-      },
-      command);
+  return std::visit(Overloaded{
+                        [](const VersionCommand&) {
+                          std::printf("tmirror %s\n", TMIRROR_VERSION);
+                          return 0;
+                        },
+                        [](const HelpText& help) {
+                          std::fputs(help.text.c_str(), help.is_error ? stderr : stdout);
+                          return help.is_error ? 2 : 0;
+                        },
+                        [](const MirrorPcapOptions& options) {
+                          auto report = runMirrorPcap(options);
+                          if (!report) {
+                            std::fprintf(stderr, "tmirror mirror-pcap: %s\n",
+                                         report.error().message.c_str());
+                            return 1;
+                          }
+                          if (!options.quiet) {
+                            std::printf("%s\n", report->json.c_str());
+                          }
+                          return 0;
+                        },
+                    },
+                    command);
 }

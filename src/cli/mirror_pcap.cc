@@ -81,7 +81,7 @@ class UdpCopySender {
 };
 
 Result<const model::InterfaceMirrorConfig*> chooseInterface(const model::HostMirrorConfig& config,
-                                                           const std::string& wanted) {
+                                                            const std::string& wanted) {
   if (wanted.empty()) {
     if (config.interfaces.size() == 1) {
       return &config.interfaces.front();
@@ -95,8 +95,8 @@ Result<const model::InterfaceMirrorConfig*> chooseInterface(const model::HostMir
       return &interface;
     }
   }
-  return makeError(ErrorCode::NotFound, "--network-interface-id: " + wanted +
-                                            " is not in the config");
+  return makeError(ErrorCode::NotFound,
+                   "--network-interface-id: " + wanted + " is not in the config");
 }
 
 nlohmann::ordered_json directionJson(const engine::DirectionCounters& d, const char* suffix) {
@@ -164,12 +164,12 @@ Result<MirrorPcapReport> runMirrorPcap(const MirrorPcapOptions& options) {
   }
   const model::InterfaceMirrorConfig& source = **interface;
   if (options.direction_source == DirectionSource::Mac && !source.interface.mac) {
-    return makeError(ErrorCode::InvalidArgument,
-                     "--direction mac: interface " + source.interface.id +
-                         " has no MacAddress in the config");
+    return makeError(
+        ErrorCode::InvalidArgument,
+        "--direction mac: interface " + source.interface.id + " has no MacAddress in the config");
   }
-  auto engine = engine::MirrorEngine::create(*config, source,
-                                             {.outer_dst_mac = options.outer_dst_mac});
+  auto engine =
+      engine::MirrorEngine::create(*config, source, {.outer_dst_mac = options.outer_dst_mac});
   if (!engine) {
     return std::unexpected(std::move(engine.error()).withContext(options.config.string()));
   }
@@ -220,8 +220,7 @@ Result<MirrorPcapReport> runMirrorPcap(const MirrorPcapOptions& options) {
         direction = model::TrafficDirection::Egress;
       }
     }
-    if (!direction && options.direction_source != DirectionSource::Flags &&
-        source.interface.mac) {
+    if (!direction && options.direction_source != DirectionSource::Flags && source.interface.mac) {
       direction = engine::directionByMac(packet.data, *source.interface.mac);
     }
     if (!direction) {
@@ -236,10 +235,10 @@ Result<MirrorPcapReport> runMirrorPcap(const MirrorPcapOptions& options) {
       const std::size_t n = decision.copy.copyTo(outer);
       // The captured frame may be shorter than it was on the wire; the copy's original
       // length says how long the outer packet would have been.
-      const uint32_t wire_inner =
-          std::min<uint32_t>(packet.original_length, decision.copy.inner_length +
-                                                         (packet.original_length -
-                                                          static_cast<uint32_t>(packet.data.size())));
+      const uint32_t wire_inner = std::min<uint32_t>(
+          packet.original_length,
+          decision.copy.inner_length +
+              (packet.original_length - static_cast<uint32_t>(packet.data.size())));
       auto written = writer->write(packet.timestamp_ns, std::span(outer).first(n),
                                    static_cast<uint32_t>(packet::kOuterHeaderSize) +
                                        std::max<uint32_t>(wire_inner, decision.copy.inner_length));
@@ -264,8 +263,7 @@ Result<MirrorPcapReport> runMirrorPcap(const MirrorPcapOptions& options) {
     }
   }
   report.counters = engine->counters();
-  report.json =
-      reportJson(*engine, source.interface.id, report.copies_written, report.copies_sent);
+  report.json = reportJson(*engine, source.interface.id, report.copies_written, report.copies_sent);
   return report;
 }
 

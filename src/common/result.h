@@ -11,12 +11,12 @@ namespace tmirror {
 // The closed set of error kinds. The API layer maps each to an AWS error code in one table;
 // the CLI maps them to exit codes.
 enum class ErrorCode {
-  InvalidArgument,   // a value the caller gave is malformed or out of range
-  NotFound,          // a named thing (file, resource) does not exist
-  AlreadyExists,     // would overwrite or duplicate something
-  Unsupported,       // a valid request for something tmirror does not do
-  Io,                // the OS refused (errno is kept in the message)
-  Internal,          // a tmirror bug
+  InvalidArgument,  // a value the caller gave is malformed or out of range
+  NotFound,         // a named thing (file, resource) does not exist
+  AlreadyExists,    // would overwrite or duplicate something
+  Unsupported,      // a valid request for something tmirror does not do
+  Io,               // the OS refused (errno is kept in the message)
+  Internal,         // a tmirror bug
 };
 
 struct Error {

@@ -5,7 +5,7 @@
 namespace tmirror::engine {
 
 std::optional<model::TrafficDirection> directionByMac(packet::Bytes frame,
-                                                     const packet::MacAddress& interface_mac) {
+                                                      const packet::MacAddress& interface_mac) {
   if (frame.size() < 12) {
     return std::nullopt;
   }

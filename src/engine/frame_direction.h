@@ -14,6 +14,6 @@ namespace tmirror::engine {
 // own or a group address; nullopt when the frame is neither (another host's traffic captured
 // in promiscuous mode) or too short to have MAC addresses.
 std::optional<model::TrafficDirection> directionByMac(packet::Bytes frame,
-                                                     const packet::MacAddress& interface_mac);
+                                                      const packet::MacAddress& interface_mac);
 
 }  // namespace tmirror::engine

@@ -14,11 +14,11 @@ namespace tmirror::engine {
 
 // One direction's CloudWatch-named counters: In = ingress, Out = egress.
 struct DirectionCounters {
-  uint64_t mirror_bytes = 0;          // NetworkMirrorIn / NetworkMirrorOut
-  uint64_t mirror_packets = 0;        // NetworkPacketsMirrorIn / Out
-  uint64_t skip_bytes = 0;            // NetworkSkipMirrorIn / Out
-  uint64_t skip_packets = 0;          // NetworkPacketsSkipMirrorIn / Out
-  uint64_t truncated_packets = 0;     // copies shorter than the frame (packet length or MTU)
+  uint64_t mirror_bytes = 0;       // NetworkMirrorIn / NetworkMirrorOut
+  uint64_t mirror_packets = 0;     // NetworkPacketsMirrorIn / Out
+  uint64_t skip_bytes = 0;         // NetworkSkipMirrorIn / Out
+  uint64_t skip_packets = 0;       // NetworkPacketsSkipMirrorIn / Out
+  uint64_t truncated_packets = 0;  // copies shorter than the frame (packet length or MTU)
 };
 
 struct MirrorCounters {
@@ -42,7 +42,8 @@ struct InterfaceCounters {
   uint64_t skipped = 0;  // accepted by a session but not sent (socket full, rate cap)
   std::array<uint64_t, static_cast<std::size_t>(rules::PacketFate::kCount)> fates{};
   std::array<uint64_t, static_cast<std::size_t>(packet::FrameStatus::kCount)> malformed{};
-  uint64_t unknown_direction = 0;  // frames whose direction could not be told (not counted in fates)
+  uint64_t unknown_direction =
+      0;  // frames whose direction could not be told (not counted in fates)
 
   uint64_t& fate(rules::PacketFate f) { return fates[static_cast<std::size_t>(f)]; }
 

@@ -11,17 +11,17 @@ Result<MirrorEngine> MirrorEngine::create(const model::HostMirrorConfig& host,
   if (!interface.sessions.empty() &&
       (!source.ipv4 || source.ipv4->family != packet::IpFamily::V4)) {
     return makeError(ErrorCode::InvalidArgument,
-                     source.id + ": an interface with sessions needs an IPv4 address, the source "
-                                 "of its mirror copies");
+                     source.id +
+                         ": an interface with sessions needs an IPv4 address, the source "
+                         "of its mirror copies");
   }
   MirrorEngine engine;
   engine.interface_ = interface;
   engine.matcher_ = rules::SessionMatcher::compile(
-      interface, rules::TrafficExclusions::forInterface(host, interface),
-      options.matcher);
-  const packet::MacAddress src_mac =
-      options.outer_src_mac == packet::MacAddress{} && source.mac ? *source.mac
-                                                                   : options.outer_src_mac;
+      interface, rules::TrafficExclusions::forInterface(host, interface), options.matcher);
+  const packet::MacAddress src_mac = options.outer_src_mac == packet::MacAddress{} && source.mac
+                                         ? *source.mac
+                                         : options.outer_src_mac;
   for (std::size_t index : engine.matcher_.sessionOrder()) {
     const model::Session& session = interface.sessions[index];
     if (session.target.addresses.empty()) {

@@ -10,7 +10,9 @@ namespace tmirror::packet {
 
 using Bytes = std::span<const std::byte>;
 
-inline uint8_t loadU8(Bytes b, std::size_t off) { return static_cast<uint8_t>(b[off]); }
+inline uint8_t loadU8(Bytes b, std::size_t off) {
+  return static_cast<uint8_t>(b[off]);
+}
 
 inline uint16_t loadU16(Bytes b, std::size_t off) {
   return static_cast<uint16_t>((static_cast<uint16_t>(b[off]) << 8) |

@@ -27,7 +27,7 @@ static_assert(kOuterHeaderSize == 50);
 // Bytes the outer IPv4 + UDP + VXLAN headers add to the inner frame (what counts against MTU).
 inline constexpr uint32_t kIpv4MtuOverhead = kOuterIpv4Size + kUdpHeaderSize + kVxlanHeaderSize;
 inline constexpr uint32_t kMaxPacketLength = 8500;  // AWS PacketLength upper bound
-inline constexpr uint32_t kMinPathMtu = 68;          // RFC 791 minimum
+inline constexpr uint32_t kMinPathMtu = 68;         // RFC 791 minimum
 
 // Where copies of one session go, as the sender sees it.
 struct OuterPath {
@@ -36,7 +36,7 @@ struct OuterPath {
   uint32_t src_ipv4 = 0;  // host order
   uint32_t dst_ipv4 = 0;
   uint16_t dst_port = kVxlanPort;
-  uint32_t mtu = 1500;    // path MTU to the target; copies never exceed it
+  uint32_t mtu = 1500;  // path MTU to the target; copies never exceed it
 };
 
 // A VLAN tag the capture took off the frame (TPACKET tp_vlan_tci) and the copy puts back.

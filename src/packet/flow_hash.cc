@@ -35,8 +35,8 @@ uint32_t symmetricFlowHash(const ParsedFrame& frame) {
     }
   }
   // Order the endpoints so that both directions hash alike.
-  const bool swap = frame.src.value > frame.dst.value ||
-                    (frame.src.value == frame.dst.value && port_a > port_b);
+  const bool swap =
+      frame.src.value > frame.dst.value || (frame.src.value == frame.dst.value && port_a > port_b);
   const Uint128 a = swap ? frame.dst.value : frame.src.value;
   const Uint128 b = swap ? frame.src.value : frame.dst.value;
   if (swap) {

@@ -26,14 +26,14 @@ inline constexpr uint8_t kProtoIcmpv6 = 58;
 // Why a frame is not an IP packet the rules can look at. Each value is a counter name.
 enum class FrameStatus : uint8_t {
   Ok = 0,
-  NotIp,                   // a valid frame of another protocol (ARP, LLDP, 802.3/LLC ...)
-  TruncatedEthernet,       // shorter than an Ethernet header
-  TruncatedVlanTag,        // a VLAN tag cut short
-  TooManyVlanTags,         // more than kMaxVlanTags stacked tags
-  TruncatedIpv4Header,     // fewer bytes than the IPv4 header needs
-  BadIpv4Version,          // ethertype says IPv4, version nibble disagrees
-  BadIpv4HeaderLength,     // IHL below 5
-  BadIpv4TotalLength,      // total length shorter than the header
+  NotIp,                // a valid frame of another protocol (ARP, LLDP, 802.3/LLC ...)
+  TruncatedEthernet,    // shorter than an Ethernet header
+  TruncatedVlanTag,     // a VLAN tag cut short
+  TooManyVlanTags,      // more than kMaxVlanTags stacked tags
+  TruncatedIpv4Header,  // fewer bytes than the IPv4 header needs
+  BadIpv4Version,       // ethertype says IPv4, version nibble disagrees
+  BadIpv4HeaderLength,  // IHL below 5
+  BadIpv4TotalLength,   // total length shorter than the header
   TruncatedIpv6Header,
   BadIpv6Version,
   TruncatedIpv6ExtensionHeader,
@@ -47,7 +47,7 @@ const char* frameStatusName(FrameStatus status);
 // but has no ports, so rules with port ranges do not match it.
 enum class L4Status : uint8_t {
   Ok = 0,
-  NoL4,              // protocol without a header we decode, or a non-first fragment
+  NoL4,  // protocol without a header we decode, or a non-first fragment
   TruncatedTcp,
   BadTcpDataOffset,
   TruncatedUdp,
@@ -61,10 +61,10 @@ struct ParsedFrame {
   L4Status l4_status = L4Status::NoL4;
   IpFamily family = IpFamily::None;
   Fragment fragment = Fragment::None;
-  uint8_t protocol = 0;    // IPv4 protocol, or IPv6 next header after extension headers
-  uint8_t vlan_count = 0;  // tags found in the frame itself
-  bool has_ports = false;  // TCP/UDP with a complete port pair, first or no fragment
-  uint16_t ether_type = 0; // innermost ethertype
+  uint8_t protocol = 0;     // IPv4 protocol, or IPv6 next header after extension headers
+  uint8_t vlan_count = 0;   // tags found in the frame itself
+  bool has_ports = false;   // TCP/UDP with a complete port pair, first or no fragment
+  uint16_t ether_type = 0;  // innermost ethertype
   uint16_t src_port = 0;
   uint16_t dst_port = 0;
   uint16_t icmp_echo_id = 0;  // echo request/reply identifier, for the flow hash

@@ -1,6 +1,6 @@
-#include "packet/frame.h"
-
 #include <algorithm>
+
+#include "packet/frame.h"
 
 namespace tmirror::packet {
 
@@ -51,8 +51,8 @@ void parseL4(Bytes frame, std::size_t off, std::size_t end, ParsedFrame& out) {
         return;
       }
       const uint8_t type = loadU8(l4, off);
-      const bool echo = out.protocol == kProtoIcmp ? (type == 8 || type == 0)
-                                                   : (type == 128 || type == 129);
+      const bool echo =
+          out.protocol == kProtoIcmp ? (type == 8 || type == 0) : (type == 128 || type == 129);
       if (echo) {
         out.is_icmp_echo = true;
         out.icmp_echo_id = loadU16(l4, off + 4);
@@ -225,20 +225,34 @@ void parseFrame(Bytes frame, ParsedFrame& out) {
 
 const char* frameStatusName(FrameStatus status) {
   switch (status) {
-    case FrameStatus::Ok: return "ok";
-    case FrameStatus::NotIp: return "not_ip";
-    case FrameStatus::TruncatedEthernet: return "truncated_ethernet";
-    case FrameStatus::TruncatedVlanTag: return "truncated_vlan_tag";
-    case FrameStatus::TooManyVlanTags: return "too_many_vlan_tags";
-    case FrameStatus::TruncatedIpv4Header: return "truncated_ipv4_header";
-    case FrameStatus::BadIpv4Version: return "bad_ipv4_version";
-    case FrameStatus::BadIpv4HeaderLength: return "bad_ipv4_header_length";
-    case FrameStatus::BadIpv4TotalLength: return "bad_ipv4_total_length";
-    case FrameStatus::TruncatedIpv6Header: return "truncated_ipv6_header";
-    case FrameStatus::BadIpv6Version: return "bad_ipv6_version";
-    case FrameStatus::TruncatedIpv6ExtensionHeader: return "truncated_ipv6_extension_header";
-    case FrameStatus::TooManyIpv6ExtensionHeaders: return "too_many_ipv6_extension_headers";
-    case FrameStatus::kCount: break;
+    case FrameStatus::Ok:
+      return "ok";
+    case FrameStatus::NotIp:
+      return "not_ip";
+    case FrameStatus::TruncatedEthernet:
+      return "truncated_ethernet";
+    case FrameStatus::TruncatedVlanTag:
+      return "truncated_vlan_tag";
+    case FrameStatus::TooManyVlanTags:
+      return "too_many_vlan_tags";
+    case FrameStatus::TruncatedIpv4Header:
+      return "truncated_ipv4_header";
+    case FrameStatus::BadIpv4Version:
+      return "bad_ipv4_version";
+    case FrameStatus::BadIpv4HeaderLength:
+      return "bad_ipv4_header_length";
+    case FrameStatus::BadIpv4TotalLength:
+      return "bad_ipv4_total_length";
+    case FrameStatus::TruncatedIpv6Header:
+      return "truncated_ipv6_header";
+    case FrameStatus::BadIpv6Version:
+      return "bad_ipv6_version";
+    case FrameStatus::TruncatedIpv6ExtensionHeader:
+      return "truncated_ipv6_extension_header";
+    case FrameStatus::TooManyIpv6ExtensionHeaders:
+      return "too_many_ipv6_extension_headers";
+    case FrameStatus::kCount:
+      break;
   }
   return "unknown";
 }

@@ -25,8 +25,7 @@ Uint128 hostMask(IpFamily family, uint8_t prefix_length) {
 
 std::optional<IpAddress> parseIpAddress(std::string_view text) {
   // inet_pton stops at a NUL; text with one inside is not an address.
-  if (text.empty() || text.size() > INET6_ADDRSTRLEN ||
-      text.find('\0') != std::string_view::npos) {
+  if (text.empty() || text.size() > INET6_ADDRSTRLEN || text.find('\0') != std::string_view::npos) {
     return std::nullopt;
   }
   char buf[INET6_ADDRSTRLEN + 1];
@@ -69,7 +68,9 @@ std::string formatIpAddress(const IpAddress& address) {
   return "none";
 }
 
-Uint128 Cidr::last() const { return network.value | hostMask(network.family, prefix_length); }
+Uint128 Cidr::last() const {
+  return network.value | hostMask(network.family, prefix_length);
+}
 
 std::optional<Cidr> parseCidr(std::string_view text, CidrParseError* error) {
   auto fail = [&](CidrParseError e) -> std::optional<Cidr> {
@@ -88,7 +89,8 @@ std::optional<Cidr> parseCidr(std::string_view text, CidrParseError* error) {
   }
   const auto prefix_text = text.substr(slash + 1);
   unsigned prefix = 0;
-  auto [ptr, ec] = std::from_chars(prefix_text.data(), prefix_text.data() + prefix_text.size(), prefix);
+  auto [ptr, ec] =
+      std::from_chars(prefix_text.data(), prefix_text.data() + prefix_text.size(), prefix);
   if (ec != std::errc{} || ptr != prefix_text.data() + prefix_text.size() || prefix_text.empty()) {
     return fail(CidrParseError::Syntax);
   }

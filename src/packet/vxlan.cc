@@ -95,20 +95,34 @@ DecapsulatedFrame decapsulateFrame(Bytes frame, uint16_t vxlan_port) {
 
 const char* decapStatusName(DecapStatus status) {
   switch (status) {
-    case DecapStatus::Ok: return "ok";
-    case DecapStatus::TruncatedVxlan: return "truncated_vxlan";
-    case DecapStatus::BadVxlanFlags: return "bad_vxlan_flags";
-    case DecapStatus::ReservedBitsSet: return "vxlan_reserved_bits_set";
-    case DecapStatus::EmptyInnerFrame: return "empty_inner_frame";
-    case DecapStatus::TruncatedOuterEthernet: return "truncated_outer_ethernet";
-    case DecapStatus::OuterNotIp: return "outer_not_ip";
-    case DecapStatus::TruncatedOuterIp: return "truncated_outer_ip";
-    case DecapStatus::BadOuterIp: return "bad_outer_ip";
-    case DecapStatus::OuterFragment: return "outer_fragment";
-    case DecapStatus::OuterNotUdp: return "outer_not_udp";
-    case DecapStatus::TruncatedOuterUdp: return "truncated_outer_udp";
-    case DecapStatus::NotVxlanPort: return "not_vxlan_port";
-    case DecapStatus::kCount: break;
+    case DecapStatus::Ok:
+      return "ok";
+    case DecapStatus::TruncatedVxlan:
+      return "truncated_vxlan";
+    case DecapStatus::BadVxlanFlags:
+      return "bad_vxlan_flags";
+    case DecapStatus::ReservedBitsSet:
+      return "vxlan_reserved_bits_set";
+    case DecapStatus::EmptyInnerFrame:
+      return "empty_inner_frame";
+    case DecapStatus::TruncatedOuterEthernet:
+      return "truncated_outer_ethernet";
+    case DecapStatus::OuterNotIp:
+      return "outer_not_ip";
+    case DecapStatus::TruncatedOuterIp:
+      return "truncated_outer_ip";
+    case DecapStatus::BadOuterIp:
+      return "bad_outer_ip";
+    case DecapStatus::OuterFragment:
+      return "outer_fragment";
+    case DecapStatus::OuterNotUdp:
+      return "outer_not_udp";
+    case DecapStatus::TruncatedOuterUdp:
+      return "truncated_outer_udp";
+    case DecapStatus::NotVxlanPort:
+      return "not_vxlan_port";
+    case DecapStatus::kCount:
+      break;
   }
   return "unknown";
 }

@@ -20,15 +20,15 @@ void writeVxlanHeader(std::span<std::byte, kVxlanHeaderSize> out, uint32_t vni);
 // Why a datagram or frame did not yield an inner frame. Each value is a counter name.
 enum class DecapStatus : uint8_t {
   Ok = 0,
-  TruncatedVxlan,       // UDP payload shorter than a VXLAN header
-  BadVxlanFlags,        // I flag missing or other flag bits set
-  ReservedBitsSet,      // reserved fields non-zero (RFC 7348: must be zero when sent)
-  EmptyInnerFrame,      // nothing after the VXLAN header
+  TruncatedVxlan,   // UDP payload shorter than a VXLAN header
+  BadVxlanFlags,    // I flag missing or other flag bits set
+  ReservedBitsSet,  // reserved fields non-zero (RFC 7348: must be zero when sent)
+  EmptyInnerFrame,  // nothing after the VXLAN header
   TruncatedOuterEthernet,
   OuterNotIp,
   TruncatedOuterIp,
   BadOuterIp,
-  OuterFragment,        // VXLAN must never be fragmented; we do not reassemble
+  OuterFragment,  // VXLAN must never be fragmented; we do not reassemble
   OuterNotUdp,
   TruncatedOuterUdp,
   NotVxlanPort,

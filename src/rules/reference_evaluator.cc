@@ -14,8 +14,7 @@ bool inRange(const model::PortRange& range, uint16_t port) {
 }  // namespace
 
 bool ruleMatches(const model::FilterRule& rule, const packet::ParsedFrame& frame) {
-  if (rule.source_cidr.family() != frame.family ||
-      rule.destination_cidr.family() != frame.family) {
+  if (rule.source_cidr.family() != frame.family || rule.destination_cidr.family() != frame.family) {
     return false;
   }
   if (!rule.source_cidr.contains(frame.src) || !rule.destination_cidr.contains(frame.dst)) {
@@ -29,7 +28,8 @@ bool ruleMatches(const model::FilterRule& rule, const packet::ParsedFrame& frame
     return true;
   }
   // Ports exist only for TCP and UDP, and not on a non-first fragment.
-  const bool tcp_or_udp = frame.protocol == packet::kProtoTcp || frame.protocol == packet::kProtoUdp;
+  const bool tcp_or_udp =
+      frame.protocol == packet::kProtoTcp || frame.protocol == packet::kProtoUdp;
   if (!tcp_or_udp || !frame.has_ports || frame.fragment == packet::Fragment::Later) {
     return false;
   }
@@ -43,8 +43,7 @@ bool ruleMatches(const model::FilterRule& rule, const packet::ParsedFrame& frame
 }
 
 MatchResult evaluateReference(const model::InterfaceMirrorConfig& interface,
-                              const TrafficExclusions& exclusions,
-                              const packet::ParsedFrame& frame,
+                              const TrafficExclusions& exclusions, const packet::ParsedFrame& frame,
                               model::TrafficDirection direction) {
   if (frame.status == packet::FrameStatus::NotIp) {
     return {PacketFate::NotIp};
@@ -76,8 +75,8 @@ MatchResult evaluateReference(const model::InterfaceMirrorConfig& interface,
 
   for (std::size_t i = 0; i < sessions.size(); ++i) {
     const auto& filter = sessions[i]->filter;
-    const auto& listed = direction == model::TrafficDirection::Ingress ? filter.ingress_rules
-                                                                        : filter.egress_rules;
+    const auto& listed =
+        direction == model::TrafficDirection::Ingress ? filter.ingress_rules : filter.egress_rules;
     std::vector<const model::FilterRule*> rules;
     for (const auto& rule : listed) {
       rules.push_back(&rule);

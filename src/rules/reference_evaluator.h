@@ -15,8 +15,7 @@ namespace tmirror::rules {
 bool ruleMatches(const model::FilterRule& rule, const packet::ParsedFrame& frame);
 
 MatchResult evaluateReference(const model::InterfaceMirrorConfig& interface,
-                              const TrafficExclusions& exclusions,
-                              const packet::ParsedFrame& frame,
+                              const TrafficExclusions& exclusions, const packet::ParsedFrame& frame,
                               model::TrafficDirection direction);
 
 }  // namespace tmirror::rules

@@ -31,21 +31,22 @@ RuleClassifier<Addr>::RuleClassifier(std::span<const RuleRanges> rules, Classifi
     return;
   }
   words_ = static_cast<uint32_t>((rules.size() + 63) / 64);
-  buildField<Addr>(src_, rules, addrMax<Addr>(),
-                   [](const RuleRanges& r) { return static_cast<Addr>(r.src_lo); },
-                   [](const RuleRanges& r) { return static_cast<Addr>(r.src_hi); });
-  buildField<Addr>(dst_, rules, addrMax<Addr>(),
-                   [](const RuleRanges& r) { return static_cast<Addr>(r.dst_lo); },
-                   [](const RuleRanges& r) { return static_cast<Addr>(r.dst_hi); });
-  buildField<uint32_t>(src_port_, rules, kNoPort,
-                       [](const RuleRanges& r) { return r.src_port_lo; },
-                       [](const RuleRanges& r) { return r.src_port_hi; });
-  buildField<uint32_t>(dst_port_, rules, kNoPort,
-                       [](const RuleRanges& r) { return r.dst_port_lo; },
-                       [](const RuleRanges& r) { return r.dst_port_hi; });
+  buildField<Addr>(
+      src_, rules, addrMax<Addr>(), [](const RuleRanges& r) { return static_cast<Addr>(r.src_lo); },
+      [](const RuleRanges& r) { return static_cast<Addr>(r.src_hi); });
+  buildField<Addr>(
+      dst_, rules, addrMax<Addr>(), [](const RuleRanges& r) { return static_cast<Addr>(r.dst_lo); },
+      [](const RuleRanges& r) { return static_cast<Addr>(r.dst_hi); });
+  buildField<uint32_t>(
+      src_port_, rules, kNoPort, [](const RuleRanges& r) { return r.src_port_lo; },
+      [](const RuleRanges& r) { return r.src_port_hi; });
+  buildField<uint32_t>(
+      dst_port_, rules, kNoPort, [](const RuleRanges& r) { return r.dst_port_lo; },
+      [](const RuleRanges& r) { return r.dst_port_hi; });
   Field<uint32_t> protocol;
-  buildField<uint32_t>(protocol, rules, 255, [](const RuleRanges& r) { return r.protocol_lo; },
-                       [](const RuleRanges& r) { return r.protocol_hi; });
+  buildField<uint32_t>(
+      protocol, rules, 255, [](const RuleRanges& r) { return r.protocol_lo; },
+      [](const RuleRanges& r) { return r.protocol_hi; });
   for (uint32_t p = 0; p < 256; ++p) {
     protocol_offsets_[p] = protocol.offsets[lookup(protocol, p)];
   }

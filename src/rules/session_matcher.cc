@@ -107,18 +107,19 @@ MatchResult SessionMatcher::match(const packet::ParsedFrame& frame,
   if (frame.status != packet::FrameStatus::Ok) [[unlikely]] {
     return {frame.status == packet::FrameStatus::NotIp ? PacketFate::NotIp : PacketFate::Malformed};
   }
+  // One port-bitmap test keeps ordinary traffic clear of every exclusion check.
   if (exclusions_.mayBeExcluded(frame)) [[unlikely]] {
     if (const PacketFate never = exclusions_.neverMirrored(frame); never != PacketFate::Mirrored) {
       return {never};
     }
-  }
-  if (exclusions_.isResolverDns(frame)) [[unlikely]] {
-    for (std::size_t i = 0; i < sessions_.size(); ++i) {
-      if (sessions_[i].amazon_dns) {
-        return {PacketFate::Mirrored, static_cast<uint8_t>(i), kNetworkServiceRule};
+    if (exclusions_.isResolverDns(frame)) {
+      for (std::size_t i = 0; i < sessions_.size(); ++i) {
+        if (sessions_[i].amazon_dns) {
+          return {PacketFate::Mirrored, static_cast<uint8_t>(i), kNetworkServiceRule};
+        }
       }
+      return {PacketFate::ResolverDns};
     }
-    return {PacketFate::ResolverDns};
   }
   const bool ingress = direction == model::TrafficDirection::Ingress;
   if (frame.family == IpFamily::V4) {

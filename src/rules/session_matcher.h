@@ -39,8 +39,8 @@ class SessionMatcher {
   template <typename Addr>
   struct FamilyRules {
     RuleClassifier<Addr> classifier;
-    std::vector<uint8_t> accept;        // per classifier position
-    std::vector<int16_t> rule_index;    // position in the direction's rule-number order
+    std::vector<uint8_t> accept;      // per classifier position
+    std::vector<int16_t> rule_index;  // position in the direction's rule-number order
   };
 
   struct DirectionRules {

@@ -106,15 +106,24 @@ bool TrafficExclusions::isResolverDns(const ParsedFrame& f) const {
 
 const char* packetFateName(PacketFate fate) {
   switch (fate) {
-    case PacketFate::Mirrored: return "mirrored";
-    case PacketFate::NotMatched: return "not_matched";
-    case PacketFate::NotIp: return "not_ip";
-    case PacketFate::Malformed: return "malformed";
-    case PacketFate::Dhcp: return "dhcp";
-    case PacketFate::OwnVxlan: return "own_vxlan";
-    case PacketFate::ControlChannel: return "control_channel";
-    case PacketFate::ResolverDns: return "resolver_dns";
-    case PacketFate::kCount: break;
+    case PacketFate::Mirrored:
+      return "mirrored";
+    case PacketFate::NotMatched:
+      return "not_matched";
+    case PacketFate::NotIp:
+      return "not_ip";
+    case PacketFate::Malformed:
+      return "malformed";
+    case PacketFate::Dhcp:
+      return "dhcp";
+    case PacketFate::OwnVxlan:
+      return "own_vxlan";
+    case PacketFate::ControlChannel:
+      return "control_channel";
+    case PacketFate::ResolverDns:
+      return "resolver_dns";
+    case PacketFate::kCount:
+      break;
   }
   return "unknown";
 }
