@@ -227,21 +227,16 @@ Result<MirrorPcapReport> runMirrorPcap(const MirrorPcapOptions& options) {
       engine->recordUnknownDirection();
       continue;
     }
-    engine->process(packet.data, *direction, {}, slot, decision);
+    engine->process(packet.data, packet.original_length, *direction, {}, slot, decision);
     if (decision.match.fate != rules::PacketFate::Mirrored) {
       continue;
     }
     if (writer) {
       const std::size_t n = decision.copy.copyTo(outer);
-      // The captured frame may be shorter than it was on the wire; the copy's original
-      // length says how long the outer packet would have been.
-      const uint32_t wire_inner = std::min<uint32_t>(
-          packet.original_length,
-          decision.copy.inner_length +
-              (packet.original_length - static_cast<uint32_t>(packet.data.size())));
+      // When the input capture had cut the frame, the record keeps what we have and says how
+      // long the agent's copy of the whole frame would be (as the outer headers do).
       auto written = writer->write(packet.timestamp_ns, std::span(outer).first(n),
-                                   static_cast<uint32_t>(packet::kOuterHeaderSize) +
-                                       std::max<uint32_t>(wire_inner, decision.copy.inner_length));
+                                   decision.copy.outerWireLength());
       if (!written) {
         return std::unexpected(written.error());
       }

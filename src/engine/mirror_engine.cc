@@ -1,5 +1,7 @@
 #include "engine/mirror_engine.h"
 
+#include <algorithm>
+
 #include "packet/flow_hash.h"
 
 namespace tmirror::engine {
@@ -14,6 +16,12 @@ Result<MirrorEngine> MirrorEngine::create(const model::HostMirrorConfig& host,
                      source.id +
                          ": an interface with sessions needs an IPv4 address, the source "
                          "of its mirror copies");
+  }
+  if (interface.sessions.size() > kMaxSessionsPerInterface) {
+    return makeError(ErrorCode::InvalidArgument,
+                     source.id + ": " + std::to_string(interface.sessions.size()) +
+                         " sessions; at most " + std::to_string(kMaxSessionsPerInterface) +
+                         " can share an interface");
   }
   MirrorEngine engine;
   engine.interface_ = interface;
@@ -54,15 +62,16 @@ Result<MirrorEngine> MirrorEngine::create(const model::HostMirrorConfig& host,
   return engine;
 }
 
-void MirrorEngine::process(packet::Bytes frame, model::TrafficDirection direction,
-                           const packet::VlanTag& tag, packet::EncapSlot& slot,
-                           Decision& decision) {
+void MirrorEngine::process(packet::Bytes frame, uint32_t wire_length,
+                           model::TrafficDirection direction, const packet::VlanTag& tag,
+                           packet::EncapSlot& slot, Decision& decision) {
   ++counters_.frames;
   packet::ParsedFrame parsed;
   packet::parseFrame(frame, parsed);
   decision.direction = direction;
   decision.match = matcher_.match(parsed, direction);
-  decision.frame_length = static_cast<uint32_t>(frame.size()) + (tag.present ? 4u : 0u);
+  wire_length = std::max(wire_length, static_cast<uint32_t>(frame.size()));
+  decision.frame_length = wire_length + (tag.present ? 4u : 0u);
   if (decision.match.fate != rules::PacketFate::Mirrored) {
     ++counters_.fate(decision.match.fate);
     if (decision.match.fate == rules::PacketFate::Malformed) {
@@ -77,8 +86,8 @@ void MirrorEngine::process(packet::Bytes frame, model::TrafficDirection directio
   const std::size_t member = path.addresses.size() == 1 ? 0 : hash % path.addresses.size();
   decision.target = path.addresses[member];
   decision.target_port = path.port;
-  path.encapsulators[member].encapsulate(frame, tag, packet::vxlanSourcePort(hash), slot,
-                                         decision.copy);
+  path.encapsulators[member].encapsulate(frame, wire_length, tag, packet::vxlanSourcePort(hash),
+                                         slot, decision.copy);
 }
 
 void MirrorEngine::recordSent(const Decision& decision) {

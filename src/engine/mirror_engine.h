@@ -17,6 +17,9 @@
 
 namespace tmirror::engine {
 
+// Far above AWS's quota of 3; bounds the per-packet session walk and the session index.
+inline constexpr std::size_t kMaxSessionsPerInterface = 1024;
+
 struct EngineOptions {
   // Outer Ethernet addresses. The agent fills in the next hop; offline output keeps defaults.
   packet::MacAddress outer_src_mac{};  // default: the source interface's MAC
@@ -32,7 +35,7 @@ struct Decision {
   packet::MirrorCopy copy;
   packet::IpAddress target;
   uint16_t target_port = 0;
-  uint32_t frame_length = 0;  // original frame length (with a restored tag), for counters
+  uint32_t frame_length = 0;  // frame length on the wire (with a restored tag), for counters
 };
 
 class MirrorEngine {
@@ -45,8 +48,15 @@ class MirrorEngine {
 
   // Decides the fate of one frame and counts it, except for mirrored frames, whose send
   // the caller records with recordSent() or recordSkipped().
+  // `wire_length` is the frame's length on the wire when `frame` holds only the captured
+  // prefix (a pcap cut by its snapshot length); counters count wire bytes.
+  void process(packet::Bytes frame, uint32_t wire_length, model::TrafficDirection direction,
+               const packet::VlanTag& tag, packet::EncapSlot& slot, Decision& decision);
+
   void process(packet::Bytes frame, model::TrafficDirection direction, const packet::VlanTag& tag,
-               packet::EncapSlot& slot, Decision& decision);
+               packet::EncapSlot& slot, Decision& decision) {
+    process(frame, static_cast<uint32_t>(frame.size()), direction, tag, slot, decision);
+  }
 
   // A frame whose direction is unknown (neither to nor from the interface).
   void recordUnknownDirection() {

@@ -16,7 +16,8 @@ constexpr std::size_t kMacPairSize = 12;
 
 VxlanEncapsulator::VxlanEncapsulator(const OuterPath& path, uint32_t vni, uint32_t packet_length)
     : vni_(vni & kMaxVni) {
-  const uint32_t mtu = std::max(path.mtu, kMinPathMtu);
+  // The outer IPv4 total length is 16 bits: no path MTU above 65535 can be honoured.
+  const uint32_t mtu = std::clamp(path.mtu, kMinPathMtu, uint32_t{65535});
   max_inner_ = mtu - kIpv4MtuOverhead;
   if (packet_length != 0) {
     max_inner_ = std::min(max_inner_, packet_length);
@@ -41,17 +42,20 @@ VxlanEncapsulator::VxlanEncapsulator(const OuterPath& path, uint32_t vni, uint32
   writeVxlanHeader(std::span<std::byte, kVxlanHeaderSize>(t.subspan(kVxlanOffset, 8)), vni_);
 }
 
-void VxlanEncapsulator::encapsulate(Bytes frame, const VlanTag& tag, uint16_t source_port,
-                                    EncapSlot& slot, MirrorCopy& copy) const {
+void VxlanEncapsulator::encapsulate(Bytes frame, uint32_t wire_length, const VlanTag& tag,
+                                    uint16_t source_port, EncapSlot& slot, MirrorCopy& copy) const {
   const uint32_t frame_len = static_cast<uint32_t>(frame.size());
+  wire_length = std::max(wire_length, frame_len);
   // A tag can only go back after both MAC addresses.
   const bool restore_tag = tag.present && frame_len >= kMacPairSize;
-  copy.original_length = frame_len + (restore_tag ? 4u : 0u);
-  copy.inner_length = std::min(copy.original_length, max_inner_);
+  const uint32_t tag_len = restore_tag ? 4u : 0u;
+  copy.original_length = wire_length + tag_len;
+  copy.wire_inner_length = std::min(copy.original_length, max_inner_);
+  copy.inner_length = std::min(frame_len + tag_len, max_inner_);
 
   std::memcpy(slot.header.data(), template_.data(), kOuterHeaderSize);
   std::span<std::byte> h(slot.header);
-  const uint32_t ip_len = kIpv4MtuOverhead + copy.inner_length;
+  const uint32_t ip_len = kIpv4MtuOverhead + copy.wire_inner_length;
   storeU16(h, kIpOffset + 2, static_cast<uint16_t>(ip_len));
   uint32_t sum = partial_checksum_ + ip_len;
   sum = (sum & 0xFFFF) + (sum >> 16);

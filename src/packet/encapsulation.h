@@ -56,12 +56,21 @@ struct EncapSlot {
 struct MirrorCopy {
   std::array<Bytes, 4> pieces{};
   uint8_t piece_count = 0;
-  uint32_t inner_length = 0;     // bytes of the (tag-restored) frame carried
-  uint32_t original_length = 0;  // length of the (tag-restored) frame before truncation
+  uint32_t inner_length = 0;       // bytes of the (tag-restored) frame carried in `pieces`
+  uint32_t wire_inner_length = 0;  // inner bytes the outer headers announce (see below)
+  uint32_t original_length = 0;    // the (tag-restored) frame's length on the wire
 
+  // Bytes in `pieces`.
   uint32_t outerLength() const { return static_cast<uint32_t>(kOuterHeaderSize) + inner_length; }
 
-  bool truncated() const { return inner_length < original_length; }
+  // Length of the packet the headers describe. Larger than outerLength() only when the
+  // capture had cut the frame short (its snapshot length) before the session's limit.
+  uint32_t outerWireLength() const {
+    return static_cast<uint32_t>(kOuterHeaderSize) + wire_inner_length;
+  }
+
+  // Cut to the session's packet length or the path MTU.
+  bool truncated() const { return wire_inner_length < original_length; }
 
   // Writes the whole outer frame contiguously; returns bytes written (0 if `out` is too small).
   std::size_t copyTo(std::span<std::byte> out) const;
@@ -78,8 +87,15 @@ class VxlanEncapsulator {
   uint32_t vni() const { return vni_; }
 
   // Fills `copy` in place (returning it by value costs a store-forwarding stall per packet).
+  // `wire_length` is the frame's length on the wire when the capture kept only a prefix
+  // (`frame`); the outer IPv4/UDP lengths then describe the copy the whole frame would give.
+  void encapsulate(Bytes frame, uint32_t wire_length, const VlanTag& tag, uint16_t source_port,
+                   EncapSlot& slot, MirrorCopy& copy) const;
+
   void encapsulate(Bytes frame, const VlanTag& tag, uint16_t source_port, EncapSlot& slot,
-                   MirrorCopy& copy) const;
+                   MirrorCopy& copy) const {
+    encapsulate(frame, static_cast<uint32_t>(frame.size()), tag, source_port, slot, copy);
+  }
 
  private:
   std::array<std::byte, kOuterHeaderSize> template_{};

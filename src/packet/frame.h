@@ -37,7 +37,6 @@ enum class FrameStatus : uint8_t {
   TruncatedIpv6Header,
   BadIpv6Version,
   TruncatedIpv6ExtensionHeader,
-  TooManyIpv6ExtensionHeaders,
   kCount,
 };
 
@@ -52,6 +51,7 @@ enum class L4Status : uint8_t {
   BadTcpDataOffset,
   TruncatedUdp,
   TruncatedIcmp,
+  Ipv6ExtensionChainTooLong,  // walk stopped; protocol is the extension header reached
 };
 
 enum class Fragment : uint8_t { None, First, Later };
@@ -71,6 +71,7 @@ struct ParsedFrame {
   bool is_icmp_echo = false;
   uint32_t l3_offset = 0;
   uint32_t l4_offset = 0;
+  uint32_t ip_end = 0;  // end of the IP packet in the frame: padding and cut captures excluded
   IpAddress src;
   IpAddress dst;
 };

@@ -11,8 +11,8 @@ constexpr uint8_t kIpv6Routing = 43;
 constexpr uint8_t kIpv6Fragment = 44;
 constexpr uint8_t kIpv6DestOptions = 60;
 constexpr uint8_t kIpv6Ah = 51;
-// More extension headers than any sane packet carries; bounds the walk on hostile input.
-constexpr int kMaxIpv6ExtensionHeaders = 8;
+// More extension headers than any sane packet carries; bounds the walk's cost on hostile input.
+constexpr int kMaxIpv6ExtensionHeaders = 16;
 
 Uint128 loadAddress128(Bytes b, std::size_t off) {
   Uint128 v = 0;
@@ -110,14 +110,15 @@ void parseIpv4(Bytes frame, std::size_t off, ParsedFrame& out) {
                  : more_fragments     ? Fragment::First
                                       : Fragment::None;
   out.status = FrameStatus::Ok;
+  // Ethernet padding may follow the packet, and a capture may have cut it: the packet ends at
+  // whichever comes first.
+  const std::size_t end = std::min(frame.size(), off + total_len);
+  out.ip_end = static_cast<uint32_t>(end);
   if (out.fragment == Fragment::Later) {
     out.l4_status = L4Status::NoL4;
     out.l4_offset = static_cast<uint32_t>(off + header_len);
     return;
   }
-  // Ethernet padding may follow the packet, and a capture may have cut it: L4 ends at
-  // whichever comes first.
-  const std::size_t end = std::min(frame.size(), off + total_len);
   parseL4(frame, off + header_len, end, out);
 }
 
@@ -138,6 +139,7 @@ void parseIpv6(Bytes frame, std::size_t off, ParsedFrame& out) {
   // A jumbogram (payload length 0 with a hop-by-hop option) or a cut capture: bound by the frame.
   const std::size_t end =
       payload_len == 0 ? frame.size() : std::min(frame.size(), off + 40 + payload_len);
+  out.ip_end = static_cast<uint32_t>(end);
   const Bytes packet = frame.subspan(0, end);
   std::size_t cursor = off + 40;
   for (int count = 0;; ++count) {
@@ -146,7 +148,12 @@ void parseIpv6(Bytes frame, std::size_t off, ParsedFrame& out) {
       break;
     }
     if (count == kMaxIpv6ExtensionHeaders) {
-      out.status = FrameStatus::TooManyIpv6ExtensionHeaders;
+      // Hosts accept such packets, so an IDS must still see them: the packet stays evaluable
+      // by addresses, with the header we stopped at as its protocol and no ports.
+      out.protocol = next;
+      out.status = FrameStatus::Ok;
+      out.l4_status = L4Status::Ipv6ExtensionChainTooLong;
+      out.l4_offset = static_cast<uint32_t>(cursor);
       return;
     }
     if (!fits(packet, cursor, 8)) {
@@ -249,8 +256,6 @@ const char* frameStatusName(FrameStatus status) {
       return "bad_ipv6_version";
     case FrameStatus::TruncatedIpv6ExtensionHeader:
       return "truncated_ipv6_extension_header";
-    case FrameStatus::TooManyIpv6ExtensionHeaders:
-      return "too_many_ipv6_extension_headers";
     case FrameStatus::kCount:
       break;
   }

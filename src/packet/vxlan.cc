@@ -78,13 +78,14 @@ DecapsulatedFrame decapsulateFrame(Bytes frame, uint16_t vxlan_port) {
     result.status = DecapStatus::NotVxlanPort;
     return result;
   }
-  // The UDP length bounds the payload (Ethernet padding may follow); a capture may cut it.
+  // The UDP length and the IP packet's end both bound the payload (Ethernet padding may
+  // follow; a capture may cut it; a hostile sender may make them disagree).
   const std::size_t udp_len = loadU16(frame, outer.l4_offset + 4);
-  if (udp_len < 8) {
+  if (udp_len < 8 || outer.l4_offset + 8 > outer.ip_end) {
     result.status = DecapStatus::TruncatedOuterUdp;
     return result;
   }
-  const std::size_t payload_end = std::min(frame.size(), outer.l4_offset + udp_len);
+  const std::size_t payload_end = std::min<std::size_t>(outer.ip_end, outer.l4_offset + udp_len);
   const VxlanPayload vxlan =
       decodeVxlan(frame.subspan(outer.l4_offset + 8, payload_end - (outer.l4_offset + 8)));
   result.status = vxlan.status;

@@ -25,7 +25,7 @@ inline constexpr int16_t kNetworkServiceRule = -2;
 
 struct MatchResult {
   PacketFate fate = PacketFate::NotMatched;
-  uint8_t session_index = 0;     // when Mirrored: index in session-number order
+  uint16_t session_index = 0;    // when Mirrored: index in session-number order
   int16_t rule_index = kNoRule;  // when Mirrored: the accepting rule, in rule-number order
 
   friend bool operator==(const MatchResult&, const MatchResult&) = default;

@@ -67,7 +67,7 @@ MatchResult evaluateReference(const model::InterfaceMirrorConfig& interface,
     // directions, whatever its rules say; without one it is never mirrored.
     for (std::size_t i = 0; i < sessions.size(); ++i) {
       if (sessions[i]->filter.amazon_dns) {
-        return {PacketFate::Mirrored, static_cast<uint8_t>(i), kNetworkServiceRule};
+        return {PacketFate::Mirrored, static_cast<uint16_t>(i), kNetworkServiceRule};
       }
     }
     return {PacketFate::ResolverDns};
@@ -88,7 +88,7 @@ MatchResult evaluateReference(const model::InterfaceMirrorConfig& interface,
         continue;
       }
       if (rules[r]->action == model::RuleAction::Accept) {
-        return {PacketFate::Mirrored, static_cast<uint8_t>(i), static_cast<int16_t>(r)};
+        return {PacketFate::Mirrored, static_cast<uint16_t>(i), static_cast<int16_t>(r)};
       }
       break;  // reject: this session does not mirror it; the next session may
     }

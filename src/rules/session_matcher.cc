@@ -115,7 +115,7 @@ MatchResult SessionMatcher::match(const packet::ParsedFrame& frame,
     if (exclusions_.isResolverDns(frame)) {
       for (std::size_t i = 0; i < sessions_.size(); ++i) {
         if (sessions_[i].amazon_dns) {
-          return {PacketFate::Mirrored, static_cast<uint8_t>(i), kNetworkServiceRule};
+          return {PacketFate::Mirrored, static_cast<uint16_t>(i), kNetworkServiceRule};
         }
       }
       return {PacketFate::ResolverDns};
@@ -128,7 +128,7 @@ MatchResult SessionMatcher::match(const packet::ParsedFrame& frame,
       const auto& rules = ingress ? sessions_[i].ingress.v4 : sessions_[i].egress.v4;
       const int pos = rules.classifier.firstMatch(key);
       if (pos >= 0 && rules.accept[static_cast<std::size_t>(pos)]) {
-        return {PacketFate::Mirrored, static_cast<uint8_t>(i),
+        return {PacketFate::Mirrored, static_cast<uint16_t>(i),
                 rules.rule_index[static_cast<std::size_t>(pos)]};
       }
     }
@@ -138,7 +138,7 @@ MatchResult SessionMatcher::match(const packet::ParsedFrame& frame,
       const auto& rules = ingress ? sessions_[i].ingress.v6 : sessions_[i].egress.v6;
       const int pos = rules.classifier.firstMatch(key);
       if (pos >= 0 && rules.accept[static_cast<std::size_t>(pos)]) {
-        return {PacketFate::Mirrored, static_cast<uint8_t>(i),
+        return {PacketFate::Mirrored, static_cast<uint16_t>(i),
                 rules.rule_index[static_cast<std::size_t>(pos)]};
       }
     }

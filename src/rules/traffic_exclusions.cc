@@ -60,10 +60,20 @@ TrafficExclusions TrafficExclusions::forInterface(const model::HostMirrorConfig&
       local_addresses.push_back(*other.interface.ipv6);
     }
   }
+  // Every interface's copies, not just this one's: another interface's copies may be routed
+  // out through this one, and mirroring them would nest VXLAN (or loop between sessions).
   std::vector<VxlanEndpoint> vxlan_targets;
-  for (const auto& session : interface.sessions) {
-    for (const auto& address : session.target.addresses) {
-      vxlan_targets.push_back({address, session.target.port});
+  auto add_targets = [&](const model::InterfaceMirrorConfig& i) {
+    for (const auto& session : i.sessions) {
+      for (const auto& address : session.target.addresses) {
+        vxlan_targets.push_back({address, session.target.port});
+      }
+    }
+  };
+  add_targets(interface);
+  for (const auto& other : host.interfaces) {
+    if (other.interface.id != interface.interface.id) {
+      add_targets(other);
     }
   }
   return TrafficExclusions(host.dns_resolvers, host.control_endpoints, std::move(local_addresses),
@@ -79,13 +89,14 @@ PacketFate TrafficExclusions::neverMirrored(const ParsedFrame& f) const {
   }
   if (f.protocol == packet::kProtoUdp) {
     for (const auto& target : vxlan_targets_) {
-      if (f.dst_port == target.port && f.dst == target.address &&
+      // A later fragment of our own copy (fragmented on the way out) has no port to check.
+      if ((!f.has_ports || f.dst_port == target.port) && f.dst == target.address &&
           contains(local_addresses_, f.src)) {
         return PacketFate::OwnVxlan;
       }
     }
   }
-  if (f.protocol == packet::kProtoTcp) {
+  if (f.protocol == packet::kProtoTcp && f.has_ports) {
     for (const auto& endpoint : control_endpoints_) {
       if ((f.dst_port == endpoint.port && f.dst == endpoint.address) ||
           (f.src_port == endpoint.port && f.src == endpoint.address)) {
@@ -99,6 +110,9 @@ PacketFate TrafficExclusions::neverMirrored(const ParsedFrame& f) const {
 bool TrafficExclusions::isResolverDns(const ParsedFrame& f) const {
   if (!mayBeExcluded(f) || dns_resolvers_.empty()) {
     return false;
+  }
+  if (!f.has_ports) {  // a non-first fragment, by mayBeExcluded()
+    return contains(dns_resolvers_, f.dst) || contains(dns_resolvers_, f.src);
   }
   return (f.dst_port == 53 && contains(dns_resolvers_, f.dst)) ||
          (f.src_port == 53 && contains(dns_resolvers_, f.src));

@@ -32,16 +32,22 @@ class TrafficExclusions {
                                         const model::InterfaceMirrorConfig& interface);
 
   // False for nearly every packet: true when either port is one an exclusion looks at
-  // (DHCP, DNS, a target's VXLAN port, a control port). The checks below start with it.
+  // (DHCP, DNS, a target's VXLAN port, a control port), or for a non-first TCP/UDP fragment,
+  // which has no ports and is judged by its addresses. The checks below start with it.
   bool mayBeExcluded(const packet::ParsedFrame& frame) const {
-    return frame.has_ports && (portFlagged(frame.src_port) || portFlagged(frame.dst_port));
+    if (frame.has_ports) [[likely]] {
+      return portFlagged(frame.src_port) || portFlagged(frame.dst_port);
+    }
+    return frame.fragment == packet::Fragment::Later &&
+           (frame.protocol == packet::kProtoUdp || frame.protocol == packet::kProtoTcp);
   }
 
   // Returns Dhcp, OwnVxlan or ControlChannel, or Mirrored when none applies. `frame` must be
   // a parsed IP packet.
   PacketFate neverMirrored(const packet::ParsedFrame& frame) const;
 
-  // DNS over UDP/TCP port 53 to or from one of the host's resolvers.
+  // DNS over UDP/TCP port 53 to or from one of the host's resolvers. A non-first fragment
+  // has no port: any TCP/UDP fragment to or from a resolver counts (resolvers serve DNS).
   bool isResolverDns(const packet::ParsedFrame& frame) const;
 
  private:

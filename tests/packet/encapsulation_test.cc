@@ -1,5 +1,7 @@
 // VxlanEncapsulator: the outer header byte by byte, truncation to PacketLength and path MTU,
 // VLAN tag restoration, and the round trip through decapsulateFrame.
+#include "packet/encapsulation.h"
+
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -7,7 +9,6 @@
 
 #include <gtest/gtest.h>
 
-#include "packet/encapsulation.h"
 #include "packet/frame.h"
 #include "packet/vxlan.h"
 #include "testing/packet_builder.h"
@@ -16,11 +17,13 @@ namespace tmirror::packet {
 namespace {
 
 using testing::Frame;
-using testing::PacketBuilder;
 using testing::fromHex;
 using testing::ip;
+using testing::PacketBuilder;
 
-MacAddress mac(std::string_view text) { return *parseMacAddress(text); }
+MacAddress mac(std::string_view text) {
+  return *parseMacAddress(text);
+}
 
 OuterPath awsPath() {
   OuterPath path;
@@ -50,9 +53,13 @@ std::vector<std::byte> wire(const MirrorCopy& copy) {
   return out;
 }
 
-unsigned u8(const std::vector<std::byte>& b, std::size_t off) { return static_cast<unsigned>(b.at(off)); }
+unsigned u8(const std::vector<std::byte>& b, std::size_t off) {
+  return static_cast<unsigned>(b.at(off));
+}
 
-unsigned u16(const std::vector<std::byte>& b, std::size_t off) { return (u8(b, off) << 8) | u8(b, off + 1); }
+unsigned u16(const std::vector<std::byte>& b, std::size_t off) {
+  return (u8(b, off) << 8) | u8(b, off + 1);
+}
 
 uint32_t u32(const std::vector<std::byte>& b, std::size_t off) {
   return (uint32_t{u16(b, off)} << 16) | u16(b, off + 2);
@@ -104,8 +111,8 @@ TEST(VxlanEncapsulator, OuterEthernetCarriesPathMacsAndIpv4Type) {
   const Frame frame = frameOfSize(100);
   EncapSlot slot;
   const auto w = wire(encapsulateOne(encap, Bytes(frame), VlanTag{}, 65445, slot));
-  EXPECT_EQ(testing::toHex(std::span(w).first(6)), "06e2439cff5e");               // dst
-  EXPECT_EQ(testing::toHex(std::span(w).subspan(6, 6)), "061d3c34d077");          // src
+  EXPECT_EQ(testing::toHex(std::span(w).first(6)), "06e2439cff5e");       // dst
+  EXPECT_EQ(testing::toHex(std::span(w).subspan(6, 6)), "061d3c34d077");  // src
   EXPECT_EQ(u16(w, 12), 0x0800u);
 }
 
@@ -114,13 +121,13 @@ TEST(VxlanEncapsulator, OuterIpv4IsAwsStyleWithValidChecksum) {
   const Frame frame = frameOfSize(100);
   EncapSlot slot;
   const auto w = wire(encapsulateOne(encap, Bytes(frame), VlanTag{}, 65445, slot));
-  EXPECT_EQ(u8(w, 14), 0x45u);            // version 4, IHL 5
-  EXPECT_EQ(u8(w, 15), 0u);               // TOS
-  EXPECT_EQ(u16(w, 16), 36u + 100u);      // total length
-  EXPECT_EQ(u16(w, 18), 0u);              // ID 0
-  EXPECT_EQ(u16(w, 20), 0u);              // flags/fragment: DF clear
-  EXPECT_EQ(u8(w, 22), 255u);             // TTL
-  EXPECT_EQ(u8(w, 23), 17u);              // UDP
+  EXPECT_EQ(u8(w, 14), 0x45u);        // version 4, IHL 5
+  EXPECT_EQ(u8(w, 15), 0u);           // TOS
+  EXPECT_EQ(u16(w, 16), 36u + 100u);  // total length
+  EXPECT_EQ(u16(w, 18), 0u);          // ID 0
+  EXPECT_EQ(u16(w, 20), 0u);          // flags/fragment: DF clear
+  EXPECT_EQ(u8(w, 22), 255u);         // TTL
+  EXPECT_EQ(u8(w, 23), 17u);          // UDP
   EXPECT_EQ(ipv4HeaderSum(w, 14), 0xFFFFu);
   EXPECT_EQ(u32(w, 26), 0xAC1F00EEu);
   EXPECT_EQ(u32(w, 30), 0xAC1F11BCu);
@@ -371,22 +378,27 @@ TEST(VxlanEncapsulator, ServiceTagTpidIsRestoredAsGiven) {
   const VxlanEncapsulator encap(awsPath(), 42, 0);
   const Frame frame = frameOfSize(80);
   EncapSlot slot;
-  const auto w = wire(encapsulateOne(encap, Bytes(frame), VlanTag{true, 0x88A8, 0x0FFF}, 50000, slot));
-  EXPECT_EQ(testing::toHex(std::span(w).subspan(50)), testing::toHex(withTag(frame, 0x88A8, 0x0FFF)));
+  const auto w =
+      wire(encapsulateOne(encap, Bytes(frame), VlanTag{true, 0x88A8, 0x0FFF}, 50000, slot));
+  EXPECT_EQ(testing::toHex(std::span(w).subspan(50)),
+            testing::toHex(withTag(frame, 0x88A8, 0x0FFF)));
 }
 
 TEST(VxlanEncapsulator, VlanTagRestorationRespectsTruncationBeforeInsideAndAfterTheTag) {
   const Frame frame = frameOfSize(100);
   const Frame tagged = withTag(frame, 0x8100, 0x0005);
+
   struct Case {
     uint32_t length;
     uint8_t pieces;
   };
+
   for (const Case c : {Case{5, 2}, Case{12, 2}, Case{13, 3}, Case{14, 3}, Case{16, 3}, Case{17, 4},
                        Case{103, 4}}) {
     const VxlanEncapsulator encap(awsPath(), 42, c.length);
     EncapSlot slot;
-    const MirrorCopy copy = encapsulateOne(encap, Bytes(frame), VlanTag{true, 0x8100, 5}, 50000, slot);
+    const MirrorCopy copy =
+        encapsulateOne(encap, Bytes(frame), VlanTag{true, 0x8100, 5}, 50000, slot);
     SCOPED_TRACE("packet length " + std::to_string(c.length));
     EXPECT_EQ(copy.piece_count, c.pieces);
     EXPECT_EQ(copy.inner_length, c.length);
@@ -409,7 +421,8 @@ TEST(VxlanEncapsulator, VlanTagIsNotRestoredIntoFrameShorterThanTheMacAddresses)
   const VxlanEncapsulator encap(awsPath(), 42, 0);
   const Frame frame(11, std::byte{0x33});
   EncapSlot slot;
-  const MirrorCopy copy = encapsulateOne(encap, Bytes(frame), VlanTag{true, 0x8100, 5}, 50000, slot);
+  const MirrorCopy copy =
+      encapsulateOne(encap, Bytes(frame), VlanTag{true, 0x8100, 5}, 50000, slot);
   EXPECT_EQ(copy.piece_count, 2);
   EXPECT_EQ(copy.inner_length, 11u);
   EXPECT_EQ(copy.original_length, 11u);
@@ -418,7 +431,8 @@ TEST(VxlanEncapsulator, VlanTagIsNotRestoredIntoFrameShorterThanTheMacAddresses)
 // ---- Round trip -------------------------------------------------------------------------
 
 TEST(VxlanEncapsulator, CopyDecapsulatesBackToTheSameVniAndInnerBytes) {
-  const Frame frame = PacketBuilder().ipv6("2001:db8::1", "2001:db8::2").udp(5000, 53).payload(300).build();
+  const Frame frame =
+      PacketBuilder().ipv6("2001:db8::1", "2001:db8::2").udp(5000, 53).payload(300).build();
   for (uint32_t vni : {0u, 7u, 16777215u}) {
     for (bool tagged : {false, true}) {
       for (uint32_t packet_length : {0u, 100u}) {
@@ -443,6 +457,35 @@ TEST(VxlanEncapsulator, CopyDecapsulatesBackToTheSameVniAndInnerBytes) {
       }
     }
   }
+}
+
+TEST(VxlanEncapsulator, PathMtuAboveIpv4MaximumIsClampedSoLengthsStayExact) {
+  OuterPath path = awsPath();
+  path.mtu = 70000;  // no IPv4 packet can be this long
+  const VxlanEncapsulator encap(path, 1, 0);
+  EXPECT_EQ(encap.maxInnerLength(), 65535u - 36u);
+  const Frame frame = frameOfSize(66000);
+  EncapSlot slot;
+  const auto out = wire(encapsulateOne(encap, frame, {}, 50000, slot));
+  EXPECT_EQ(u16(out, 14 + 2), 65535u);             // IPv4 total length
+  EXPECT_EQ(u16(out, 14 + 20 + 4), 65535u - 20u);  // UDP length
+  EXPECT_EQ(ipv4HeaderSum(out, 14), 0xFFFFu);
+}
+
+TEST(VxlanEncapsulator, WireLengthOfACutCaptureSetsTheOuterLengths) {
+  const VxlanEncapsulator encap(awsPath(), 1, 200);
+  const Frame captured = frameOfSize(100);  // a capture kept 100 bytes of a 1500-byte frame
+  EncapSlot slot;
+  MirrorCopy copy;
+  encap.encapsulate(captured, 1500, {}, 50000, slot, copy);
+  EXPECT_EQ(copy.inner_length, 100u);       // what we have
+  EXPECT_EQ(copy.wire_inner_length, 200u);  // what the agent would send: the packet length
+  EXPECT_EQ(copy.original_length, 1500u);
+  EXPECT_TRUE(copy.truncated());
+  EXPECT_EQ(copy.outerWireLength(), 250u);
+  const auto out = wire(copy);
+  EXPECT_EQ(out.size(), 150u);
+  EXPECT_EQ(u16(out, 14 + 2), 236u);  // 20 + 8 + 8 + 200
 }
 
 }  // namespace

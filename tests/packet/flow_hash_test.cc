@@ -1,5 +1,7 @@
 // symmetricFlowHash / vxlanSourcePort: both directions of a flow agree, flows spread out,
 // fragments of one datagram stay together, and ports never leave the dynamic range.
+#include "packet/flow_hash.h"
+
 #include <random>
 #include <set>
 #include <string>
@@ -7,7 +9,6 @@
 
 #include <gtest/gtest.h>
 
-#include "packet/flow_hash.h"
 #include "packet/frame.h"
 #include "testing/packet_builder.h"
 
@@ -48,7 +49,8 @@ std::string v4(uint32_t a) {
 }
 
 TEST(FlowHash, TcpIsSymmetricUnderSwappingAddressesAndPorts) {
-  const uint32_t there = hashOf(PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").tcp(37180, 22).build());
+  const uint32_t there =
+      hashOf(PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").tcp(37180, 22).build());
   const uint32_t back = hashOf(PacketBuilder().ipv4("10.0.0.2", "10.0.0.1").tcp(22, 37180).build());
   EXPECT_EQ(there, back);
   EXPECT_EQ(vxlanSourcePort(there), vxlanSourcePort(back));
@@ -83,34 +85,44 @@ TEST(FlowHash, SymmetricForRandomTcpAndUdpFlows) {
       there.udp(pa, pb);
       back.udp(pb, pa);
     }
-    ASSERT_EQ(hashOf(there.build()), hashOf(back.build())) << a << ":" << pa << " " << b << ":" << pb;
+    ASSERT_EQ(hashOf(there.build()), hashOf(back.build()))
+        << a << ":" << pa << " " << b << ":" << pb;
   }
 }
 
 TEST(FlowHash, SameAddressDifferentPortsIsSymmetric) {
-  const uint32_t there = hashOf(PacketBuilder().ipv4("127.0.0.1", "127.0.0.1").tcp(1000, 2000).build());
-  const uint32_t back = hashOf(PacketBuilder().ipv4("127.0.0.1", "127.0.0.1").tcp(2000, 1000).build());
+  const uint32_t there =
+      hashOf(PacketBuilder().ipv4("127.0.0.1", "127.0.0.1").tcp(1000, 2000).build());
+  const uint32_t back =
+      hashOf(PacketBuilder().ipv4("127.0.0.1", "127.0.0.1").tcp(2000, 1000).build());
   EXPECT_EQ(there, back);
 }
 
 TEST(FlowHash, IcmpEchoRequestAndReplyWithSameIdShareAHash) {
   const uint32_t request =
       hashOf(PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").icmpEcho(777, false).build());
-  const uint32_t reply = hashOf(PacketBuilder().ipv4("10.0.0.2", "10.0.0.1").icmpEcho(777, true).build());
+  const uint32_t reply =
+      hashOf(PacketBuilder().ipv4("10.0.0.2", "10.0.0.1").icmpEcho(777, true).build());
   EXPECT_EQ(request, reply);
   const uint32_t other_id =
       hashOf(PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").icmpEcho(778, false).build());
   EXPECT_NE(request, other_id);
 
-  const uint32_t request6 = hashOf(PacketBuilder().ipv6("2001:db8::1", "2001:db8::2").icmpEcho(9).build());
-  const uint32_t reply6 = hashOf(PacketBuilder().ipv6("2001:db8::2", "2001:db8::1").icmpEcho(9, true).build());
+  const uint32_t request6 =
+      hashOf(PacketBuilder().ipv6("2001:db8::1", "2001:db8::2").icmpEcho(9).build());
+  const uint32_t reply6 =
+      hashOf(PacketBuilder().ipv6("2001:db8::2", "2001:db8::1").icmpEcho(9, true).build());
   EXPECT_EQ(request6, reply6);
 }
 
 TEST(FlowHash, Ipv6TcpIsSymmetric) {
-  const uint32_t there =
-      hashOf(PacketBuilder().ipv6("2001:db8::1", "2001:db8:1::ff").ipv6Extension(0).tcp(50000, 443).build());
-  const uint32_t back = hashOf(PacketBuilder().ipv6("2001:db8:1::ff", "2001:db8::1").tcp(443, 50000).build());
+  const uint32_t there = hashOf(PacketBuilder()
+                                    .ipv6("2001:db8::1", "2001:db8:1::ff")
+                                    .ipv6Extension(0)
+                                    .tcp(50000, 443)
+                                    .build());
+  const uint32_t back =
+      hashOf(PacketBuilder().ipv6("2001:db8:1::ff", "2001:db8::1").tcp(443, 50000).build());
   EXPECT_EQ(there, back);
   EXPECT_EQ(vxlanSourcePort(there), vxlanSourcePort(back));
 }
@@ -164,8 +176,10 @@ TEST(FlowHash, AddressAndPortBitsDoNotCancelOut) {
   const uint32_t h1 = symmetricFlowHash(tcpFlow(0x0A000001, 0x0A000002, 1000, 80));
   const uint32_t h2 = symmetricFlowHash(tcpFlow(0x0A000001, 0x0A010002, 1001, 80));
   // IPv6: the third 16-bit group of the lower address against its port.
-  const uint32_t h3 = hashOf(PacketBuilder().ipv6("2001:db8:1::1", "2001:db9::1").tcp(0x3E8, 80).build());
-  const uint32_t h4 = hashOf(PacketBuilder().ipv6("2001:db8:2::1", "2001:db9::1").tcp(0x3EB, 80).build());
+  const uint32_t h3 =
+      hashOf(PacketBuilder().ipv6("2001:db8:1::1", "2001:db9::1").tcp(0x3E8, 80).build());
+  const uint32_t h4 =
+      hashOf(PacketBuilder().ipv6("2001:db8:2::1", "2001:db9::1").tcp(0x3EB, 80).build());
   // Addresses and ports must not cancel: these pairs collided when both were XORed into one
   // word before the first multiply.
   EXPECT_GE(hashes.size(), 65000u);
@@ -174,7 +188,8 @@ TEST(FlowHash, AddressAndPortBitsDoNotCancelOut) {
 }
 
 TEST(FlowHash, SourcePortIsAlwaysInTheDynamicRange) {
-  for (uint32_t h : {0u, 1u, 0x3FFFu, 0x4000u, 0xC000u, 0xFFFFu, 0x10000u, 0xFFFF0000u, 0xFFFFFFFFu}) {
+  for (uint32_t h :
+       {0u, 1u, 0x3FFFu, 0x4000u, 0xC000u, 0xFFFFu, 0x10000u, 0xFFFF0000u, 0xFFFFFFFFu}) {
     EXPECT_GE(vxlanSourcePort(h), 49152) << h;
   }
   std::mt19937 rng(7);
@@ -196,10 +211,18 @@ TEST(FlowHash, FirstAndLaterIpv4FragmentsShareAHash) {
                           .udp(5000, 6000)
                           .payload(100)
                           .build();
-  const Frame later =
-      PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").ipv4Fragment(14, false).udp(1, 1).payload(40).build();
-  const Frame later_back =
-      PacketBuilder().ipv4("10.0.0.2", "10.0.0.1").ipv4Fragment(14, false).udp(1, 1).payload(40).build();
+  const Frame later = PacketBuilder()
+                          .ipv4("10.0.0.1", "10.0.0.2")
+                          .ipv4Fragment(14, false)
+                          .udp(1, 1)
+                          .payload(40)
+                          .build();
+  const Frame later_back = PacketBuilder()
+                               .ipv4("10.0.0.2", "10.0.0.1")
+                               .ipv4Fragment(14, false)
+                               .udp(1, 1)
+                               .payload(40)
+                               .build();
   ASSERT_EQ(parse(first).fragment, Fragment::First);
   ASSERT_EQ(parse(later).fragment, Fragment::Later);
   EXPECT_EQ(hashOf(first), hashOf(later));
@@ -227,7 +250,8 @@ TEST(FlowHash, NonTcpUdpUsesAddressesAndProtocolOnly) {
   gre_b[34] = std::byte{0x12};
   gre_b[36] = std::byte{0x34};
   EXPECT_EQ(hashOf(gre_a), hashOf(gre_b));
-  EXPECT_EQ(hashOf(gre_a), hashOf(PacketBuilder().ipv4("10.0.0.2", "10.0.0.1").protocol(47).build()));
+  EXPECT_EQ(hashOf(gre_a),
+            hashOf(PacketBuilder().ipv4("10.0.0.2", "10.0.0.1").protocol(47).build()));
 
   // Ports a parser never set for a portless packet are ignored too.
   ParsedFrame p = parse(gre_a);

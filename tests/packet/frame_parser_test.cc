@@ -17,8 +17,8 @@ namespace tmirror::packet {
 namespace {
 
 using testing::Frame;
-using testing::PacketBuilder;
 using testing::ip;
+using testing::PacketBuilder;
 
 ParsedFrame parse(const Frame& frame) {
   ParsedFrame parsed;
@@ -26,7 +26,9 @@ ParsedFrame parse(const Frame& frame) {
   return parsed;
 }
 
-void set8(Frame& f, std::size_t off, uint8_t v) { f.at(off) = static_cast<std::byte>(v); }
+void set8(Frame& f, std::size_t off, uint8_t v) {
+  f.at(off) = static_cast<std::byte>(v);
+}
 
 void set16(Frame& f, std::size_t off, uint16_t v) {
   f.at(off) = static_cast<std::byte>(v >> 8);
@@ -35,8 +37,8 @@ void set16(Frame& f, std::size_t off, uint16_t v) {
 
 // Offsets of the frames PacketBuilder makes.
 constexpr std::size_t kEth = 14;
-constexpr std::size_t kIpv4L4 = kEth + 20;  // 34
-constexpr std::size_t kIpv6L4 = kEth + 40;  // 54
+constexpr std::size_t kIpv4L4 = kEth + 20;             // 34
+constexpr std::size_t kIpv6L4 = kEth + 40;             // 54
 constexpr std::size_t kBuilderOptionsHeaderSize = 16;  // hop-by-hop, routing, dest options
 constexpr std::size_t kBuilderAhSize = 24;
 constexpr std::size_t kFragmentHeaderSize = 8;
@@ -65,7 +67,8 @@ TEST(FrameParser, Ipv4TcpYieldsAddressesPortsProtocolAndOffsets) {
 }
 
 TEST(FrameParser, Ipv4UdpYieldsAddressesPortsProtocolAndOffsets) {
-  const Frame f = PacketBuilder().ipv4("172.31.0.238", "172.31.0.2").udp(53124, 53).payload(30).build();
+  const Frame f =
+      PacketBuilder().ipv4("172.31.0.238", "172.31.0.2").udp(53124, 53).payload(30).build();
   const ParsedFrame p = parse(f);
   EXPECT_EQ(p.status, FrameStatus::Ok);
   EXPECT_EQ(p.l4_status, L4Status::Ok);
@@ -210,10 +213,14 @@ TEST(FrameParser, Ipv6EachExtensionHeaderAloneBeforeTcpYieldsPorts) {
     uint8_t type;
     std::size_t size;
   };
+
   for (const Case c : {Case{0, kBuilderOptionsHeaderSize}, Case{43, kBuilderOptionsHeaderSize},
                        Case{60, kBuilderOptionsHeaderSize}, Case{51, kBuilderAhSize}}) {
-    const Frame f =
-        PacketBuilder().ipv6("2001:db8::1", "2001:db8::2").ipv6Extension(c.type).tcp(1234, 443).build();
+    const Frame f = PacketBuilder()
+                        .ipv6("2001:db8::1", "2001:db8::2")
+                        .ipv6Extension(c.type)
+                        .tcp(1234, 443)
+                        .build();
     ASSERT_EQ(static_cast<uint8_t>(f[kEth + 6]), c.type);
     const ParsedFrame p = parse(f);
     SCOPED_TRACE("extension header " + std::to_string(c.type));
@@ -261,15 +268,31 @@ TEST(FrameParser, Ipv6ExactlyEightExtensionHeadersAreWalked) {
   EXPECT_EQ(p.dst_port, 9);
 }
 
-TEST(FrameParser, Ipv6MoreThanEightExtensionHeadersIsTooManyExtensionHeaders) {
+TEST(FrameParser, Ipv6SixteenExtensionHeadersStillParse) {
   PacketBuilder b;
   b.ipv6("2001:db8::1", "2001:db8::2");
-  for (int i = 0; i < 9; ++i) {
-    b.ipv6Extension(i % 2 == 0 ? 60 : 0);
+  for (int i = 0; i < 16; ++i) {
+    b.ipv6Extension(60);
   }
   const ParsedFrame p = parse(b.tcp(1, 2).build());
-  EXPECT_EQ(p.status, FrameStatus::TooManyIpv6ExtensionHeaders);
+  EXPECT_EQ(p.status, FrameStatus::Ok);
+  EXPECT_EQ(p.protocol, 6);
+  EXPECT_TRUE(p.has_ports);
+}
+
+TEST(FrameParser, Ipv6OverlongExtensionChainStaysEvaluableWithoutPorts) {
+  // Hosts accept such chains, so stopping the walk must not hide the packet from the rules.
+  PacketBuilder b;
+  b.ipv6("2001:db8::1", "2001:db8::2");
+  for (int i = 0; i < 17; ++i) {
+    b.ipv6Extension(i % 2 == 0 ? 60 : 43);
+  }
+  const ParsedFrame p = parse(b.tcp(1, 2).build());
+  EXPECT_EQ(p.status, FrameStatus::Ok);
+  EXPECT_EQ(p.l4_status, L4Status::Ipv6ExtensionChainTooLong);
+  EXPECT_EQ(p.protocol, 60);  // the 17th header, where the walk stopped
   EXPECT_FALSE(p.has_ports);
+  EXPECT_EQ(p.src, ip("2001:db8::1"));
 }
 
 TEST(FrameParser, Ipv6ExtensionHeaderLongerThanPacketIsTruncatedExtensionHeader) {
@@ -352,7 +375,8 @@ TEST(FrameParser, Ipv6NoNextHeaderIsNoL4) {
 }
 
 TEST(FrameParser, Ipv6JumbogramPayloadLengthZeroIsBoundedByFrame) {
-  Frame f = PacketBuilder().ipv6("2001:db8::1", "2001:db8::2").ipv6Extension(0).tcp(80, 8080).build();
+  Frame f =
+      PacketBuilder().ipv6("2001:db8::1", "2001:db8::2").ipv6Extension(0).tcp(80, 8080).build();
   set16(f, kEth + 4, 0);
   const ParsedFrame p = parse(f);
   EXPECT_EQ(p.status, FrameStatus::Ok);
@@ -570,7 +594,7 @@ TEST(FrameParser, Ipv4HeaderLengthBelowFiveWordsIsBadIpv4HeaderLength) {
 
 TEST(FrameParser, Ipv4HeaderLengthBeyondFrameIsTruncatedIpv4Header) {
   Frame f = PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").build();  // 20-byte header, no L4
-  set8(f, kEth, 0x4F);                                              // claims 60 bytes
+  set8(f, kEth, 0x4F);                                             // claims 60 bytes
   EXPECT_EQ(parse(f).status, FrameStatus::TruncatedIpv4Header);
 }
 
@@ -641,7 +665,8 @@ TEST(FrameParser, EthernetPaddingIsNotReadAsTheRestOfATcpHeader) {
 }
 
 TEST(FrameParser, Ipv4TotalLengthLargerThanCapturedFrameStillYieldsPorts) {
-  const Frame full = PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").tcp(2000, 3000).payload(1400).build();
+  const Frame full =
+      PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").tcp(2000, 3000).payload(1400).build();
   ASSERT_EQ(full.size(), 54u + 1400u);
   const Frame cut(full.begin(), full.begin() + 96);  // a 96-byte snap length
   const ParsedFrame p = parse(cut);
@@ -674,7 +699,8 @@ TEST(FrameParser, UnknownProtocolGreIsNoL4WithoutPorts) {
   EXPECT_EQ(p.src_port, 0);
   EXPECT_EQ(p.l4_offset, 34u);
 
-  const Frame v6 = PacketBuilder().ipv6("2001:db8::1", "2001:db8::2").ipv6Extension(60).protocol(47).build();
+  const Frame v6 =
+      PacketBuilder().ipv6("2001:db8::1", "2001:db8::2").ipv6Extension(60).protocol(47).build();
   const ParsedFrame p6 = parse(v6);
   EXPECT_EQ(p6.status, FrameStatus::Ok);
   EXPECT_EQ(p6.protocol, 47);
@@ -709,8 +735,6 @@ TEST(FrameParser, FrameStatusNameIsDistinctForEveryValue) {
   EXPECT_EQ(names.size(), static_cast<std::size_t>(FrameStatus::kCount));
   EXPECT_STREQ(frameStatusName(FrameStatus::Ok), "ok");
   EXPECT_STREQ(frameStatusName(FrameStatus::TooManyVlanTags), "too_many_vlan_tags");
-  EXPECT_STREQ(frameStatusName(FrameStatus::TooManyIpv6ExtensionHeaders),
-               "too_many_ipv6_extension_headers");
   EXPECT_STREQ(frameStatusName(FrameStatus::kCount), "unknown");
 }
 

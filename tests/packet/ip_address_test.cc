@@ -1,15 +1,17 @@
 // IP address, CIDR and MAC address parsing and formatting.
+#include "packet/ip_address.h"
+
 #include <string>
 #include <string_view>
 
 #include <gtest/gtest.h>
 
-#include "packet/ip_address.h"
-
 namespace tmirror::packet {
 namespace {
 
-Uint128 u128(uint64_t high, uint64_t low) { return (Uint128{high} << 64) | low; }
+Uint128 u128(uint64_t high, uint64_t low) {
+  return (Uint128{high} << 64) | low;
+}
 
 // ---- Addresses --------------------------------------------------------------------------
 
@@ -45,8 +47,8 @@ TEST(IpAddress, FormatsCanonicalText) {
 }
 
 TEST(IpAddress, FormatThenParseRoundTrips) {
-  for (std::string_view text : {"10.1.2.3", "192.168.255.1", "fe80::1", "2001:db8:85a3::8a2e:370:7334",
-                                "::ffff:10.0.0.1"}) {
+  for (std::string_view text : {"10.1.2.3", "192.168.255.1", "fe80::1",
+                                "2001:db8:85a3::8a2e:370:7334", "::ffff:10.0.0.1"}) {
     const auto a = parseIpAddress(text);
     ASSERT_TRUE(a) << text;
     EXPECT_EQ(formatIpAddress(*a), text);
@@ -55,7 +57,8 @@ TEST(IpAddress, FormatThenParseRoundTrips) {
 }
 
 TEST(IpAddress, RejectsInvalidText) {
-  for (std::string_view text : {"", "1.2.3", "1.2.3.4.5", "256.0.0.1", "1.2.3.-4", " 1.2.3.4", "1.2.3.4 ", "abc", "1::2::3",
+  for (std::string_view text :
+       {"", "1.2.3", "1.2.3.4.5", "256.0.0.1", "1.2.3.-4", " 1.2.3.4", "1.2.3.4 ", "abc", "1::2::3",
         "12345::", "1.2.3.4/32", "::g", ":", "2001:db8::1%eth0",
         "1111:2222:3333:4444:5555:6666:7777:8888:9999"}) {
     EXPECT_FALSE(parseIpAddress(text)) << "'" << text << "'";
@@ -105,8 +108,8 @@ TEST(Cidr, ParsesIpv6BlockWithRange) {
 }
 
 TEST(Cidr, HostBitsSetIsRejected) {
-  for (std::string_view text : {"10.0.0.1/8", "10.0.0.1/31", "192.168.1.0/23", "2001:db8::1/64",
-                                "::1/127", "0.0.0.1/0"}) {
+  for (std::string_view text :
+       {"10.0.0.1/8", "10.0.0.1/31", "192.168.1.0/23", "2001:db8::1/64", "::1/127", "0.0.0.1/0"}) {
     CidrParseError error = CidrParseError::None;
     EXPECT_FALSE(parseCidr(text, &error)) << text;
     EXPECT_EQ(error, CidrParseError::HostBitsSet) << text;
@@ -114,8 +117,8 @@ TEST(Cidr, HostBitsSetIsRejected) {
 }
 
 TEST(Cidr, PrefixBeyondAddressWidthIsPrefixOutOfRange) {
-  for (std::string_view text : {"10.0.0.0/33", "10.0.0.0/64", "10.0.0.0/129", "::/129", "::/200",
-                                "10.0.0.0/4294967295"}) {
+  for (std::string_view text :
+       {"10.0.0.0/33", "10.0.0.0/64", "10.0.0.0/129", "::/129", "::/200", "10.0.0.0/4294967295"}) {
     CidrParseError error = CidrParseError::None;
     EXPECT_FALSE(parseCidr(text, &error)) << text;
     EXPECT_EQ(error, CidrParseError::PrefixOutOfRange) << text;
@@ -123,9 +126,9 @@ TEST(Cidr, PrefixBeyondAddressWidthIsPrefixOutOfRange) {
 }
 
 TEST(Cidr, MalformedTextIsSyntaxError) {
-  for (std::string_view text : {"", "10.0.0.0", "10.0.0.0/", "/8", "10.0.0/8", "10.0.0.0/8x",
-                                "10.0.0.0/x", "10.0.0.0/-1", "10.0.0.0/ 8", "10.0.0.0/8/8",
-                                "10.0.0.0//8", "10.0.0.0/99999999999999999999"}) {
+  for (std::string_view text :
+       {"", "10.0.0.0", "10.0.0.0/", "/8", "10.0.0/8", "10.0.0.0/8x", "10.0.0.0/x", "10.0.0.0/-1",
+        "10.0.0.0/ 8", "10.0.0.0/8/8", "10.0.0.0//8", "10.0.0.0/99999999999999999999"}) {
     CidrParseError error = CidrParseError::None;
     EXPECT_FALSE(parseCidr(text, &error)) << "'" << text << "'";
     EXPECT_EQ(error, CidrParseError::Syntax) << "'" << text << "'";
@@ -186,16 +189,17 @@ TEST(MacAddress, ParsesColonAndDashFormsInAnyCase) {
 }
 
 TEST(MacAddress, FormatsLowerCaseWithColons) {
-  EXPECT_EQ(formatMacAddress(MacAddress{{0x06, 0xE2, 0x43, 0x9C, 0xFF, 0x5E}}), "06:e2:43:9c:ff:5e");
+  EXPECT_EQ(formatMacAddress(MacAddress{{0x06, 0xE2, 0x43, 0x9C, 0xFF, 0x5E}}),
+            "06:e2:43:9c:ff:5e");
   EXPECT_EQ(formatMacAddress(MacAddress{}), "00:00:00:00:00:00");
   EXPECT_EQ(formatMacAddress(*parseMacAddress("AA-BB-CC-DD-EE-FF")), "aa:bb:cc:dd:ee:ff");
 }
 
 TEST(MacAddress, RejectsMalformedText) {
-  for (std::string_view text : {"", "02:00:5e:10:ab", "02:00:5e:10:ab:f", "02:00:5e:10:ab:fff",
-                                "02:00:5e:10:ab:ff:", "02.00.5e.10.ab.ff", "0g:00:5e:10:ab:ff",
-                                "02005e10abff", "02:00:5e:10:ab:+f", " 2:00:5e:10:ab:ff",
-                                "02:00:5e:10:ab:-f", "0x:00:5e:10:ab:ff"}) {
+  for (std::string_view text :
+       {"", "02:00:5e:10:ab", "02:00:5e:10:ab:f", "02:00:5e:10:ab:fff",
+        "02:00:5e:10:ab:ff:", "02.00.5e.10.ab.ff", "0g:00:5e:10:ab:ff", "02005e10abff",
+        "02:00:5e:10:ab:+f", " 2:00:5e:10:ab:ff", "02:00:5e:10:ab:-f", "0x:00:5e:10:ab:ff"}) {
     EXPECT_FALSE(parseMacAddress(text)) << "'" << text << "'";
   }
 }

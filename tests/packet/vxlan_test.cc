@@ -1,4 +1,6 @@
 // VXLAN header encode/decode and whole-frame decapsulation, including the real AWS frame.
+#include "packet/vxlan.h"
+
 #include <algorithm>
 #include <array>
 #include <set>
@@ -7,16 +9,15 @@
 #include <gtest/gtest.h>
 
 #include "packet/frame.h"
-#include "packet/vxlan.h"
 #include "testing/packet_builder.h"
 
 namespace tmirror::packet {
 namespace {
 
 using testing::Frame;
-using testing::PacketBuilder;
 using testing::fromHex;
 using testing::ip;
+using testing::PacketBuilder;
 
 std::array<std::byte, kVxlanHeaderSize> header(uint32_t vni) {
   std::array<std::byte, kVxlanHeaderSize> h{};
@@ -56,7 +57,9 @@ Frame innerFrame() {
   return PacketBuilder().ipv4("10.0.0.5", "10.0.0.6").tcp(33000, 443).payload(10).build();
 }
 
-bool sameBytes(Bytes a, const Frame& b) { return std::ranges::equal(a, b); }
+bool sameBytes(Bytes a, const Frame& b) {
+  return std::ranges::equal(a, b);
+}
 
 // ---- Header encoding ----------------------------------------------------------------------
 
@@ -294,6 +297,23 @@ TEST(Vxlan, OuterNonIpAndBadIpAreNamed) {
   Frame bad = encapsulated(outer, 1, 4789, 5, innerFrame());
   bad[14] = std::byte{0x55};  // version 5
   EXPECT_EQ(decapsulateFrame(Bytes(bad)).status, DecapStatus::BadOuterIp);
+}
+
+TEST(Vxlan, PayloadEndsWhereTheOuterIpPacketEnds) {
+  // A hostile outer packet whose UDP length runs past its IP total length: the bytes after
+  // the IP packet (padding, a trailer) must not become part of the inner frame.
+  const Frame inner = innerFrame();
+  Frame f = encapsulated(PacketBuilder().ipv4("10.0.0.1", "10.0.0.2"), 50000, 4789, 42, inner);
+  for (int i = 0; i < 10; ++i) {
+    f.push_back(std::byte{0xEE});  // trailer after the IP packet
+  }
+  const std::size_t udp_len_off = 14 + 20 + 4;
+  const uint16_t udp_len = static_cast<uint16_t>(8 + 8 + inner.size() + 10);  // claims the trailer
+  f[udp_len_off] = static_cast<std::byte>(udp_len >> 8);
+  f[udp_len_off + 1] = static_cast<std::byte>(udp_len);
+  const auto decap = decapsulateFrame(f);
+  ASSERT_EQ(decap.status, DecapStatus::Ok);
+  EXPECT_TRUE(sameBytes(decap.inner, inner));
 }
 
 TEST(Vxlan, UdpLengthBelowEightIsTruncatedOuterUdp) {

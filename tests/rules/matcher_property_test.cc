@@ -1,9 +1,9 @@
 // Property: the compiled SessionMatcher (linear and bit-vector paths) decides exactly what the
 // reference evaluator decides, on 1,000,000 random packets against random rule sets with
 // overlapping CIDRs and port ranges, both families, fragments and tags.
-#include <gtest/gtest.h>
-
 #include <random>
+
+#include <gtest/gtest.h>
 
 #include "rules/reference_evaluator.h"
 #include "rules/rules_test_util.h"
@@ -18,14 +18,19 @@ using testing::PacketBuilder;
 constexpr int kConfigs = 250;
 constexpr int kPacketsPerConfig = 4000;  // 1,000,000 packets in all
 
-const char* const kV4Prefixes[] = {"0.0.0.0/0",      "10.0.0.0/8",     "10.1.0.0/16",
-                                   "10.1.2.0/24",    "10.1.2.128/25",  "10.1.2.7/32",
-                                   "192.0.2.0/24",   "192.0.2.0/26",   "198.51.100.0/24",
-                                   "198.51.100.53/32", "128.0.0.0/1",  "10.1.3.0/24"};
-const char* const kV6Prefixes[] = {"::/0",           "2001:db8::/32",     "2001:db8:1::/48",
-                                   "2001:db8:1:2::/64", "2001:db8:1:2::7/128", "fe80::/10",
-                                   "2001:db8:1:2:8000::/65", "8000::/1"};
-const char* const kV4Hosts[] = {"10.1.2.7",    "10.1.2.200", "10.1.3.4",   "10.9.9.9",
+const char* const kV4Prefixes[] = {"0.0.0.0/0",        "10.0.0.0/8",    "10.1.0.0/16",
+                                   "10.1.2.0/24",      "10.1.2.128/25", "10.1.2.7/32",
+                                   "192.0.2.0/24",     "192.0.2.0/26",  "198.51.100.0/24",
+                                   "198.51.100.53/32", "128.0.0.0/1",   "10.1.3.0/24"};
+const char* const kV6Prefixes[] = {"::/0",
+                                   "2001:db8::/32",
+                                   "2001:db8:1::/48",
+                                   "2001:db8:1:2::/64",
+                                   "2001:db8:1:2::7/128",
+                                   "fe80::/10",
+                                   "2001:db8:1:2:8000::/65",
+                                   "8000::/1"};
+const char* const kV4Hosts[] = {"10.1.2.7",    "10.1.2.200",  "10.1.3.4",      "10.9.9.9",
                                 "192.0.2.1",   "192.0.2.100", "198.51.100.10", "198.51.100.53",
                                 "203.0.113.9", "172.16.0.1"};
 const char* const kV6Hosts[] = {"2001:db8:1:2::7", "2001:db8:1:2::8",  "2001:db8:1:2:8000::1",
@@ -85,7 +90,8 @@ model::FilterRule randomRule(Random& rnd, TrafficDirection direction, uint32_t n
 
 std::vector<model::FilterRule> randomRules(Random& rnd, TrafficDirection direction) {
   // Short lists exercise the linear scan, long ones the bit vectors (past 64 words too).
-  const uint32_t count = rnd.chance(0.5) ? rnd.below(14) : 10 + rnd.below(rnd.chance(0.2) ? 300 : 80);
+  const uint32_t count =
+      rnd.chance(0.5) ? rnd.below(14) : 10 + rnd.below(rnd.chance(0.2) ? 300 : 80);
   std::vector<model::FilterRule> rules;
   std::vector<uint32_t> numbers;
   for (uint32_t i = 0; i < count; ++i) {
@@ -171,10 +177,10 @@ TEST(MatcherProperty, CompiledMatcherAgreesWithReferenceOnAMillionRandomPackets)
       mirrored += expected.fate == PacketFate::Mirrored;
       if (got != expected || got_bitsets != expected) {
         ADD_FAILURE() << "config " << c << " packet " << p << ": reference fate "
-                      << packetFateName(expected.fate) << " session "
-                      << int{expected.session_index} << " rule " << expected.rule_index
-                      << "; compiled " << packetFateName(got.fate) << " session "
-                      << int{got.session_index} << " rule " << got.rule_index << "; bitsets "
+                      << packetFateName(expected.fate) << " session " << int{expected.session_index}
+                      << " rule " << expected.rule_index << "; compiled "
+                      << packetFateName(got.fate) << " session " << int{got.session_index}
+                      << " rule " << got.rule_index << "; bitsets "
                       << packetFateName(got_bitsets.fate) << " session "
                       << int{got_bitsets.session_index} << " rule " << got_bitsets.rule_index;
         return;

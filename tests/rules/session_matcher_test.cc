@@ -98,8 +98,12 @@ TEST_P(SessionMatcherTest, OnlyTheRulesOfThePacketsDirectionCount) {
 TEST_P(SessionMatcherTest, GuideExampleAllInboundTcpExceptSshFromMyNetwork) {
   auto& s = addSession(1);
   addRule(s, kIn,
-          {.number = 10, .action = kReject, .protocol = kTcp, .src = "203.0.113.0/24",
-           .dst = "198.51.100.0/24", .dst_ports = model::PortRange{22, 22}});
+          {.number = 10,
+           .action = kReject,
+           .protocol = kTcp,
+           .src = "203.0.113.0/24",
+           .dst = "198.51.100.0/24",
+           .dst_ports = model::PortRange{22, 22}});
   addRule(s, kIn, {.number = 20, .action = kAccept, .protocol = kTcp});
   syncHost();
   EXPECT_EQ(fate(tcp4("203.0.113.5", "198.51.100.10", 40000, 22)), PacketFate::NotMatched);
@@ -115,8 +119,12 @@ TEST_P(SessionMatcherTest, GuideExampleAllInboundTcpExceptSshFromMyNetwork) {
 TEST_P(SessionMatcherTest, GuideExampleHttpsOverIpv4AndIpv6) {
   auto& s = addSession(1);
   addRule(s, kIn, {.number = 10, .protocol = kTcp, .dst_ports = model::PortRange{443, 443}});
-  addRule(s, kIn, {.number = 20, .protocol = kTcp, .src = "::/0", .dst = "::/0",
-                   .dst_ports = model::PortRange{443, 443}});
+  addRule(s, kIn,
+          {.number = 20,
+           .protocol = kTcp,
+           .src = "::/0",
+           .dst = "::/0",
+           .dst_ports = model::PortRange{443, 443}});
   syncHost();
   EXPECT_EQ(decide(tcp4("192.0.2.1", "198.51.100.10", 50000, 443), kIn).rule_index, 0);
   EXPECT_EQ(decide(tcp6("2001:db8::1", "2001:db8::10", 50000, 443), kIn).rule_index, 1);
@@ -156,7 +164,8 @@ TEST_P(SessionMatcherTest, AcceptInFirstSessionStopsSecond) {
   const auto tcp = decide(tcp4("192.0.2.1", "198.51.100.10", 1, 80), kIn);
   EXPECT_EQ(tcp.fate, PacketFate::Mirrored);
   EXPECT_EQ(tcp.session_index, 0);
-  const auto udp = decide(PacketBuilder().ipv4("192.0.2.1", "198.51.100.10").udp(1, 2).build(), kIn);
+  const auto udp =
+      decide(PacketBuilder().ipv4("192.0.2.1", "198.51.100.10").udp(1, 2).build(), kIn);
   EXPECT_EQ(udp.session_index, 1);
 }
 
@@ -198,8 +207,11 @@ TEST_P(SessionMatcherTest, Ipv6CidrsMatchOnAllBits) {
 
 TEST_P(SessionMatcherTest, PortRangesAreInclusive) {
   auto& s = addSession(1);
-  addRule(s, kIn, {.number = 10, .protocol = kTcp, .src_ports = model::PortRange{1024, 2047},
-                   .dst_ports = model::PortRange{80, 81}});
+  addRule(s, kIn,
+          {.number = 10,
+           .protocol = kTcp,
+           .src_ports = model::PortRange{1024, 2047},
+           .dst_ports = model::PortRange{80, 81}});
   syncHost();
   EXPECT_EQ(fate(tcp4("192.0.2.1", "198.51.100.10", 1024, 80)), PacketFate::Mirrored);
   EXPECT_EQ(fate(tcp4("192.0.2.1", "198.51.100.10", 2047, 81)), PacketFate::Mirrored);
@@ -233,8 +245,11 @@ TEST_P(SessionMatcherTest, PortRulesDoNotMatchNonFirstIpv4Fragments) {
   syncHost();
   const auto first =
       PacketBuilder().ipv4("192.0.2.1", "198.51.100.10").ipv4Fragment(0, true).udp(5, 53).build();
-  const auto later =
-      PacketBuilder().ipv4("192.0.2.1", "198.51.100.10").ipv4Fragment(185, false).udp(5, 53).build();
+  const auto later = PacketBuilder()
+                         .ipv4("192.0.2.1", "198.51.100.10")
+                         .ipv4Fragment(185, false)
+                         .udp(5, 53)
+                         .build();
   EXPECT_EQ(fate(first), PacketFate::Mirrored);
   EXPECT_EQ(fate(later), PacketFate::NotMatched);
 }
@@ -244,8 +259,11 @@ TEST_P(SessionMatcherTest, NonFirstFragmentsMatchProtocolRulesWithoutPorts) {
   addRule(s, kIn, {.number = 10, .protocol = kUdp, .dst_ports = model::PortRange{53, 53}});
   addRule(s, kIn, {.number = 20, .protocol = kUdp});
   syncHost();
-  const auto later4 =
-      PacketBuilder().ipv4("192.0.2.1", "198.51.100.10").ipv4Fragment(185, false).udp(5, 53).build();
+  const auto later4 = PacketBuilder()
+                          .ipv4("192.0.2.1", "198.51.100.10")
+                          .ipv4Fragment(185, false)
+                          .udp(5, 53)
+                          .build();
   EXPECT_EQ(decide(later4, kIn).rule_index, 1);
   interface_.sessions[0].filter.ingress_rules.push_back(
       makeRule(kIn, {.number = 30, .protocol = kUdp, .src = "::/0", .dst = "::/0"}));
@@ -260,8 +278,12 @@ TEST_P(SessionMatcherTest, NonFirstFragmentsMatchProtocolRulesWithoutPorts) {
 
 TEST_P(SessionMatcherTest, Ipv6ExtensionHeadersBeforeTcpStillMatchPorts) {
   auto& s = addSession(1);
-  addRule(s, kIn, {.number = 10, .protocol = kTcp, .src = "::/0", .dst = "::/0",
-                   .dst_ports = model::PortRange{443, 443}});
+  addRule(s, kIn,
+          {.number = 10,
+           .protocol = kTcp,
+           .src = "::/0",
+           .dst = "::/0",
+           .dst_ports = model::PortRange{443, 443}});
   syncHost();
   const auto frame = PacketBuilder()
                          .ipv6("2001:db8::1", "2001:db8::10")
@@ -336,13 +358,13 @@ TEST_P(SessionMatcherTest, OwnVxlanOutputIsNeverMirrored) {
   addRule(s, kOut, {.number = 10});
   syncHost();
   // The copies this interface sends to its target.
-  EXPECT_EQ(fate(PacketBuilder().ipv4("198.51.100.10", "198.51.100.20").udp(50000, 4789).build(),
-                 kOut),
-            PacketFate::OwnVxlan);
+  EXPECT_EQ(
+      fate(PacketBuilder().ipv4("198.51.100.10", "198.51.100.20").udp(50000, 4789).build(), kOut),
+      PacketFate::OwnVxlan);
   // Someone else's VXLAN to the same collector is ordinary traffic.
-  EXPECT_EQ(fate(PacketBuilder().ipv4("198.51.100.11", "198.51.100.20").udp(50000, 4789).build(),
-                 kOut),
-            PacketFate::Mirrored);
+  EXPECT_EQ(
+      fate(PacketBuilder().ipv4("198.51.100.11", "198.51.100.20").udp(50000, 4789).build(), kOut),
+      PacketFate::Mirrored);
 }
 
 TEST_P(SessionMatcherTest, ControlChannelIsNeverMirrored) {
@@ -364,9 +386,9 @@ TEST_P(SessionMatcherTest, ResolverDnsIsNotMirroredWithoutAmazonDns) {
   addRule(s, kOut, {.number = 10});
   host_.dns_resolvers = {testing::ip("198.51.100.53")};
   syncHost();
-  EXPECT_EQ(fate(PacketBuilder().ipv4("198.51.100.10", "198.51.100.53").udp(40000, 53).build(),
-                 kOut),
-            PacketFate::ResolverDns);
+  EXPECT_EQ(
+      fate(PacketBuilder().ipv4("198.51.100.10", "198.51.100.53").udp(40000, 53).build(), kOut),
+      PacketFate::ResolverDns);
   EXPECT_EQ(fate(PacketBuilder().ipv4("198.51.100.53", "198.51.100.10").udp(53, 40000).build()),
             PacketFate::ResolverDns);
   EXPECT_EQ(fate(tcp4("198.51.100.53", "198.51.100.10", 53, 40000)), PacketFate::ResolverDns);
@@ -393,14 +415,56 @@ TEST_P(SessionMatcherTest, AmazonDnsMirrorsResolverDnsWhateverTheRules) {
   }
 }
 
+TEST_P(SessionMatcherTest, LaterFragmentsOfResolverDnsFollowTheFirst) {
+  // A large EDNS answer arrives fragmented; its later pieces have no port 53 to show.
+  auto& s = addSession(1);
+  addRule(s, kIn, {.number = 10, .protocol = kUdp});
+  host_.dns_resolvers = {testing::ip("198.51.100.53")};
+  syncHost();
+  const auto first = PacketBuilder()
+                         .ipv4("198.51.100.53", "198.51.100.10")
+                         .ipv4Fragment(0, true)
+                         .udp(53, 40000)
+                         .build();
+  const auto later = PacketBuilder()
+                         .ipv4("198.51.100.53", "198.51.100.10")
+                         .ipv4Fragment(185, false)
+                         .udp(53, 40000)
+                         .build();
+  EXPECT_EQ(fate(first), PacketFate::ResolverDns);
+  EXPECT_EQ(fate(later), PacketFate::ResolverDns);
+  interface_.sessions[0].filter.amazon_dns = true;
+  syncHost();
+  EXPECT_EQ(decide(later, kIn).rule_index, kNetworkServiceRule);
+}
+
+TEST_P(SessionMatcherTest, CopiesOfAnotherInterfaceLeavingThroughThisOneAreNeverMirrored) {
+  auto& s = addSession(1);
+  addRule(s, kOut, {.number = 10});
+  // A second interface of the host mirrors to another collector; its copies may be routed
+  // out through this interface.
+  model::InterfaceMirrorConfig other = testing::makeInterface();
+  other.interface.id = "eni-0000000000000000b";
+  other.interface.ipv4 = testing::ip("198.51.100.11");
+  other.sessions.push_back(testing::makeSession(1));
+  other.sessions[0].target.addresses = {testing::ip("203.0.113.2")};
+  host_.interfaces = {interface_, other};
+  EXPECT_EQ(
+      fate(PacketBuilder().ipv4("198.51.100.11", "203.0.113.2").udp(50000, 4789).build(), kOut),
+      PacketFate::OwnVxlan);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllEvaluators, SessionMatcherTest,
                          ::testing::Values(Evaluator::Reference, Evaluator::CompiledLinear,
                                            Evaluator::CompiledBitset),
                          [](const auto& param_info) {
                            switch (param_info.param) {
-                             case Evaluator::Reference: return std::string("Reference");
-                             case Evaluator::CompiledLinear: return std::string("CompiledLinear");
-                             case Evaluator::CompiledBitset: return std::string("CompiledBitset");
+                             case Evaluator::Reference:
+                               return std::string("Reference");
+                             case Evaluator::CompiledLinear:
+                               return std::string("CompiledLinear");
+                             case Evaluator::CompiledBitset:
+                               return std::string("CompiledBitset");
                            }
                            return std::string("?");
                          });
