@@ -9,7 +9,8 @@ packages=(
   clang-format clang-tidy
   libgtest-dev libgmock-dev libbenchmark-dev
   libpcap-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev
-  tshark tcpdump python3 python3-scapy iproute2
+  libssl-dev libcpp-httplib-dev sqlite3
+  tshark tcpdump python3 python3-scapy python3-boto3 awscli iproute2
 )
 
 missing=()

@@ -45,6 +45,21 @@ std::optional<MirrorPcapOptions::UdpDestination> parseHostPort(const std::string
 
 }  // namespace
 
+std::optional<std::pair<std::string, uint16_t>> parseListenAddress(const std::string& text) {
+  auto parsed = parseHostPort(text);
+  if (parsed) {
+    return std::pair{packet::formatIpAddress(parsed->address), parsed->port};
+  }
+  // Port 0 (pick one) is fine for a listener.
+  if (text.ends_with(":0")) {
+    auto with_port = parseHostPort(text.substr(0, text.size() - 2) + ":1");
+    if (with_port) {
+      return std::pair{packet::formatIpAddress(with_port->address), uint16_t{0}};
+    }
+  }
+  return std::nullopt;
+}
+
 Command parseCommandLine(std::span<const char* const> args) {
   CLI::App app{
       "tmirror: self-hosted traffic mirroring for Linux, with the AWS Traffic Mirroring API",
@@ -79,6 +94,26 @@ Command parseCommandLine(std::span<const char* const> args) {
                      "(default 00:00:00:00:00:00)");
   mirror->add_flag("--quiet,-q", options.quiet, "Do not print the JSON summary");
 
+  ServerOptions server;
+  std::string listen = "127.0.0.1:8900";
+  std::string auth = "sigv4";
+  auto* server_cmd = app.add_subcommand(
+      "server", "Serve the EC2 traffic-mirroring API (and the agent channel) on SQLite");
+  server_cmd->add_option("--listen", listen, "Address:port to listen on (default 127.0.0.1:8900)");
+  server_cmd->add_option("--data-dir", server.data_dir, "Where the database lives")
+      ->capture_default_str();
+  server_cmd->add_option("--auth", auth, "sigv4 (default) or none (loopback listeners only)")
+      ->check(CLI::IsMember({"sigv4", "none"}));
+  server_cmd->add_flag("--create-access-key", server.create_access_key,
+                       "Create an access key pair for 'aws configure', print it and exit");
+  server_cmd->add_option("--rules-per-filter", server.rules_per_filter, "Quota (AWS: 10)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000}));
+  server_cmd
+      ->add_option("--sessions-per-interface", server.sessions_per_interface, "Quota (AWS: 3)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1024}));
+  server_cmd->add_option("--sources-per-target", server.sources_per_target, "Quota (AWS: 10)")
+      ->check(CLI::Range(int64_t{1}, int64_t{10000}));
+
   // CLI11 wants argv without the program's own name handled separately.
   std::vector<std::string> argv;
   for (std::size_t i = args.size(); i > 1; --i) {
@@ -97,6 +132,18 @@ Command parseCommandLine(std::span<const char* const> args) {
 
   if (app.got_subcommand("version")) {
     return VersionCommand{};
+  }
+  if (app.got_subcommand("server")) {
+    auto address = parseListenAddress(listen);
+    if (!address) {
+      return HelpText{"tmirror server: --listen: '" + listen +
+                          "' is not address:port (e.g. 127.0.0.1:8900 or [::1]:8900)\n",
+                      true};
+    }
+    server.listen_address = address->first;
+    server.port = address->second;
+    server.auth_none = auth == "none";
+    return server;
   }
   options.direction_source = direction == "flags" ? DirectionSource::Flags
                              : direction == "mac" ? DirectionSource::Mac

@@ -36,6 +36,17 @@ struct MirrorPcapOptions {
   bool quiet = false;  // no summary on stdout
 };
 
+struct ServerOptions {
+  std::string listen_address = "127.0.0.1";
+  uint16_t port = 8900;
+  std::filesystem::path data_dir = "tmirror-data";
+  bool auth_none = false;          // only allowed on a loopback listener
+  bool create_access_key = false;  // print a new key pair and exit
+  int64_t rules_per_filter = 10;
+  int64_t sessions_per_interface = 3;
+  int64_t sources_per_target = 10;
+};
+
 struct VersionCommand {};
 
 // --help output, or a usage error's text; printed by main.
@@ -44,7 +55,10 @@ struct HelpText {
   bool is_error = false;
 };
 
-using Command = std::variant<VersionCommand, MirrorPcapOptions, HelpText>;
+using Command = std::variant<VersionCommand, MirrorPcapOptions, ServerOptions, HelpText>;
+
+// "127.0.0.1:8900", "[::1]:8900" or "0.0.0.0:8900"; nullopt when malformed.
+std::optional<std::pair<std::string, uint16_t>> parseListenAddress(const std::string& text);
 
 // args[0] is the program name. Invalid usage is returned as HelpText{is_error = true}.
 Command parseCommandLine(std::span<const char* const> args);

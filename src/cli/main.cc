@@ -26,6 +26,10 @@ int main(int argc, char** argv) {
                           std::fputs(help.text.c_str(), help.is_error ? stderr : stdout);
                           return help.is_error ? 2 : 0;
                         },
+                        [](const ServerOptions&) {
+                          std::fputs("tmirror server: not built yet\n", stderr);
+                          return 1;
+                        },
                         [](const MirrorPcapOptions& options) {
                           auto report = runMirrorPcap(options);
                           if (!report) {

@@ -1,0 +1,451 @@
+// Traffic mirror sessions: a source interface, a target, a filter, a number, a VNI.
+#include <algorithm>
+#include <random>
+#include <set>
+
+#include "api/action_context.h"
+
+namespace tmirror::api {
+
+namespace {
+
+using store::SessionRecord;
+
+void writeSession(XmlWriter& xml, const ActionContext& ctx, const SessionRecord& s,
+                  const std::vector<store::Tag>& tags) {
+  xml.text("trafficMirrorSessionId", s.id);
+  xml.text("trafficMirrorTargetId", s.target_id);
+  xml.text("trafficMirrorFilterId", s.filter_id);
+  xml.text("networkInterfaceId", s.network_interface_id);
+  xml.text("ownerId", ctx.store.accountId());
+  if (s.packet_length) {
+    xml.integer("packetLength", *s.packet_length);
+  }
+  xml.integer("sessionNumber", s.session_number);
+  xml.integer("virtualNetworkId", s.virtual_network_id);
+  if (s.description) {
+    xml.text("description", *s.description);
+  }
+  writeTagSet(xml, tags);
+}
+
+ApiResult<std::string> sessionResponse(ActionContext& ctx, const std::string& id,
+                                       const std::optional<std::string>& token) {
+  auto record = ctx.store.session(id);
+  auto tags = ctx.store.tagsOf(id);
+  if (!record || !*record || !tags) {
+    return apiError("InternalError", "the session vanished");
+  }
+  XmlWriter xml(ctx.action, ctx.request_id);
+  xml.open("trafficMirrorSession");
+  writeSession(xml, ctx, **record, *tags);
+  xml.close();
+  if (token) {
+    xml.text("clientToken", *token);
+  }
+  return xml.finish();
+}
+
+// A VNI no other session uses, drawn at random as AWS does.
+int64_t unusedVni(const std::vector<SessionRecord>& sessions) {
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  std::set<int64_t> used;
+  for (const auto& s : sessions) {
+    used.insert(s.virtual_network_id);
+  }
+  std::uniform_int_distribution<int64_t> any(1, 16777215);
+  while (true) {
+    const int64_t vni = any(rng);
+    if (!used.contains(vni)) {
+      return vni;
+    }
+  }
+}
+
+// Checks a session (new or modified) against the others: its references exist, its source is
+// no target, and the per-interface and per-target quotas hold.
+ApiResult<void> checkSession(ActionContext& ctx, const SessionRecord& s,
+                             const std::vector<SessionRecord>& sessions) {
+  auto eni = ctx.store.networkInterface(s.network_interface_id);
+  auto target = ctx.store.target(s.target_id);
+  auto filter = ctx.store.filter(s.filter_id);
+  auto targets = ctx.store.targets();
+  if (!eni || !target || !filter || !targets) {
+    return apiError("InternalError", "reading session references failed");
+  }
+  if (!*eni) {
+    return apiError("InvalidNetworkInterfaceID.NotFound",
+                    "The networkInterface ID '" + s.network_interface_id + "' does not exist");
+  }
+  if (!*target) {
+    return apiError("InvalidTrafficMirrorTargetId.NotFound",
+                    "The traffic mirror target '" + s.target_id + "' does not exist.");
+  }
+  if (!*filter) {
+    return apiError("InvalidTrafficMirrorFilterId.NotFound",
+                    "The traffic mirror filter '" + s.filter_id + "' does not exist.");
+  }
+  for (const auto& t : *targets) {
+    if (t.network_interface_id == s.network_interface_id) {
+      return apiError("InvalidParameterCombination",
+                      "Interface " + s.network_interface_id + " is traffic mirror target " + t.id +
+                          "; an interface cannot be both a source and a target.");
+    }
+  }
+  int64_t on_interface = 0;
+  std::set<std::string> sources{s.network_interface_id};
+  for (const auto& other : sessions) {
+    if (other.id == s.id) {
+      continue;
+    }
+    if (other.network_interface_id == s.network_interface_id) {
+      ++on_interface;
+      if (other.session_number == s.session_number) {
+        return apiError("InvalidParameterValue",
+                        "Session number " + std::to_string(s.session_number) +
+                            " is already used on " + s.network_interface_id + " by " + other.id +
+                            ".");
+      }
+    }
+    if (other.target_id == s.target_id) {
+      sources.insert(other.network_interface_id);
+    }
+  }
+  if (on_interface >= ctx.limits.sessions_per_interface) {
+    return apiError("TrafficMirrorSessionsPerInterfaceLimitExceeded",
+                    "Interface " + s.network_interface_id + " already has " +
+                        std::to_string(on_interface) + " traffic mirror sessions.");
+  }
+  if ((*target)->type == "network-interface" &&
+      static_cast<int64_t>(sources.size()) > ctx.limits.sources_per_target) {
+    return apiError("TrafficMirrorSourcesPerTargetLimitExceeded",
+                    "Target " + s.target_id + " would have more than " +
+                        std::to_string(ctx.limits.sources_per_target) + " source interfaces.");
+  }
+  return {};
+}
+
+}  // namespace
+
+ApiResult<std::string> createTrafficMirrorSession(ActionContext& ctx) {
+  const QueryParams& p = ctx.params;
+  auto eni = p.required("NetworkInterfaceId");
+  auto target = p.required("TrafficMirrorTargetId");
+  auto filter = p.required("TrafficMirrorFilterId");
+  auto packet_length = p.optionalInt("PacketLength", 1, 8500);
+  auto number = p.requiredInt("SessionNumber", 1, 32766);
+  auto vni = p.optionalInt("VirtualNetworkId", 0, 16777215);
+  auto description = optionalText(p, "Description");
+  auto tags = tagSpecifications(ctx, "traffic-mirror-session");
+  auto token = p.get("ClientToken");
+  auto dry = dryRunFlag(p);
+  for (const ApiError* e :
+       {eni ? nullptr : &eni.error(), target ? nullptr : &target.error(),
+        filter ? nullptr : &filter.error(), packet_length ? nullptr : &packet_length.error(),
+        number ? nullptr : &number.error(), vni ? nullptr : &vni.error(),
+        description ? nullptr : &description.error(), tags ? nullptr : &tags.error(),
+        dry ? nullptr : &dry.error()}) {
+    if (e != nullptr) {
+      return std::unexpected(*e);
+    }
+  }
+  for (auto [value, prefix, name] : {std::tuple{&*eni, "eni", "NetworkInterfaceId"},
+                                     std::tuple{&*target, "tmt", "TrafficMirrorTargetId"},
+                                     std::tuple{&*filter, "tmf", "TrafficMirrorFilterId"}}) {
+    if (auto ok = checkIdFormat(*value, prefix, name); !ok) {
+      return std::unexpected(ok.error());
+    }
+  }
+  if (auto ok = rejectUnknownParameters(p); !ok) {
+    return std::unexpected(ok.error());
+  }
+  auto earlier = earlierCreate(ctx, token);
+  if (!earlier) {
+    return std::unexpected(earlier.error());
+  }
+  if (*earlier) {
+    return sessionResponse(ctx, **earlier, token);
+  }
+  auto sessions = ctx.store.sessions();
+  if (!sessions) {
+    return internalError(sessions.error());
+  }
+  if (static_cast<int64_t>(sessions->size()) >= ctx.limits.resources_per_kind) {
+    return apiError("TrafficMirrorSessionLimitExceeded",
+                    "The maximum number of traffic mirror sessions has been reached.");
+  }
+  SessionRecord s;
+  s.id = newResourceId("tms");
+  s.network_interface_id = *eni;
+  s.target_id = *target;
+  s.filter_id = *filter;
+  s.session_number = *number;
+  s.packet_length = *packet_length;
+  s.description = *description;
+  s.virtual_network_id = vni->has_value() ? **vni : unusedVni(*sessions);
+  if (auto ok = checkSession(ctx, s, *sessions); !ok) {
+    return std::unexpected(ok.error());
+  }
+  if (*dry) {
+    return dryRunSucceeded();
+  }
+  std::string resource_id = s.id;
+  auto done = runMutation(ctx, resource_id, [&]() -> ApiResult<void> {
+    if (auto r = ctx.store.insertSession(s); !r) {
+      return internalError(r.error());
+    }
+    for (const auto& tag : *tags) {
+      if (auto r = ctx.store.putTag(s.id, tag); !r) {
+        return internalError(r.error());
+      }
+    }
+    return rememberCreate(ctx, token, s.id);
+  });
+  if (!done) {
+    return std::unexpected(done.error());
+  }
+  return sessionResponse(ctx, s.id, token);
+}
+
+ApiResult<std::string> describeTrafficMirrorSessions(ActionContext& ctx) {
+  const QueryParams& p = ctx.params;
+  auto ids = p.list("TrafficMirrorSessionId");
+  auto filters =
+      describeFilters(p, {"description", "network-interface-id", "owner-id", "packet-length",
+                          "session-number", "traffic-mirror-filter-id", "traffic-mirror-session-id",
+                          "traffic-mirror-target-id", "virtual-network-id"});
+  auto page = pageRequest(p);
+  auto dry = dryRunFlag(p);
+  if (!ids) {
+    return std::unexpected(ids.error());
+  }
+  if (!filters) {
+    return std::unexpected(filters.error());
+  }
+  if (!page) {
+    return std::unexpected(page.error());
+  }
+  if (!dry) {
+    return std::unexpected(dry.error());
+  }
+  for (const auto& id : *ids) {
+    if (auto ok = checkIdFormat(id, "tms", "TrafficMirrorSessionId"); !ok) {
+      return std::unexpected(ok.error());
+    }
+  }
+  if (auto ok = rejectUnknownParameters(p); !ok) {
+    return std::unexpected(ok.error());
+  }
+  auto all = ctx.store.sessions();
+  auto tags = ctx.store.allTags();
+  if (!all || !tags) {
+    return internalError(!all ? all.error() : tags.error());
+  }
+  for (const auto& id : *ids) {
+    if (std::none_of(all->begin(), all->end(), [&](const auto& r) { return r.id == id; })) {
+      return apiError("InvalidTrafficMirrorSessionId.NotFound",
+                      "The traffic mirror session '" + id + "' does not exist.");
+    }
+  }
+  if (*dry) {
+    return dryRunSucceeded();
+  }
+  XmlWriter xml(ctx.action, ctx.request_id);
+  xml.open("trafficMirrorSessionSet");
+  int64_t count = 0;
+  std::optional<int64_t> last;
+  bool more = false;
+  for (const auto& s : *all) {
+    if (s.seq <= page->after_seq ||
+        (!ids->empty() && std::find(ids->begin(), ids->end(), s.id) == ids->end())) {
+      continue;
+    }
+    const auto& stags = (*tags)[s.id];
+    FilterFields fields{{"traffic-mirror-session-id", s.id},
+                        {"traffic-mirror-target-id", s.target_id},
+                        {"traffic-mirror-filter-id", s.filter_id},
+                        {"network-interface-id", s.network_interface_id},
+                        {"owner-id", ctx.store.accountId()},
+                        {"session-number", std::to_string(s.session_number)},
+                        {"virtual-network-id", std::to_string(s.virtual_network_id)}};
+    if (s.packet_length) {
+      fields.emplace("packet-length", std::to_string(*s.packet_length));
+    }
+    if (s.description) {
+      fields.emplace("description", *s.description);
+    }
+    if (!matchesFilters(*filters, fields, stags)) {
+      continue;
+    }
+    if (page->max_results && count == *page->max_results) {
+      more = true;
+      break;
+    }
+    xml.open("item");
+    writeSession(xml, ctx, s, stags);
+    xml.close();
+    ++count;
+    last = s.seq;
+  }
+  xml.close();
+  if (more && last) {
+    xml.text("nextToken", nextTokenFor(*last));
+  }
+  return xml.finish();
+}
+
+ApiResult<std::string> modifyTrafficMirrorSession(ActionContext& ctx) {
+  const QueryParams& p = ctx.params;
+  auto id = p.required("TrafficMirrorSessionId");
+  auto target = p.get("TrafficMirrorTargetId");
+  auto filter = p.get("TrafficMirrorFilterId");
+  auto packet_length = p.optionalInt("PacketLength", 1, 8500);
+  auto number = p.optionalInt("SessionNumber", 1, 32766);
+  auto vni = p.optionalInt("VirtualNetworkId", 0, 16777215);
+  auto description = optionalText(p, "Description");
+  auto remove = p.list("RemoveField");
+  auto dry = dryRunFlag(p);
+  for (const ApiError* e :
+       {id ? nullptr : &id.error(), packet_length ? nullptr : &packet_length.error(),
+        number ? nullptr : &number.error(), vni ? nullptr : &vni.error(),
+        description ? nullptr : &description.error(), remove ? nullptr : &remove.error(),
+        dry ? nullptr : &dry.error()}) {
+    if (e != nullptr) {
+      return std::unexpected(*e);
+    }
+  }
+  for (const auto& field : *remove) {
+    if (field != "packet-length" && field != "description" && field != "virtual-network-id") {
+      return apiError("InvalidParameterValue",
+                      "Value (" + field.substr(0, 64) +
+                          ") for parameter RemoveField is invalid. Expected one of: "
+                          "packet-length, description, virtual-network-id.");
+    }
+  }
+  auto removes = [&](std::string_view f) {
+    return std::find(remove->begin(), remove->end(), f) != remove->end();
+  };
+  if ((removes("packet-length") && *packet_length) || (removes("description") && *description) ||
+      (removes("virtual-network-id") && *vni)) {
+    return apiError("InvalidParameterCombination",
+                    "A field cannot be both set and listed in RemoveField.");
+  }
+  if (auto ok = checkIdFormat(*id, "tms", "TrafficMirrorSessionId"); !ok) {
+    return std::unexpected(ok.error());
+  }
+  if (target) {
+    if (auto ok = checkIdFormat(*target, "tmt", "TrafficMirrorTargetId"); !ok) {
+      return std::unexpected(ok.error());
+    }
+  }
+  if (filter) {
+    if (auto ok = checkIdFormat(*filter, "tmf", "TrafficMirrorFilterId"); !ok) {
+      return std::unexpected(ok.error());
+    }
+  }
+  if (auto ok = rejectUnknownParameters(p); !ok) {
+    return std::unexpected(ok.error());
+  }
+  auto sessions = ctx.store.sessions();
+  if (!sessions) {
+    return internalError(sessions.error());
+  }
+  const auto it =
+      std::find_if(sessions->begin(), sessions->end(), [&](const auto& s) { return s.id == *id; });
+  if (it == sessions->end()) {
+    return apiError("InvalidTrafficMirrorSessionId.NotFound",
+                    "The traffic mirror session '" + *id + "' does not exist.");
+  }
+  SessionRecord s = *it;
+  if (target) {
+    s.target_id = *target;
+  }
+  if (filter) {
+    s.filter_id = *filter;
+  }
+  if (*packet_length) {
+    s.packet_length = *packet_length;
+  }
+  if (removes("packet-length")) {
+    s.packet_length.reset();
+  }
+  if (*number) {
+    s.session_number = **number;
+  }
+  if (*vni) {
+    s.virtual_network_id = **vni;
+  }
+  if (removes("virtual-network-id")) {
+    s.virtual_network_id = unusedVni(*sessions);
+  }
+  if (*description) {
+    s.description = *description;
+  }
+  if (removes("description")) {
+    s.description.reset();
+  }
+  if (auto ok = checkSession(ctx, s, *sessions); !ok) {
+    return std::unexpected(ok.error());
+  }
+  if (*dry) {
+    return dryRunSucceeded();
+  }
+  std::string resource_id = s.id;
+  auto done = runMutation(ctx, resource_id, [&]() -> ApiResult<void> {
+    if (auto r = ctx.store.updateSession(s); !r) {
+      return internalError(r.error());
+    }
+    return {};
+  });
+  if (!done) {
+    return std::unexpected(done.error());
+  }
+  return sessionResponse(ctx, s.id, std::nullopt);
+}
+
+ApiResult<std::string> deleteTrafficMirrorSession(ActionContext& ctx) {
+  const QueryParams& p = ctx.params;
+  auto id = p.required("TrafficMirrorSessionId");
+  auto dry = dryRunFlag(p);
+  if (!id) {
+    return std::unexpected(id.error());
+  }
+  if (!dry) {
+    return std::unexpected(dry.error());
+  }
+  if (auto ok = checkIdFormat(*id, "tms", "TrafficMirrorSessionId"); !ok) {
+    return std::unexpected(ok.error());
+  }
+  if (auto ok = rejectUnknownParameters(p); !ok) {
+    return std::unexpected(ok.error());
+  }
+  auto existing = ctx.store.session(*id);
+  if (!existing) {
+    return internalError(existing.error());
+  }
+  if (!*existing) {
+    return apiError("InvalidTrafficMirrorSessionId.NotFound",
+                    "The traffic mirror session '" + *id + "' does not exist.");
+  }
+  if (*dry) {
+    return dryRunSucceeded();
+  }
+  std::string resource_id = *id;
+  auto done = runMutation(ctx, resource_id, [&]() -> ApiResult<void> {
+    if (auto r = ctx.store.deleteAllTags(*id); !r) {
+      return internalError(r.error());
+    }
+    if (auto r = ctx.store.deleteSession(*id); !r) {
+      return internalError(r.error());
+    }
+    return {};
+  });
+  if (!done) {
+    return std::unexpected(done.error());
+  }
+  XmlWriter xml(ctx.action, ctx.request_id);
+  xml.text("trafficMirrorSessionId", *id);
+  return xml.finish();
+}
+
+}  // namespace tmirror::api

@@ -1,0 +1,598 @@
+// Network interfaces (external appliances and agent-registered) and traffic mirror targets.
+#include <algorithm>
+#include <cstdio>
+#include <random>
+
+#include "api/action_context.h"
+#include "packet/ip_address.h"
+
+namespace tmirror::api {
+
+namespace {
+
+using store::NetworkInterfaceRecord;
+using store::TargetRecord;
+
+std::string randomLocalMac() {
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  char out[18];
+  unsigned octet[5];
+  for (auto& o : octet) {
+    o = static_cast<unsigned>(rng() & 0xFF);
+  }
+  std::snprintf(out, sizeof(out), "02:%02x:%02x:%02x:%02x:%02x", octet[0], octet[1], octet[2],
+                octet[3], octet[4]);
+  return out;
+}
+
+ApiResult<std::vector<store::Tag>> tagsOf(ActionContext& ctx, const std::string& id) {
+  auto tags = ctx.store.tagsOf(id);
+  if (!tags) {
+    return internalError(tags.error());
+  }
+  return *tags;
+}
+
+void writeInterface(XmlWriter& xml, const ActionContext& ctx, const NetworkInterfaceRecord& r,
+                    const std::vector<store::Tag>& tags) {
+  xml.text("networkInterfaceId", r.id);
+  xml.text("subnetId", r.subnet_id);
+  xml.text("description", r.description);
+  xml.text("ownerId", ctx.store.accountId());
+  xml.boolean("requesterManaged", false);
+  xml.text("status", r.instance_id ? "in-use" : "available");
+  xml.text("macAddress", r.mac);
+  if (r.private_ip) {
+    xml.text("privateIpAddress", *r.private_ip);
+    xml.open("privateIpAddressesSet");
+    xml.open("item");
+    xml.text("privateIpAddress", *r.private_ip);
+    xml.boolean("primary", true);
+    xml.close();
+    xml.close();
+  }
+  xml.open("ipv6AddressesSet");
+  if (r.ipv6) {
+    xml.open("item");
+    xml.text("ipv6Address", *r.ipv6);
+    xml.close();
+  }
+  xml.close();
+  xml.boolean("sourceDestCheck", true);
+  xml.text("interfaceType", "interface");
+  if (r.instance_id) {
+    xml.open("attachment");
+    xml.text("attachmentId", "eni-attach-" + r.id.substr(4));
+    xml.text("instanceId", *r.instance_id);
+    xml.text("instanceOwnerId", ctx.store.accountId());
+    xml.integer("deviceIndex", 0);
+    xml.text("status", "attached");
+    xml.close();
+  }
+  writeTagSet(xml, tags);
+}
+
+void writeTarget(XmlWriter& xml, const ActionContext& ctx, const TargetRecord& r,
+                 const std::vector<store::Tag>& tags) {
+  xml.text("trafficMirrorTargetId", r.id);
+  if (r.network_interface_id) {
+    xml.text("networkInterfaceId", *r.network_interface_id);
+  }
+  if (r.network_load_balancer_arn) {
+    xml.text("networkLoadBalancerArn", *r.network_load_balancer_arn);
+  }
+  xml.text("type", r.type);
+  if (r.description) {
+    xml.text("description", *r.description);
+  }
+  xml.text("ownerId", ctx.store.accountId());
+  writeTagSet(xml, tags);
+  if (r.gateway_load_balancer_endpoint_id) {
+    xml.text("gatewayLoadBalancerEndpointId", *r.gateway_load_balancer_endpoint_id);
+  }
+}
+
+ApiResult<std::string> interfaceResponse(ActionContext& ctx, const std::string& id,
+                                         const std::optional<std::string>& token) {
+  auto record = ctx.store.networkInterface(id);
+  if (!record || !*record) {
+    return apiError("InternalError", "the network interface vanished");
+  }
+  auto tags = tagsOf(ctx, id);
+  if (!tags) {
+    return std::unexpected(tags.error());
+  }
+  XmlWriter xml(ctx.action, ctx.request_id);
+  xml.open("networkInterface");
+  writeInterface(xml, ctx, **record, *tags);
+  xml.close();
+  if (token) {
+    xml.text("clientToken", *token);
+  }
+  return xml.finish();
+}
+
+ApiResult<std::string> targetResponse(ActionContext& ctx, const std::string& id,
+                                      const std::optional<std::string>& token) {
+  auto record = ctx.store.target(id);
+  if (!record || !*record) {
+    return apiError("InternalError", "the target vanished");
+  }
+  auto tags = tagsOf(ctx, id);
+  if (!tags) {
+    return std::unexpected(tags.error());
+  }
+  XmlWriter xml(ctx.action, ctx.request_id);
+  xml.open("trafficMirrorTarget");
+  writeTarget(xml, ctx, **record, *tags);
+  xml.close();
+  if (token) {
+    xml.text("clientToken", *token);
+  }
+  return xml.finish();
+}
+
+}  // namespace
+
+ApiResult<std::string> createNetworkInterface(ActionContext& ctx) {
+  const QueryParams& p = ctx.params;
+  auto subnet = p.required("SubnetId");
+  if (!subnet) {
+    return std::unexpected(subnet.error());
+  }
+  if (auto ok = checkIdFormat(*subnet, "subnet", "SubnetId"); !ok) {
+    return std::unexpected(ok.error());
+  }
+  auto description = optionalText(p, "Description");
+  auto ip = p.get("PrivateIpAddress");
+  if (!description) {
+    return std::unexpected(description.error());
+  }
+  if (ip) {
+    auto parsed = packet::parseIpAddress(*ip);
+    if (!parsed || parsed->family != packet::IpFamily::V4) {
+      return apiError("InvalidParameterValue", "Value (" + ip->substr(0, 64) +
+                                                   ") for parameter PrivateIpAddress is invalid. "
+                                                   "Expected an IPv4 address.");
+    }
+  }
+  auto tags = tagSpecifications(ctx, "network-interface");
+  auto token = p.get("ClientToken");
+  auto dry = dryRunFlag(p);
+  if (!tags) {
+    return std::unexpected(tags.error());
+  }
+  if (!dry) {
+    return std::unexpected(dry.error());
+  }
+  if (auto ok = rejectUnknownParameters(p); !ok) {
+    return std::unexpected(ok.error());
+  }
+  auto earlier = earlierCreate(ctx, token);
+  if (!earlier) {
+    return std::unexpected(earlier.error());
+  }
+  if (*earlier) {
+    return interfaceResponse(ctx, **earlier, token);
+  }
+  if (*dry) {
+    return dryRunSucceeded();
+  }
+  NetworkInterfaceRecord record;
+  record.id = newResourceId("eni");
+  record.subnet_id = *subnet;
+  record.description = description->value_or("");
+  record.mac = randomLocalMac();
+  record.private_ip = ip;
+  std::string resource_id = record.id;
+  auto done = runMutation(ctx, resource_id, [&]() -> ApiResult<void> {
+    if (auto r = ctx.store.insertNetworkInterface(record); !r) {
+      return internalError(r.error());
+    }
+    for (const auto& tag : *tags) {
+      if (auto r = ctx.store.putTag(record.id, tag); !r) {
+        return internalError(r.error());
+      }
+    }
+    return rememberCreate(ctx, token, record.id);
+  });
+  if (!done) {
+    return std::unexpected(done.error());
+  }
+  return interfaceResponse(ctx, record.id, token);
+}
+
+ApiResult<std::string> describeNetworkInterfaces(ActionContext& ctx) {
+  const QueryParams& p = ctx.params;
+  auto ids = p.list("NetworkInterfaceId");
+  auto filters = describeFilters(
+      p, {"network-interface-id", "private-ip-address", "mac-address", "description", "subnet-id",
+          "status", "attachment.instance-id", "owner-id", "interface-type"});
+  auto page = pageRequest(p);
+  auto dry = dryRunFlag(p);
+  (void)p.get("IncludeManagedResources");
+  if (!ids) {
+    return std::unexpected(ids.error());
+  }
+  if (!filters) {
+    return std::unexpected(filters.error());
+  }
+  if (!page) {
+    return std::unexpected(page.error());
+  }
+  if (!dry) {
+    return std::unexpected(dry.error());
+  }
+  for (const auto& id : *ids) {
+    if (auto ok = checkIdFormat(id, "eni", "NetworkInterfaceId"); !ok) {
+      return std::unexpected(ok.error());
+    }
+  }
+  if (auto ok = rejectUnknownParameters(p); !ok) {
+    return std::unexpected(ok.error());
+  }
+  auto all = ctx.store.networkInterfaces();
+  auto tags = ctx.store.allTags();
+  if (!all || !tags) {
+    return internalError(!all ? all.error() : tags.error());
+  }
+  for (const auto& id : *ids) {
+    if (std::none_of(all->begin(), all->end(), [&](const auto& r) { return r.id == id; })) {
+      return apiError("InvalidNetworkInterfaceID.NotFound",
+                      "The networkInterface ID '" + id + "' does not exist");
+    }
+  }
+  if (*dry) {
+    return dryRunSucceeded();
+  }
+  XmlWriter xml(ctx.action, ctx.request_id);
+  xml.open("networkInterfaceSet");
+  int64_t count = 0;
+  std::optional<int64_t> last;
+  bool more = false;
+  for (const auto& r : *all) {
+    if (r.seq <= page->after_seq ||
+        (!ids->empty() && std::find(ids->begin(), ids->end(), r.id) == ids->end())) {
+      continue;
+    }
+    const auto& rtags = (*tags)[r.id];
+    FilterFields fields{{"network-interface-id", r.id},
+                        {"mac-address", r.mac},
+                        {"description", r.description},
+                        {"subnet-id", r.subnet_id},
+                        {"status", r.instance_id ? "in-use" : "available"},
+                        {"owner-id", ctx.store.accountId()},
+                        {"interface-type", "interface"}};
+    if (r.private_ip) {
+      fields.emplace("private-ip-address", *r.private_ip);
+    }
+    if (r.instance_id) {
+      fields.emplace("attachment.instance-id", *r.instance_id);
+    }
+    if (!matchesFilters(*filters, fields, rtags)) {
+      continue;
+    }
+    if (page->max_results && count == *page->max_results) {
+      more = true;
+      break;
+    }
+    xml.open("item");
+    writeInterface(xml, ctx, r, rtags);
+    xml.close();
+    ++count;
+    last = r.seq;
+  }
+  xml.close();
+  if (more && last) {
+    xml.text("nextToken", nextTokenFor(*last));
+  }
+  return xml.finish();
+}
+
+ApiResult<std::string> deleteNetworkInterface(ActionContext& ctx) {
+  const QueryParams& p = ctx.params;
+  auto id = p.required("NetworkInterfaceId");
+  auto dry = dryRunFlag(p);
+  if (!id) {
+    return std::unexpected(id.error());
+  }
+  if (!dry) {
+    return std::unexpected(dry.error());
+  }
+  if (auto ok = checkIdFormat(*id, "eni", "NetworkInterfaceId"); !ok) {
+    return std::unexpected(ok.error());
+  }
+  if (auto ok = rejectUnknownParameters(p); !ok) {
+    return std::unexpected(ok.error());
+  }
+  auto record = ctx.store.networkInterface(*id);
+  auto targets = ctx.store.targets();
+  if (!record || !targets) {
+    return internalError(!record ? record.error() : targets.error());
+  }
+  if (!*record) {
+    return apiError("InvalidNetworkInterfaceID.NotFound",
+                    "The networkInterface ID '" + *id + "' does not exist");
+  }
+  if ((*record)->instance_id) {
+    return apiError("InvalidNetworkInterface.InUse",
+                    "Interface " + *id + " belongs to host " + *(*record)->instance_id +
+                        "; it is removed when its agent stops reporting it.");
+  }
+  for (const auto& t : *targets) {
+    if (t.network_interface_id == *id) {
+      return apiError("InvalidNetworkInterface.InUse",
+                      "Interface " + *id + " is in use by traffic mirror target " + t.id + ".");
+    }
+  }
+  if (*dry) {
+    return dryRunSucceeded();
+  }
+  std::string resource_id = *id;
+  auto done = runMutation(ctx, resource_id, [&]() -> ApiResult<void> {
+    // Deleting a source interface deletes its sessions, as in AWS.
+    if (auto r = ctx.store.deleteSessionsOfInterface(*id); !r) {
+      return internalError(r.error());
+    }
+    if (auto r = ctx.store.deleteAllTags(*id); !r) {
+      return internalError(r.error());
+    }
+    if (auto r = ctx.store.deleteNetworkInterface(*id); !r) {
+      return internalError(r.error());
+    }
+    return {};
+  });
+  if (!done) {
+    return std::unexpected(done.error());
+  }
+  XmlWriter xml(ctx.action, ctx.request_id);
+  xml.boolean("return", true);
+  return xml.finish();
+}
+
+ApiResult<std::string> createTrafficMirrorTarget(ActionContext& ctx) {
+  const QueryParams& p = ctx.params;
+  auto eni = p.get("NetworkInterfaceId");
+  auto nlb = p.get("NetworkLoadBalancerArn");
+  auto gwlbe = p.get("GatewayLoadBalancerEndpointId");
+  auto description = optionalText(p, "Description");
+  auto tags = tagSpecifications(ctx, "traffic-mirror-target");
+  auto token = p.get("ClientToken");
+  auto dry = dryRunFlag(p);
+  if (!description) {
+    return std::unexpected(description.error());
+  }
+  if (!tags) {
+    return std::unexpected(tags.error());
+  }
+  if (!dry) {
+    return std::unexpected(dry.error());
+  }
+  const int kinds = int{eni.has_value()} + int{nlb.has_value()} + int{gwlbe.has_value()};
+  if (kinds != 1) {
+    return apiError("InvalidParameterCombination",
+                    "Exactly one of NetworkInterfaceId, NetworkLoadBalancerArn and "
+                    "GatewayLoadBalancerEndpointId is required.");
+  }
+  if (eni) {
+    if (auto ok = checkIdFormat(*eni, "eni", "NetworkInterfaceId"); !ok) {
+      return std::unexpected(ok.error());
+    }
+  }
+  if (nlb && (!nlb->starts_with("arn:") || nlb->find(":loadbalancer/net/") == std::string::npos ||
+              nlb->size() > 2048)) {
+    return apiError("InvalidParameterValue",
+                    "Value (" + nlb->substr(0, 128) +
+                        ") for parameter NetworkLoadBalancerArn is invalid. Expected a Network "
+                        "Load Balancer ARN (arn:...:loadbalancer/net/NAME/ID).");
+  }
+  if (gwlbe) {
+    if (auto ok = checkIdFormat(*gwlbe, "vpce", "GatewayLoadBalancerEndpointId"); !ok) {
+      return std::unexpected(ok.error());
+    }
+  }
+  if (auto ok = rejectUnknownParameters(p); !ok) {
+    return std::unexpected(ok.error());
+  }
+  auto earlier = earlierCreate(ctx, token);
+  if (!earlier) {
+    return std::unexpected(earlier.error());
+  }
+  if (*earlier) {
+    return targetResponse(ctx, **earlier, token);
+  }
+  auto targets = ctx.store.targets();
+  if (!targets) {
+    return internalError(targets.error());
+  }
+  if (static_cast<int64_t>(targets->size()) >= ctx.limits.resources_per_kind) {
+    return apiError("TrafficMirrorTargetLimitExceeded",
+                    "The maximum number of traffic mirror targets has been reached.");
+  }
+  if (eni) {
+    auto record = ctx.store.networkInterface(*eni);
+    auto sessions = ctx.store.sessions();
+    if (!record || !sessions) {
+      return internalError(!record ? record.error() : sessions.error());
+    }
+    if (!*record) {
+      return apiError("InvalidNetworkInterfaceID.NotFound",
+                      "The networkInterface ID '" + *eni + "' does not exist");
+    }
+    for (const auto& s : *sessions) {
+      if (s.network_interface_id == *eni) {
+        return apiError("InvalidParameterCombination",
+                        "Interface " + *eni + " is the source of traffic mirror session " + s.id +
+                            "; an interface cannot be both a source and a target.");
+      }
+    }
+  }
+  if (*dry) {
+    return dryRunSucceeded();
+  }
+  TargetRecord record;
+  record.id = newResourceId("tmt");
+  record.type = eni   ? "network-interface"
+                : nlb ? "network-load-balancer"
+                      : "gateway-load-balancer-endpoint";
+  record.network_interface_id = eni;
+  record.network_load_balancer_arn = nlb;
+  record.gateway_load_balancer_endpoint_id = gwlbe;
+  record.description = *description;
+  std::string resource_id = record.id;
+  auto done = runMutation(ctx, resource_id, [&]() -> ApiResult<void> {
+    if (auto r = ctx.store.insertTarget(record); !r) {
+      return internalError(r.error());
+    }
+    for (const auto& tag : *tags) {
+      if (auto r = ctx.store.putTag(record.id, tag); !r) {
+        return internalError(r.error());
+      }
+    }
+    return rememberCreate(ctx, token, record.id);
+  });
+  if (!done) {
+    return std::unexpected(done.error());
+  }
+  return targetResponse(ctx, record.id, token);
+}
+
+ApiResult<std::string> describeTrafficMirrorTargets(ActionContext& ctx) {
+  const QueryParams& p = ctx.params;
+  auto ids = p.list("TrafficMirrorTargetId");
+  auto filters = describeFilters(
+      p, {"description", "network-interface-id", "network-load-balancer-arn", "owner-id",
+          "traffic-mirror-target-id", "gateway-load-balancer-endpoint-id"});
+  auto page = pageRequest(p);
+  auto dry = dryRunFlag(p);
+  if (!ids) {
+    return std::unexpected(ids.error());
+  }
+  if (!filters) {
+    return std::unexpected(filters.error());
+  }
+  if (!page) {
+    return std::unexpected(page.error());
+  }
+  if (!dry) {
+    return std::unexpected(dry.error());
+  }
+  for (const auto& id : *ids) {
+    if (auto ok = checkIdFormat(id, "tmt", "TrafficMirrorTargetId"); !ok) {
+      return std::unexpected(ok.error());
+    }
+  }
+  if (auto ok = rejectUnknownParameters(p); !ok) {
+    return std::unexpected(ok.error());
+  }
+  auto all = ctx.store.targets();
+  auto tags = ctx.store.allTags();
+  if (!all || !tags) {
+    return internalError(!all ? all.error() : tags.error());
+  }
+  for (const auto& id : *ids) {
+    if (std::none_of(all->begin(), all->end(), [&](const auto& r) { return r.id == id; })) {
+      return apiError("InvalidTrafficMirrorTargetId.NotFound",
+                      "The traffic mirror target '" + id + "' does not exist.");
+    }
+  }
+  if (*dry) {
+    return dryRunSucceeded();
+  }
+  XmlWriter xml(ctx.action, ctx.request_id);
+  xml.open("trafficMirrorTargetSet");
+  int64_t count = 0;
+  std::optional<int64_t> last;
+  bool more = false;
+  for (const auto& r : *all) {
+    if (r.seq <= page->after_seq ||
+        (!ids->empty() && std::find(ids->begin(), ids->end(), r.id) == ids->end())) {
+      continue;
+    }
+    const auto& rtags = (*tags)[r.id];
+    FilterFields fields{{"traffic-mirror-target-id", r.id}, {"owner-id", ctx.store.accountId()}};
+    if (r.description) {
+      fields.emplace("description", *r.description);
+    }
+    if (r.network_interface_id) {
+      fields.emplace("network-interface-id", *r.network_interface_id);
+    }
+    if (r.network_load_balancer_arn) {
+      fields.emplace("network-load-balancer-arn", *r.network_load_balancer_arn);
+    }
+    if (r.gateway_load_balancer_endpoint_id) {
+      fields.emplace("gateway-load-balancer-endpoint-id", *r.gateway_load_balancer_endpoint_id);
+    }
+    if (!matchesFilters(*filters, fields, rtags)) {
+      continue;
+    }
+    if (page->max_results && count == *page->max_results) {
+      more = true;
+      break;
+    }
+    xml.open("item");
+    writeTarget(xml, ctx, r, rtags);
+    xml.close();
+    ++count;
+    last = r.seq;
+  }
+  xml.close();
+  if (more && last) {
+    xml.text("nextToken", nextTokenFor(*last));
+  }
+  return xml.finish();
+}
+
+ApiResult<std::string> deleteTrafficMirrorTarget(ActionContext& ctx) {
+  const QueryParams& p = ctx.params;
+  auto id = p.required("TrafficMirrorTargetId");
+  auto dry = dryRunFlag(p);
+  if (!id) {
+    return std::unexpected(id.error());
+  }
+  if (!dry) {
+    return std::unexpected(dry.error());
+  }
+  if (auto ok = checkIdFormat(*id, "tmt", "TrafficMirrorTargetId"); !ok) {
+    return std::unexpected(ok.error());
+  }
+  if (auto ok = rejectUnknownParameters(p); !ok) {
+    return std::unexpected(ok.error());
+  }
+  auto record = ctx.store.target(*id);
+  auto sessions = ctx.store.sessions();
+  if (!record || !sessions) {
+    return internalError(!record ? record.error() : sessions.error());
+  }
+  if (!*record) {
+    return apiError("InvalidTrafficMirrorTargetId.NotFound",
+                    "The traffic mirror target '" + *id + "' does not exist.");
+  }
+  for (const auto& s : *sessions) {
+    if (s.target_id == *id) {
+      return apiError("TrafficMirrorTargetInUseException",
+                      "Traffic mirror target " + *id + " is in use by session " + s.id + ".");
+    }
+  }
+  if (*dry) {
+    return dryRunSucceeded();
+  }
+  std::string resource_id = *id;
+  auto done = runMutation(ctx, resource_id, [&]() -> ApiResult<void> {
+    if (auto r = ctx.store.deleteAllTags(*id); !r) {
+      return internalError(r.error());
+    }
+    if (auto r = ctx.store.deleteTarget(*id); !r) {
+      return internalError(r.error());
+    }
+    return {};
+  });
+  if (!done) {
+    return std::unexpected(done.error());
+  }
+  XmlWriter xml(ctx.action, ctx.request_id);
+  xml.text("trafficMirrorTargetId", *id);
+  return xml.finish();
+}
+
+}  // namespace tmirror::api

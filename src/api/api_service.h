@@ -1,0 +1,33 @@
+// The seam between the HTTP server and the EC2 Query API: one request in, one response out.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace tmirror::api {
+
+struct HttpRequestView {
+  std::string_view method;  // "GET" / "POST"
+  std::string_view path;    // without the query string
+  std::string_view query;   // raw query string, without '?'
+  std::string_view body;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string remote_address;
+  bool loopback_listener = false;  // the server listens on loopback only
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/xml;charset=UTF-8";
+  std::string body;
+};
+
+// Anything that answers EC2 Query API requests. Implementations are thread-safe.
+class QueryApi {
+ public:
+  virtual ~QueryApi() = default;
+  virtual HttpResponse handle(const HttpRequestView& request) = 0;
+};
+
+}  // namespace tmirror::api

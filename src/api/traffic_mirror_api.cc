@@ -1,0 +1,125 @@
+#include "api/traffic_mirror_api.h"
+
+#include <algorithm>
+#include <random>
+#include <string_view>
+#include <utility>
+
+namespace tmirror::api {
+
+namespace {
+
+constexpr std::pair<std::string_view, ActionHandler> kActions[] = {
+    {"CreateNetworkInterface", createNetworkInterface},
+    {"DescribeNetworkInterfaces", describeNetworkInterfaces},
+    {"DeleteNetworkInterface", deleteNetworkInterface},
+    {"CreateTrafficMirrorTarget", createTrafficMirrorTarget},
+    {"DescribeTrafficMirrorTargets", describeTrafficMirrorTargets},
+    {"DeleteTrafficMirrorTarget", deleteTrafficMirrorTarget},
+    {"CreateTrafficMirrorFilter", createTrafficMirrorFilter},
+    {"DescribeTrafficMirrorFilters", describeTrafficMirrorFilters},
+    {"DeleteTrafficMirrorFilter", deleteTrafficMirrorFilter},
+    {"ModifyTrafficMirrorFilterNetworkServices", modifyTrafficMirrorFilterNetworkServices},
+    {"CreateTrafficMirrorFilterRule", createTrafficMirrorFilterRule},
+    {"DescribeTrafficMirrorFilterRules", describeTrafficMirrorFilterRules},
+    {"ModifyTrafficMirrorFilterRule", modifyTrafficMirrorFilterRule},
+    {"DeleteTrafficMirrorFilterRule", deleteTrafficMirrorFilterRule},
+    {"CreateTrafficMirrorSession", createTrafficMirrorSession},
+    {"DescribeTrafficMirrorSessions", describeTrafficMirrorSessions},
+    {"ModifyTrafficMirrorSession", modifyTrafficMirrorSession},
+    {"DeleteTrafficMirrorSession", deleteTrafficMirrorSession},
+    {"CreateTags", createTags},
+    {"DeleteTags", deleteTags},
+    {"DescribeTags", describeTags},
+};
+
+bool isFormBody(const HttpRequestView& request) {
+  const auto it = request.headers.find("content-type");
+  return it == request.headers.end() || it->second.starts_with("application/x-www-form-urlencoded");
+}
+
+}  // namespace
+
+std::string newRequestId() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (int i = 0; i < 32; ++i) {
+    int nibble = static_cast<int>(rng() & 0xF);
+    if (i == 12) {
+      nibble = 4;  // version 4
+    } else if (i == 16) {
+      nibble = 8 | (nibble & 3);  // RFC 4122 variant
+    }
+    if (i == 8 || i == 12 || i == 16 || i == 20) {
+      id += '-';
+    }
+    id += kHex[nibble];
+  }
+  return id;
+}
+
+TrafficMirrorApi::TrafficMirrorApi(store::MirrorStore& store, ApiLimits limits,
+                                   Authenticator authenticate)
+    : store_(store), limits_(limits), authenticate_(std::move(authenticate)) {}
+
+HttpResponse TrafficMirrorApi::handle(const HttpRequestView& request) {
+  const std::string request_id = newRequestId();
+  std::string action;
+  auto result = dispatch(request, request_id, action);
+  HttpResponse response;
+  if (result) {
+    response.body = std::move(*result);
+    return response;
+  }
+  response.status = httpStatusOf(result.error().code);
+  response.body = errorDocument(result.error().code, result.error().message, request_id);
+  return response;
+}
+
+ApiResult<std::string> TrafficMirrorApi::dispatch(const HttpRequestView& request,
+                                                  const std::string& request_id,
+                                                  std::string& action) {
+  if (request.method != "POST" && request.method != "GET") {
+    return apiError("InvalidAction", "The EC2 Query API takes GET or POST requests.");
+  }
+  auto params = QueryParams::parse(request.query);
+  if (!params) {
+    return std::unexpected(params.error());
+  }
+  if (request.method == "POST" && isFormBody(request)) {
+    auto body = QueryParams::parse(request.body);
+    if (!body) {
+      return std::unexpected(body.error());
+    }
+    if (auto merged = params->merge(*body); !merged) {
+      return std::unexpected(merged.error());
+    }
+  }
+  auto access_key = authenticate_(request);
+  if (!access_key) {
+    return std::unexpected(access_key.error());
+  }
+  const auto action_name = params->get("Action");
+  if (!action_name || action_name->empty()) {
+    return apiError("MissingAction", "The request must contain the parameter Action.");
+  }
+  action = *action_name;
+  const auto it = std::find_if(std::begin(kActions), std::end(kActions),
+                               [&](const auto& entry) { return entry.first == action; });
+  if (it == std::end(kActions)) {
+    return apiError("InvalidAction", "The action " + action.substr(0, 64) +
+                                         " is not valid for "
+                                         "this web service.");
+  }
+  if (auto version = params->get("Version"); version && *version != "2016-11-15") {
+    return apiError("InvalidParameterValue",
+                    "Version " + version->substr(0, 32) + " is not supported; use 2016-11-15.");
+  }
+  std::lock_guard lock(mutex_);
+  ActionContext ctx{
+      store_, limits_, *params, action, request_id, *access_key, request.remote_address};
+  return it->second(ctx);
+}
+
+}  // namespace tmirror::api

@@ -1,0 +1,45 @@
+// TrafficMirrorApi: the EC2 Query API of tmirror. Parses the request (form body and query
+// string), authenticates it, dispatches on Action, and answers EC2 XML or the AWS error
+// envelope. Requests are serialized around the store: each is one consistent step.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <string>
+
+#include "api/action_context.h"
+#include "api/api_service.h"
+#include "store/mirror_store.h"
+
+namespace tmirror::api {
+
+// Returns the caller's access key id, or the AWS error to answer.
+using Authenticator = std::function<ApiResult<std::string>(const HttpRequestView&)>;
+
+class TrafficMirrorApi : public QueryApi {
+ public:
+  TrafficMirrorApi(store::MirrorStore& store, ApiLimits limits, Authenticator authenticate);
+
+  HttpResponse handle(const HttpRequestView& request) override;
+
+  // Runs `fn` with the store under the API's lock (for other components sharing the store).
+  template <typename F>
+  auto withStore(F&& fn) {
+    std::lock_guard lock(mutex_);
+    return fn(store_);
+  }
+
+ private:
+  ApiResult<std::string> dispatch(const HttpRequestView& request, const std::string& request_id,
+                                  std::string& action);
+
+  store::MirrorStore& store_;
+  ApiLimits limits_;
+  Authenticator authenticate_;
+  std::mutex mutex_;
+};
+
+// A random RFC 4122 version-4 UUID, as EC2 request ids are.
+std::string newRequestId();
+
+}  // namespace tmirror::api

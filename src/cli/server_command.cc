@@ -1,0 +1,142 @@
+#include "cli/server_command.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "api/request_auth.h"
+#include "api/traffic_mirror_api.h"
+#include "server/http_server.h"
+#include "server/metrics.h"
+#include "store/mirror_store.h"
+
+namespace tmirror::cli {
+
+namespace {
+
+std::string randomString(std::string_view alphabet, int length) {
+  std::random_device rd;
+  std::uniform_int_distribution<std::size_t> pick(0, alphabet.size() - 1);
+  std::string out;
+  for (int i = 0; i < length; ++i) {
+    out += alphabet[pick(rd)];
+  }
+  return out;
+}
+
+bool isLoopback(const std::string& address) {
+  return address.starts_with("127.") || address == "::1" || address == "localhost";
+}
+
+}  // namespace
+
+int createAccessKey(const ServerOptions& options) {
+  auto store = store::MirrorStore::open(options.data_dir);
+  if (!store) {
+    std::fprintf(stderr, "tmirror server: %s\n", store.error().message.c_str());
+    return 1;
+  }
+  // The shapes aws configure expects: AKIA + 16 upper-case alphanumerics, 40-char secret.
+  const std::string id = "AKIA" + randomString("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16);
+  const std::string secret =
+      randomString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40);
+  if (auto r = store->insertAccessKey(id, secret); !r) {
+    std::fprintf(stderr, "tmirror server: %s\n", r.error().message.c_str());
+    return 1;
+  }
+  nlohmann::ordered_json j;
+  j["AccessKeyId"] = id;
+  j["SecretAccessKey"] = secret;
+  std::printf("%s\n", j.dump().c_str());
+  return 0;
+}
+
+int runServer(const ServerOptions& options) {
+  if (options.create_access_key) {
+    return createAccessKey(options);
+  }
+  if (options.auth_none && !isLoopback(options.listen_address)) {
+    std::fprintf(stderr,
+                 "tmirror server: --auth none is only allowed on a loopback listener, not %s\n",
+                 options.listen_address.c_str());
+    return 2;
+  }
+  // Block the stop signals in every thread; the main thread waits for them below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto store = store::MirrorStore::open(options.data_dir);
+  if (!store) {
+    std::fprintf(stderr, "tmirror server: %s\n", store.error().message.c_str());
+    return 1;
+  }
+  const api::ApiLimits limits{.rules_per_filter = options.rules_per_filter,
+                              .sessions_per_interface = options.sessions_per_interface,
+                              .sources_per_target = options.sources_per_target};
+  api::TrafficMirrorApi* api_ptr = nullptr;
+  api::Authenticator authenticate;
+  if (options.auth_none) {
+    authenticate = [](const api::HttpRequestView&) -> api::ApiResult<std::string> {
+      return std::string("anonymous");
+    };
+  } else {
+    authenticate = [&api_ptr](const api::HttpRequestView& request) {
+      return api::authenticateRequest(
+          request,
+          [&api_ptr](std::string_view key) -> std::optional<std::string> {
+            return api_ptr->withStore([&](store::MirrorStore& s) -> std::optional<std::string> {
+              auto secret = s.secretFor(std::string(key));
+              return secret ? *secret : std::nullopt;
+            });
+          },
+          std::chrono::system_clock::now());
+    };
+  }
+  api::TrafficMirrorApi api(*store, limits, std::move(authenticate));
+  api_ptr = &api;
+
+  server::MetricsRegistry metrics;
+  metrics.addGaugeCallback("tmirror_resources", "Resources in the store, by kind", "kind",
+                           [&api]() {
+                             std::vector<std::pair<std::string, double>> out;
+                             api.withStore([&](store::MirrorStore& s) {
+                               if (auto counts = s.countsByKind()) {
+                                 for (const auto& [kind, n] : *counts) {
+                                   out.emplace_back(kind, static_cast<double>(n));
+                                 }
+                               }
+                               return 0;
+                             });
+                             return out;
+                           });
+
+  server::HttpServerOptions http;
+  http.listen_address = options.listen_address;
+  http.port = options.port;
+  auto server = server::HttpServer::create(http, api, metrics, nullptr);
+  if (!server) {
+    std::fprintf(stderr, "tmirror server: %s\n", server.error().message.c_str());
+    return 1;
+  }
+  if (auto started = (*server)->start(); !started) {
+    std::fprintf(stderr, "tmirror server: %s\n", started.error().message.c_str());
+    return 1;
+  }
+  const bool v6 = options.listen_address.find(':') != std::string::npos;
+  std::printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", options.listen_address.c_str(),
+              v6 ? "]" : "", static_cast<unsigned>((*server)->port()));
+  std::fflush(stdout);
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  (*server)->stop();
+  return 0;
+}
+
+}  // namespace tmirror::cli

@@ -1,0 +1,583 @@
+#include "store/mirror_store.h"
+
+#include <array>
+#include <random>
+
+namespace tmirror::store {
+
+namespace {
+
+// Schema versions, applied in order; never edit a released one, append a new one.
+constexpr std::string_view kMigrations[] = {
+    R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE access_keys (
+  access_key_id TEXT PRIMARY KEY, secret TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE network_interfaces (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, subnet_id TEXT NOT NULL,
+  description TEXT NOT NULL, mac TEXT NOT NULL, private_ip TEXT, ipv6 TEXT,
+  mtu INTEGER NOT NULL, instance_id TEXT, device_name TEXT);
+CREATE TABLE targets (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+  network_interface_id TEXT, network_load_balancer_arn TEXT,
+  gateway_load_balancer_endpoint_id TEXT, description TEXT);
+CREATE TABLE filters (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, description TEXT,
+  amazon_dns INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE filter_rules (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+  filter_id TEXT NOT NULL REFERENCES filters(id) ON DELETE CASCADE,
+  direction TEXT NOT NULL, rule_number INTEGER NOT NULL, action TEXT NOT NULL,
+  protocol INTEGER, source_cidr TEXT NOT NULL, destination_cidr TEXT NOT NULL,
+  source_from_port INTEGER, source_to_port INTEGER,
+  destination_from_port INTEGER, destination_to_port INTEGER, description TEXT,
+  UNIQUE (filter_id, direction, rule_number));
+CREATE TABLE sessions (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+  network_interface_id TEXT NOT NULL REFERENCES network_interfaces(id),
+  target_id TEXT NOT NULL REFERENCES targets(id),
+  filter_id TEXT NOT NULL REFERENCES filters(id),
+  session_number INTEGER NOT NULL, virtual_network_id INTEGER NOT NULL,
+  packet_length INTEGER, description TEXT,
+  UNIQUE (network_interface_id, session_number));
+CREATE TABLE tags (
+  resource_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY (resource_id, key));
+CREATE TABLE client_tokens (
+  action TEXT NOT NULL, token TEXT NOT NULL, fingerprint TEXT NOT NULL,
+  resource_id TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (action, token));
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  access_key_id TEXT NOT NULL, action TEXT NOT NULL, resource_id TEXT NOT NULL,
+  result TEXT NOT NULL, request_id TEXT NOT NULL, remote_address TEXT NOT NULL);
+INSERT INTO meta (key, value) VALUES ('revision', '0');
+)sql",
+};
+
+template <typename T, typename F>
+Result<std::vector<T>> collect(Database& db, std::string_view sql, const std::string* arg, F read) {
+  auto stmt = db.prepare(sql);
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  if (arg != nullptr) {
+    stmt->bind(1, std::string_view(*arg));
+  }
+  std::vector<T> out;
+  while (true) {
+    auto row = stmt->step();
+    if (!row) {
+      return std::unexpected(row.error());
+    }
+    if (!*row) {
+      return out;
+    }
+    out.push_back(read(*stmt));
+  }
+}
+
+template <typename T>
+Result<std::optional<T>> first(Result<std::vector<T>> rows) {
+  if (!rows) {
+    return std::unexpected(rows.error());
+  }
+  if (rows->empty()) {
+    return std::optional<T>();
+  }
+  return std::optional<T>(std::move(rows->front()));
+}
+
+Result<void> runWith(Database& db, std::string_view sql, const std::string& arg) {
+  auto stmt = db.prepare(sql);
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  stmt->bind(1, std::string_view(arg));
+  return stmt->run();
+}
+
+constexpr std::string_view kInterfaceColumns =
+    "seq, id, subnet_id, description, mac, private_ip, ipv6, mtu, instance_id, device_name";
+
+NetworkInterfaceRecord readInterface(const Statement& s) {
+  return {s.integer(0),      s.text(1),         s.text(2),    s.text(3),         s.text(4),
+          s.optionalText(5), s.optionalText(6), s.integer(7), s.optionalText(8), s.optionalText(9)};
+}
+
+constexpr std::string_view kTargetColumns =
+    "seq, id, type, network_interface_id, network_load_balancer_arn, "
+    "gateway_load_balancer_endpoint_id, description";
+
+TargetRecord readTarget(const Statement& s) {
+  return {s.integer(0),      s.text(1),         s.text(2),        s.optionalText(3),
+          s.optionalText(4), s.optionalText(5), s.optionalText(6)};
+}
+
+constexpr std::string_view kFilterColumns = "seq, id, description, amazon_dns";
+
+FilterRecord readFilter(const Statement& s) {
+  return {s.integer(0), s.text(1), s.optionalText(2), s.integer(3) != 0};
+}
+
+constexpr std::string_view kRuleColumns =
+    "seq, id, filter_id, direction, rule_number, action, protocol, source_cidr, "
+    "destination_cidr, source_from_port, source_to_port, destination_from_port, "
+    "destination_to_port, description";
+
+RuleRecord readRule(const Statement& s) {
+  return {s.integer(0),
+          s.text(1),
+          s.text(2),
+          s.text(3),
+          s.integer(4),
+          s.text(5),
+          s.optionalInteger(6),
+          s.text(7),
+          s.text(8),
+          s.optionalInteger(9),
+          s.optionalInteger(10),
+          s.optionalInteger(11),
+          s.optionalInteger(12),
+          s.optionalText(13)};
+}
+
+constexpr std::string_view kSessionColumns =
+    "seq, id, network_interface_id, target_id, filter_id, session_number, virtual_network_id, "
+    "packet_length, description";
+
+SessionRecord readSession(const Statement& s) {
+  return {s.integer(0),     s.text(1),    s.text(2),    s.text(3),
+          s.text(4),        s.integer(5), s.integer(6), s.optionalInteger(7),
+          s.optionalText(8)};
+}
+
+std::string select(std::string_view columns, std::string_view table, std::string_view where) {
+  return "SELECT " + std::string(columns) + " FROM " + std::string(table) + " " +
+         std::string(where);
+}
+
+}  // namespace
+
+Result<MirrorStore> MirrorStore::open(const std::filesystem::path& data_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) {
+    return makeError(ErrorCode::Io, "creating " + data_dir.string() + ": " + ec.message());
+  }
+  auto db = Database::open(data_dir / "tmirror.db", kMigrations);
+  if (!db) {
+    return std::unexpected(db.error());
+  }
+  MirrorStore store(std::move(*db));
+  if (auto r = store.loadAccountId(); !r) {
+    return std::unexpected(r.error());
+  }
+  return store;
+}
+
+Result<void> MirrorStore::loadAccountId() {
+  auto existing =
+      first(collect<std::string>(db_, "SELECT value FROM meta WHERE key = 'account_id'", nullptr,
+                                 [](const Statement& s) { return s.text(0); }));
+  if (!existing) {
+    return std::unexpected(existing.error());
+  }
+  if (*existing) {
+    account_id_ = **existing;
+    return {};
+  }
+  // A 12-digit account id, fixed for this installation (AWS ownerId shape).
+  std::random_device rd;
+  std::uniform_int_distribution<int> digit(0, 9);
+  account_id_ = std::to_string(1 + digit(rd) % 9);
+  for (int i = 0; i < 11; ++i) {
+    account_id_ += static_cast<char>('0' + digit(rd));
+  }
+  auto stmt = db_.prepare("INSERT INTO meta (key, value) VALUES ('account_id', ?)");
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  stmt->bind(1, std::string_view(account_id_));
+  return stmt->run();
+}
+
+Result<int64_t> MirrorStore::revision() {
+  auto value =
+      first(collect<int64_t>(db_, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'revision'",
+                             nullptr, [](const Statement& s) { return s.integer(0); }));
+  if (!value) {
+    return std::unexpected(value.error());
+  }
+  return value->value_or(0);
+}
+
+Result<void> MirrorStore::bumpRevision() {
+  return db_.exec(
+      "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'revision'");
+}
+
+Result<void> MirrorStore::insertAccessKey(const std::string& id, const std::string& secret) {
+  auto stmt = db_.prepare(
+      "INSERT INTO access_keys (access_key_id, secret, created_at) VALUES (?, ?, "
+      "strftime('%s','now'))");
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  stmt->bind(1, std::string_view(id)).bind(2, std::string_view(secret));
+  return stmt->run();
+}
+
+Result<std::optional<std::string>> MirrorStore::secretFor(const std::string& access_key_id) {
+  return first(collect<std::string>(db_, "SELECT secret FROM access_keys WHERE access_key_id = ?",
+                                    &access_key_id, [](const Statement& s) { return s.text(0); }));
+}
+
+Result<std::optional<MirrorStore::ClientTokenEntry>> MirrorStore::findClientToken(
+    const std::string& action, const std::string& token) {
+  auto stmt = db_.prepare(
+      "SELECT fingerprint, resource_id FROM client_tokens WHERE action = ? AND token = ?");
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  stmt->bind(1, std::string_view(action)).bind(2, std::string_view(token));
+  auto row = stmt->step();
+  if (!row) {
+    return std::unexpected(row.error());
+  }
+  if (!*row) {
+    return std::optional<ClientTokenEntry>();
+  }
+  return std::optional<ClientTokenEntry>(ClientTokenEntry{stmt->text(0), stmt->text(1)});
+}
+
+Result<void> MirrorStore::insertClientToken(const std::string& action, const std::string& token,
+                                            const std::string& fingerprint,
+                                            const std::string& resource_id) {
+  auto stmt = db_.prepare(
+      "INSERT INTO client_tokens (action, token, fingerprint, resource_id, created_at) "
+      "VALUES (?, ?, ?, ?, strftime('%s','now'))");
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  stmt->bind(1, std::string_view(action))
+      .bind(2, std::string_view(token))
+      .bind(3, std::string_view(fingerprint))
+      .bind(4, std::string_view(resource_id));
+  return stmt->run();
+}
+
+Result<void> MirrorStore::appendAudit(const AuditEntry& e) {
+  auto stmt = db_.prepare(
+      "INSERT INTO audit_log (access_key_id, action, resource_id, result, request_id, "
+      "remote_address) VALUES (?, ?, ?, ?, ?, ?)");
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  stmt->bind(1, std::string_view(e.access_key_id))
+      .bind(2, std::string_view(e.action))
+      .bind(3, std::string_view(e.resource_id))
+      .bind(4, std::string_view(e.result))
+      .bind(5, std::string_view(e.request_id))
+      .bind(6, std::string_view(e.remote_address));
+  return stmt->run();
+}
+
+Result<void> MirrorStore::insertNetworkInterface(const NetworkInterfaceRecord& r) {
+  auto stmt = db_.prepare(
+      "INSERT INTO network_interfaces (id, subnet_id, description, mac, private_ip, ipv6, mtu, "
+      "instance_id, device_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  stmt->bind(1, std::string_view(r.id))
+      .bind(2, std::string_view(r.subnet_id))
+      .bind(3, std::string_view(r.description))
+      .bind(4, std::string_view(r.mac))
+      .bind(5, r.private_ip)
+      .bind(6, r.ipv6)
+      .bind(7, r.mtu)
+      .bind(8, r.instance_id)
+      .bind(9, r.device_name);
+  return stmt->run();
+}
+
+Result<std::vector<NetworkInterfaceRecord>> MirrorStore::networkInterfaces() {
+  return collect<NetworkInterfaceRecord>(
+      db_, select(kInterfaceColumns, "network_interfaces", "ORDER BY seq"), nullptr, readInterface);
+}
+
+Result<std::optional<NetworkInterfaceRecord>> MirrorStore::networkInterface(const std::string& id) {
+  return first(collect<NetworkInterfaceRecord>(
+      db_, select(kInterfaceColumns, "network_interfaces", "WHERE id = ?"), &id, readInterface));
+}
+
+Result<void> MirrorStore::deleteNetworkInterface(const std::string& id) {
+  return runWith(db_, "DELETE FROM network_interfaces WHERE id = ?", id);
+}
+
+Result<void> MirrorStore::insertTarget(const TargetRecord& r) {
+  auto stmt = db_.prepare(
+      "INSERT INTO targets (id, type, network_interface_id, network_load_balancer_arn, "
+      "gateway_load_balancer_endpoint_id, description) VALUES (?, ?, ?, ?, ?, ?)");
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  stmt->bind(1, std::string_view(r.id))
+      .bind(2, std::string_view(r.type))
+      .bind(3, r.network_interface_id)
+      .bind(4, r.network_load_balancer_arn)
+      .bind(5, r.gateway_load_balancer_endpoint_id)
+      .bind(6, r.description);
+  return stmt->run();
+}
+
+Result<std::vector<TargetRecord>> MirrorStore::targets() {
+  return collect<TargetRecord>(db_, select(kTargetColumns, "targets", "ORDER BY seq"), nullptr,
+                               readTarget);
+}
+
+Result<std::optional<TargetRecord>> MirrorStore::target(const std::string& id) {
+  return first(collect<TargetRecord>(db_, select(kTargetColumns, "targets", "WHERE id = ?"), &id,
+                                     readTarget));
+}
+
+Result<void> MirrorStore::deleteTarget(const std::string& id) {
+  return runWith(db_, "DELETE FROM targets WHERE id = ?", id);
+}
+
+Result<void> MirrorStore::insertFilter(const FilterRecord& r) {
+  auto stmt = db_.prepare("INSERT INTO filters (id, description, amazon_dns) VALUES (?, ?, ?)");
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  stmt->bind(1, std::string_view(r.id))
+      .bind(2, r.description)
+      .bind(3, int64_t{r.amazon_dns ? 1 : 0});
+  return stmt->run();
+}
+
+Result<std::vector<FilterRecord>> MirrorStore::filters() {
+  return collect<FilterRecord>(db_, select(kFilterColumns, "filters", "ORDER BY seq"), nullptr,
+                               readFilter);
+}
+
+Result<std::optional<FilterRecord>> MirrorStore::filter(const std::string& id) {
+  return first(collect<FilterRecord>(db_, select(kFilterColumns, "filters", "WHERE id = ?"), &id,
+                                     readFilter));
+}
+
+Result<void> MirrorStore::setAmazonDns(const std::string& filter_id, bool on) {
+  auto stmt = db_.prepare("UPDATE filters SET amazon_dns = ? WHERE id = ?");
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  stmt->bind(1, int64_t{on ? 1 : 0}).bind(2, std::string_view(filter_id));
+  return stmt->run();
+}
+
+Result<void> MirrorStore::deleteFilter(const std::string& id) {
+  // Rules go with the filter (ON DELETE CASCADE); their tags are removed explicitly.
+  if (auto r = runWith(db_,
+                       "DELETE FROM tags WHERE resource_id IN "
+                       "(SELECT id FROM filter_rules WHERE filter_id = ?)",
+                       id);
+      !r) {
+    return r;
+  }
+  return runWith(db_, "DELETE FROM filters WHERE id = ?", id);
+}
+
+Result<void> MirrorStore::insertRule(const RuleRecord& r) {
+  auto stmt = db_.prepare(
+      "INSERT INTO filter_rules (id, filter_id, direction, rule_number, action, protocol, "
+      "source_cidr, destination_cidr, source_from_port, source_to_port, destination_from_port, "
+      "destination_to_port, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  stmt->bind(1, std::string_view(r.id))
+      .bind(2, std::string_view(r.filter_id))
+      .bind(3, std::string_view(r.direction))
+      .bind(4, r.rule_number)
+      .bind(5, std::string_view(r.action))
+      .bind(6, r.protocol)
+      .bind(7, std::string_view(r.source_cidr))
+      .bind(8, std::string_view(r.destination_cidr))
+      .bind(9, r.source_from_port)
+      .bind(10, r.source_to_port)
+      .bind(11, r.destination_from_port)
+      .bind(12, r.destination_to_port)
+      .bind(13, r.description);
+  return stmt->run();
+}
+
+Result<void> MirrorStore::updateRule(const RuleRecord& r) {
+  auto stmt = db_.prepare(
+      "UPDATE filter_rules SET direction = ?, rule_number = ?, action = ?, protocol = ?, "
+      "source_cidr = ?, destination_cidr = ?, source_from_port = ?, source_to_port = ?, "
+      "destination_from_port = ?, destination_to_port = ?, description = ? WHERE id = ?");
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  stmt->bind(1, std::string_view(r.direction))
+      .bind(2, r.rule_number)
+      .bind(3, std::string_view(r.action))
+      .bind(4, r.protocol)
+      .bind(5, std::string_view(r.source_cidr))
+      .bind(6, std::string_view(r.destination_cidr))
+      .bind(7, r.source_from_port)
+      .bind(8, r.source_to_port)
+      .bind(9, r.destination_from_port)
+      .bind(10, r.destination_to_port)
+      .bind(11, r.description)
+      .bind(12, std::string_view(r.id));
+  return stmt->run();
+}
+
+Result<std::vector<RuleRecord>> MirrorStore::rules() {
+  return collect<RuleRecord>(db_, select(kRuleColumns, "filter_rules", "ORDER BY seq"), nullptr,
+                             readRule);
+}
+
+Result<std::vector<RuleRecord>> MirrorStore::rulesOf(const std::string& filter_id) {
+  return collect<RuleRecord>(
+      db_, select(kRuleColumns, "filter_rules", "WHERE filter_id = ? ORDER BY seq"), &filter_id,
+      readRule);
+}
+
+Result<std::optional<RuleRecord>> MirrorStore::rule(const std::string& id) {
+  return first(collect<RuleRecord>(db_, select(kRuleColumns, "filter_rules", "WHERE id = ?"), &id,
+                                   readRule));
+}
+
+Result<void> MirrorStore::deleteRule(const std::string& id) {
+  return runWith(db_, "DELETE FROM filter_rules WHERE id = ?", id);
+}
+
+Result<void> MirrorStore::insertSession(const SessionRecord& r) {
+  auto stmt = db_.prepare(
+      "INSERT INTO sessions (id, network_interface_id, target_id, filter_id, session_number, "
+      "virtual_network_id, packet_length, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  stmt->bind(1, std::string_view(r.id))
+      .bind(2, std::string_view(r.network_interface_id))
+      .bind(3, std::string_view(r.target_id))
+      .bind(4, std::string_view(r.filter_id))
+      .bind(5, r.session_number)
+      .bind(6, r.virtual_network_id)
+      .bind(7, r.packet_length)
+      .bind(8, r.description);
+  return stmt->run();
+}
+
+Result<void> MirrorStore::updateSession(const SessionRecord& r) {
+  auto stmt = db_.prepare(
+      "UPDATE sessions SET target_id = ?, filter_id = ?, session_number = ?, "
+      "virtual_network_id = ?, packet_length = ?, description = ? WHERE id = ?");
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  stmt->bind(1, std::string_view(r.target_id))
+      .bind(2, std::string_view(r.filter_id))
+      .bind(3, r.session_number)
+      .bind(4, r.virtual_network_id)
+      .bind(5, r.packet_length)
+      .bind(6, r.description)
+      .bind(7, std::string_view(r.id));
+  return stmt->run();
+}
+
+Result<std::vector<SessionRecord>> MirrorStore::sessions() {
+  return collect<SessionRecord>(db_, select(kSessionColumns, "sessions", "ORDER BY seq"), nullptr,
+                                readSession);
+}
+
+Result<std::optional<SessionRecord>> MirrorStore::session(const std::string& id) {
+  return first(collect<SessionRecord>(db_, select(kSessionColumns, "sessions", "WHERE id = ?"), &id,
+                                      readSession));
+}
+
+Result<void> MirrorStore::deleteSession(const std::string& id) {
+  return runWith(db_, "DELETE FROM sessions WHERE id = ?", id);
+}
+
+Result<void> MirrorStore::deleteSessionsOfInterface(const std::string& network_interface_id) {
+  if (auto r = runWith(db_,
+                       "DELETE FROM tags WHERE resource_id IN "
+                       "(SELECT id FROM sessions WHERE network_interface_id = ?)",
+                       network_interface_id);
+      !r) {
+    return r;
+  }
+  return runWith(db_, "DELETE FROM sessions WHERE network_interface_id = ?", network_interface_id);
+}
+
+Result<std::map<std::string, std::vector<Tag>>> MirrorStore::allTags() {
+  auto rows = collect<std::pair<std::string, Tag>>(
+      db_, "SELECT resource_id, key, value FROM tags ORDER BY resource_id, key", nullptr,
+      [](const Statement& s) {
+        return std::pair{s.text(0), Tag{s.text(1), s.text(2)}};
+      });
+  if (!rows) {
+    return std::unexpected(rows.error());
+  }
+  std::map<std::string, std::vector<Tag>> out;
+  for (auto& [id, tag] : *rows) {
+    out[id].push_back(std::move(tag));
+  }
+  return out;
+}
+
+Result<std::vector<Tag>> MirrorStore::tagsOf(const std::string& resource_id) {
+  return collect<Tag>(db_, "SELECT key, value FROM tags WHERE resource_id = ? ORDER BY key",
+                      &resource_id, [](const Statement& s) {
+                        return Tag{s.text(0), s.text(1)};
+                      });
+}
+
+Result<void> MirrorStore::putTag(const std::string& resource_id, const Tag& tag) {
+  auto stmt = db_.prepare(
+      "INSERT INTO tags (resource_id, key, value) VALUES (?, ?, ?) "
+      "ON CONFLICT (resource_id, key) DO UPDATE SET value = excluded.value");
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  stmt->bind(1, std::string_view(resource_id))
+      .bind(2, std::string_view(tag.key))
+      .bind(3, std::string_view(tag.value));
+  return stmt->run();
+}
+
+Result<void> MirrorStore::deleteTag(const std::string& resource_id, const std::string& key) {
+  auto stmt = db_.prepare("DELETE FROM tags WHERE resource_id = ? AND key = ?");
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  stmt->bind(1, std::string_view(resource_id)).bind(2, std::string_view(key));
+  return stmt->run();
+}
+
+Result<void> MirrorStore::deleteAllTags(const std::string& resource_id) {
+  return runWith(db_, "DELETE FROM tags WHERE resource_id = ?", resource_id);
+}
+
+Result<std::map<std::string, int64_t>> MirrorStore::countsByKind() {
+  auto rows = collect<std::pair<std::string, int64_t>>(
+      db_,
+      "SELECT 'network-interface', COUNT(*) FROM network_interfaces UNION ALL "
+      "SELECT 'traffic-mirror-target', COUNT(*) FROM targets UNION ALL "
+      "SELECT 'traffic-mirror-filter', COUNT(*) FROM filters UNION ALL "
+      "SELECT 'traffic-mirror-filter-rule', COUNT(*) FROM filter_rules UNION ALL "
+      "SELECT 'traffic-mirror-session', COUNT(*) FROM sessions",
+      nullptr, [](const Statement& s) {
+        return std::pair{s.text(0), s.integer(1)};
+      });
+  if (!rows) {
+    return std::unexpected(rows.error());
+  }
+  return std::map<std::string, int64_t>(rows->begin(), rows->end());
+}
+
+}  // namespace tmirror::store

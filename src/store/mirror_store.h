@@ -1,0 +1,176 @@
+// MirrorStore: the durable state of the traffic-mirroring API (network interfaces, targets,
+// filters, rules, sessions, tags, access keys, client tokens, the audit log) in SQLite.
+//
+// Not thread-safe: the API holds one lock around each request and wraps every mutation in
+// one transaction (begin/commit), so an acknowledged request is durable and a failed one
+// changes nothing.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "store/sqlite.h"
+
+namespace tmirror::store {
+
+struct Tag {
+  std::string key;
+  std::string value;
+};
+
+struct NetworkInterfaceRecord {
+  int64_t seq = 0;
+  std::string id;
+  std::string subnet_id;
+  std::string description;
+  std::string mac;
+  std::optional<std::string> private_ip;
+  std::optional<std::string> ipv6;
+  int64_t mtu = 1500;
+  std::optional<std::string> instance_id;  // set for interfaces an agent registered
+  std::optional<std::string> device_name;
+};
+
+struct TargetRecord {
+  int64_t seq = 0;
+  std::string id;
+  std::string type;  // network-interface | network-load-balancer | gateway-load-balancer-endpoint
+  std::optional<std::string> network_interface_id;
+  std::optional<std::string> network_load_balancer_arn;
+  std::optional<std::string> gateway_load_balancer_endpoint_id;
+  std::optional<std::string> description;
+};
+
+struct FilterRecord {
+  int64_t seq = 0;
+  std::string id;
+  std::optional<std::string> description;
+  bool amazon_dns = false;
+};
+
+struct RuleRecord {
+  int64_t seq = 0;
+  std::string id;
+  std::string filter_id;
+  std::string direction;  // ingress | egress
+  int64_t rule_number = 0;
+  std::string action;  // accept | reject
+  std::optional<int64_t> protocol;
+  std::string source_cidr;
+  std::string destination_cidr;
+  std::optional<int64_t> source_from_port;
+  std::optional<int64_t> source_to_port;
+  std::optional<int64_t> destination_from_port;
+  std::optional<int64_t> destination_to_port;
+  std::optional<std::string> description;
+};
+
+struct SessionRecord {
+  int64_t seq = 0;
+  std::string id;
+  std::string network_interface_id;
+  std::string target_id;
+  std::string filter_id;
+  int64_t session_number = 0;
+  int64_t virtual_network_id = 0;
+  std::optional<int64_t> packet_length;
+  std::optional<std::string> description;
+};
+
+struct AuditEntry {
+  std::string access_key_id;
+  std::string action;
+  std::string resource_id;
+  std::string result;  // "ok" or the error code
+  std::string request_id;
+  std::string remote_address;
+};
+
+class MirrorStore {
+ public:
+  // Opens DIR/tmirror.db, creating and migrating it as needed.
+  static Result<MirrorStore> open(const std::filesystem::path& data_dir);
+
+  Database& db() { return db_; }
+
+  const std::string& accountId() const { return account_id_; }
+
+  // Monotonic revision of the desired state; bumped by every mutation.
+  Result<int64_t> revision();
+  Result<void> bumpRevision();
+
+  // Access keys.
+  Result<void> insertAccessKey(const std::string& id, const std::string& secret);
+  Result<std::optional<std::string>> secretFor(const std::string& access_key_id);
+
+  // Client tokens: (action, token) -> (parameters fingerprint, resource id).
+  struct ClientTokenEntry {
+    std::string fingerprint;
+    std::string resource_id;
+  };
+
+  Result<std::optional<ClientTokenEntry>> findClientToken(const std::string& action,
+                                                          const std::string& token);
+  Result<void> insertClientToken(const std::string& action, const std::string& token,
+                                 const std::string& fingerprint, const std::string& resource_id);
+
+  Result<void> appendAudit(const AuditEntry& entry);
+
+  // Network interfaces.
+  Result<void> insertNetworkInterface(const NetworkInterfaceRecord& r);
+  Result<std::vector<NetworkInterfaceRecord>> networkInterfaces();
+  Result<std::optional<NetworkInterfaceRecord>> networkInterface(const std::string& id);
+  Result<void> deleteNetworkInterface(const std::string& id);
+
+  // Targets.
+  Result<void> insertTarget(const TargetRecord& r);
+  Result<std::vector<TargetRecord>> targets();
+  Result<std::optional<TargetRecord>> target(const std::string& id);
+  Result<void> deleteTarget(const std::string& id);
+
+  // Filters and rules.
+  Result<void> insertFilter(const FilterRecord& r);
+  Result<std::vector<FilterRecord>> filters();
+  Result<std::optional<FilterRecord>> filter(const std::string& id);
+  Result<void> setAmazonDns(const std::string& filter_id, bool on);
+  Result<void> deleteFilter(const std::string& id);  // and its rules
+  Result<void> insertRule(const RuleRecord& r);
+  Result<void> updateRule(const RuleRecord& r);
+  Result<std::vector<RuleRecord>> rules();  // all, in creation order
+  Result<std::vector<RuleRecord>> rulesOf(const std::string& filter_id);
+  Result<std::optional<RuleRecord>> rule(const std::string& id);
+  Result<void> deleteRule(const std::string& id);
+
+  // Sessions.
+  Result<void> insertSession(const SessionRecord& r);
+  Result<void> updateSession(const SessionRecord& r);
+  Result<std::vector<SessionRecord>> sessions();
+  Result<std::optional<SessionRecord>> session(const std::string& id);
+  Result<void> deleteSession(const std::string& id);
+  Result<void> deleteSessionsOfInterface(const std::string& network_interface_id);
+
+  // Tags, keyed by resource id.
+  Result<std::map<std::string, std::vector<Tag>>> allTags();
+  Result<std::vector<Tag>> tagsOf(const std::string& resource_id);
+  Result<void> putTag(const std::string& resource_id, const Tag& tag);
+  Result<void> deleteTag(const std::string& resource_id, const std::string& key);
+  Result<void> deleteAllTags(const std::string& resource_id);
+
+  // Resource counts by kind, for /metrics.
+  Result<std::map<std::string, int64_t>> countsByKind();
+
+ private:
+  explicit MirrorStore(Database db) : db_(std::move(db)) {}
+
+  Result<void> loadAccountId();
+
+  Database db_;
+  std::string account_id_;
+};
+
+}  // namespace tmirror::store

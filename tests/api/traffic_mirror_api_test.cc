@@ -1,0 +1,211 @@
+// The API in process: requests as a client sends them, answers as XML, state in a real
+// SQLite store in a temporary directory.
+#include "api/traffic_mirror_api.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <regex>
+
+#include <gtest/gtest.h>
+
+namespace tmirror::api {
+namespace {
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tmirror-api-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    auto store = store::MirrorStore::open(dir_);
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    store_ = std::make_unique<store::MirrorStore>(std::move(*store));
+    api_ = std::make_unique<TrafficMirrorApi>(
+        *store_, ApiLimits{},
+        [](const HttpRequestView&) -> ApiResult<std::string> { return std::string("test"); });
+  }
+
+  void TearDown() override {
+    api_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  HttpResponse call(const std::string& body) {
+    HttpRequestView request;
+    request.method = "POST";
+    request.path = "/";
+    request.body = body;
+    request.headers["content-type"] = "application/x-www-form-urlencoded; charset=utf-8";
+    return api_->handle(request);
+  }
+
+  static std::string field(const std::string& xml, const std::string& name) {
+    std::smatch m;
+    if (std::regex_search(xml, m, std::regex("<" + name + ">([^<]*)</" + name + ">"))) {
+      return m[1];
+    }
+    return "";
+  }
+
+  // Creates and returns the id named `id_field` from the response, failing the test on error.
+  std::string create(const std::string& body, const std::string& id_field) {
+    const HttpResponse r = call(body);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return field(r.body, id_field);
+  }
+
+  std::string errorCode(const std::string& body, int expected_status = 400) {
+    const HttpResponse r = call(body);
+    EXPECT_EQ(r.status, expected_status) << r.body;
+    return field(r.body, "Code");
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<store::MirrorStore> store_;
+  std::unique_ptr<TrafficMirrorApi> api_;
+};
+
+constexpr const char* kV = "&Version=2016-11-15";
+
+TEST_F(ApiTest, SessionLifecycleFromInterfacesToDelete) {
+  const std::string src = create(
+      std::string(
+          "Action=CreateNetworkInterface&SubnetId=subnet-0123abcd&PrivateIpAddress=198.51.100.10") +
+          kV,
+      "networkInterfaceId");
+  const std::string dst = create(
+      std::string(
+          "Action=CreateNetworkInterface&SubnetId=subnet-0123abcd&PrivateIpAddress=198.51.100.20") +
+          kV,
+      "networkInterfaceId");
+  ASSERT_TRUE(std::regex_match(src, std::regex("eni-[0-9a-f]{17}")));
+  const std::string target = create(
+      "Action=CreateTrafficMirrorTarget&NetworkInterfaceId=" + dst + kV, "trafficMirrorTargetId");
+  const std::string filter =
+      create(std::string("Action=CreateTrafficMirrorFilter&Description=web") + kV,
+             "trafficMirrorFilterId");
+  const std::string rule =
+      create("Action=CreateTrafficMirrorFilterRule&TrafficMirrorFilterId=" + filter +
+                 "&TrafficDirection=ingress&RuleNumber=10&RuleAction=accept&Protocol=6"
+                 "&DestinationPortRange.FromPort=80&DestinationPortRange.ToPort=80"
+                 "&SourceCidrBlock=0.0.0.0%2F0&DestinationCidrBlock=10.0.0.0%2F8" +
+                 kV,
+             "trafficMirrorFilterRuleId");
+  ASSERT_FALSE(rule.empty());
+  const HttpResponse created =
+      call("Action=CreateTrafficMirrorSession&NetworkInterfaceId=" + src +
+           "&TrafficMirrorTargetId=" + target + "&TrafficMirrorFilterId=" + filter +
+           "&SessionNumber=1&PacketLength=128" + kV);
+  ASSERT_EQ(created.status, 200) << created.body;
+  const std::string session = field(created.body, "trafficMirrorSessionId");
+  const int vni = std::stoi(field(created.body, "virtualNetworkId"));
+  EXPECT_GE(vni, 1);
+  EXPECT_EQ(field(created.body, "packetLength"), "128");
+
+  const HttpResponse described =
+      call("Action=DescribeTrafficMirrorFilters&TrafficMirrorFilterId.1=" + filter + kV);
+  EXPECT_NE(described.body.find("<ingressFilterRuleSet><item><trafficMirrorFilterRuleId>" + rule),
+            std::string::npos)
+      << described.body;
+  EXPECT_NE(described.body.find("<destinationPortRange><fromPort>80</fromPort><toPort>80</toPort>"),
+            std::string::npos);
+
+  EXPECT_EQ(errorCode("Action=DeleteTrafficMirrorTarget&TrafficMirrorTargetId=" + target + kV),
+            "TrafficMirrorTargetInUseException");
+  EXPECT_EQ(errorCode("Action=DeleteTrafficMirrorFilter&TrafficMirrorFilterId=" + filter + kV),
+            "TrafficMirrorFilterInUse");
+  const HttpResponse modified =
+      call("Action=ModifyTrafficMirrorSession&TrafficMirrorSessionId=" + session +
+           "&RemoveField.1=packet-length" + kV);
+  ASSERT_EQ(modified.status, 200) << modified.body;
+  EXPECT_EQ(modified.body.find("<packetLength>"), std::string::npos);
+
+  // Deleting the source interface deletes its session; then the target can go.
+  EXPECT_EQ(call("Action=DeleteNetworkInterface&NetworkInterfaceId=" + src + kV).status, 200);
+  EXPECT_EQ(
+      errorCode("Action=DescribeTrafficMirrorSessions&TrafficMirrorSessionId.1=" + session + kV),
+      "InvalidTrafficMirrorSessionId.NotFound");
+  EXPECT_EQ(call("Action=DeleteTrafficMirrorTarget&TrafficMirrorTargetId=" + target + kV).status,
+            200);
+}
+
+TEST_F(ApiTest, FailedMutationChangesNothing) {
+  const std::string filter =
+      create(std::string("Action=CreateTrafficMirrorFilter") + kV, "trafficMirrorFilterId");
+  const std::string base = "Action=CreateTrafficMirrorFilterRule&TrafficMirrorFilterId=" + filter +
+                           "&TrafficDirection=egress&RuleAction=accept"
+                           "&SourceCidrBlock=0.0.0.0%2F0&DestinationCidrBlock=0.0.0.0%2F0";
+  EXPECT_FALSE(create(base + "&RuleNumber=5" + kV, "trafficMirrorFilterRuleId").empty());
+  EXPECT_EQ(errorCode(base + "&RuleNumber=5" + kV), "TrafficMirrorFilterRuleAlreadyExists");
+  EXPECT_EQ(errorCode(base +
+                      "&RuleNumber=6&Protocol=1&SourcePortRange.FromPort=1"
+                      "&SourcePortRange.ToPort=2" +
+                      kV),
+            "InvalidParameterCombination");
+  EXPECT_EQ(errorCode(base + "&RuleNumber=7&Bogus=1" + kV), "UnknownParameter");
+  EXPECT_EQ(errorCode(base + "&RuleNumber=8&DryRun=true" + kV, 412), "DryRunOperation");
+  const HttpResponse rules =
+      call("Action=DescribeTrafficMirrorFilterRules&TrafficMirrorFilterId=" + filter + kV);
+  int count = 0;
+  for (std::size_t at = 0; (at = rules.body.find("<ruleNumber>", at)) != std::string::npos; ++at) {
+    ++count;
+  }
+  EXPECT_EQ(count, 1) << rules.body;
+}
+
+TEST_F(ApiTest, ClientTokenMakesCreateIdempotent) {
+  const std::string a =
+      create(std::string("Action=CreateTrafficMirrorFilter&ClientToken=tok-1&Description=x") + kV,
+             "trafficMirrorFilterId");
+  const std::string b =
+      create(std::string("Action=CreateTrafficMirrorFilter&ClientToken=tok-1&Description=x") + kV,
+             "trafficMirrorFilterId");
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(
+      errorCode(std::string("Action=CreateTrafficMirrorFilter&ClientToken=tok-1&Description=y") +
+                kV),
+      "IdempotentParameterMismatch");
+}
+
+TEST_F(ApiTest, PaginationReturnsEveryItemOnce) {
+  std::set<std::string> created;
+  for (int i = 0; i < 12; ++i) {
+    created.insert(
+        create(std::string("Action=CreateTrafficMirrorFilter") + kV, "trafficMirrorFilterId"));
+  }
+  std::set<std::string> seen;
+  std::string token;
+  for (int page = 0; page < 10; ++page) {
+    const HttpResponse r = call(std::string("Action=DescribeTrafficMirrorFilters&MaxResults=5") +
+                                (token.empty() ? "" : "&NextToken=" + token) + kV);
+    ASSERT_EQ(r.status, 200) << r.body;
+    std::regex id("<item><trafficMirrorFilterId>(tmf-[0-9a-f]+)</trafficMirrorFilterId>");
+    for (auto it = std::sregex_iterator(r.body.begin(), r.body.end(), id);
+         it != std::sregex_iterator(); ++it) {
+      EXPECT_TRUE(seen.insert((*it)[1]).second) << "seen twice";
+    }
+    token = field(r.body, "nextToken");
+    if (token.empty()) {
+      break;
+    }
+  }
+  EXPECT_EQ(seen, created);
+  EXPECT_EQ(errorCode(std::string("Action=DescribeTrafficMirrorFilters&NextToken=garbage") + kV),
+            "InvalidPaginationToken");
+}
+
+TEST_F(ApiTest, RequestLevelErrors) {
+  EXPECT_EQ(errorCode("Version=2016-11-15"), "MissingAction");
+  EXPECT_EQ(errorCode(std::string("Action=RunInstances") + kV), "InvalidAction");
+  EXPECT_EQ(errorCode("Action=DescribeTags&Bad=%zz"), "MalformedQueryString");
+  EXPECT_EQ(errorCode(std::string("Action=DeleteTrafficMirrorSession") + kV), "MissingParameter");
+  EXPECT_EQ(
+      errorCode(std::string("Action=DeleteTrafficMirrorSession&TrafficMirrorSessionId=tms-1") + kV),
+      "InvalidParameterValue");
+}
+
+}  // namespace
+}  // namespace tmirror::api
