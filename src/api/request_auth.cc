@@ -39,9 +39,10 @@ ApiError authError(SigV4Status status, const SigV4Parsed& parsed,
                                  std::string(kEc2SigningService) + "', not '" + parsed.service +
                                  "'."};
     case SigV4Status::ScopeDateMismatch:
-      return {"AuthFailure", "Date in Credential scope does not match YYYYMMDD from ISO-8601 "
-                             "version of date from HTTP: '" +
-                                 parsed.date + "' != '" + parsed.amz_date.substr(0, 8) + "'."};
+      return {"AuthFailure",
+              "Date in Credential scope does not match YYYYMMDD from ISO-8601 "
+              "version of date from HTTP: '" +
+                  parsed.date + "' != '" + parsed.amz_date.substr(0, 8) + "'."};
     case SigV4Status::UnknownAccessKey:
       return {"AuthFailure", "AWS was not able to validate the provided access credentials"};
     case SigV4Status::HostNotSigned:

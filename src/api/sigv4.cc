@@ -1,13 +1,13 @@
 #include "api/sigv4.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdio>
 #include <utility>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "api/form_encoding.h"
 
@@ -17,8 +17,12 @@ namespace {
 
 constexpr std::string_view kScopeTerminator = "aws4_request";
 constexpr std::size_t kMaxScopeFieldBytes = 128;
+constexpr int kMinYear = 1970;
+constexpr int kMaxYear = 2200;
 
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
+bool isDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 bool isHexDigit(char c) {
   return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -41,7 +45,9 @@ std::string toHex(std::string_view bytes) {
   return out;
 }
 
-char toLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char toLower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) {
@@ -255,13 +261,17 @@ bool parseNumber(std::string_view digits, int& out) {
 std::optional<std::chrono::system_clock::time_point> makeTime(int year, int month, int day,
                                                               int hour, int minute, int second) {
   using namespace std::chrono;
-  const year_month_day ymd{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)},
+  // system_clock counts nanoseconds in 64 bits: years outside about 1678..2262 overflow.
+  if (year < kMinYear || year > kMaxYear) {
+    return std::nullopt;
+  }
+  const year_month_day ymd{std::chrono::year{year},
+                           std::chrono::month{static_cast<unsigned>(month)},
                            std::chrono::day{static_cast<unsigned>(day)}};
   if (!ymd.ok() || hour > 23 || minute > 59 || second > 59) {
     return std::nullopt;
   }
-  return system_clock::time_point(sys_days(ymd)) + hours(hour) + minutes(minute) +
-         seconds(second);
+  return system_clock::time_point(sys_days(ymd)) + hours(hour) + minutes(minute) + seconds(second);
 }
 
 std::optional<std::chrono::system_clock::time_point> parseIsoBasic(std::string_view text) {
@@ -334,20 +344,34 @@ std::optional<std::chrono::system_clock::time_point> parseRfc1123(std::string_vi
 
 const char* sigV4StatusText(SigV4Status status) {
   switch (status) {
-    case SigV4Status::Ok: return "ok";
-    case SigV4Status::MissingAuthorization: return "no Authorization header";
-    case SigV4Status::UnsupportedAlgorithm: return "unsupported signing algorithm";
-    case SigV4Status::MalformedAuthorization: return "malformed Authorization header";
-    case SigV4Status::MissingDate: return "no X-Amz-Date or Date header";
-    case SigV4Status::MalformedDate: return "malformed request date";
-    case SigV4Status::RequestExpired: return "request date outside the 15 minute window";
-    case SigV4Status::WrongService: return "credential scoped to another service";
-    case SigV4Status::ScopeDateMismatch: return "credential scope date differs from request date";
-    case SigV4Status::UnknownAccessKey: return "unknown access key";
-    case SigV4Status::HostNotSigned: return "host header not signed";
-    case SigV4Status::SignedHeaderMissing: return "a signed header is missing";
-    case SigV4Status::BadPayloadHash: return "x-amz-content-sha256 does not match the body";
-    case SigV4Status::SignatureMismatch: return "signature mismatch";
+    case SigV4Status::Ok:
+      return "ok";
+    case SigV4Status::MissingAuthorization:
+      return "no Authorization header";
+    case SigV4Status::UnsupportedAlgorithm:
+      return "unsupported signing algorithm";
+    case SigV4Status::MalformedAuthorization:
+      return "malformed Authorization header";
+    case SigV4Status::MissingDate:
+      return "no X-Amz-Date or Date header";
+    case SigV4Status::MalformedDate:
+      return "malformed request date";
+    case SigV4Status::RequestExpired:
+      return "request date outside the 15 minute window";
+    case SigV4Status::WrongService:
+      return "credential scoped to another service";
+    case SigV4Status::ScopeDateMismatch:
+      return "credential scope date differs from request date";
+    case SigV4Status::UnknownAccessKey:
+      return "unknown access key";
+    case SigV4Status::HostNotSigned:
+      return "host header not signed";
+    case SigV4Status::SignedHeaderMissing:
+      return "a signed header is missing";
+    case SigV4Status::BadPayloadHash:
+      return "x-amz-content-sha256 does not match the body";
+    case SigV4Status::SignatureMismatch:
+      return "signature mismatch";
   }
   return "unknown";
 }
@@ -584,8 +608,8 @@ SigV4Status verifySigV4(const SigV4Request& request, const SecretLookup& secret_
     return SigV4Status::UnknownAccessKey;
   }
 
-  const std::string scope = parsed_out.date + '/' + parsed_out.region + '/' +
-                            parsed_out.service + '/' + std::string(kScopeTerminator);
+  const std::string scope = parsed_out.date + '/' + parsed_out.region + '/' + parsed_out.service +
+                            '/' + std::string(kScopeTerminator);
   const std::string expected =
       hexSignature(*secret, parsed_out.date, parsed_out.region, parsed_out.service,
                    stringToSign(parsed_out.amz_date, scope,
@@ -598,11 +622,13 @@ SigV4Status verifySigV4(const SigV4Request& request, const SecretLookup& secret_
   return SigV4Status::Ok;
 }
 
-std::map<std::string, std::string> signHeaders(
-    std::string_view method, std::string_view host, std::string_view path, std::string_view query,
-    std::string_view body, std::string_view content_type, std::string_view access_key_id,
-    std::string_view secret, std::string_view region, std::string_view service,
-    std::chrono::system_clock::time_point now) {
+std::map<std::string, std::string> signHeaders(std::string_view method, std::string_view host,
+                                               std::string_view path, std::string_view query,
+                                               std::string_view body, std::string_view content_type,
+                                               std::string_view access_key_id,
+                                               std::string_view secret, std::string_view region,
+                                               std::string_view service,
+                                               std::chrono::system_clock::time_point now) {
   const std::string amz_date = formatAmzDate(now);
   const std::string date = amz_date.substr(0, 8);
   std::map<std::string, std::string> lower;
@@ -619,9 +645,9 @@ std::map<std::string, std::string> signHeaders(
   const SigV4Request request{method, path, query, body, &lower};
   const std::string scope = date + '/' + std::string(region) + '/' + std::string(service) + '/' +
                             std::string(kScopeTerminator);
-  const std::string signature =
-      hexSignature(secret, date, region, service,
-                   stringToSign(amz_date, scope, sha256Hex(canonicalRequest(request, signed_headers))));
+  const std::string signature = hexSignature(
+      secret, date, region, service,
+      stringToSign(amz_date, scope, sha256Hex(canonicalRequest(request, signed_headers))));
 
   std::string authorization(kSigV4Algorithm);
   authorization += " Credential=";

@@ -74,11 +74,13 @@ std::string hmacSha256(std::string_view key, std::string_view data);
 std::string canonicalRequest(const SigV4Request& request,
                              const std::vector<std::string>& signed_headers);
 
-// "AWS4-HMAC-SHA256\n<amz_date>\n<scope>\n<hash>", scope being "yyyymmdd/region/service/aws4_request".
+// "AWS4-HMAC-SHA256\n<amz_date>\n<scope>\n<hash>", scope being
+// "yyyymmdd/region/service/aws4_request".
 std::string stringToSign(std::string_view amz_date, std::string_view scope,
                          std::string_view canonical_request_hash_hex);
 
-// The raw 32-byte signing key: HMAC chain over "AWS4"+secret, date, region, service, "aws4_request".
+// The raw 32-byte signing key: HMAC chain over "AWS4"+secret, date, region, service,
+// "aws4_request".
 std::string signingKey(std::string_view secret, std::string_view date, std::string_view region,
                        std::string_view service);
 
@@ -104,10 +106,12 @@ SigV4Status verifySigV4(const SigV4Request& request, const SecretLookup& secret_
 // Signs a request the way botocore does for the Query protocol: returns the headers to send,
 // "Host", "X-Amz-Date", "Content-Type" (omitted when empty) and "Authorization", with
 // SignedHeaders=content-type;host;x-amz-date. `host` is host[:port] exactly as sent.
-std::map<std::string, std::string> signHeaders(
-    std::string_view method, std::string_view host, std::string_view path, std::string_view query,
-    std::string_view body, std::string_view content_type, std::string_view access_key_id,
-    std::string_view secret, std::string_view region, std::string_view service,
-    std::chrono::system_clock::time_point now);
+std::map<std::string, std::string> signHeaders(std::string_view method, std::string_view host,
+                                               std::string_view path, std::string_view query,
+                                               std::string_view body, std::string_view content_type,
+                                               std::string_view access_key_id,
+                                               std::string_view secret, std::string_view region,
+                                               std::string_view service,
+                                               std::chrono::system_clock::time_point now);
 
 }  // namespace tmirror::api

@@ -106,6 +106,8 @@ Command parseCommandLine(std::span<const char* const> args) {
       ->check(CLI::IsMember({"sigv4", "none"}));
   server_cmd->add_flag("--create-access-key", server.create_access_key,
                        "Create an access key pair for 'aws configure', print it and exit");
+  server_cmd->add_flag("--create-agent-token", server.create_agent_token,
+                       "Create a token for 'tmirror agent --token', print it and exit");
   server_cmd->add_option("--rules-per-filter", server.rules_per_filter, "Quota (AWS: 10)")
       ->check(CLI::Range(int64_t{1}, int64_t{1000}));
   server_cmd

@@ -4,6 +4,7 @@
 
 #include "cli/command_line.h"
 #include "cli/mirror_pcap.h"
+#include "cli/server_command.h"
 
 namespace {
 
@@ -26,10 +27,7 @@ int main(int argc, char** argv) {
                           std::fputs(help.text.c_str(), help.is_error ? stderr : stdout);
                           return help.is_error ? 2 : 0;
                         },
-                        [](const ServerOptions&) {
-                          std::fputs("tmirror server: not built yet\n", stderr);
-                          return 1;
-                        },
+                        [](const ServerOptions& options) { return runServer(options); },
                         [](const MirrorPcapOptions& options) {
                           auto report = runMirrorPcap(options);
                           if (!report) {

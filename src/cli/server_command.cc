@@ -10,6 +10,7 @@
 
 #include "api/request_auth.h"
 #include "api/traffic_mirror_api.h"
+#include "channel/agent_channel.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "store/mirror_store.h"
@@ -55,9 +56,27 @@ int createAccessKey(const ServerOptions& options) {
   return 0;
 }
 
+int createAgentToken(const ServerOptions& options) {
+  auto store = store::MirrorStore::open(options.data_dir);
+  if (!store) {
+    std::fprintf(stderr, "tmirror server: %s\n", store.error().message.c_str());
+    return 1;
+  }
+  auto token = channel::createAgentToken(*store);
+  if (!token) {
+    std::fprintf(stderr, "tmirror server: %s\n", token.error().message.c_str());
+    return 1;
+  }
+  std::printf("%s\n", token->c_str());
+  return 0;
+}
+
 int runServer(const ServerOptions& options) {
   if (options.create_access_key) {
     return createAccessKey(options);
+  }
+  if (options.create_agent_token) {
+    return createAgentToken(options);
   }
   if (options.auth_none && !isLoopback(options.listen_address)) {
     std::fprintf(stderr,
@@ -102,25 +121,38 @@ int runServer(const ServerOptions& options) {
   api::TrafficMirrorApi api(*store, limits, std::move(authenticate));
   api_ptr = &api;
 
+  channel::AgentChannel agents(api);
   server::MetricsRegistry metrics;
-  metrics.addGaugeCallback("tmirror_resources", "Resources in the store, by kind", "kind",
-                           [&api]() {
-                             std::vector<std::pair<std::string, double>> out;
-                             api.withStore([&](store::MirrorStore& s) {
-                               if (auto counts = s.countsByKind()) {
-                                 for (const auto& [kind, n] : *counts) {
-                                   out.emplace_back(kind, static_cast<double>(n));
-                                 }
-                               }
-                               return 0;
-                             });
-                             return out;
-                           });
+  (void)metrics.gaugeCallback("tmirror_resources", "Resources in the store, by kind", {"kind"},
+                              [&api]() {
+                                std::vector<server::GaugeSample> out;
+                                api.withStore([&](store::MirrorStore& s) {
+                                  if (auto counts = s.countsByKind()) {
+                                    for (const auto& [kind, n] : *counts) {
+                                      out.push_back({{kind}, static_cast<double>(n)});
+                                    }
+                                  }
+                                  return 0;
+                                });
+                                return out;
+                              });
+  (void)metrics.gaugeCallback(
+      "tmirror_registered_agents", "Hosts whose agent registered",
+      [&agents]() { return static_cast<double>(agents.registeredAgents()); });
+  (void)metrics.gaugeCallback("tmirror_agent_counter",
+                              "The latest counters agents pushed, by resource and name",
+                              {"resource_id", "name"}, [&agents]() {
+                                std::vector<server::GaugeSample> out;
+                                for (const auto& [key, value] : agents.counterSnapshot()) {
+                                  out.push_back({{key.first, key.second}, value});
+                                }
+                                return out;
+                              });
 
   server::HttpServerOptions http;
   http.listen_address = options.listen_address;
   http.port = options.port;
-  auto server = server::HttpServer::create(http, api, metrics, nullptr);
+  auto server = server::HttpServer::create(http, api, metrics, &agents);
   if (!server) {
     std::fprintf(stderr, "tmirror server: %s\n", server.error().message.c_str());
     return 1;

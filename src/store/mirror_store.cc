@@ -52,6 +52,17 @@ CREATE TABLE audit_log (
   result TEXT NOT NULL, request_id TEXT NOT NULL, remote_address TEXT NOT NULL);
 INSERT INTO meta (key, value) VALUES ('revision', '0');
 )sql",
+    // 2: hosts running an agent, and the tokens agents authenticate with.
+    R"sql(
+CREATE TABLE instances (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, host_key TEXT NOT NULL UNIQUE,
+  hostname TEXT NOT NULL, dns_resolvers TEXT NOT NULL DEFAULT '',
+  registered_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
+  last_seen TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));
+CREATE TABLE agent_tokens (
+  token_sha256 TEXT PRIMARY KEY, created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));
+CREATE INDEX network_interfaces_by_instance ON network_interfaces (instance_id, mac);
+)sql",
 };
 
 template <typename T, typename F>
@@ -563,9 +574,87 @@ Result<void> MirrorStore::deleteAllTags(const std::string& resource_id) {
   return runWith(db_, "DELETE FROM tags WHERE resource_id = ?", resource_id);
 }
 
+Result<void> MirrorStore::insertAgentToken(const std::string& token_sha256) {
+  return runWith(db_, "INSERT INTO agent_tokens (token_sha256) VALUES (?)", token_sha256);
+}
+
+Result<bool> MirrorStore::hasAgentToken(const std::string& token_sha256) {
+  auto found =
+      first(collect<int64_t>(db_, "SELECT 1 FROM agent_tokens WHERE token_sha256 = ?",
+                             &token_sha256, [](const Statement& s) { return s.integer(0); }));
+  if (!found) {
+    return std::unexpected(found.error());
+  }
+  return found->has_value();
+}
+
+namespace {
+
+constexpr std::string_view kInstanceColumns = "seq, id, host_key, hostname, dns_resolvers";
+
+InstanceRecord readInstance(const Statement& s) {
+  return {s.integer(0), s.text(1), s.text(2), s.text(3), s.text(4)};
+}
+
+}  // namespace
+
+Result<std::optional<InstanceRecord>> MirrorStore::instanceByHostKey(const std::string& host_key) {
+  return first(collect<InstanceRecord>(
+      db_, select(kInstanceColumns, "instances", "WHERE host_key = ?"), &host_key, readInstance));
+}
+
+Result<std::optional<InstanceRecord>> MirrorStore::instance(const std::string& id) {
+  return first(collect<InstanceRecord>(db_, select(kInstanceColumns, "instances", "WHERE id = ?"),
+                                       &id, readInstance));
+}
+
+Result<std::vector<InstanceRecord>> MirrorStore::instances() {
+  return collect<InstanceRecord>(db_, select(kInstanceColumns, "instances", "ORDER BY seq"),
+                                 nullptr, readInstance);
+}
+
+Result<void> MirrorStore::upsertInstance(const InstanceRecord& r) {
+  auto stmt = db_.prepare(
+      "INSERT INTO instances (id, host_key, hostname, dns_resolvers) VALUES (?, ?, ?, ?) "
+      "ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, "
+      "dns_resolvers = excluded.dns_resolvers, "
+      "last_seen = strftime('%Y-%m-%dT%H:%M:%SZ','now')");
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  stmt->bind(1, std::string_view(r.id))
+      .bind(2, std::string_view(r.host_key))
+      .bind(3, std::string_view(r.hostname))
+      .bind(4, std::string_view(r.dns_resolvers));
+  return stmt->run();
+}
+
+Result<std::vector<NetworkInterfaceRecord>> MirrorStore::interfacesOf(
+    const std::string& instance_id) {
+  return collect<NetworkInterfaceRecord>(
+      db_, select(kInterfaceColumns, "network_interfaces", "WHERE instance_id = ? ORDER BY seq"),
+      &instance_id, readInterface);
+}
+
+Result<void> MirrorStore::updateNetworkInterface(const NetworkInterfaceRecord& r) {
+  auto stmt = db_.prepare(
+      "UPDATE network_interfaces SET private_ip = ?, ipv6 = ?, mtu = ?, device_name = ? "
+      "WHERE id = ?");
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  stmt->bind(1, r.private_ip)
+      .bind(2, r.ipv6)
+      .bind(3, r.mtu)
+      .bind(4, r.device_name)
+      .bind(5, std::string_view(r.id));
+  return stmt->run();
+}
+
 Result<std::map<std::string, int64_t>> MirrorStore::countsByKind() {
   auto rows = collect<std::pair<std::string, int64_t>>(
       db_,
+      "SELECT 'instance', COUNT(*) FROM instances UNION ALL "
       "SELECT 'network-interface', COUNT(*) FROM network_interfaces UNION ALL "
       "SELECT 'traffic-mirror-target', COUNT(*) FROM targets UNION ALL "
       "SELECT 'traffic-mirror-filter', COUNT(*) FROM filters UNION ALL "

@@ -82,6 +82,14 @@ struct SessionRecord {
   std::optional<std::string> description;
 };
 
+struct InstanceRecord {
+  int64_t seq = 0;
+  std::string id;        // i-...
+  std::string host_key;  // the agent's stable host identity (machine id)
+  std::string hostname;
+  std::string dns_resolvers;  // comma-separated, as the agent reported them
+};
+
 struct AuditEntry {
   std::string access_key_id;
   std::string action;
@@ -160,6 +168,16 @@ class MirrorStore {
   Result<void> putTag(const std::string& resource_id, const Tag& tag);
   Result<void> deleteTag(const std::string& resource_id, const std::string& key);
   Result<void> deleteAllTags(const std::string& resource_id);
+
+  // Agents: tokens (stored as SHA-256), hosts, and the interfaces a host reported.
+  Result<void> insertAgentToken(const std::string& token_sha256);
+  Result<bool> hasAgentToken(const std::string& token_sha256);
+  Result<std::optional<InstanceRecord>> instanceByHostKey(const std::string& host_key);
+  Result<std::optional<InstanceRecord>> instance(const std::string& id);
+  Result<std::vector<InstanceRecord>> instances();
+  Result<void> upsertInstance(const InstanceRecord& r);
+  Result<std::vector<NetworkInterfaceRecord>> interfacesOf(const std::string& instance_id);
+  Result<void> updateNetworkInterface(const NetworkInterfaceRecord& r);
 
   // Resource counts by kind, for /metrics.
   Result<std::map<std::string, int64_t>> countsByKind();
