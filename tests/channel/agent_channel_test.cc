@@ -1,0 +1,212 @@
+#include "channel/agent_channel.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <regex>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/mirror_engine.h"
+#include "model/mirror_config_json.h"
+
+namespace tmirror::channel {
+namespace {
+
+using nlohmann::json;
+
+class AgentChannelTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tmirror-channel-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    auto store = store::MirrorStore::open(dir_);
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    store_ = std::make_unique<store::MirrorStore>(std::move(*store));
+    auto token = createAgentToken(*store_);
+    ASSERT_TRUE(token.has_value());
+    token_ = *token;
+    api_ = std::make_unique<api::TrafficMirrorApi>(
+        *store_, api::ApiLimits{},
+        [](const api::HttpRequestView&) -> api::ApiResult<std::string> { return "test"; });
+    channel_ = std::make_unique<AgentChannel>(
+        *api_, AgentChannelOptions{.poll_interval = std::chrono::milliseconds(10)});
+  }
+
+  void TearDown() override {
+    channel_.reset();
+    api_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  api::HttpResponse agent(std::string method, std::string path, std::string body = "",
+                          std::string query = "", bool authenticated = true) {
+    // The request's views point into these members for the call's duration.
+    method_ = std::move(method);
+    path_ = std::move(path);
+    query_ = std::move(query);
+    body_ = std::move(body);
+    api::HttpRequestView r;
+    r.method = method_;
+    r.path = path_;
+    r.query = query_;
+    r.body = body_;
+    if (authenticated) {
+      r.headers["authorization"] = "Bearer " + token_;
+    }
+    return channel_->handle(r);
+  }
+
+  std::string apiCall(const std::string& body, const std::string& id_field) {
+    api::HttpRequestView r;
+    r.method = "POST";
+    r.path = "/";
+    r.body = body;
+    const api::HttpResponse response = api_->handle(r);
+    EXPECT_EQ(response.status, 200) << response.body;
+    std::smatch m;
+    std::regex_search(response.body, m, std::regex("<" + id_field + ">([^<]*)</"));
+    return m.size() > 1 ? std::string(m[1]) : "";
+  }
+
+  json registerHost(const std::string& host_key, const json& interfaces) {
+    const json body = {{"HostKey", host_key},
+                       {"Hostname", "web-1"},
+                       {"DnsResolvers", {"198.51.100.53"}},
+                       {"Interfaces", interfaces}};
+    const auto r = agent("POST", "/agent/v1/register", body.dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body, nullptr, false);
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<store::MirrorStore> store_;
+  std::unique_ptr<api::TrafficMirrorApi> api_;
+  std::unique_ptr<AgentChannel> channel_;
+  std::string token_;
+  std::string method_;
+  std::string path_;
+  std::string query_;
+  std::string body_;
+};
+
+const json kEth0 = {{"Name", "eth0"},
+                    {"MacAddress", "02:00:00:00:00:0a"},
+                    {"PrivateIpAddress", "198.51.100.10"},
+                    {"Mtu", 1500}};
+
+TEST_F(AgentChannelTest, RequestsWithoutAValidTokenAreRefused) {
+  EXPECT_EQ(agent("POST", "/agent/v1/register", "{}", "", false).status, 401);
+  token_ = "tma-not-a-real-token";
+  EXPECT_EQ(agent("POST", "/agent/v1/register", "{}").status, 401);
+}
+
+TEST_F(AgentChannelTest, RegistrationIdsAreStableAcrossRestartsKeyedByHostAndMac) {
+  const json first = registerHost("machine-1", json::array({kEth0}));
+  const std::string instance = first["InstanceId"];
+  const std::string eni = first["NetworkInterfaces"][0]["NetworkInterfaceId"];
+  EXPECT_TRUE(std::regex_match(instance, std::regex("i-[0-9a-f]{17}")));
+  EXPECT_TRUE(std::regex_match(eni, std::regex("eni-[0-9a-f]{17}")));
+  json eth1 = kEth0;
+  eth1["Name"] = "eth1";
+  eth1["MacAddress"] = "02:00:00:00:00:0b";
+  eth1.erase("PrivateIpAddress");
+  const json again = registerHost("machine-1", json::array({kEth0, eth1}));
+  EXPECT_EQ(again["InstanceId"], instance);
+  EXPECT_EQ(again["NetworkInterfaces"][0]["NetworkInterfaceId"], eni);
+  EXPECT_NE(again["NetworkInterfaces"][1]["NetworkInterfaceId"], eni);
+  const json other = registerHost("machine-2", json::array({kEth0}));
+  EXPECT_NE(other["InstanceId"], instance);
+}
+
+TEST_F(AgentChannelTest, BadRegistrationsAreRefusedNamingTheField) {
+  EXPECT_EQ(agent("POST", "/agent/v1/register", "not json").status, 400);
+  EXPECT_EQ(agent("POST", "/agent/v1/register", json{{"Hostname", "x"}}.dump()).status, 400);
+  json bad_mac = {{"HostKey", "m"}, {"Interfaces", {{{"Name", "eth0"}, {"MacAddress", "zz"}}}}};
+  const auto r = agent("POST", "/agent/v1/register", bad_mac.dump());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("MacAddress"), std::string::npos);
+}
+
+TEST_F(AgentChannelTest, DesiredStateCarriesTheHostsSessionsAndDrivesTheEngine) {
+  const json reg = registerHost("machine-1", json::array({kEth0}));
+  const std::string instance = reg["InstanceId"];
+  const std::string source = reg["NetworkInterfaces"][0]["NetworkInterfaceId"];
+  const std::string collector = apiCall(
+      "Action=CreateNetworkInterface&SubnetId=subnet-0123abcd&PrivateIpAddress=198.51.100.20",
+      "networkInterfaceId");
+  const std::string target = apiCall(
+      "Action=CreateTrafficMirrorTarget&NetworkInterfaceId=" + collector, "trafficMirrorTargetId");
+  const std::string filter = apiCall("Action=CreateTrafficMirrorFilter", "trafficMirrorFilterId");
+  apiCall("Action=CreateTrafficMirrorFilterRule&TrafficMirrorFilterId=" + filter +
+              "&TrafficDirection=ingress&RuleNumber=10&RuleAction=accept&Protocol=6"
+              "&SourceCidrBlock=0.0.0.0%2F0&DestinationCidrBlock=0.0.0.0%2F0",
+          "trafficMirrorFilterRuleId");
+  apiCall("Action=CreateTrafficMirrorSession&NetworkInterfaceId=" + source +
+              "&TrafficMirrorTargetId=" + target + "&TrafficMirrorFilterId=" + filter +
+              "&SessionNumber=1&VirtualNetworkId=4242&PacketLength=128",
+          "trafficMirrorSessionId");
+
+  const auto r = agent("GET", "/agent/v1/desired-state", "", "instance-id=" + instance);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto config = model::parseHostMirrorConfig(r.body);
+  ASSERT_TRUE(config.has_value()) << config.error().message << "\n" << r.body;
+  ASSERT_EQ(config->interfaces.size(), 1u);
+  const auto& iface = config->interfaces[0];
+  EXPECT_EQ(iface.interface.id, source);
+  ASSERT_EQ(iface.sessions.size(), 1u);
+  EXPECT_EQ(iface.sessions[0].virtual_network_id, 4242u);
+  EXPECT_EQ(iface.sessions[0].packet_length, 128u);
+  EXPECT_EQ(packet::formatIpAddress(iface.sessions[0].target.addresses.at(0)), "198.51.100.20");
+  EXPECT_EQ(iface.sessions[0].filter.ingress_rules.size(), 1u);
+  EXPECT_EQ(config->dns_resolvers.size(), 1u);
+  // The document is exactly what the agent's engine takes.
+  auto engine = engine::MirrorEngine::create(*config, iface);
+  EXPECT_TRUE(engine.has_value()) << (engine ? "" : engine.error().message);
+}
+
+TEST_F(AgentChannelTest, LongPollReturnsTheNewRevisionAfterAChange) {
+  const json reg = registerHost("machine-1", json::array({kEth0}));
+  const std::string instance = reg["InstanceId"];
+  const int64_t revision = reg["Revision"];
+  // Nothing changes: after the wait, the same revision comes back.
+  auto same =
+      agent("GET", "/agent/v1/desired-state", "",
+            "instance-id=" + instance + "&revision=" + std::to_string(revision) + "&wait=1");
+  ASSERT_EQ(same.status, 200);
+  EXPECT_EQ(json::parse(same.body)["Revision"], revision);
+  // A change made while the agent waits ends the wait with a newer revision.
+  std::thread change([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    apiCall("Action=CreateTrafficMirrorFilter", "trafficMirrorFilterId");
+  });
+  auto newer =
+      agent("GET", "/agent/v1/desired-state", "",
+            "instance-id=" + instance + "&revision=" + std::to_string(revision) + "&wait=20");
+  change.join();
+  ASSERT_EQ(newer.status, 200);
+  EXPECT_GT(json::parse(newer.body)["Revision"].get<int64_t>(), revision);
+}
+
+TEST_F(AgentChannelTest, UnknownInstanceIsNotFound) {
+  EXPECT_EQ(agent("GET", "/agent/v1/desired-state", "", "instance-id=i-00000000000000000").status,
+            404);
+  EXPECT_EQ(agent("GET", "/agent/v1/desired-state").status, 400);
+}
+
+TEST_F(AgentChannelTest, PushedCountersAreKeptForMetrics) {
+  const json body = {
+      {"InstanceId", "i-0"},
+      {"Interfaces", {{{"NetworkInterfaceId", "eni-1"}, {"NetworkPacketsMirrorIn", 42}}}}};
+  ASSERT_EQ(agent("POST", "/agent/v1/counters", body.dump()).status, 200);
+  const auto snapshot = channel_->counterSnapshot();
+  EXPECT_EQ(snapshot.at({"eni-1", "NetworkPacketsMirrorIn"}), 42.0);
+}
+
+}  // namespace
+}  // namespace tmirror::channel
