@@ -323,15 +323,6 @@ ApiResult<void> runMutation(ActionContext& ctx, std::string& resource_id,
     return {};
   }
   store.db().rollback();
-  // A refused mutation is audited too: attempts matter when mirroring can exfiltrate data.
-  if (store.db().begin()) {
-    if (store.appendAudit({ctx.access_key_id, ctx.action, resource_id, result.error().code,
-                           ctx.request_id, ctx.remote_address})) {
-      (void)store.db().commit();
-    } else {
-      store.db().rollback();
-    }
-  }
   return result;
 }
 

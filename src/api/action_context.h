@@ -102,7 +102,7 @@ std::string nextTokenFor(int64_t last_seq);
 // --- Mutations -----------------------------------------------------------------------------
 
 // Runs `mutate` in one transaction, bumps the desired-state revision, writes the audit
-// record, and commits. On any error nothing is kept (the failure is audited separately).
+// record, and commits. On any error nothing is kept (the dispatcher audits the refusal).
 // `resource_id` is filled by `mutate` for the audit log.
 ApiResult<void> runMutation(ActionContext& ctx, std::string& resource_id,
                             const std::function<ApiResult<void>()>& mutate);

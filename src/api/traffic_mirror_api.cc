@@ -33,6 +33,16 @@ constexpr std::pair<std::string_view, ActionHandler> kActions[] = {
     {"DescribeTags", describeTags},
 };
 
+// The resource a refused request was about, for the audit log: the first *Id parameter.
+std::string firstResourceId(const QueryParams& params) {
+  for (const auto& [name, value] : params.all()) {
+    if (name.ends_with("Id") || name.ends_with("Id.1")) {
+      return value.substr(0, 64);
+    }
+  }
+  return "";
+}
+
 bool isFormBody(const HttpRequestView& request) {
   const auto it = request.headers.find("content-type");
   return it == request.headers.end() || it->second.starts_with("application/x-www-form-urlencoded");
@@ -119,7 +129,19 @@ ApiResult<std::string> TrafficMirrorApi::dispatch(const HttpRequestView& request
   std::lock_guard lock(mutex_);
   ActionContext ctx{
       store_, limits_, *params, action, request_id, *access_key, request.remote_address};
-  return it->second(ctx);
+  auto result = it->second(ctx);
+  if (!result && !action.starts_with("Describe")) {
+    // Refused mutations are audited too: attempts matter where mirroring can exfiltrate.
+    if (store_.db().begin()) {
+      if (store_.appendAudit({*access_key, action, firstResourceId(*params), result.error().code,
+                              request_id, request.remote_address})) {
+        (void)store_.db().commit();
+      } else {
+        store_.db().rollback();
+      }
+    }
+  }
+  return result;
 }
 
 }  // namespace tmirror::api

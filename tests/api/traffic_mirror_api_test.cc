@@ -207,5 +207,29 @@ TEST_F(ApiTest, RequestLevelErrors) {
       "InvalidParameterValue");
 }
 
+TEST_F(ApiTest, EveryMutatingCallIsAuditedAcceptedOrRefused) {
+  const std::string filter =
+      create(std::string("Action=CreateTrafficMirrorFilter") + kV, "trafficMirrorFilterId");
+  EXPECT_EQ(errorCode("Action=DeleteTrafficMirrorFilter&TrafficMirrorFilterId=tmf-00000000" +
+                      std::string(kV)),
+            "InvalidTrafficMirrorFilterId.NotFound");
+  EXPECT_EQ(errorCode(std::string("Action=CreateTrafficMirrorSession&SessionNumber=0") + kV),
+            "MissingParameter");
+  (void)call(std::string("Action=DescribeTrafficMirrorFilters") + kV);
+  auto stmt = store_->db().prepare(
+      "SELECT access_key_id, action, resource_id, result FROM audit_log ORDER BY seq");
+  ASSERT_TRUE(stmt.has_value());
+  std::vector<std::string> rows;
+  while (*stmt->step()) {
+    rows.push_back(stmt->text(0) + " " + stmt->text(1) + " " + stmt->text(2) + " " + stmt->text(3));
+  }
+  ASSERT_EQ(rows.size(), 3u);  // describes are not audited
+  EXPECT_EQ(rows[0], "test CreateTrafficMirrorFilter " + filter + " ok");
+  EXPECT_EQ(rows[1],
+            "test DeleteTrafficMirrorFilter tmf-00000000 InvalidTrafficMirrorFilterId.NotFound");
+  EXPECT_EQ(rows[2].substr(0, 32), "test CreateTrafficMirrorSession ");
+  EXPECT_TRUE(rows[2].ends_with("MissingParameter"));
+}
+
 }  // namespace
 }  // namespace tmirror::api
