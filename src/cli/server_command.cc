@@ -121,7 +121,10 @@ int runServer(const ServerOptions& options) {
   api::TrafficMirrorApi api(*store, limits, std::move(authenticate));
   api_ptr = &api;
 
-  channel::AgentChannel agents(api);
+  // Each waiting long-poll holds one HTTP worker: cap the waiters well below the pool, so
+  // API clients always find a free worker.
+  constexpr std::size_t kHttpThreads = 64;
+  channel::AgentChannel agents(api, {.max_waiters = 48});
   server::MetricsRegistry metrics;
   (void)metrics.gaugeCallback("tmirror_resources", "Resources in the store, by kind", {"kind"},
                               [&api]() {
@@ -152,6 +155,7 @@ int runServer(const ServerOptions& options) {
   server::HttpServerOptions http;
   http.listen_address = options.listen_address;
   http.port = options.port;
+  http.threads = kHttpThreads;
   auto server = server::HttpServer::create(http, api, metrics, &agents);
   if (!server) {
     std::fprintf(stderr, "tmirror server: %s\n", server.error().message.c_str());

@@ -6,7 +6,9 @@ namespace {
 constexpr std::size_t kMaxLabelLength = 64;
 constexpr std::string_view kUnknownAction = "unknown";
 
-bool isAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool isAsciiLetter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
 bool isLabelSafe(std::string_view value, bool allow_dot) {
   if (value.empty() || value.size() > kMaxLabelLength) {
@@ -77,8 +79,8 @@ std::string statusClass(int status) {
   return std::to_string(status / 100) + "xx";
 }
 
-ApiRequestLabels apiRequestLabels(std::string_view query, std::string_view request_body,
-                                  int status, std::string_view response_body) {
+ApiRequestLabels apiRequestLabels(std::string_view query, std::string_view request_body, int status,
+                                  std::string_view response_body) {
   ApiRequestLabels labels;
   labels.action = actionParameter(query, request_body);
   if (status >= 400) {

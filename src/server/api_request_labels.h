@@ -26,7 +26,7 @@ std::string statusClass(int status);
 // Labels for a request answered with status and body. The action label falls back to "unknown"
 // when the API did not accept the action (InvalidAction) or the caller was not authenticated
 // (401/403): those requests carry whatever the client typed.
-ApiRequestLabels apiRequestLabels(std::string_view query, std::string_view request_body,
-                                  int status, std::string_view response_body);
+ApiRequestLabels apiRequestLabels(std::string_view query, std::string_view request_body, int status,
+                                  std::string_view response_body);
 
 }  // namespace tmirror::server

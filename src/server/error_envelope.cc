@@ -9,11 +9,21 @@ namespace {
 void appendXmlEscaped(std::string& out, std::string_view text) {
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         // XML 1.0 cannot carry most control characters, even escaped.
         if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
@@ -31,8 +41,8 @@ std::string newRequestId() {
   thread_local std::mt19937_64 generator{std::random_device{}()};
   uint64_t high = generator();
   uint64_t low = generator();
-  high = (high & ~uint64_t{0xF000}) | 0x4000;                          // version 4
-  low = (low & ~(uint64_t{0xC} << 60)) | (uint64_t{0x8} << 60);        // RFC 4122 variant
+  high = (high & ~uint64_t{0xF000}) | 0x4000;                    // version 4
+  low = (low & ~(uint64_t{0xC} << 60)) | (uint64_t{0x8} << 60);  // RFC 4122 variant
   constexpr char kHex[] = "0123456789abcdef";
   std::string id;
   id.reserve(36);

@@ -18,12 +18,11 @@ constexpr std::chrono::milliseconds kStopPollInterval{100};
 
 thread_local ConnectionContext* t_connection = nullptr;
 
-void numericAddress(const sockaddr_storage& address, socklen_t length, std::string& ip,
-                    int& port) {
+void numericAddress(const sockaddr_storage& address, socklen_t length, std::string& ip, int& port) {
   char host[NI_MAXHOST];
   char service[NI_MAXSERV];
-  if (getnameinfo(reinterpret_cast<const sockaddr*>(&address), length, host, sizeof(host),
-                  service, sizeof(service), NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+  if (getnameinfo(reinterpret_cast<const sockaddr*>(&address), length, host, sizeof(host), service,
+                  sizeof(service), NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
     ip = host;
     port = std::atoi(service);
   }
@@ -31,11 +30,12 @@ void numericAddress(const sockaddr_storage& address, socklen_t length, std::stri
 
 }  // namespace
 
-ConnectionStream::ConnectionStream(int fd, ConnectionLimits limits,
-                                   std::function<bool()> stopping)
+ConnectionStream::ConnectionStream(int fd, ConnectionLimits limits, std::function<bool()> stopping)
     : fd_(fd), limits_(limits), stopping_(std::move(stopping)), deadline_(Clock::now()) {}
 
-ConnectionStream::~ConnectionStream() { closeNow(); }
+ConnectionStream::~ConnectionStream() {
+  closeNow();
+}
 
 void ConnectionStream::closeNow() {
   if (fd_ >= 0) {
@@ -178,13 +178,17 @@ void ConnectionStream::closeLingering(std::chrono::milliseconds budget) {
   closeNow();
 }
 
-ConnectionContext* currentConnection() { return t_connection; }
+ConnectionContext* currentConnection() {
+  return t_connection;
+}
 
 ScopedConnectionContext::ScopedConnectionContext(ConnectionContext& context)
     : previous_(t_connection) {
   t_connection = &context;
 }
 
-ScopedConnectionContext::~ScopedConnectionContext() { t_connection = previous_; }
+ScopedConnectionContext::~ScopedConnectionContext() {
+  t_connection = previous_;
+}
 
 }  // namespace tmirror::server

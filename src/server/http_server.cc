@@ -1,6 +1,7 @@
 #include "server/http_server.h"
 
 #include <arpa/inet.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -13,8 +14,6 @@
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <httplib.h>
 
 #include "server/api_request_labels.h"
 #include "server/error_envelope.h"
@@ -44,10 +43,9 @@ constexpr std::string_view kReasonUriTooLong = "uri_too_long";
 constexpr std::string_view kReasonMethod = "method_not_allowed";
 constexpr std::string_view kReasonNotFound = "not_found";
 constexpr std::string_view kReasonOther = "other";
-constexpr std::string_view kAllReasons[] = {kReasonBodyTooLarge, kReasonReadTimeout,
-                                            kReasonMalformed,    kReasonUriTooLong,
-                                            kReasonMethod,       kReasonNotFound,
-                                            kReasonOther};
+constexpr std::string_view kAllReasons[] = {
+    kReasonBodyTooLarge, kReasonReadTimeout, kReasonMalformed, kReasonUriTooLong,
+    kReasonMethod,       kReasonNotFound,    kReasonOther};
 
 constexpr std::string_view kInternalErrorMessage =
     "We encountered an internal error. Please try again.";
@@ -295,9 +293,8 @@ class HttpServer::Impl {
     http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       return guardedPreRouting(req, res);
     });
-    http_->set_error_handler(
-        httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
-                                                    httplib::Response& res) {
+    http_->set_error_handler(httplib::Server::HandlerWithResponse(
+        [this](const httplib::Request& req, httplib::Response& res) {
           return guardedLibraryError(req, res);
         }));
     // Refuse an oversized upload before the client sends it, not after.
@@ -313,10 +310,8 @@ class HttpServer::Impl {
             return res.status;
           }
         });
-    http_->set_exception_handler(
-        [this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-          answerInternalError(res);
-        });
+    http_->set_exception_handler([this](const httplib::Request&, httplib::Response& res,
+                                        std::exception_ptr) { answerInternalError(res); });
 
     const auto api = [this](const httplib::Request& req, httplib::Response& res) {
       guarded(res, [&] { serveApi(req, res, nullptr); });
@@ -410,8 +405,7 @@ class HttpServer::Impl {
 
   static bool requestTimedOut() {
     const ConnectionContext* connection = currentConnection();
-    return connection != nullptr && connection->stream != nullptr &&
-           connection->stream->timedOut();
+    return connection != nullptr && connection->stream != nullptr && connection->stream->timedOut();
   }
 
   static void answerEnvelope(httplib::Response& res, int status, std::string_view code,
@@ -422,8 +416,8 @@ class HttpServer::Impl {
 
   // Answers with an error envelope and closes the connection: after a request that breaks the
   // rules the rest of the input cannot be trusted to be framed as the client claimed.
-  void reject(httplib::Response& res, int status, std::string_view code,
-              std::string_view message, std::string_view reason) {
+  void reject(httplib::Response& res, int status, std::string_view code, std::string_view message,
+              std::string_view reason) {
     markAnswered();
     answerEnvelope(res, status, code, message);
     closeAfterResponse(res);
@@ -508,7 +502,9 @@ class HttpServer::Impl {
       case 400:
         reject(res, 400, "InvalidRequest", "The request could not be parsed.", kReasonMalformed);
         break;
-      case 413: rejectTooLarge(res); break;
+      case 413:
+        rejectTooLarge(res);
+        break;
       case 414:
         reject(res, 414, "InvalidRequest", "The request line is too long.", kReasonUriTooLong);
         break;
@@ -554,8 +550,7 @@ class HttpServer::Impl {
       if (requestTimedOut()) {
         rejectTimeout(res);
       } else {
-        reject(res, 400, "InvalidRequest", "The request body could not be read.",
-               kReasonMalformed);
+        reject(res, 400, "InvalidRequest", "The request body could not be read.", kReasonMalformed);
       }
       return std::nullopt;
     }
@@ -664,16 +659,14 @@ class HttpServer::Impl {
 };
 
 Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOptions& options,
-                                                       api::QueryApi& api,
-                                                       MetricsRegistry& metrics,
+                                                       api::QueryApi& api, MetricsRegistry& metrics,
                                                        AgentRoutes* agent) {
   const std::optional<bool> loopback = isLoopbackLiteral(options.listen_address);
   if (!loopback) {
     return makeError(ErrorCode::InvalidArgument, "listen address '" + options.listen_address +
                                                      "' is not an IPv4 or IPv6 address");
   }
-  if (options.threads == 0 || options.max_body_bytes == 0 ||
-      options.keep_alive_max_requests == 0) {
+  if (options.threads == 0 || options.max_body_bytes == 0 || options.keep_alive_max_requests == 0) {
     return makeError(ErrorCode::InvalidArgument,
                      "threads, max body bytes and keep-alive requests must be at least 1");
   }
@@ -682,12 +675,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOptions& 
     return makeError(ErrorCode::InvalidArgument, "HTTP timeouts must be at least 1 second");
   }
 
-  auto requests = metrics.counter(kApiRequestsMetric,
-                                  "EC2 Query API requests by action and result code.",
-                                  {"action", "code"});
-  auto duration = metrics.histogram(kApiDurationMetric,
-                                    "Time the EC2 Query API took to answer, by action.",
-                                    {"action"}, kDurationBuckets);
+  auto requests = metrics.counter(
+      kApiRequestsMetric, "EC2 Query API requests by action and result code.", {"action", "code"});
+  auto duration =
+      metrics.histogram(kApiDurationMetric, "Time the EC2 Query API took to answer, by action.",
+                        {"action"}, kDurationBuckets);
   auto rejected = metrics.counter(
       kHttpRejectedMetric, "Requests the HTTP layer answered itself, by reason.", {"reason"});
   auto exceptions = metrics.counter(kHandlerExceptionsMetric,
@@ -707,8 +699,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOptions& 
   for (std::string_view reason : kAllReasons) {
     rejected->increment({std::string(reason)}, 0);  // every reason visible from the start
   }
-  auto impl = std::make_unique<Impl>(options, api, agent, metrics, *loopback, *requests,
-                                     *duration, *rejected, *exceptions);
+  auto impl = std::make_unique<Impl>(options, api, agent, metrics, *loopback, *requests, *duration,
+                                     *rejected, *exceptions);
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
@@ -716,10 +708,16 @@ HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 HttpServer::~HttpServer() = default;
 
-Result<void> HttpServer::start() { return impl_->start(); }
+Result<void> HttpServer::start() {
+  return impl_->start();
+}
 
-uint16_t HttpServer::port() const { return impl_->port(); }
+uint16_t HttpServer::port() const {
+  return impl_->port();
+}
 
-void HttpServer::stop() { impl_->stop(); }
+void HttpServer::stop() {
+  impl_->stop();
+}
 
 }  // namespace tmirror::server

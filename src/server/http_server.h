@@ -19,7 +19,7 @@ namespace tmirror::server {
 
 struct HttpServerOptions {
   std::string listen_address = "127.0.0.1";  // an IPv4 or IPv6 literal
-  uint16_t port = 8900;                       // 0: any free port, see HttpServer::port()
+  uint16_t port = 8900;                      // 0: any free port, see HttpServer::port()
   std::size_t max_body_bytes = 1024 * 1024;
   std::chrono::seconds read_timeout{10};     // longest silence while a request is being read
   std::chrono::seconds write_timeout{10};    // longest wait to send more of a response
@@ -33,7 +33,8 @@ struct HttpServerOptions {
 inline constexpr std::string_view kApiRequestsMetric = "tmirror_api_requests_total";
 inline constexpr std::string_view kApiDurationMetric = "tmirror_api_request_duration_seconds";
 inline constexpr std::string_view kHttpRejectedMetric = "tmirror_http_rejected_total";
-inline constexpr std::string_view kHandlerExceptionsMetric = "tmirror_http_handler_exceptions_total";
+inline constexpr std::string_view kHandlerExceptionsMetric =
+    "tmirror_http_handler_exceptions_total";
 
 // The Prometheus text exposition content type served on /metrics.
 inline constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";

@@ -13,10 +13,13 @@ enum class MetricKind { Counter, Gauge, Histogram, GaugeCallback };
 
 std::string_view typeName(MetricKind kind) {
   switch (kind) {
-    case MetricKind::Counter: return "counter";
-    case MetricKind::Histogram: return "histogram";
+    case MetricKind::Counter:
+      return "counter";
+    case MetricKind::Histogram:
+      return "histogram";
     case MetricKind::Gauge:
-    case MetricKind::GaugeCallback: return "gauge";
+    case MetricKind::GaugeCallback:
+      return "gauge";
   }
   return "untyped";
 }
@@ -45,6 +48,7 @@ class MetricFamily {
   }
 
   const std::string& name() const { return name_; }
+
   MetricKind kind() const { return kind_; }
 
   bool sameShape(const MetricFamily& other) const {
@@ -117,8 +121,7 @@ class MetricFamily {
     }
     const bool fits = label_values.size() == label_names_.size() && series_.size() < max_series_;
     const LabelValues& key =
-        fits ? label_values
-             : LabelValues(label_names_.size(), std::string(kOverflowLabelValue));
+        fits ? label_values : LabelValues(label_names_.size(), std::string(kOverflowLabelValue));
     auto [inserted, unused] = series_.try_emplace(key);
     if (kind_ == MetricKind::Histogram && inserted->second.bucket_counts.empty()) {
       inserted->second.bucket_counts.assign(upper_bounds_.size(), 0);
@@ -248,14 +251,14 @@ Result<void> checkNames(std::string_view name, const std::vector<std::string>& l
   for (std::size_t i = 0; i < label_names.size(); ++i) {
     const std::string& label = label_names[i];
     if (!isValidLabelName(label) || (histogram && label == "le")) {
-      return makeError(ErrorCode::InvalidArgument, "metric " + std::string(name) +
-                                                       ": label name '" + label +
-                                                       "' is invalid or reserved");
+      return makeError(
+          ErrorCode::InvalidArgument,
+          "metric " + std::string(name) + ": label name '" + label + "' is invalid or reserved");
     }
     for (std::size_t j = 0; j < i; ++j) {
       if (label_names[j] == label) {
-        return makeError(ErrorCode::InvalidArgument, "metric " + std::string(name) +
-                                                         ": label '" + label + "' repeated");
+        return makeError(ErrorCode::InvalidArgument,
+                         "metric " + std::string(name) + ": label '" + label + "' repeated");
       }
     }
   }
@@ -290,9 +293,9 @@ Result<Counter> MetricsRegistry::counter(std::string_view name, std::string_view
   if (auto ok = checkNames(name, label_names, false); !ok) {
     return std::unexpected(ok.error());
   }
-  auto family = add(std::make_unique<MetricFamily>(name, help, MetricKind::Counter,
-                                                   std::move(label_names), std::vector<double>{},
-                                                   max_series_per_family_));
+  auto family =
+      add(std::make_unique<MetricFamily>(name, help, MetricKind::Counter, std::move(label_names),
+                                         std::vector<double>{}, max_series_per_family_));
   if (!family) {
     return std::unexpected(family.error());
   }
@@ -304,9 +307,9 @@ Result<Gauge> MetricsRegistry::gauge(std::string_view name, std::string_view hel
   if (auto ok = checkNames(name, label_names, false); !ok) {
     return std::unexpected(ok.error());
   }
-  auto family = add(std::make_unique<MetricFamily>(name, help, MetricKind::Gauge,
-                                                   std::move(label_names), std::vector<double>{},
-                                                   max_series_per_family_));
+  auto family =
+      add(std::make_unique<MetricFamily>(name, help, MetricKind::Gauge, std::move(label_names),
+                                         std::vector<double>{}, max_series_per_family_));
   if (!family) {
     return std::unexpected(family.error());
   }
@@ -326,9 +329,9 @@ Result<Histogram> MetricsRegistry::histogram(std::string_view name, std::string_
                            ": bucket bounds must be finite and strictly increasing");
     }
   }
-  auto family = add(std::make_unique<MetricFamily>(name, help, MetricKind::Histogram,
-                                                   std::move(label_names),
-                                                   std::move(upper_bounds), max_series_per_family_));
+  auto family =
+      add(std::make_unique<MetricFamily>(name, help, MetricKind::Histogram, std::move(label_names),
+                                         std::move(upper_bounds), max_series_per_family_));
   if (!family) {
     return std::unexpected(family.error());
   }
@@ -341,9 +344,9 @@ Result<void> MetricsRegistry::gaugeCallback(std::string_view name, std::string_v
   if (auto ok = checkNames(name, label_names, false); !ok) {
     return ok;
   }
-  auto family = std::make_unique<MetricFamily>(name, help, MetricKind::GaugeCallback,
-                                               std::move(label_names), std::vector<double>{},
-                                               max_series_per_family_);
+  auto family =
+      std::make_unique<MetricFamily>(name, help, MetricKind::GaugeCallback, std::move(label_names),
+                                     std::vector<double>{}, max_series_per_family_);
   family->setCollector(std::move(collect));
   auto added = add(std::move(family));
   if (!added) {
@@ -354,13 +357,12 @@ Result<void> MetricsRegistry::gaugeCallback(std::string_view name, std::string_v
 
 Result<void> MetricsRegistry::gaugeCallback(std::string_view name, std::string_view help,
                                             std::function<double()> read) {
-  return gaugeCallback(name, help, {},
-                       [read = std::move(read)]() -> std::vector<GaugeSample> {
-                         if (!read) {
-                           return {};
-                         }
-                         return {GaugeSample{{}, read()}};
-                       });
+  return gaugeCallback(name, help, {}, [read = std::move(read)]() -> std::vector<GaugeSample> {
+    if (!read) {
+      return {};
+    }
+    return {GaugeSample{{}, read()}};
+  });
 }
 
 void MetricsRegistry::removeGaugeCallback(std::string_view name) {

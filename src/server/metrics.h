@@ -44,7 +44,9 @@ class Counter {
 
  private:
   friend class MetricsRegistry;
+
   explicit Counter(detail::MetricFamily* family) : family_(family) {}
+
   detail::MetricFamily* family_ = nullptr;
 };
 
@@ -58,7 +60,9 @@ class Gauge {
 
  private:
   friend class MetricsRegistry;
+
   explicit Gauge(detail::MetricFamily* family) : family_(family) {}
+
   detail::MetricFamily* family_ = nullptr;
 };
 
@@ -72,7 +76,9 @@ class Histogram {
 
  private:
   friend class MetricsRegistry;
+
   explicit Histogram(detail::MetricFamily* family) : family_(family) {}
+
   detail::MetricFamily* family_ = nullptr;
 };
 
