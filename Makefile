@@ -26,15 +26,16 @@ run: build
 
 # Configure every time (cheap): test folders found by EXISTS need a fresh configure.
 test: setup
-	cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Asan -DTMIRROR_BUILD_BENCH=OFF >/dev/null
+	cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Asan -DTMIRROR_BUILD_BENCH=OFF -UTMIRROR_TEST_COMPONENTS >/dev/null
 	cmake --build $(ASAN) -j$(JOBS)
 	cd $(ASAN) && ctest --output-on-failure -j$(JOBS)
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-20} bash fuzz/run.sh
 
 bench: setup
 	cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DTMIRROR_BUILD_TESTS=OFF
-	cmake --build build/bench -j$(JOBS) --target pipeline_benchmark
+	cmake --build build/bench -j$(JOBS) --target pipeline_benchmark tmirror
 	build/bench/bench/pipeline_benchmark --benchmark_min_time=0.5
+	python3 bench/api_benchmark.py --tmirror build/bench/tmirror
 
 fuzz: setup
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-60} bash fuzz/run.sh
