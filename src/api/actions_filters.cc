@@ -248,11 +248,11 @@ ApiResult<std::string> createTrafficMirrorFilter(ActionContext& ctx) {
   if (*earlier) {
     return filterResponse(ctx, **earlier, token);
   }
-  auto filters = ctx.store.filters();
+  auto filters = ctx.store.count("filters");
   if (!filters) {
     return internalError(filters.error());
   }
-  if (static_cast<int64_t>(filters->size()) >= ctx.limits.resources_per_kind) {
+  if (*filters >= ctx.limits.resources_per_kind) {
     return apiError("TrafficMirrorFilterLimitExceeded",
                     "The maximum number of traffic mirror filters has been reached.");
   }

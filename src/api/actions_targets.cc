@@ -401,11 +401,11 @@ ApiResult<std::string> createTrafficMirrorTarget(ActionContext& ctx) {
   if (*earlier) {
     return targetResponse(ctx, **earlier, token);
   }
-  auto targets = ctx.store.targets();
+  auto targets = ctx.store.count("targets");
   if (!targets) {
     return internalError(targets.error());
   }
-  if (static_cast<int64_t>(targets->size()) >= ctx.limits.resources_per_kind) {
+  if (*targets >= ctx.limits.resources_per_kind) {
     return apiError("TrafficMirrorTargetLimitExceeded",
                     "The maximum number of traffic mirror targets has been reached.");
   }

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -148,6 +149,10 @@ class ListeningServer final : public httplib::Server {
 
  private:
   bool process_and_close_socket(socket_t sock) override {
+    // Responses leave in more than one send(); without TCP_NODELAY every keep-alive request
+    // after the first waits for the client's delayed ACK (~40 ms).
+    int nodelay = 1;
+    ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &nodelay, sizeof(nodelay));
     ConnectionStream stream(sock, limits_, [this] { return svr_sock_ == INVALID_SOCKET; });
     ConnectionContext context{&stream};
     ScopedConnectionContext scope(context);

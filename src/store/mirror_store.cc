@@ -1,5 +1,6 @@
 #include "store/mirror_store.h"
 
+#include <algorithm>
 #include <array>
 #include <random>
 
@@ -649,6 +650,20 @@ Result<void> MirrorStore::updateNetworkInterface(const NetworkInterfaceRecord& r
       .bind(4, r.device_name)
       .bind(5, std::string_view(r.id));
   return stmt->run();
+}
+
+Result<int64_t> MirrorStore::count(std::string_view table) {
+  static constexpr std::string_view kTables[] = {"network_interfaces", "targets",  "filters",
+                                                 "filter_rules",       "sessions", "instances"};
+  if (std::find(std::begin(kTables), std::end(kTables), table) == std::end(kTables)) {
+    return makeError(ErrorCode::InvalidArgument, "no table " + std::string(table));
+  }
+  auto n = first(collect<int64_t>(db_, "SELECT COUNT(*) FROM " + std::string(table), nullptr,
+                                  [](const Statement& s) { return s.integer(0); }));
+  if (!n) {
+    return std::unexpected(n.error());
+  }
+  return n->value_or(0);
 }
 
 Result<std::map<std::string, int64_t>> MirrorStore::countsByKind() {

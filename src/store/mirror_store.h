@@ -179,6 +179,9 @@ class MirrorStore {
   Result<std::vector<NetworkInterfaceRecord>> interfacesOf(const std::string& instance_id);
   Result<void> updateNetworkInterface(const NetworkInterfaceRecord& r);
 
+  // Rows of one table ("targets", "filters", "sessions"...), for quotas.
+  Result<int64_t> count(std::string_view table);
+
   // Resource counts by kind, for /metrics.
   Result<std::map<std::string, int64_t>> countsByKind();
 

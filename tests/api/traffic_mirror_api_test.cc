@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <regex>
+#include <set>
 
 #include <gtest/gtest.h>
+
+#include "testing/xml_fields.h"
 
 namespace tmirror::api {
 namespace {
@@ -43,11 +45,7 @@ class ApiTest : public ::testing::Test {
   }
 
   static std::string field(const std::string& xml, const std::string& name) {
-    std::smatch m;
-    if (std::regex_search(xml, m, std::regex("<" + name + ">([^<]*)</" + name + ">"))) {
-      return m[1];
-    }
-    return "";
+    return testing::xmlField(xml, name);
   }
 
   // Creates and returns the id named `id_field` from the response, failing the test on error.
@@ -81,7 +79,7 @@ TEST_F(ApiTest, SessionLifecycleFromInterfacesToDelete) {
           "Action=CreateNetworkInterface&SubnetId=subnet-0123abcd&PrivateIpAddress=198.51.100.20") +
           kV,
       "networkInterfaceId");
-  ASSERT_TRUE(std::regex_match(src, std::regex("eni-[0-9a-f]{17}")));
+  ASSERT_TRUE(testing::isLongId(src, "eni"));
   const std::string target = create(
       "Action=CreateTrafficMirrorTarget&NetworkInterfaceId=" + dst + kV, "trafficMirrorTargetId");
   const std::string filter =
@@ -182,10 +180,8 @@ TEST_F(ApiTest, PaginationReturnsEveryItemOnce) {
     const HttpResponse r = call(std::string("Action=DescribeTrafficMirrorFilters&MaxResults=5") +
                                 (token.empty() ? "" : "&NextToken=" + token) + kV);
     ASSERT_EQ(r.status, 200) << r.body;
-    std::regex id("<item><trafficMirrorFilterId>(tmf-[0-9a-f]+)</trafficMirrorFilterId>");
-    for (auto it = std::sregex_iterator(r.body.begin(), r.body.end(), id);
-         it != std::sregex_iterator(); ++it) {
-      EXPECT_TRUE(seen.insert((*it)[1]).second) << "seen twice";
+    for (const auto& id : testing::xmlFields(r.body, "trafficMirrorFilterId")) {
+      EXPECT_TRUE(seen.insert(id).second) << "seen twice";
     }
     token = field(r.body, "nextToken");
     if (token.empty()) {

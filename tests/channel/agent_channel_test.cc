@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <regex>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -11,6 +10,7 @@
 
 #include "engine/mirror_engine.h"
 #include "model/mirror_config_json.h"
+#include "testing/xml_fields.h"
 
 namespace tmirror::channel {
 namespace {
@@ -69,9 +69,7 @@ class AgentChannelTest : public ::testing::Test {
     r.body = body;
     const api::HttpResponse response = api_->handle(r);
     EXPECT_EQ(response.status, 200) << response.body;
-    std::smatch m;
-    std::regex_search(response.body, m, std::regex("<" + id_field + ">([^<]*)</"));
-    return m.size() > 1 ? std::string(m[1]) : "";
+    return testing::xmlField(response.body, id_field);
   }
 
   json registerHost(const std::string& host_key, const json& interfaces) {
@@ -110,8 +108,8 @@ TEST_F(AgentChannelTest, RegistrationIdsAreStableAcrossRestartsKeyedByHostAndMac
   const json first = registerHost("machine-1", json::array({kEth0}));
   const std::string instance = first["InstanceId"];
   const std::string eni = first["NetworkInterfaces"][0]["NetworkInterfaceId"];
-  EXPECT_TRUE(std::regex_match(instance, std::regex("i-[0-9a-f]{17}")));
-  EXPECT_TRUE(std::regex_match(eni, std::regex("eni-[0-9a-f]{17}")));
+  EXPECT_TRUE(testing::isLongId(instance, "i"));
+  EXPECT_TRUE(testing::isLongId(eni, "eni"));
   json eth1 = kEth0;
   eth1["Name"] = "eth1";
   eth1["MacAddress"] = "02:00:00:00:00:0b";
