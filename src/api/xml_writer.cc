@@ -3,32 +3,40 @@
 namespace tmirror::api {
 
 void appendEscaped(std::string& out, std::string_view text) {
-  for (char c : text) {
+  // Most text needs no escaping: copy runs of plain characters at once.
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const char* replacement = nullptr;
     switch (c) {
       case '&':
-        out += "&amp;";
+        replacement = "&amp;";
         break;
       case '<':
-        out += "&lt;";
+        replacement = "&lt;";
         break;
       case '>':
-        out += "&gt;";
+        replacement = "&gt;";
         break;
       case '"':
-        out += "&quot;";
+        replacement = "&quot;";
         break;
       case '\'':
-        out += "&apos;";
+        replacement = "&apos;";
         break;
       default:
         // XML 1.0 cannot carry most control characters, even escaped.
         if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-          out += "&#xFFFD;";
-        } else {
-          out += c;
+          replacement = "&#xFFFD;";
         }
     }
+    if (replacement != nullptr) {
+      out.append(text.data() + run, i - run);
+      out += replacement;
+      run = i + 1;
+    }
   }
+  out.append(text.data() + run, text.size() - run);
 }
 
 XmlWriter::XmlWriter(std::string_view action, std::string_view request_id) {

@@ -61,11 +61,37 @@ std::optional<std::pair<std::string, uint16_t>> parseListenAddress(const std::st
 }
 
 Command parseCommandLine(std::span<const char* const> args) {
+  // The API verbs follow aws's grammar (global options anywhere, nargs lists, shorthand), so
+  // they have their own table-driven parser.
+  const std::vector<std::string> words(args.size() > 1 ? args.begin() + 1 : args.end(), args.end());
+  if (isApiVerbCommand(words)) {
+    auto call = parseApiVerbCommand(words);
+    if (!call) {
+      return HelpText{call.error().text, call.error().exit_code != 0, call.error().exit_code};
+    }
+    return std::move(*call);
+  }
+
   CLI::App app{
       "tmirror: self-hosted traffic mirroring for Linux, with the AWS Traffic Mirroring API",
       "tmirror"};
   app.require_subcommand(1);
   app.add_subcommand("version", "Print the version");
+  std::string verbs;
+  std::size_t line_length = 0;
+  for (const auto& verb : apiVerbs()) {
+    if (line_length + verb.verb.size() > 90) {
+      verbs += "\n ";
+      line_length = 0;
+    }
+    verbs += " " + std::string(verb.verb);
+    line_length += verb.verb.size() + 1;
+  }
+  app.footer(
+      "API verbs: the traffic-mirroring actions of 'aws ec2', with its options and JSON output, "
+      "signed with SigV4 (--endpoint-url defaults to http://127.0.0.1:8900; 'tmirror <verb> "
+      "help' lists a verb's options):\n " +
+      verbs);
 
   MirrorPcapOptions options;
   std::string direction = "auto";

@@ -8,6 +8,7 @@
 #include <string>
 #include <variant>
 
+#include "cli/api_verbs.h"
 #include "common/result.h"
 #include "packet/ip_address.h"
 
@@ -54,9 +55,11 @@ struct VersionCommand {};
 struct HelpText {
   std::string text;
   bool is_error = false;
+  int exit_code = 2;  // for errors; the API verbs use aws's codes (252, 255)
 };
 
-using Command = std::variant<VersionCommand, MirrorPcapOptions, ServerOptions, HelpText>;
+// ApiCall: `tmirror <aws ec2 verb> ...` (see cli/api_verbs.h).
+using Command = std::variant<VersionCommand, MirrorPcapOptions, ServerOptions, HelpText, ApiCall>;
 
 // "127.0.0.1:8900", "[::1]:8900" or "0.0.0.0:8900"; nullopt when malformed.
 std::optional<std::pair<std::string, uint16_t>> parseListenAddress(const std::string& text);

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <variant>
 
+#include "cli/api_verbs.h"
 #include "cli/command_line.h"
 #include "cli/mirror_pcap.h"
 #include "cli/server_command.h"
@@ -25,8 +26,9 @@ int main(int argc, char** argv) {
                         },
                         [](const HelpText& help) {
                           std::fputs(help.text.c_str(), help.is_error ? stderr : stdout);
-                          return help.is_error ? 2 : 0;
+                          return help.is_error ? help.exit_code : 0;
                         },
+                        [](const ApiCall& call) { return runApiVerb(call); },
                         [](const ServerOptions& options) { return runServer(options); },
                         [](const MirrorPcapOptions& options) {
                           auto report = runMirrorPcap(options);
