@@ -292,6 +292,46 @@ std::string nextTokenFor(int64_t last_seq) {
   return std::string(kTokenPrefix) + std::to_string(last_seq);
 }
 
+ApiResult<std::string> deleteResource(ActionContext& ctx, const DeleteSpec& spec) {
+  const QueryParams& p = ctx.params;
+  auto id = p.required(spec.id_parameter);
+  auto dry = dryRunFlag(p);
+  if (!id) {
+    return std::unexpected(id.error());
+  }
+  if (!dry) {
+    return std::unexpected(dry.error());
+  }
+  if (auto ok = checkIdFormat(*id, spec.id_prefix, spec.id_parameter); !ok) {
+    return std::unexpected(ok.error());
+  }
+  if (auto ok = rejectUnknownParameters(p); !ok) {
+    return std::unexpected(ok.error());
+  }
+  if (auto ok = spec.check(*id); !ok) {
+    return std::unexpected(ok.error());
+  }
+  if (*dry) {
+    return dryRunSucceeded();
+  }
+  std::string resource_id = *id;
+  auto done = runMutation(ctx, resource_id, [&]() -> ApiResult<void> {
+    if (auto r = ctx.store.deleteAllTags(*id); !r) {
+      return internalError(r.error());
+    }
+    if (auto r = spec.remove(*id); !r) {
+      return internalError(r.error());
+    }
+    return {};
+  });
+  if (!done) {
+    return std::unexpected(done.error());
+  }
+  XmlWriter xml(ctx.action, ctx.request_id);
+  xml.text(spec.response_element, *id);
+  return xml.finish();
+}
+
 std::unexpected<ApiError> internalError(const Error& error) {
   return apiError("InternalError", "An internal error has occurred (" + error.message + ").");
 }

@@ -115,6 +115,20 @@ ApiResult<std::optional<std::string>> earlierCreate(ActionContext& ctx,
 ApiResult<void> rememberCreate(ActionContext& ctx, const std::optional<std::string>& token,
                                const std::string& resource_id);
 
+// Delete* of one resource by id: reads the id parameter and DryRun, checks the id format
+// and unknown parameters, runs `check` (NotFound, in use...), answers DryRunOperation on a dry
+// run, else removes the resource's tags and the resource in one audited mutation and answers
+// <response_element>id</response_element>.
+struct DeleteSpec {
+  std::string_view id_parameter;      // e.g. "TrafficMirrorSessionId"
+  std::string_view id_prefix;         // e.g. "tms"
+  std::string_view response_element;  // e.g. "trafficMirrorSessionId"
+  std::function<ApiResult<void>(const std::string& id)> check;
+  std::function<Result<void>(const std::string& id)> remove;
+};
+
+ApiResult<std::string> deleteResource(ActionContext& ctx, const DeleteSpec& spec);
+
 // Converts a store error into InternalError (and logs nothing secret).
 std::unexpected<ApiError> internalError(const Error& error);
 

@@ -356,54 +356,25 @@ ApiResult<std::string> describeTrafficMirrorFilters(ActionContext& ctx) {
 }
 
 ApiResult<std::string> deleteTrafficMirrorFilter(ActionContext& ctx) {
-  const QueryParams& p = ctx.params;
-  auto id = p.required("TrafficMirrorFilterId");
-  auto dry = dryRunFlag(p);
-  if (!id) {
-    return std::unexpected(id.error());
-  }
-  if (!dry) {
-    return std::unexpected(dry.error());
-  }
-  if (auto ok = checkIdFormat(*id, "tmf", "TrafficMirrorFilterId"); !ok) {
-    return std::unexpected(ok.error());
-  }
-  if (auto ok = rejectUnknownParameters(p); !ok) {
-    return std::unexpected(ok.error());
-  }
-  auto existing = existingFilter(ctx, *id);
-  if (!existing) {
-    return std::unexpected(existing.error());
-  }
-  auto sessions = ctx.store.sessions();
-  if (!sessions) {
-    return internalError(sessions.error());
-  }
-  for (const auto& s : *sessions) {
-    if (s.filter_id == *id) {
-      return apiError("TrafficMirrorFilterInUse",
-                      "Traffic mirror filter " + *id + " is in use by session " + s.id + ".");
-    }
-  }
-  if (*dry) {
-    return dryRunSucceeded();
-  }
-  std::string resource_id = *id;
-  auto done = runMutation(ctx, resource_id, [&]() -> ApiResult<void> {
-    if (auto r = ctx.store.deleteAllTags(*id); !r) {
-      return internalError(r.error());
-    }
-    if (auto r = ctx.store.deleteFilter(*id); !r) {
-      return internalError(r.error());
-    }
-    return {};
-  });
-  if (!done) {
-    return std::unexpected(done.error());
-  }
-  XmlWriter xml(ctx.action, ctx.request_id);
-  xml.text("trafficMirrorFilterId", *id);
-  return xml.finish();
+  return deleteResource(ctx, {"TrafficMirrorFilterId", "tmf", "trafficMirrorFilterId",
+                              [&](const std::string& id) -> ApiResult<void> {
+                                if (auto existing = existingFilter(ctx, id); !existing) {
+                                  return std::unexpected(existing.error());
+                                }
+                                auto sessions = ctx.store.sessions();
+                                if (!sessions) {
+                                  return internalError(sessions.error());
+                                }
+                                for (const auto& s : *sessions) {
+                                  if (s.filter_id == id) {
+                                    return apiError("TrafficMirrorFilterInUse",
+                                                    "Traffic mirror filter " + id +
+                                                        " is in use by session " + s.id + ".");
+                                  }
+                                }
+                                return {};
+                              },
+                              [&](const std::string& id) { return ctx.store.deleteFilter(id); }});
 }
 
 ApiResult<std::string> modifyTrafficMirrorFilterNetworkServices(ActionContext& ctx) {
@@ -781,48 +752,20 @@ ApiResult<std::string> modifyTrafficMirrorFilterRule(ActionContext& ctx) {
 }
 
 ApiResult<std::string> deleteTrafficMirrorFilterRule(ActionContext& ctx) {
-  const QueryParams& p = ctx.params;
-  auto id = p.required("TrafficMirrorFilterRuleId");
-  auto dry = dryRunFlag(p);
-  if (!id) {
-    return std::unexpected(id.error());
-  }
-  if (!dry) {
-    return std::unexpected(dry.error());
-  }
-  if (auto ok = checkIdFormat(*id, "tmfr", "TrafficMirrorFilterRuleId"); !ok) {
-    return std::unexpected(ok.error());
-  }
-  if (auto ok = rejectUnknownParameters(p); !ok) {
-    return std::unexpected(ok.error());
-  }
-  auto existing = ctx.store.rule(*id);
-  if (!existing) {
-    return internalError(existing.error());
-  }
-  if (!*existing) {
-    return apiError("InvalidTrafficMirrorFilterRuleId.NotFound",
-                    "The traffic mirror filter rule '" + *id + "' does not exist.");
-  }
-  if (*dry) {
-    return dryRunSucceeded();
-  }
-  std::string resource_id = *id;
-  auto done = runMutation(ctx, resource_id, [&]() -> ApiResult<void> {
-    if (auto r = ctx.store.deleteAllTags(*id); !r) {
-      return internalError(r.error());
-    }
-    if (auto r = ctx.store.deleteRule(*id); !r) {
-      return internalError(r.error());
-    }
-    return {};
-  });
-  if (!done) {
-    return std::unexpected(done.error());
-  }
-  XmlWriter xml(ctx.action, ctx.request_id);
-  xml.text("trafficMirrorFilterRuleId", *id);
-  return xml.finish();
+  return deleteResource(
+      ctx, {"TrafficMirrorFilterRuleId", "tmfr", "trafficMirrorFilterRuleId",
+            [&](const std::string& id) -> ApiResult<void> {
+              auto existing = ctx.store.rule(id);
+              if (!existing) {
+                return internalError(existing.error());
+              }
+              if (!*existing) {
+                return apiError("InvalidTrafficMirrorFilterRuleId.NotFound",
+                                "The traffic mirror filter rule '" + id + "' does not exist.");
+              }
+              return {};
+            },
+            [&](const std::string& id) { return ctx.store.deleteRule(id); }});
 }
 
 }  // namespace tmirror::api

@@ -404,48 +404,20 @@ ApiResult<std::string> modifyTrafficMirrorSession(ActionContext& ctx) {
 }
 
 ApiResult<std::string> deleteTrafficMirrorSession(ActionContext& ctx) {
-  const QueryParams& p = ctx.params;
-  auto id = p.required("TrafficMirrorSessionId");
-  auto dry = dryRunFlag(p);
-  if (!id) {
-    return std::unexpected(id.error());
-  }
-  if (!dry) {
-    return std::unexpected(dry.error());
-  }
-  if (auto ok = checkIdFormat(*id, "tms", "TrafficMirrorSessionId"); !ok) {
-    return std::unexpected(ok.error());
-  }
-  if (auto ok = rejectUnknownParameters(p); !ok) {
-    return std::unexpected(ok.error());
-  }
-  auto existing = ctx.store.session(*id);
-  if (!existing) {
-    return internalError(existing.error());
-  }
-  if (!*existing) {
-    return apiError("InvalidTrafficMirrorSessionId.NotFound",
-                    "The traffic mirror session '" + *id + "' does not exist.");
-  }
-  if (*dry) {
-    return dryRunSucceeded();
-  }
-  std::string resource_id = *id;
-  auto done = runMutation(ctx, resource_id, [&]() -> ApiResult<void> {
-    if (auto r = ctx.store.deleteAllTags(*id); !r) {
-      return internalError(r.error());
-    }
-    if (auto r = ctx.store.deleteSession(*id); !r) {
-      return internalError(r.error());
-    }
-    return {};
-  });
-  if (!done) {
-    return std::unexpected(done.error());
-  }
-  XmlWriter xml(ctx.action, ctx.request_id);
-  xml.text("trafficMirrorSessionId", *id);
-  return xml.finish();
+  return deleteResource(ctx, {"TrafficMirrorSessionId", "tms", "trafficMirrorSessionId",
+                              [&](const std::string& id) -> ApiResult<void> {
+                                auto existing = ctx.store.session(id);
+                                if (!existing) {
+                                  return internalError(existing.error());
+                                }
+                                if (!*existing) {
+                                  return apiError(
+                                      "InvalidTrafficMirrorSessionId.NotFound",
+                                      "The traffic mirror session '" + id + "' does not exist.");
+                                }
+                                return {};
+                              },
+                              [&](const std::string& id) { return ctx.store.deleteSession(id); }});
 }
 
 }  // namespace tmirror::api

@@ -544,55 +544,28 @@ ApiResult<std::string> describeTrafficMirrorTargets(ActionContext& ctx) {
 }
 
 ApiResult<std::string> deleteTrafficMirrorTarget(ActionContext& ctx) {
-  const QueryParams& p = ctx.params;
-  auto id = p.required("TrafficMirrorTargetId");
-  auto dry = dryRunFlag(p);
-  if (!id) {
-    return std::unexpected(id.error());
-  }
-  if (!dry) {
-    return std::unexpected(dry.error());
-  }
-  if (auto ok = checkIdFormat(*id, "tmt", "TrafficMirrorTargetId"); !ok) {
-    return std::unexpected(ok.error());
-  }
-  if (auto ok = rejectUnknownParameters(p); !ok) {
-    return std::unexpected(ok.error());
-  }
-  auto record = ctx.store.target(*id);
-  auto sessions = ctx.store.sessions();
-  if (!record || !sessions) {
-    return internalError(!record ? record.error() : sessions.error());
-  }
-  if (!*record) {
-    return apiError("InvalidTrafficMirrorTargetId.NotFound",
-                    "The traffic mirror target '" + *id + "' does not exist.");
-  }
-  for (const auto& s : *sessions) {
-    if (s.target_id == *id) {
-      return apiError("TrafficMirrorTargetInUseException",
-                      "Traffic mirror target " + *id + " is in use by session " + s.id + ".");
-    }
-  }
-  if (*dry) {
-    return dryRunSucceeded();
-  }
-  std::string resource_id = *id;
-  auto done = runMutation(ctx, resource_id, [&]() -> ApiResult<void> {
-    if (auto r = ctx.store.deleteAllTags(*id); !r) {
-      return internalError(r.error());
-    }
-    if (auto r = ctx.store.deleteTarget(*id); !r) {
-      return internalError(r.error());
-    }
-    return {};
-  });
-  if (!done) {
-    return std::unexpected(done.error());
-  }
-  XmlWriter xml(ctx.action, ctx.request_id);
-  xml.text("trafficMirrorTargetId", *id);
-  return xml.finish();
+  return deleteResource(
+      ctx, {"TrafficMirrorTargetId", "tmt", "trafficMirrorTargetId",
+            [&](const std::string& id) -> ApiResult<void> {
+              auto record = ctx.store.target(id);
+              auto sessions = ctx.store.sessions();
+              if (!record || !sessions) {
+                return internalError(!record ? record.error() : sessions.error());
+              }
+              if (!*record) {
+                return apiError("InvalidTrafficMirrorTargetId.NotFound",
+                                "The traffic mirror target '" + id + "' does not exist.");
+              }
+              for (const auto& s : *sessions) {
+                if (s.target_id == id) {
+                  return apiError(
+                      "TrafficMirrorTargetInUseException",
+                      "Traffic mirror target " + id + " is in use by session " + s.id + ".");
+                }
+              }
+              return {};
+            },
+            [&](const std::string& id) { return ctx.store.deleteTarget(id); }});
 }
 
 }  // namespace tmirror::api
