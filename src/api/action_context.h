@@ -3,9 +3,11 @@
 // mutation as one audited transaction.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +38,9 @@ struct ActionContext {
 };
 
 using ActionHandler = ApiResult<std::string> (*)(ActionContext&);
+
+// Converts a store error into InternalError (and logs nothing secret).
+std::unexpected<ApiError> internalError(const Error& error);
 
 // --- IDs ---------------------------------------------------------------------------------
 
@@ -99,6 +104,99 @@ ApiResult<PageRequest> pageRequest(const QueryParams& params);
 
 std::string nextTokenFor(int64_t last_seq);
 
+// One Describe* action: the id list parameter, filters, MaxResults/NextToken and DryRun are
+// read and checked here; the spec says how to load, match and write one kind of record
+// (records have `seq` and `id`, in creation order).
+template <typename Record>
+struct DescribeSpec {
+  std::string_view id_parameter;  // e.g. "TrafficMirrorTargetId" (the list's prefix)
+  std::string_view id_prefix;     // e.g. "tmt"
+  std::vector<std::string> filter_names;
+  std::string_view set_element;  // e.g. "trafficMirrorTargetSet"
+  std::function<ApiError(const std::string& id)> not_found;
+  std::function<ApiResult<std::vector<Record>>()> load;
+  std::function<FilterFields(const Record&)> fields;
+  std::function<void(XmlWriter&, const Record&, const std::vector<store::Tag>&)> write;
+  std::function<bool(const Record&)> keep;    // optional extra restriction
+  std::function<ApiResult<void>()> precheck;  // optional, after the parameters are checked
+};
+
+template <typename Record>
+ApiResult<std::string> describeResources(ActionContext& ctx, const DescribeSpec<Record>& spec) {
+  const QueryParams& p = ctx.params;
+  auto ids = p.list(spec.id_parameter);
+  auto filters = describeFilters(p, spec.filter_names);
+  auto page = pageRequest(p);
+  auto dry = dryRunFlag(p);
+  for (const ApiError* e : {ids ? nullptr : &ids.error(), filters ? nullptr : &filters.error(),
+                            page ? nullptr : &page.error(), dry ? nullptr : &dry.error()}) {
+    if (e != nullptr) {
+      return std::unexpected(*e);
+    }
+  }
+  for (const auto& id : *ids) {
+    if (auto ok = checkIdFormat(id, spec.id_prefix, spec.id_parameter); !ok) {
+      return std::unexpected(ok.error());
+    }
+  }
+  if (auto ok = rejectUnknownParameters(p); !ok) {
+    return std::unexpected(ok.error());
+  }
+  if (spec.precheck) {
+    if (auto ok = spec.precheck(); !ok) {
+      return std::unexpected(ok.error());
+    }
+  }
+  auto all = spec.load();
+  if (!all) {
+    return std::unexpected(all.error());
+  }
+  auto tags = ctx.store.allTags();
+  if (!tags) {
+    return internalError(tags.error());
+  }
+  const auto asked = [&](const std::string& id) {
+    return std::find(ids->begin(), ids->end(), id) != ids->end();
+  };
+  for (const auto& id : *ids) {
+    if (std::none_of(all->begin(), all->end(), [&](const Record& r) { return r.id == id; })) {
+      return std::unexpected(spec.not_found(id));
+    }
+  }
+  if (*dry) {
+    return dryRunSucceeded();
+  }
+  XmlWriter xml(ctx.action, ctx.request_id);
+  xml.open(spec.set_element);
+  int64_t count = 0;
+  std::optional<int64_t> last;
+  bool more = false;
+  for (const Record& r : *all) {
+    if (r.seq <= page->after_seq || (!ids->empty() && !asked(r.id)) ||
+        (spec.keep && !spec.keep(r))) {
+      continue;
+    }
+    const auto& record_tags = (*tags)[r.id];
+    if (!matchesFilters(*filters, spec.fields(r), record_tags)) {
+      continue;
+    }
+    if (page->max_results && count == *page->max_results) {
+      more = true;
+      break;
+    }
+    xml.open("item");
+    spec.write(xml, r, record_tags);
+    xml.close();
+    ++count;
+    last = r.seq;
+  }
+  xml.close();
+  if (more && last) {
+    xml.text("nextToken", nextTokenFor(*last));
+  }
+  return xml.finish();
+}
+
 // --- Mutations -----------------------------------------------------------------------------
 
 // Runs `mutate` in one transaction, bumps the desired-state revision, writes the audit
@@ -129,8 +227,6 @@ struct DeleteSpec {
 
 ApiResult<std::string> deleteResource(ActionContext& ctx, const DeleteSpec& spec);
 
-// Converts a store error into InternalError (and logs nothing secret).
-std::unexpected<ApiError> internalError(const Error& error);
 
 // --- Handlers (one file per resource) ------------------------------------------------------
 

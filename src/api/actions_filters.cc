@@ -281,78 +281,40 @@ ApiResult<std::string> createTrafficMirrorFilter(ActionContext& ctx) {
 }
 
 ApiResult<std::string> describeTrafficMirrorFilters(ActionContext& ctx) {
-  const QueryParams& p = ctx.params;
-  auto ids = p.list("TrafficMirrorFilterId");
-  auto filters = describeFilters(p, {"description", "traffic-mirror-filter-id"});
-  auto page = pageRequest(p);
-  auto dry = dryRunFlag(p);
-  if (!ids) {
-    return std::unexpected(ids.error());
-  }
-  if (!filters) {
-    return std::unexpected(filters.error());
-  }
-  if (!page) {
-    return std::unexpected(page.error());
-  }
-  if (!dry) {
-    return std::unexpected(dry.error());
-  }
-  for (const auto& id : *ids) {
-    if (auto ok = checkIdFormat(id, "tmf", "TrafficMirrorFilterId"); !ok) {
-      return std::unexpected(ok.error());
-    }
-  }
-  if (auto ok = rejectUnknownParameters(p); !ok) {
-    return std::unexpected(ok.error());
-  }
-  auto all = ctx.store.filters();
-  auto rules = ctx.store.rules();
-  auto tags = ctx.store.allTags();
-  if (!all || !rules || !tags) {
-    return apiError("InternalError", "reading filters failed");
-  }
-  for (const auto& id : *ids) {
-    if (std::none_of(all->begin(), all->end(), [&](const auto& r) { return r.id == id; })) {
-      return apiError("InvalidTrafficMirrorFilterId.NotFound",
-                      "The traffic mirror filter '" + id + "' does not exist.");
-    }
-  }
-  if (*dry) {
-    return dryRunSucceeded();
-  }
-  XmlWriter xml(ctx.action, ctx.request_id);
-  xml.open("trafficMirrorFilterSet");
-  int64_t count = 0;
-  std::optional<int64_t> last;
-  bool more = false;
-  for (const auto& f : *all) {
-    if (f.seq <= page->after_seq ||
-        (!ids->empty() && std::find(ids->begin(), ids->end(), f.id) == ids->end())) {
-      continue;
-    }
-    FilterFields fields{{"traffic-mirror-filter-id", f.id}};
-    if (f.description) {
-      fields.emplace("description", *f.description);
-    }
-    if (!matchesFilters(*filters, fields, (*tags)[f.id])) {
-      continue;
-    }
-    if (page->max_results && count == *page->max_results) {
-      more = true;
-      break;
-    }
-    xml.open("item");
-    writeFilter(xml, f, *rules, *tags);
-    xml.close();
-    ++count;
-    last = f.seq;
-  }
-  xml.close();
-  if (more && last) {
-    xml.text("nextToken", nextTokenFor(*last));
-  }
-  return xml.finish();
+  std::vector<RuleRecord> rules;
+  std::map<std::string, std::vector<store::Tag>> tags;
+  return describeResources<FilterRecord>(
+      ctx, {.id_parameter = "TrafficMirrorFilterId",
+            .id_prefix = "tmf",
+            .filter_names = {"description", "traffic-mirror-filter-id"},
+            .set_element = "trafficMirrorFilterSet",
+            .not_found =
+                [](const std::string& id) {
+                  return ApiError{"InvalidTrafficMirrorFilterId.NotFound",
+                                  "The traffic mirror filter '" + id + "' does not exist."};
+                },
+            .load = [&]() -> ApiResult<std::vector<FilterRecord>> {
+              // A filter's answer carries its rules and their tags too.
+              auto all = ctx.store.filters();
+              auto all_rules = ctx.store.rules();
+              auto all_tags = ctx.store.allTags();
+              if (!all || !all_rules || !all_tags) {
+                return apiError("InternalError", "reading filters failed");
+              }
+              rules = std::move(*all_rules);
+              tags = std::move(*all_tags);
+              return *all;
+            },
+            .fields =
+                [](const FilterRecord& f) {
+                  FilterFields fields{{"traffic-mirror-filter-id", f.id}};
+                  if (f.description) {
+                    fields.emplace("description", *f.description);
+                  }
+                  return fields;
+                },
+            .write = [&](XmlWriter& xml, const FilterRecord& f,
+                         const std::vector<store::Tag>&) { writeFilter(xml, f, rules, tags); }});
 }
 
 ApiResult<std::string> deleteTrafficMirrorFilter(ActionContext& ctx) {
@@ -528,99 +490,58 @@ ApiResult<std::string> createTrafficMirrorFilterRule(ActionContext& ctx) {
 }
 
 ApiResult<std::string> describeTrafficMirrorFilterRules(ActionContext& ctx) {
-  const QueryParams& p = ctx.params;
-  auto ids = p.list("TrafficMirrorFilterRuleId");
-  auto filter_id = p.get("TrafficMirrorFilterId");
-  auto filters = describeFilters(p, {"traffic-mirror-filter-rule-id", "traffic-mirror-filter-id",
-                                     "rule-number", "rule-action", "traffic-direction", "protocol",
-                                     "source-cidr-block", "destination-cidr-block", "description"});
-  auto page = pageRequest(p);
-  auto dry = dryRunFlag(p);
-  if (!ids) {
-    return std::unexpected(ids.error());
-  }
-  if (!filters) {
-    return std::unexpected(filters.error());
-  }
-  if (!page) {
-    return std::unexpected(page.error());
-  }
-  if (!dry) {
-    return std::unexpected(dry.error());
-  }
-  for (const auto& id : *ids) {
-    if (auto ok = checkIdFormat(id, "tmfr", "TrafficMirrorFilterRuleId"); !ok) {
-      return std::unexpected(ok.error());
-    }
-  }
-  if (filter_id) {
-    if (auto ok = checkIdFormat(*filter_id, "tmf", "TrafficMirrorFilterId"); !ok) {
-      return std::unexpected(ok.error());
-    }
-  }
-  if (auto ok = rejectUnknownParameters(p); !ok) {
-    return std::unexpected(ok.error());
-  }
-  if (filter_id) {
-    if (auto existing = existingFilter(ctx, *filter_id); !existing) {
-      return std::unexpected(existing.error());
-    }
-  }
-  auto all = ctx.store.rules();
-  auto tags = ctx.store.allTags();
-  if (!all || !tags) {
-    return apiError("InternalError", "reading rules failed");
-  }
-  for (const auto& id : *ids) {
-    if (std::none_of(all->begin(), all->end(), [&](const auto& r) { return r.id == id; })) {
-      return apiError("InvalidTrafficMirrorFilterRuleId.NotFound",
-                      "The traffic mirror filter rule '" + id + "' does not exist.");
-    }
-  }
-  if (*dry) {
-    return dryRunSucceeded();
-  }
-  XmlWriter xml(ctx.action, ctx.request_id);
-  xml.open("trafficMirrorFilterRuleSet");
-  int64_t count = 0;
-  std::optional<int64_t> last;
-  bool more = false;
-  for (const auto& r : *all) {
-    if (r.seq <= page->after_seq || (filter_id && r.filter_id != *filter_id) ||
-        (!ids->empty() && std::find(ids->begin(), ids->end(), r.id) == ids->end())) {
-      continue;
-    }
-    FilterFields fields{{"traffic-mirror-filter-rule-id", r.id},
-                        {"traffic-mirror-filter-id", r.filter_id},
-                        {"rule-number", std::to_string(r.rule_number)},
-                        {"rule-action", r.action},
-                        {"traffic-direction", r.direction},
-                        {"source-cidr-block", r.source_cidr},
-                        {"destination-cidr-block", r.destination_cidr}};
-    if (r.protocol) {
-      fields.emplace("protocol", std::to_string(*r.protocol));
-    }
-    if (r.description) {
-      fields.emplace("description", *r.description);
-    }
-    if (!matchesFilters(*filters, fields, (*tags)[r.id])) {
-      continue;
-    }
-    if (page->max_results && count == *page->max_results) {
-      more = true;
-      break;
-    }
-    xml.open("item");
-    writeRule(xml, r, (*tags)[r.id]);
-    xml.close();
-    ++count;
-    last = r.seq;
-  }
-  xml.close();
-  if (more && last) {
-    xml.text("nextToken", nextTokenFor(*last));
-  }
-  return xml.finish();
+  const auto filter_id = ctx.params.get("TrafficMirrorFilterId");
+  return describeResources<RuleRecord>(
+      ctx, {.id_parameter = "TrafficMirrorFilterRuleId",
+            .id_prefix = "tmfr",
+            .filter_names = {"traffic-mirror-filter-rule-id", "traffic-mirror-filter-id",
+                             "rule-number", "rule-action", "traffic-direction", "protocol",
+                             "source-cidr-block", "destination-cidr-block", "description"},
+            .set_element = "trafficMirrorFilterRuleSet",
+            .not_found =
+                [](const std::string& id) {
+                  return ApiError{"InvalidTrafficMirrorFilterRuleId.NotFound",
+                                  "The traffic mirror filter rule '" + id + "' does not exist."};
+                },
+            .load = [&]() -> ApiResult<std::vector<RuleRecord>> {
+              auto all = ctx.store.rules();
+              if (!all) {
+                return internalError(all.error());
+              }
+              return *all;
+            },
+            .fields =
+                [](const RuleRecord& r) {
+                  FilterFields fields{{"traffic-mirror-filter-rule-id", r.id},
+                                      {"traffic-mirror-filter-id", r.filter_id},
+                                      {"rule-number", std::to_string(r.rule_number)},
+                                      {"rule-action", r.action},
+                                      {"traffic-direction", r.direction},
+                                      {"source-cidr-block", r.source_cidr},
+                                      {"destination-cidr-block", r.destination_cidr}};
+                  if (r.protocol) {
+                    fields.emplace("protocol", std::to_string(*r.protocol));
+                  }
+                  if (r.description) {
+                    fields.emplace("description", *r.description);
+                  }
+                  return fields;
+                },
+            .write = [](XmlWriter& xml, const RuleRecord& r,
+                        const std::vector<store::Tag>& tags) { writeRule(xml, r, tags); },
+            .keep = [&](const RuleRecord& r) { return !filter_id || r.filter_id == *filter_id; },
+            .precheck = [&]() -> ApiResult<void> {
+              if (!filter_id) {
+                return {};
+              }
+              if (auto ok = checkIdFormat(*filter_id, "tmf", "TrafficMirrorFilterId"); !ok) {
+                return ok;
+              }
+              if (auto existing = existingFilter(ctx, *filter_id); !existing) {
+                return std::unexpected(existing.error());
+              }
+              return {};
+            }});
 }
 
 ApiResult<std::string> modifyTrafficMirrorFilterRule(ActionContext& ctx) {

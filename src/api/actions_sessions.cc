@@ -208,90 +208,45 @@ ApiResult<std::string> createTrafficMirrorSession(ActionContext& ctx) {
 }
 
 ApiResult<std::string> describeTrafficMirrorSessions(ActionContext& ctx) {
-  const QueryParams& p = ctx.params;
-  auto ids = p.list("TrafficMirrorSessionId");
-  auto filters =
-      describeFilters(p, {"description", "network-interface-id", "owner-id", "packet-length",
-                          "session-number", "traffic-mirror-filter-id", "traffic-mirror-session-id",
-                          "traffic-mirror-target-id", "virtual-network-id"});
-  auto page = pageRequest(p);
-  auto dry = dryRunFlag(p);
-  if (!ids) {
-    return std::unexpected(ids.error());
-  }
-  if (!filters) {
-    return std::unexpected(filters.error());
-  }
-  if (!page) {
-    return std::unexpected(page.error());
-  }
-  if (!dry) {
-    return std::unexpected(dry.error());
-  }
-  for (const auto& id : *ids) {
-    if (auto ok = checkIdFormat(id, "tms", "TrafficMirrorSessionId"); !ok) {
-      return std::unexpected(ok.error());
-    }
-  }
-  if (auto ok = rejectUnknownParameters(p); !ok) {
-    return std::unexpected(ok.error());
-  }
-  auto all = ctx.store.sessions();
-  auto tags = ctx.store.allTags();
-  if (!all || !tags) {
-    return internalError(!all ? all.error() : tags.error());
-  }
-  for (const auto& id : *ids) {
-    if (std::none_of(all->begin(), all->end(), [&](const auto& r) { return r.id == id; })) {
-      return apiError("InvalidTrafficMirrorSessionId.NotFound",
-                      "The traffic mirror session '" + id + "' does not exist.");
-    }
-  }
-  if (*dry) {
-    return dryRunSucceeded();
-  }
-  XmlWriter xml(ctx.action, ctx.request_id);
-  xml.open("trafficMirrorSessionSet");
-  int64_t count = 0;
-  std::optional<int64_t> last;
-  bool more = false;
-  for (const auto& s : *all) {
-    if (s.seq <= page->after_seq ||
-        (!ids->empty() && std::find(ids->begin(), ids->end(), s.id) == ids->end())) {
-      continue;
-    }
-    const auto& stags = (*tags)[s.id];
-    FilterFields fields{{"traffic-mirror-session-id", s.id},
-                        {"traffic-mirror-target-id", s.target_id},
-                        {"traffic-mirror-filter-id", s.filter_id},
-                        {"network-interface-id", s.network_interface_id},
-                        {"owner-id", ctx.store.accountId()},
-                        {"session-number", std::to_string(s.session_number)},
-                        {"virtual-network-id", std::to_string(s.virtual_network_id)}};
-    if (s.packet_length) {
-      fields.emplace("packet-length", std::to_string(*s.packet_length));
-    }
-    if (s.description) {
-      fields.emplace("description", *s.description);
-    }
-    if (!matchesFilters(*filters, fields, stags)) {
-      continue;
-    }
-    if (page->max_results && count == *page->max_results) {
-      more = true;
-      break;
-    }
-    xml.open("item");
-    writeSession(xml, ctx, s, stags);
-    xml.close();
-    ++count;
-    last = s.seq;
-  }
-  xml.close();
-  if (more && last) {
-    xml.text("nextToken", nextTokenFor(*last));
-  }
-  return xml.finish();
+  return describeResources<SessionRecord>(
+      ctx,
+      {.id_parameter = "TrafficMirrorSessionId",
+       .id_prefix = "tms",
+       .filter_names = {"description", "network-interface-id", "owner-id", "packet-length",
+                        "session-number", "traffic-mirror-filter-id", "traffic-mirror-session-id",
+                        "traffic-mirror-target-id", "virtual-network-id"},
+       .set_element = "trafficMirrorSessionSet",
+       .not_found =
+           [](const std::string& id) {
+             return ApiError{"InvalidTrafficMirrorSessionId.NotFound",
+                             "The traffic mirror session '" + id + "' does not exist."};
+           },
+       .load = [&]() -> ApiResult<std::vector<SessionRecord>> {
+         auto all = ctx.store.sessions();
+         if (!all) {
+           return internalError(all.error());
+         }
+         return *all;
+       },
+       .fields =
+           [&](const SessionRecord& s) {
+             FilterFields fields{{"traffic-mirror-session-id", s.id},
+                                 {"traffic-mirror-target-id", s.target_id},
+                                 {"traffic-mirror-filter-id", s.filter_id},
+                                 {"network-interface-id", s.network_interface_id},
+                                 {"owner-id", ctx.store.accountId()},
+                                 {"session-number", std::to_string(s.session_number)},
+                                 {"virtual-network-id", std::to_string(s.virtual_network_id)}};
+             if (s.packet_length) {
+               fields.emplace("packet-length", std::to_string(*s.packet_length));
+             }
+             if (s.description) {
+               fields.emplace("description", *s.description);
+             }
+             return fields;
+           },
+       .write = [&](XmlWriter& xml, const SessionRecord& s,
+                    const std::vector<store::Tag>& tags) { writeSession(xml, ctx, s, tags); }});
 }
 
 ApiResult<std::string> modifyTrafficMirrorSession(ActionContext& ctx) {

@@ -203,90 +203,46 @@ ApiResult<std::string> createNetworkInterface(ActionContext& ctx) {
 }
 
 ApiResult<std::string> describeNetworkInterfaces(ActionContext& ctx) {
-  const QueryParams& p = ctx.params;
-  auto ids = p.list("NetworkInterfaceId");
-  auto filters = describeFilters(
-      p, {"network-interface-id", "private-ip-address", "mac-address", "description", "subnet-id",
-          "status", "attachment.instance-id", "owner-id", "interface-type"});
-  auto page = pageRequest(p);
-  auto dry = dryRunFlag(p);
-  (void)p.get("IncludeManagedResources");
-  if (!ids) {
-    return std::unexpected(ids.error());
-  }
-  if (!filters) {
-    return std::unexpected(filters.error());
-  }
-  if (!page) {
-    return std::unexpected(page.error());
-  }
-  if (!dry) {
-    return std::unexpected(dry.error());
-  }
-  for (const auto& id : *ids) {
-    if (auto ok = checkIdFormat(id, "eni", "NetworkInterfaceId"); !ok) {
-      return std::unexpected(ok.error());
-    }
-  }
-  if (auto ok = rejectUnknownParameters(p); !ok) {
-    return std::unexpected(ok.error());
-  }
-  auto all = ctx.store.networkInterfaces();
-  auto tags = ctx.store.allTags();
-  if (!all || !tags) {
-    return internalError(!all ? all.error() : tags.error());
-  }
-  for (const auto& id : *ids) {
-    if (std::none_of(all->begin(), all->end(), [&](const auto& r) { return r.id == id; })) {
-      return apiError("InvalidNetworkInterfaceID.NotFound",
-                      "The networkInterface ID '" + id + "' does not exist");
-    }
-  }
-  if (*dry) {
-    return dryRunSucceeded();
-  }
-  XmlWriter xml(ctx.action, ctx.request_id);
-  xml.open("networkInterfaceSet");
-  int64_t count = 0;
-  std::optional<int64_t> last;
-  bool more = false;
-  for (const auto& r : *all) {
-    if (r.seq <= page->after_seq ||
-        (!ids->empty() && std::find(ids->begin(), ids->end(), r.id) == ids->end())) {
-      continue;
-    }
-    const auto& rtags = (*tags)[r.id];
-    FilterFields fields{{"network-interface-id", r.id},
-                        {"mac-address", r.mac},
-                        {"description", r.description},
-                        {"subnet-id", r.subnet_id},
-                        {"status", r.instance_id ? "in-use" : "available"},
-                        {"owner-id", ctx.store.accountId()},
-                        {"interface-type", "interface"}};
-    if (r.private_ip) {
-      fields.emplace("private-ip-address", *r.private_ip);
-    }
-    if (r.instance_id) {
-      fields.emplace("attachment.instance-id", *r.instance_id);
-    }
-    if (!matchesFilters(*filters, fields, rtags)) {
-      continue;
-    }
-    if (page->max_results && count == *page->max_results) {
-      more = true;
-      break;
-    }
-    xml.open("item");
-    writeInterface(xml, ctx, r, rtags);
-    xml.close();
-    ++count;
-    last = r.seq;
-  }
-  xml.close();
-  if (more && last) {
-    xml.text("nextToken", nextTokenFor(*last));
-  }
-  return xml.finish();
+  (void)ctx.params.get("IncludeManagedResources");  // accepted; nothing here is managed
+  return describeResources<NetworkInterfaceRecord>(
+      ctx,
+      {.id_parameter = "NetworkInterfaceId",
+       .id_prefix = "eni",
+       .filter_names = {"network-interface-id", "private-ip-address", "mac-address", "description",
+                        "subnet-id", "status", "attachment.instance-id", "owner-id",
+                        "interface-type"},
+       .set_element = "networkInterfaceSet",
+       .not_found =
+           [](const std::string& id) {
+             return ApiError{"InvalidNetworkInterfaceID.NotFound",
+                             "The networkInterface ID '" + id + "' does not exist"};
+           },
+       .load = [&]() -> ApiResult<std::vector<NetworkInterfaceRecord>> {
+         auto all = ctx.store.networkInterfaces();
+         if (!all) {
+           return internalError(all.error());
+         }
+         return *all;
+       },
+       .fields =
+           [&](const NetworkInterfaceRecord& r) {
+             FilterFields fields{{"network-interface-id", r.id},
+                                 {"mac-address", r.mac},
+                                 {"description", r.description},
+                                 {"subnet-id", r.subnet_id},
+                                 {"status", r.instance_id ? "in-use" : "available"},
+                                 {"owner-id", ctx.store.accountId()},
+                                 {"interface-type", "interface"}};
+             if (r.private_ip) {
+               fields.emplace("private-ip-address", *r.private_ip);
+             }
+             if (r.instance_id) {
+               fields.emplace("attachment.instance-id", *r.instance_id);
+             }
+             return fields;
+           },
+       .write = [&](XmlWriter& xml, const NetworkInterfaceRecord& r,
+                    const std::vector<store::Tag>& tags) { writeInterface(xml, ctx, r, tags); }});
 }
 
 ApiResult<std::string> deleteNetworkInterface(ActionContext& ctx) {
@@ -458,89 +414,46 @@ ApiResult<std::string> createTrafficMirrorTarget(ActionContext& ctx) {
 }
 
 ApiResult<std::string> describeTrafficMirrorTargets(ActionContext& ctx) {
-  const QueryParams& p = ctx.params;
-  auto ids = p.list("TrafficMirrorTargetId");
-  auto filters = describeFilters(
-      p, {"description", "network-interface-id", "network-load-balancer-arn", "owner-id",
-          "traffic-mirror-target-id", "gateway-load-balancer-endpoint-id"});
-  auto page = pageRequest(p);
-  auto dry = dryRunFlag(p);
-  if (!ids) {
-    return std::unexpected(ids.error());
-  }
-  if (!filters) {
-    return std::unexpected(filters.error());
-  }
-  if (!page) {
-    return std::unexpected(page.error());
-  }
-  if (!dry) {
-    return std::unexpected(dry.error());
-  }
-  for (const auto& id : *ids) {
-    if (auto ok = checkIdFormat(id, "tmt", "TrafficMirrorTargetId"); !ok) {
-      return std::unexpected(ok.error());
-    }
-  }
-  if (auto ok = rejectUnknownParameters(p); !ok) {
-    return std::unexpected(ok.error());
-  }
-  auto all = ctx.store.targets();
-  auto tags = ctx.store.allTags();
-  if (!all || !tags) {
-    return internalError(!all ? all.error() : tags.error());
-  }
-  for (const auto& id : *ids) {
-    if (std::none_of(all->begin(), all->end(), [&](const auto& r) { return r.id == id; })) {
-      return apiError("InvalidTrafficMirrorTargetId.NotFound",
-                      "The traffic mirror target '" + id + "' does not exist.");
-    }
-  }
-  if (*dry) {
-    return dryRunSucceeded();
-  }
-  XmlWriter xml(ctx.action, ctx.request_id);
-  xml.open("trafficMirrorTargetSet");
-  int64_t count = 0;
-  std::optional<int64_t> last;
-  bool more = false;
-  for (const auto& r : *all) {
-    if (r.seq <= page->after_seq ||
-        (!ids->empty() && std::find(ids->begin(), ids->end(), r.id) == ids->end())) {
-      continue;
-    }
-    const auto& rtags = (*tags)[r.id];
-    FilterFields fields{{"traffic-mirror-target-id", r.id}, {"owner-id", ctx.store.accountId()}};
-    if (r.description) {
-      fields.emplace("description", *r.description);
-    }
-    if (r.network_interface_id) {
-      fields.emplace("network-interface-id", *r.network_interface_id);
-    }
-    if (r.network_load_balancer_arn) {
-      fields.emplace("network-load-balancer-arn", *r.network_load_balancer_arn);
-    }
-    if (r.gateway_load_balancer_endpoint_id) {
-      fields.emplace("gateway-load-balancer-endpoint-id", *r.gateway_load_balancer_endpoint_id);
-    }
-    if (!matchesFilters(*filters, fields, rtags)) {
-      continue;
-    }
-    if (page->max_results && count == *page->max_results) {
-      more = true;
-      break;
-    }
-    xml.open("item");
-    writeTarget(xml, ctx, r, rtags);
-    xml.close();
-    ++count;
-    last = r.seq;
-  }
-  xml.close();
-  if (more && last) {
-    xml.text("nextToken", nextTokenFor(*last));
-  }
-  return xml.finish();
+  return describeResources<TargetRecord>(
+      ctx, {.id_parameter = "TrafficMirrorTargetId",
+            .id_prefix = "tmt",
+            .filter_names = {"description", "network-interface-id", "network-load-balancer-arn",
+                             "owner-id", "traffic-mirror-target-id",
+                             "gateway-load-balancer-endpoint-id"},
+            .set_element = "trafficMirrorTargetSet",
+            .not_found =
+                [](const std::string& id) {
+                  return ApiError{"InvalidTrafficMirrorTargetId.NotFound",
+                                  "The traffic mirror target '" + id + "' does not exist."};
+                },
+            .load = [&]() -> ApiResult<std::vector<TargetRecord>> {
+              auto all = ctx.store.targets();
+              if (!all) {
+                return internalError(all.error());
+              }
+              return *all;
+            },
+            .fields =
+                [&](const TargetRecord& r) {
+                  FilterFields fields{{"traffic-mirror-target-id", r.id},
+                                      {"owner-id", ctx.store.accountId()}};
+                  if (r.description) {
+                    fields.emplace("description", *r.description);
+                  }
+                  if (r.network_interface_id) {
+                    fields.emplace("network-interface-id", *r.network_interface_id);
+                  }
+                  if (r.network_load_balancer_arn) {
+                    fields.emplace("network-load-balancer-arn", *r.network_load_balancer_arn);
+                  }
+                  if (r.gateway_load_balancer_endpoint_id) {
+                    fields.emplace("gateway-load-balancer-endpoint-id",
+                                   *r.gateway_load_balancer_endpoint_id);
+                  }
+                  return fields;
+                },
+            .write = [&](XmlWriter& xml, const TargetRecord& r,
+                         const std::vector<store::Tag>& tags) { writeTarget(xml, ctx, r, tags); }});
 }
 
 ApiResult<std::string> deleteTrafficMirrorTarget(ActionContext& ctx) {
