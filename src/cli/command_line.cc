@@ -142,6 +142,47 @@ Command parseCommandLine(std::span<const char* const> args) {
   server_cmd->add_option("--sources-per-target", server.sources_per_target, "Quota (AWS: 10)")
       ->check(CLI::Range(int64_t{1}, int64_t{10000}));
 
+  AgentCommand agent_command;
+  agent::AgentOptions& agent = agent_command.options;
+  std::string metrics_listen = "127.0.0.1:8901";
+  std::vector<std::string> dns_resolvers;
+  std::optional<int> agent_cpu;
+  auto* agent_cmd = app.add_subcommand(
+      "agent", "Mirror this host's interfaces as the server's sessions say (run as root)");
+  agent_cmd->add_option("--server", agent.server_url, "The tmirror server, http://HOST:PORT")
+      ->required();
+  agent_cmd->add_option("--token", agent.token, "Agent token (tmirror server --create-agent-token)")
+      ->required();
+  agent_cmd
+      ->add_option("--state-dir", agent.state_dir,
+                   "Identity and last desired state, kept across restarts")
+      ->capture_default_str();
+  agent_cmd->add_option("--interface", agent.interfaces,
+                        "Interface to register (repeatable; default: every Ethernet interface)");
+  agent_cmd
+      ->add_option("--metrics-listen", metrics_listen,
+                   "Address:port of /metrics and /counters, or 'none'")
+      ->capture_default_str();
+  agent_cmd->add_option("--rate-limit-pps", agent.worker.rate_limit_pps,
+                        "Mirror copies per second per interface; beyond: skipped (0: no cap)");
+  agent_cmd->add_option("--rate-limit-bps", agent.worker.rate_limit_bps,
+                        "Mirror bytes per second per interface; beyond: skipped (0: no cap)");
+  agent_cmd
+      ->add_option("--ring-block-size", agent.worker.ring.block_size,
+                   "Capture ring block size in bytes (power of two)")
+      ->capture_default_str();
+  agent_cmd->add_option("--ring-blocks", agent.worker.ring.block_count, "Capture ring blocks")
+      ->capture_default_str()
+      ->check(CLI::Range(2u, 1024u));
+  agent_cmd
+      ->add_option("--block-timeout-ms", agent.worker.ring.block_timeout_ms,
+                   "Longest wait before a partly filled block is read")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000u));
+  agent_cmd->add_option("--dns-resolver", dns_resolvers,
+                        "What amazon-dns means here (repeatable; default: /etc/resolv.conf)");
+  agent_cmd->add_option("--cpu", agent_cpu, "Pin the capture threads to this CPU");
+
   // CLI11 wants argv without the program's own name handled separately.
   std::vector<std::string> argv;
   for (std::size_t i = args.size(); i > 1; --i) {
@@ -172,6 +213,29 @@ Command parseCommandLine(std::span<const char* const> args) {
     server.port = address->second;
     server.auth_none = auth == "none";
     return server;
+  }
+  if (app.got_subcommand("agent")) {
+    if (metrics_listen == "none") {
+      agent.metrics_listen.reset();
+    } else {
+      auto address = parseListenAddress(metrics_listen);
+      if (!address) {
+        return HelpText{"tmirror agent: --metrics-listen: '" + metrics_listen +
+                            "' is not address:port or none\n",
+                        true};
+      }
+      agent.metrics_listen = *address;
+    }
+    for (const auto& text : dns_resolvers) {
+      auto address = packet::parseIpAddress(text);
+      if (!address) {
+        return HelpText{"tmirror agent: --dns-resolver: '" + text + "' is not an IP address\n",
+                        true};
+      }
+      agent.dns_resolvers.push_back(*address);
+    }
+    agent.worker.cpu = agent_cpu;
+    return agent_command;
   }
   options.direction_source = direction == "flags" ? DirectionSource::Flags
                              : direction == "mac" ? DirectionSource::Mac

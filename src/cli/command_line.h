@@ -8,6 +8,7 @@
 #include <string>
 #include <variant>
 
+#include "agent/agent.h"
 #include "cli/api_verbs.h"
 #include "common/result.h"
 #include "packet/ip_address.h"
@@ -49,6 +50,11 @@ struct ServerOptions {
   int64_t sources_per_target = 10;
 };
 
+// `tmirror agent`: the options of agent::Agent.
+struct AgentCommand {
+  agent::AgentOptions options;
+};
+
 struct VersionCommand {};
 
 // --help output, or a usage error's text; printed by main.
@@ -59,7 +65,8 @@ struct HelpText {
 };
 
 // ApiCall: `tmirror <aws ec2 verb> ...` (see cli/api_verbs.h).
-using Command = std::variant<VersionCommand, MirrorPcapOptions, ServerOptions, HelpText, ApiCall>;
+using Command =
+    std::variant<VersionCommand, MirrorPcapOptions, ServerOptions, HelpText, ApiCall, AgentCommand>;
 
 // "127.0.0.1:8900", "[::1]:8900" or "0.0.0.0:8900"; nullopt when malformed.
 std::optional<std::pair<std::string, uint16_t>> parseListenAddress(const std::string& text);

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <variant>
 
+#include "cli/agent_command.h"
 #include "cli/api_verbs.h"
 #include "cli/command_line.h"
 #include "cli/mirror_pcap.h"
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
                         },
                         [](const ApiCall& call) { return runApiVerb(call); },
                         [](const ServerOptions& options) { return runServer(options); },
+                        [](const AgentCommand& agent) { return runAgent(agent); },
                         [](const MirrorPcapOptions& options) {
                           auto report = runMirrorPcap(options);
                           if (!report) {

@@ -1,0 +1,464 @@
+#include "agent/agent.h"
+
+#include <httplib.h>
+#include <netdb.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <thread>
+
+#include "agent/next_hop.h"
+#include "engine/mirror_engine.h"
+#include "packet/encapsulation.h"
+
+namespace tmirror::agent {
+
+struct Agent::Http {
+  httplib::Server server;
+  std::thread thread;
+};
+
+namespace {
+
+std::vector<model::ControlEndpoint> resolveControlEndpoints(const ServerUrl& url) {
+  std::vector<model::ControlEndpoint> out;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* list = nullptr;
+  if (::getaddrinfo(url.host.c_str(), nullptr, &hints, &list) != 0) {
+    return out;
+  }
+  for (const addrinfo* a = list; a != nullptr; a = a->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    if (a->ai_family == AF_INET) {
+      ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(a->ai_addr)->sin_addr, text,
+                  sizeof text);
+    } else if (a->ai_family == AF_INET6) {
+      ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(a->ai_addr)->sin6_addr, text,
+                  sizeof text);
+    }
+    if (auto address = packet::parseIpAddress(text)) {
+      model::ControlEndpoint endpoint{*address, url.port};
+      if (std::none_of(out.begin(), out.end(),
+                       [&](const auto& e) { return e.address == endpoint.address; })) {
+        out.push_back(endpoint);
+      }
+    }
+  }
+  ::freeaddrinfo(list);
+  return out;
+}
+
+std::string hostName() {
+  char name[256] = {};
+  ::gethostname(name, sizeof name - 1);
+  return name;
+}
+
+constexpr uint32_t kMinTargetMtu =
+    packet::kIpv4MtuOverhead + packet::kOuterEthernetSize + 20;  // an inner Ethernet + IPv4
+
+}  // namespace
+
+Agent::Agent(AgentOptions options, AgentState state, ServerUrl url)
+    : options_(std::move(options)), state_(std::move(state)), url_(std::move(url)) {}
+
+Agent::~Agent() {
+  if (http_) {
+    http_->server.stop();
+    if (http_->thread.joinable()) {
+      http_->thread.join();
+    }
+  }
+  std::lock_guard lock(mutex_);
+  for (auto& [name, worker] : workers_) {
+    worker->stop();
+  }
+}
+
+Result<std::unique_ptr<Agent>> Agent::create(AgentOptions options) {
+  auto url = parseServerUrl(options.server_url);
+  if (!url) {
+    return std::unexpected(url.error());
+  }
+  if (options.token.empty()) {
+    return makeError(ErrorCode::InvalidArgument,
+                     "--token is required (tmirror server --create-agent-token makes one)");
+  }
+  auto state = AgentState::open(options.state_dir);
+  if (!state) {
+    return std::unexpected(state.error());
+  }
+  auto identity = state->loadOrCreateIdentity();
+  if (!identity) {
+    return std::unexpected(identity.error());
+  }
+  std::unique_ptr<Agent> agent(new Agent(std::move(options), std::move(*state), std::move(*url)));
+  agent->identity_ = std::move(*identity);
+  agent->control_endpoints_ = resolveControlEndpoints(agent->url_);
+  return agent;
+}
+
+void Agent::log(const std::string& line) const {
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+}
+
+std::vector<packet::IpAddress> Agent::resolvers() const {
+  return options_.dns_resolvers.empty() ? readResolvers("/etc/resolv.conf")
+                                        : options_.dns_resolvers;
+}
+
+bool Agent::registerHost() {
+  const auto interfaces = listHostInterfaces(options_.interfaces);
+  ControlClient client(url_, options_.token);
+  auto registration = client.registerHost(identity_.host_key, hostName(), resolvers(), interfaces);
+  if (!registration) {
+    log("register: " + registration.error().message);
+    return false;
+  }
+  std::string line = "agent " + registration->instance_id + ":";
+  {
+    std::lock_guard lock(mutex_);
+    registered_ = interfaces;
+    interface_ids_.clear();
+    for (const auto& [name, id] : registration->interfaces) {
+      interface_ids_[name] = id;
+      line += " " + name + "=" + id;
+    }
+  }
+  if (identity_.instance_id != registration->instance_id) {
+    identity_.instance_id = registration->instance_id;
+    if (auto saved = state_.saveIdentity(identity_); !saved) {
+      log("saving identity: " + saved.error().message);
+    }
+  }
+  log(line);
+  return true;
+}
+
+void Agent::apply(const model::HostMirrorConfig& desired) {
+  std::lock_guard apply_lock(apply_mutex_);
+  model::HostMirrorConfig host = desired;
+  for (const auto& endpoint : control_endpoints_) {
+    host.control_endpoints.push_back(endpoint);
+  }
+  if (!options_.dns_resolvers.empty()) {
+    host.dns_resolvers = options_.dns_resolvers;
+  }
+  const auto local = listHostInterfaces(options_.interfaces);
+  std::vector<Problem> problems;
+
+  struct Wanted {
+    std::string eni;
+    std::unique_ptr<engine::MirrorEngine> engine;
+  };
+
+  std::map<std::string, Wanted> wanted;  // by local interface name
+  for (const auto& interface : host.interfaces) {
+    if (interface.sessions.empty()) {
+      continue;
+    }
+    const model::SourceInterface& source = interface.interface;
+    auto found = std::find_if(local.begin(), local.end(), [&](const HostInterface& h) {
+      return source.mac ? h.mac == *source.mac : h.name == source.name;
+    });
+    if (found == local.end()) {
+      problems.push_back({source.id, "interface " + source.name + " (" +
+                                         (source.mac ? packet::formatMacAddress(*source.mac) : "") +
+                                         ") is not on this host; its sessions are not mirrored"});
+      continue;
+    }
+    // Check each session alone, so that one that cannot be applied does not stop the others.
+    model::InterfaceMirrorConfig usable{interface.interface, {}};
+    for (const auto& session : interface.sessions) {
+      if (session.target.mtu < kMinTargetMtu) {
+        problems.push_back({session.id, "target " + session.target.id + " MTU " +
+                                            std::to_string(session.target.mtu) +
+                                            " is too small for a mirror copy (needs at least " +
+                                            std::to_string(kMinTargetMtu) + ")"});
+        continue;
+      }
+      auto alone = engine::MirrorEngine::create(host, {interface.interface, {session}});
+      if (!alone) {
+        problems.push_back({session.id, alone.error().message});
+        continue;
+      }
+      for (const auto& address : session.target.addresses) {
+        if (address.family != packet::IpFamily::V4) {
+          continue;
+        }
+        if (auto route = lookupRoute(static_cast<uint32_t>(address.value)); !route) {
+          problems.push_back({session.id, "target " + packet::formatIpAddress(address) +
+                                              " is unreachable (" + route.error().message +
+                                              "); its copies are skipped until it is"});
+        }
+      }
+      usable.sessions.push_back(session);
+    }
+    if (usable.sessions.empty()) {
+      continue;
+    }
+    auto built = engine::MirrorEngine::create(host, usable);
+    if (!built) {
+      problems.push_back({source.id, built.error().message});
+      continue;
+    }
+    wanted[found->name] = {source.id, std::make_unique<engine::MirrorEngine>(std::move(*built))};
+  }
+
+  uint64_t generation = 0;
+  std::vector<InterfaceWorker*> to_wait;
+  {
+    std::lock_guard lock(mutex_);
+    generation = ++generation_;
+    // Stop workers that are no longer wanted (or died); keep their counters.
+    for (auto it = workers_.begin(); it != workers_.end();) {
+      const auto w = wanted.find(it->first);
+      const bool same_eni =
+          w != wanted.end() && w->second.eni == it->second->report().network_interface_id;
+      if (w == wanted.end() || !same_eni || !it->second->running()) {
+        it->second->stop();
+        const InterfaceReport final_report = it->second->report();
+        InterfaceReport& retired = retired_[final_report.network_interface_id];
+        retired.name = final_report.name;
+        retired.network_interface_id = final_report.network_interface_id;
+        addReport(retired, final_report);
+        it = workers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto& [name, w] : wanted) {
+      auto existing = workers_.find(name);
+      if (existing != workers_.end()) {
+        existing->second->apply(std::move(w.engine), generation);
+        to_wait.push_back(existing->second.get());
+        continue;
+      }
+      auto worker = std::make_unique<InterfaceWorker>(name, w.eni, options_.worker);
+      if (auto started = worker->start(std::move(w.engine), generation); !started) {
+        problems.push_back({w.eni, started.error().message});
+        continue;
+      }
+      workers_[name] = std::move(worker);
+    }
+    config_ = desired;
+    problems_ = problems;
+  }
+  // In effect when every worker has swapped its engine in (each checks between blocks and at
+  // least every 50 ms).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  for (InterfaceWorker* worker : to_wait) {
+    while (worker->appliedGeneration() < generation && worker->running() &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  for (const auto& p : problems) {
+    log("problem: " + p.resource_id + ": " + p.reason);
+  }
+  log("applied revision " + std::to_string(desired.revision));
+}
+
+void Agent::controlLoop() {
+  uint64_t have = 0;
+  {
+    std::lock_guard lock(mutex_);
+    have = config_ ? config_->revision : 0;
+  }
+  bool registered = false;
+  int failures = 0;
+  while (!stop_->load()) {
+    if (reregister_.exchange(false) || !registered) {
+      registered = registerHost();
+      if (!registered) {
+        reregister_ = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5000, 500 * ++failures)));
+        continue;
+      }
+      failures = 0;
+    }
+    std::unique_ptr<ControlClient> client = std::make_unique<ControlClient>(url_, options_.token);
+    ControlClient* raw = client.get();
+    {
+      std::lock_guard lock(poll_client_mutex_);
+      poll_client_ = std::move(client);
+    }
+    auto desired = raw->desiredState(identity_.instance_id, have, options_.poll_wait);
+    {
+      std::lock_guard lock(poll_client_mutex_);
+      client = std::move(poll_client_);
+    }
+    if (!desired) {
+      if (stop_->load()) {
+        break;
+      }
+      if (desired.error().code == ErrorCode::NotFound) {
+        registered = false;  // the server lost us (a new database): register again
+      } else if (!reregister_.load()) {
+        log("desired state: " + desired.error().message);
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5000, 500 * ++failures)));
+      }
+      continue;
+    }
+    failures = 0;
+    bool changed = false;
+    {
+      std::lock_guard lock(mutex_);
+      changed = !config_ || config_->revision != desired->revision;
+    }
+    if (!changed) {
+      continue;
+    }
+    if (auto saved = state_.saveDesiredState(*desired); !saved) {
+      log("saving the desired state: " + saved.error().message);
+    }
+    have = desired->revision;
+    apply(*desired);
+  }
+}
+
+AgentSnapshot Agent::snapshot() const {
+  AgentSnapshot out;
+  std::lock_guard lock(mutex_);
+  out.instance_id = identity_.instance_id;
+  out.revision = config_ ? config_->revision : 0;
+  out.problems = problems_;
+  std::map<std::string, InterfaceReport> by_eni = retired_;
+  for (const auto& [name, worker] : workers_) {
+    const InterfaceReport live = worker->report();
+    InterfaceReport& total = by_eni[live.network_interface_id];
+    total.name = live.name;
+    total.network_interface_id = live.network_interface_id;
+    addReport(total, live);
+    total.applied_generation = live.applied_generation;
+    total.ring_bytes = live.ring_bytes;
+    if (!live.error.empty()) {
+      total.error = live.error;
+      out.problems.push_back(
+          {live.network_interface_id, "capture on " + live.name + " stopped: " + live.error});
+    }
+  }
+  for (auto& [eni, report] : by_eni) {
+    out.interfaces.push_back(std::move(report));
+  }
+  return out;
+}
+
+void Agent::countersLoop() {
+  ControlClient client(url_, options_.token);
+  auto next = std::chrono::steady_clock::now();
+  bool failing = false;
+  while (!stop_->load()) {
+    next += options_.counters_interval;
+    while (!stop_->load() && std::chrono::steady_clock::now() < next) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (stop_->load()) {
+      break;
+    }
+    const AgentSnapshot s = snapshot();
+    if (s.instance_id.empty()) {
+      continue;
+    }
+    auto pushed = client.pushCounters(snapshotToJson(s));
+    if (!pushed && !failing) {
+      log("counters: " + pushed.error().message + " (will keep trying)");
+    }
+    failing = !pushed;
+  }
+}
+
+Result<void> Agent::run(const std::atomic<bool>& stop) {
+  stop_ = &stop;
+  if (options_.metrics_listen) {
+    http_ = std::make_unique<Http>();
+    http_->server.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
+      response.set_content(snapshotToPrometheus(snapshot()),
+                           "text/plain; version=0.0.4; charset=utf-8");
+    });
+    http_->server.Get("/counters", [this](const httplib::Request&, httplib::Response& response) {
+      response.set_content(snapshotToJson(snapshot()), "application/json");
+    });
+    http_->server.Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
+      response.set_content("ok\n", "text/plain");
+    });
+    const auto& [address, port] = *options_.metrics_listen;
+    const int bound = port == 0 ? http_->server.bind_to_any_port(address)
+                                : (http_->server.bind_to_port(address, port) ? port : -1);
+    if (bound <= 0) {
+      return makeError(ErrorCode::Io, "--metrics-listen " + address + ":" + std::to_string(port) +
+                                          ": cannot listen (in use?)");
+    }
+    metrics_port_ = static_cast<uint16_t>(bound);
+    http_->thread = std::thread([this] { http_->server.listen_after_bind(); });
+    log("metrics on http://" + address + ":" + std::to_string(metrics_port_) + "/metrics");
+  }
+  // Mirror at once with what the server said last time.
+  auto saved = state_.loadDesiredState();
+  if (!saved) {
+    log("ignoring the saved desired state: " + saved.error().message);
+  } else if (*saved) {
+    log("starting with the saved desired state (revision " + std::to_string((*saved)->revision) +
+        ")");
+    apply(**saved);
+  }
+  std::thread control([this] { controlLoop(); });
+  std::thread counters([this] { countersLoop(); });
+
+  auto last_scan = std::chrono::steady_clock::now();
+  while (!stop.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_scan < options_.rescan_interval) {
+      continue;
+    }
+    last_scan = now;
+    // Interfaces that appeared, vanished or changed: register again; a worker whose
+    // interface died, or an interface that came back: apply the desired state again.
+    const auto local = listHostInterfaces(options_.interfaces);
+    bool changed = false;
+    bool reapply = false;
+    std::optional<model::HostMirrorConfig> config;
+    {
+      std::lock_guard lock(mutex_);
+      changed = local != registered_;
+      for (const auto& [name, worker] : workers_) {
+        reapply = reapply || !worker->running();
+      }
+      config = config_;
+    }
+    if (changed) {
+      log("interfaces changed; registering again");
+      reregister_ = true;
+      std::lock_guard lock(poll_client_mutex_);
+      if (poll_client_) {
+        poll_client_->cancel();
+      }
+    }
+    if ((changed || reapply) && config) {
+      apply(*config);
+    }
+  }
+  {
+    std::lock_guard lock(poll_client_mutex_);
+    if (poll_client_) {
+      poll_client_->cancel();
+    }
+  }
+  control.join();
+  counters.join();
+  if (http_) {
+    http_->server.stop();
+    http_->thread.join();
+  }
+  std::lock_guard lock(mutex_);
+  for (auto& [name, worker] : workers_) {
+    worker->stop();
+  }
+  return {};
+}
+
+}  // namespace tmirror::agent

@@ -1,0 +1,98 @@
+// Agent: `tmirror agent`, the per-host half of tmirror.
+//
+//   control thread   register the host and its interfaces, long-poll the desired state,
+//                    keep it on disk, apply it (build engines, hand them to the workers)
+//   counters thread  push the counters to the server every second
+//   HTTP thread      /metrics (Prometheus) and /counters (JSON) on a local port
+//   one worker per source interface with sessions (agent/interface_worker.h)
+//   run()            watches interfaces appear and vanish and workers fail
+//
+// With a saved desired state the agent starts mirroring at once, before the server answers,
+// and goes on while the server is away.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/agent_report.h"
+#include "agent/agent_state.h"
+#include "agent/control_client.h"
+#include "agent/host_interfaces.h"
+#include "agent/interface_worker.h"
+#include "common/result.h"
+#include "model/mirror_config.h"
+
+namespace tmirror::agent {
+
+struct AgentOptions {
+  std::string server_url;
+  std::string token;
+  std::filesystem::path state_dir = "/var/lib/tmirror-agent";
+  std::vector<std::string> interfaces;  // empty: every Ethernet interface but loopback
+  std::optional<std::pair<std::string, uint16_t>> metrics_listen =
+      std::pair<std::string, uint16_t>{"127.0.0.1", 8901};
+  WorkerOptions worker;
+  std::vector<packet::IpAddress> dns_resolvers;  // empty: /etc/resolv.conf's
+  std::chrono::milliseconds counters_interval{1000};
+  std::chrono::milliseconds rescan_interval{2000};
+  std::chrono::seconds poll_wait{20};
+};
+
+class Agent {
+ public:
+  static Result<std::unique_ptr<Agent>> create(AgentOptions options);
+  ~Agent();
+
+  // Runs until `stop` becomes true. Fails only when it cannot start at all.
+  Result<void> run(const std::atomic<bool>& stop);
+
+  AgentSnapshot snapshot() const;
+
+  // The port /metrics listens on (when asked for port 0, the one the kernel chose).
+  uint16_t metricsPort() const { return metrics_port_; }
+
+ private:
+  explicit Agent(AgentOptions options, AgentState state, ServerUrl url);
+
+  void controlLoop();
+  void countersLoop();
+  bool registerHost();
+  void apply(const model::HostMirrorConfig& config);
+  void log(const std::string& line) const;
+  std::vector<packet::IpAddress> resolvers() const;
+
+  AgentOptions options_;
+  AgentState state_;
+  ServerUrl url_;
+  AgentIdentity identity_;
+  std::vector<model::ControlEndpoint> control_endpoints_;
+
+  mutable std::mutex mutex_;                                         // guards everything below
+  std::optional<model::HostMirrorConfig> config_;                    // the desired state in effect
+  std::vector<HostInterface> registered_;                            // as last registered
+  std::map<std::string, std::string> interface_ids_;                 // name -> eni-
+  std::map<std::string, std::unique_ptr<InterfaceWorker>> workers_;  // by interface name
+  std::map<std::string, InterfaceReport> retired_;  // by eni-: counters of stopped workers
+  std::vector<Problem> problems_;
+  uint64_t generation_ = 0;
+  std::atomic<bool> reregister_{true};
+
+  std::mutex apply_mutex_;  // one apply at a time
+  const std::atomic<bool>* stop_ = nullptr;
+  std::unique_ptr<ControlClient> poll_client_;
+  std::mutex poll_client_mutex_;
+  uint16_t metrics_port_ = 0;
+  struct Http;
+  std::unique_ptr<Http> http_;
+};
+
+}  // namespace tmirror::agent

@@ -1,0 +1,169 @@
+#include "agent/control_client.h"
+
+#include <httplib.h>
+
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+
+#include "model/mirror_config_json.h"
+
+namespace tmirror::agent {
+
+using json = nlohmann::json;
+
+Result<ServerUrl> parseServerUrl(const std::string& url) {
+  constexpr std::string_view kHttp = "http://";
+  if (url.rfind("https://", 0) == 0) {
+    return makeError(ErrorCode::Unsupported,
+                     "--server: https is not supported yet; use http:// on a trusted network "
+                     "or a local TLS proxy");
+  }
+  if (url.rfind(kHttp, 0) != 0) {
+    return makeError(ErrorCode::InvalidArgument, "--server must look like http://HOST:PORT");
+  }
+  std::string rest = url.substr(kHttp.size());
+  if (!rest.empty() && rest.back() == '/') {
+    rest.pop_back();
+  }
+  ServerUrl out;
+  std::string port_text;
+  if (!rest.empty() && rest.front() == '[') {
+    const auto close = rest.find(']');
+    if (close == std::string::npos) {
+      return makeError(ErrorCode::InvalidArgument, "--server: unclosed [ in " + url);
+    }
+    out.host = rest.substr(1, close - 1);
+    if (close + 1 < rest.size()) {
+      if (rest[close + 1] != ':') {
+        return makeError(ErrorCode::InvalidArgument, "--server: bad address in " + url);
+      }
+      port_text = rest.substr(close + 2);
+    }
+  } else {
+    const auto colon = rest.rfind(':');
+    out.host = rest.substr(0, colon);
+    if (colon != std::string::npos) {
+      port_text = rest.substr(colon + 1);
+    }
+  }
+  if (out.host.empty() || out.host.find('/') != std::string::npos) {
+    return makeError(ErrorCode::InvalidArgument, "--server: no host in " + url);
+  }
+  if (!port_text.empty()) {
+    unsigned port = 0;
+    const auto [end, error] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (error != std::errc{} || end != port_text.data() + port_text.size() || port == 0 ||
+        port > 65535) {
+      return makeError(ErrorCode::InvalidArgument, "--server: bad port in " + url);
+    }
+    out.port = static_cast<uint16_t>(port);
+  }
+  return out;
+}
+
+ControlClient::ControlClient(ServerUrl url, std::string token)
+    : url_(std::move(url)), token_(std::move(token)) {
+  client_ = std::make_unique<httplib::Client>(url_.host, url_.port);
+  client_->set_connection_timeout(std::chrono::seconds(3));
+  client_->set_read_timeout(std::chrono::seconds(10));
+  client_->set_write_timeout(std::chrono::seconds(10));
+  client_->set_keep_alive(true);
+  client_->set_bearer_token_auth(token_);
+}
+
+ControlClient::~ControlClient() = default;
+ControlClient::ControlClient(ControlClient&&) noexcept = default;
+ControlClient& ControlClient::operator=(ControlClient&&) noexcept = default;
+
+namespace {
+
+Error httpError(const std::string& what, const httplib::Result& r) {
+  if (!r) {
+    return Error{ErrorCode::Io, what + ": " + httplib::to_string(r.error())};
+  }
+  std::string message = what + ": HTTP " + std::to_string(r->status);
+  const json body = json::parse(r->body, nullptr, false);
+  if (body.is_object() && body.contains("Error") && body["Error"].is_object()) {
+    message += " " + body["Error"].value("Code", std::string()) + ": " +
+               body["Error"].value("Message", std::string());
+  }
+  return Error{r->status == 404 ? ErrorCode::NotFound : ErrorCode::Io, message};
+}
+
+}  // namespace
+
+Result<Registration> ControlClient::registerHost(const std::string& host_key,
+                                                 const std::string& hostname,
+                                                 const std::vector<packet::IpAddress>& resolvers,
+                                                 const std::vector<HostInterface>& interfaces) {
+  json body = {{"HostKey", host_key}, {"Hostname", hostname}};
+  body["DnsResolvers"] = json::array();
+  for (const auto& r : resolvers) {
+    body["DnsResolvers"].push_back(packet::formatIpAddress(r));
+  }
+  body["Interfaces"] = json::array();
+  for (const auto& i : interfaces) {
+    json item = {{"Name", i.name}, {"MacAddress", packet::formatMacAddress(i.mac)}, {"Mtu", i.mtu}};
+    if (i.ipv4) {
+      item["PrivateIpAddress"] = packet::formatIpAddress(*i.ipv4);
+    }
+    if (i.ipv6) {
+      item["Ipv6Address"] = packet::formatIpAddress(*i.ipv6);
+    }
+    body["Interfaces"].push_back(std::move(item));
+  }
+  auto r = client_->Post("/agent/v1/register", body.dump(), "application/json");
+  if (!r || r->status != 200) {
+    return std::unexpected(httpError("register", r));
+  }
+  const json answer = json::parse(r->body, nullptr, false);
+  if (answer.is_discarded() || !answer.is_object() || !answer.contains("InstanceId") ||
+      !answer["InstanceId"].is_string()) {
+    return makeError(ErrorCode::Io, "register: the server's answer is not understood");
+  }
+  Registration out;
+  out.instance_id = answer["InstanceId"].get<std::string>();
+  out.revision = answer.value("Revision", uint64_t{0});
+  for (const auto& i : answer.value("NetworkInterfaces", json::array())) {
+    if (i.is_object()) {
+      out.interfaces.emplace_back(i.value("Name", std::string()),
+                                  i.value("NetworkInterfaceId", std::string()));
+    }
+  }
+  return out;
+}
+
+Result<model::HostMirrorConfig> ControlClient::desiredState(const std::string& instance_id,
+                                                            uint64_t have,
+                                                            std::chrono::seconds wait) {
+  client_->set_read_timeout(wait + std::chrono::seconds(10));
+  const std::string path = "/agent/v1/desired-state?instance-id=" + instance_id +
+                           "&revision=" + std::to_string(have) +
+                           "&wait=" + std::to_string(wait.count());
+  auto r = client_->Get(path);
+  client_->set_read_timeout(std::chrono::seconds(10));
+  if (!r || r->status != 200) {
+    return std::unexpected(httpError("desired state", r));
+  }
+  auto config = model::parseHostMirrorConfig(r->body);
+  if (!config) {
+    return std::unexpected(std::move(config.error()).withContext("desired state from the server"));
+  }
+  return config;
+}
+
+Result<void> ControlClient::pushCounters(const std::string& json_body) {
+  auto r = client_->Post("/agent/v1/counters", json_body, "application/json");
+  if (!r || r->status != 200) {
+    return std::unexpected(httpError("counters", r));
+  }
+  return {};
+}
+
+void ControlClient::cancel() {
+  client_->stop();
+}
+
+}  // namespace tmirror::agent

@@ -1,0 +1,103 @@
+#include "agent/host_interfaces.h"
+
+#include <ifaddrs.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace tmirror::agent {
+
+namespace {
+
+uint32_t readMtu(const std::string& name) {
+  std::ifstream file("/sys/class/net/" + name + "/mtu");
+  uint32_t mtu = 0;
+  file >> mtu;
+  return mtu == 0 ? 1500 : mtu;
+}
+
+}  // namespace
+
+std::vector<HostInterface> listHostInterfaces(const std::vector<std::string>& only) {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) {
+    return {};
+  }
+  std::map<std::string, HostInterface> found;
+  for (const ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || (a->ifa_flags & IFF_LOOPBACK) != 0) {
+      continue;
+    }
+    const std::string name = a->ifa_name;
+    if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) {
+      continue;
+    }
+    if (a->ifa_addr->sa_family == AF_PACKET) {
+      const auto* link = reinterpret_cast<const sockaddr_ll*>(a->ifa_addr);
+      if (link->sll_halen != 6) {
+        continue;  // not Ethernet (tun, ipip, ...)
+      }
+      HostInterface& i = found[name];
+      i.name = name;
+      std::memcpy(i.mac.octets.data(), link->sll_addr, 6);
+      i.up = (a->ifa_flags & IFF_UP) != 0;
+      i.mtu = readMtu(name);
+    }
+  }
+  for (const ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr) {
+      continue;
+    }
+    auto it = found.find(a->ifa_name);
+    if (it == found.end()) {
+      continue;
+    }
+    HostInterface& i = it->second;
+    if (a->ifa_addr->sa_family == AF_INET && !i.ipv4) {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
+      i.ipv4 = packet::IpAddress::v4(ntohl(in->sin_addr.s_addr));
+    } else if (a->ifa_addr->sa_family == AF_INET6 && !i.ipv6) {
+      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(a->ifa_addr);
+      if (IN6_IS_ADDR_LINKLOCAL(&in6->sin6_addr)) {
+        continue;
+      }
+      packet::Uint128 value = 0;
+      for (uint8_t byte : in6->sin6_addr.s6_addr) {
+        value = (value << 8) | byte;
+      }
+      i.ipv6 = packet::IpAddress::v6(value);
+    }
+  }
+  ::freeifaddrs(list);
+  std::vector<HostInterface> out;
+  for (auto& [name, i] : found) {
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+std::vector<packet::IpAddress> readResolvers(const std::filesystem::path& resolv_conf) {
+  std::vector<packet::IpAddress> out;
+  std::ifstream file(resolv_conf);
+  std::string line;
+  while (std::getline(file, line)) {
+    std::istringstream words(line);
+    std::string keyword, address;
+    if (words >> keyword >> address && keyword == "nameserver") {
+      // Drop an IPv6 zone ("fe80::1%eth0").
+      address = address.substr(0, address.find('%'));
+      if (auto parsed = packet::parseIpAddress(address)) {
+        out.push_back(*parsed);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace tmirror::agent

@@ -1,0 +1,115 @@
+// InterfaceWorker: the data path of one source interface, on its own thread.
+//
+//   capture ring block -> MirrorEngine::process() per frame, in place
+//                      -> rate cap -> next hop -> MirrorSender batch -> sendmmsg
+//                      -> counters; the block goes back to the kernel after its copies left.
+//
+// A new desired state arrives as a ready-built engine (apply()); the thread swaps it in
+// between blocks, so no frame is ever half old and half new, and folds the old engine's
+// counters into the running totals so that they never go backwards.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "agent/capture_ring.h"
+#include "agent/rate_limiter.h"
+#include "common/result.h"
+#include "engine/mirror_engine.h"
+
+namespace tmirror::agent {
+
+struct WorkerOptions {
+  RingOptions ring;
+  uint64_t rate_limit_pps = 0;  // 0: no cap
+  uint64_t rate_limit_bps = 0;  // bytes per second of mirror output; 0: no cap
+  std::optional<int> cpu;       // pin the thread
+};
+
+// What a worker has done since it started: the engine's counters accumulated over every
+// engine it ran, plus what only the agent knows (kernel drops, why copies were skipped).
+struct InterfaceReport {
+  std::string name;
+  std::string network_interface_id;
+  engine::InterfaceCounters counters;
+  std::map<std::string, engine::MirrorCounters> sessions;  // by session id
+  uint64_t skipped_rate_limit = 0;
+  uint64_t skipped_send_failed = 0;  // socket or queue full, send error
+  uint64_t skipped_no_route = 0;
+  uint64_t kernel_packets = 0;
+  uint64_t kernel_drops = 0;
+  uint64_t send_calls = 0;
+  uint64_t raw_frames = 0;
+  uint64_t routed_packets = 0;
+  uint64_t applied_generation = 0;
+  std::size_t ring_bytes = 0;
+  std::string error;  // why the worker stopped, if it did
+};
+
+void addCounters(engine::MirrorCounters& total, const engine::MirrorCounters& more);
+void addCounters(engine::InterfaceCounters& total, const engine::InterfaceCounters& more);
+void addReport(InterfaceReport& total, const InterfaceReport& more);
+
+class InterfaceWorker {
+ public:
+  InterfaceWorker(std::string name, std::string network_interface_id, WorkerOptions options);
+  ~InterfaceWorker();
+  InterfaceWorker(const InterfaceWorker&) = delete;
+  InterfaceWorker& operator=(const InterfaceWorker&) = delete;
+
+  // Opens the ring and the sender and starts the thread with `engine`.
+  Result<void> start(std::unique_ptr<engine::MirrorEngine> engine, uint64_t generation);
+
+  // Hands over a new engine; the thread takes it before its next block.
+  void apply(std::unique_ptr<engine::MirrorEngine> engine, uint64_t generation);
+
+  // The generation whose engine is in effect on the data path.
+  uint64_t appliedGeneration() const { return applied_generation_.load(); }
+
+  // Stops the thread (idempotent); the report keeps the final counters.
+  void stop();
+
+  bool running() const { return running_.load(); }
+
+  InterfaceReport report() const;
+
+  const std::string& name() const { return name_; }
+
+ private:
+  void run();
+  void takePendingEngine();
+  void processBlock(std::chrono::steady_clock::time_point now);
+  void flushBatch();
+  void publish();
+
+  std::string name_;
+  std::string network_interface_id_;
+  WorkerOptions options_;
+  std::optional<CaptureRing> ring_;
+  std::unique_ptr<struct WorkerDataPath> data_path_;
+  std::unique_ptr<engine::MirrorEngine> engine_;
+  RateLimiter limiter_;
+
+  std::mutex pending_mutex_;
+  std::unique_ptr<engine::MirrorEngine> pending_;
+  uint64_t pending_generation_ = 0;
+  std::atomic<bool> has_pending_{false};
+  std::atomic<uint64_t> applied_generation_{0};
+
+  InterfaceReport base_;  // counters of retired engines (thread-owned)
+  mutable std::mutex report_mutex_;
+  InterfaceReport published_;
+
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> running_{false};
+  std::thread thread_;
+};
+
+}  // namespace tmirror::agent

@@ -1,0 +1,172 @@
+#include "agent/next_hop.h"
+
+#include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace tmirror::agent {
+
+// The netlink macros (NLMSG_*, RTA_*) are C and cast the old way.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+
+Result<Route> lookupRoute(uint32_t destination) {
+  UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  if (!fd.valid()) {
+    return makeSystemError("netlink socket", errno);
+  }
+
+  struct {
+    nlmsghdr header;
+    rtmsg message;
+    std::array<char, 64> attributes;
+  } request{};
+
+  request.header.nlmsg_len = NLMSG_LENGTH(sizeof(rtmsg));
+  request.header.nlmsg_type = RTM_GETROUTE;
+  request.header.nlmsg_flags = NLM_F_REQUEST;
+  request.header.nlmsg_seq = 1;
+  request.message.rtm_family = AF_INET;
+  request.message.rtm_dst_len = 32;
+  auto* attribute = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&request) +
+                                              NLMSG_ALIGN(request.header.nlmsg_len));
+  attribute->rta_type = RTA_DST;
+  attribute->rta_len = RTA_LENGTH(4);
+  const uint32_t network_order = htonl(destination);
+  std::memcpy(RTA_DATA(attribute), &network_order, 4);
+  request.header.nlmsg_len = NLMSG_ALIGN(request.header.nlmsg_len) + RTA_ALIGN(attribute->rta_len);
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  if (::sendto(fd.get(), &request, request.header.nlmsg_len, 0,
+               reinterpret_cast<const sockaddr*>(&kernel), sizeof kernel) < 0) {
+    return makeSystemError("RTM_GETROUTE", errno);
+  }
+  std::array<char, 8192> buffer;
+  const ssize_t n = ::recv(fd.get(), buffer.data(), buffer.size(), 0);
+  if (n < 0) {
+    return makeSystemError("RTM_GETROUTE reply", errno);
+  }
+  int remaining = static_cast<int>(n);
+  for (auto* h = reinterpret_cast<nlmsghdr*>(buffer.data()); NLMSG_OK(h, remaining);
+       h = NLMSG_NEXT(h, remaining)) {
+    if (h->nlmsg_type == NLMSG_ERROR) {
+      const auto* error = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
+      return makeSystemError(
+          "no route to " + packet::formatIpAddress(packet::IpAddress::v4(destination)),
+          -error->error);
+    }
+    if (h->nlmsg_type != RTM_NEWROUTE) {
+      continue;
+    }
+    const auto* message = static_cast<const rtmsg*>(NLMSG_DATA(h));
+    if (message->rtm_type != RTN_UNICAST && message->rtm_type != RTN_LOCAL) {
+      return makeError(
+          ErrorCode::NotFound,
+          "no unicast route to " + packet::formatIpAddress(packet::IpAddress::v4(destination)));
+    }
+    Route route;
+    int length = static_cast<int>(RTM_PAYLOAD(h));
+    for (auto* a = RTM_RTA(message); RTA_OK(a, length); a = RTA_NEXT(a, length)) {
+      uint32_t value = 0;
+      if (RTA_PAYLOAD(a) >= 4) {
+        std::memcpy(&value, RTA_DATA(a), 4);
+      }
+      switch (a->rta_type) {
+        case RTA_OIF:
+          route.ifindex = static_cast<int>(value);
+          break;
+        case RTA_GATEWAY:
+          route.gateway = ntohl(value);
+          break;
+        case RTA_PREFSRC:
+          route.preferred_src = ntohl(value);
+          break;
+        default:
+          break;
+      }
+    }
+    if (route.ifindex == 0) {
+      return makeError(ErrorCode::NotFound, "the route has no output interface");
+    }
+    return route;
+  }
+  return makeError(ErrorCode::NotFound, "RTM_GETROUTE: no answer");
+}
+
+#pragma GCC diagnostic pop
+
+namespace {
+
+std::string interfaceName(int ifindex) {
+  char name[IF_NAMESIZE] = {};
+  return ::if_indextoname(static_cast<unsigned>(ifindex), name) ? std::string(name) : std::string();
+}
+
+}  // namespace
+
+std::optional<packet::MacAddress> lookupNeighbour(uint32_t address, int ifindex) {
+  const std::string device = interfaceName(ifindex);
+  std::ifstream arp("/proc/net/arp");
+  std::string line;
+  std::getline(arp, line);  // header
+  const std::string wanted = packet::formatIpAddress(packet::IpAddress::v4(address));
+  while (std::getline(arp, line)) {
+    std::istringstream fields(line);
+    std::string ip, hw_type, flags, mac, mask, dev;
+    if (!(fields >> ip >> hw_type >> flags >> mac >> mask >> dev)) {
+      continue;
+    }
+    // Flags 0x2 = ATF_COM: the entry is complete.
+    if (ip == wanted && dev == device && (std::stoul(flags, nullptr, 16) & 0x2) != 0) {
+      return packet::parseMacAddress(mac);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<packet::MacAddress> interfaceMac(int ifindex) {
+  const std::string device = interfaceName(ifindex);
+  if (device.empty()) {
+    return std::nullopt;
+  }
+  std::ifstream file("/sys/class/net/" + device + "/address");
+  std::string text;
+  file >> text;
+  return packet::parseMacAddress(text);
+}
+
+const NextHop& NextHopTable::find(uint32_t destination, std::chrono::steady_clock::time_point now) {
+  auto [it, inserted] = entries_.try_emplace(destination);
+  Entry& entry = it->second;
+  if (!inserted && now < entry.expires) {
+    return entry.hop;
+  }
+  entry.expires = now + lifetime_;
+  entry.hop = NextHop{};
+  auto route = lookupRoute(destination);
+  if (!route) {
+    entry.hop.error = route.error().message;
+    return entry.hop;
+  }
+  entry.hop.ifindex = route->ifindex;
+  const auto src = interfaceMac(route->ifindex);
+  const auto dst =
+      lookupNeighbour(route->gateway != 0 ? route->gateway : destination, route->ifindex);
+  if (src && dst) {
+    entry.hop.resolved = true;
+    entry.hop.src_mac = *src;
+    entry.hop.dst_mac = *dst;
+  }
+  return entry.hop;
+}
+
+}  // namespace tmirror::agent
