@@ -4,6 +4,8 @@
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cstring>
@@ -11,15 +13,24 @@
 #include <map>
 #include <sstream>
 
+#include "common/unique_fd.h"
+
 namespace tmirror::agent {
 
 namespace {
 
 uint32_t readMtu(const std::string& name) {
-  std::ifstream file("/sys/class/net/" + name + "/mtu");
-  uint32_t mtu = 0;
-  file >> mtu;
-  return mtu == 0 ? 1500 : mtu;
+  // An ioctl, not sysfs: sysfs shows the namespace it was mounted in.
+  UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  ifreq request{};
+  if (!fd.valid() || name.size() >= IFNAMSIZ) {
+    return 1500;
+  }
+  std::memcpy(request.ifr_name, name.c_str(), name.size());
+  if (::ioctl(fd.get(), SIOCGIFMTU, &request) != 0 || request.ifr_mtu <= 0) {
+    return 1500;
+  }
+  return static_cast<uint32_t>(request.ifr_mtu);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -115,7 +116,8 @@ std::string interfaceName(int ifindex) {
 
 std::optional<packet::MacAddress> lookupNeighbour(uint32_t address, int ifindex) {
   const std::string device = interfaceName(ifindex);
-  std::ifstream arp("/proc/net/arp");
+  // thread-self: the namespace of this thread (a thread may have entered another one).
+  std::ifstream arp("/proc/thread-self/net/arp");
   std::string line;
   std::getline(arp, line);  // header
   const std::string wanted = packet::formatIpAddress(packet::IpAddress::v4(address));
@@ -134,14 +136,20 @@ std::optional<packet::MacAddress> lookupNeighbour(uint32_t address, int ifindex)
 }
 
 std::optional<packet::MacAddress> interfaceMac(int ifindex) {
+  // An ioctl on a socket of this thread's namespace (sysfs may show another namespace).
   const std::string device = interfaceName(ifindex);
-  if (device.empty()) {
+  UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (device.empty() || device.size() >= IFNAMSIZ || !fd.valid()) {
     return std::nullopt;
   }
-  std::ifstream file("/sys/class/net/" + device + "/address");
-  std::string text;
-  file >> text;
-  return packet::parseMacAddress(text);
+  ifreq request{};
+  std::memcpy(request.ifr_name, device.c_str(), device.size());
+  if (::ioctl(fd.get(), SIOCGIFHWADDR, &request) != 0) {
+    return std::nullopt;
+  }
+  packet::MacAddress mac;
+  std::memcpy(mac.octets.data(), request.ifr_hwaddr.sa_data, 6);
+  return mac;
 }
 
 const NextHop& NextHopTable::find(uint32_t destination, std::chrono::steady_clock::time_point now) {
