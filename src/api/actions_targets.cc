@@ -33,6 +33,11 @@ ApiResult<std::vector<store::Tag>> tagsOf(ActionContext& ctx, const std::string&
   return *tags;
 }
 
+// AWS's words: attached to an instance is in-use, otherwise available.
+const char* interfaceStatus(const NetworkInterfaceRecord& r) {
+  return r.instance_id && r.attached ? "in-use" : "available";
+}
+
 void writeInterface(XmlWriter& xml, const ActionContext& ctx, const NetworkInterfaceRecord& r,
                     const std::vector<store::Tag>& tags) {
   xml.text("networkInterfaceId", r.id);
@@ -40,7 +45,7 @@ void writeInterface(XmlWriter& xml, const ActionContext& ctx, const NetworkInter
   xml.text("description", r.description);
   xml.text("ownerId", ctx.store.accountId());
   xml.boolean("requesterManaged", false);
-  xml.text("status", r.instance_id ? "in-use" : "available");
+  xml.text("status", interfaceStatus(r));
   xml.text("macAddress", r.mac);
   if (r.private_ip) {
     xml.text("privateIpAddress", *r.private_ip);
@@ -226,13 +231,11 @@ ApiResult<std::string> describeNetworkInterfaces(ActionContext& ctx) {
        },
        .fields =
            [&](const NetworkInterfaceRecord& r) {
-             FilterFields fields{{"network-interface-id", r.id},
-                                 {"mac-address", r.mac},
-                                 {"description", r.description},
-                                 {"subnet-id", r.subnet_id},
-                                 {"status", r.instance_id ? "in-use" : "available"},
-                                 {"owner-id", ctx.store.accountId()},
-                                 {"interface-type", "interface"}};
+             FilterFields fields{
+                 {"network-interface-id", r.id}, {"mac-address", r.mac},
+                 {"description", r.description}, {"subnet-id", r.subnet_id},
+                 {"status", interfaceStatus(r)}, {"owner-id", ctx.store.accountId()},
+                 {"interface-type", "interface"}};
              if (r.private_ip) {
                fields.emplace("private-ip-address", *r.private_ip);
              }

@@ -1,5 +1,6 @@
 #include "channel/agent_channel.h"
 
+#include <algorithm>
 #include <random>
 #include <thread>
 
@@ -310,6 +311,17 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
     if (!known) {
       return fail(known.error());
     }
+    // Interfaces the host no longer has stay known (ids, sessions) but are detached.
+    for (auto k : *known) {
+      const bool still = std::any_of(reported.begin(), reported.end(),
+                                     [&](const auto& r) { return r.mac == k.mac; });
+      if (!still && k.attached) {
+        k.attached = false;
+        if (auto written = s.updateNetworkInterface(k); !written) {
+          return fail(written.error());
+        }
+      }
+    }
     json out_interfaces = json::array();
     for (const auto& r : reported) {
       // An interface keeps its id across restarts: it is known by host and MAC.
@@ -329,6 +341,7 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
       eni.ipv6 = r.ipv6;
       eni.mtu = r.mtu;
       eni.device_name = r.name;
+      eni.attached = true;
       auto written =
           it != known->end() ? s.updateNetworkInterface(eni) : s.insertNetworkInterface(eni);
       if (!written) {
@@ -424,9 +437,29 @@ api::HttpResponse AgentChannel::counters(const api::HttpRequestView& request) {
       }
     }
   }
+  // What the agent could not apply, with its reasons: replaces what it said before.
+  std::vector<std::pair<std::string, std::string>> problems;
+  const json reported = body.value("Problems", json::array());
+  if (!reported.is_array() || reported.size() > 1024) {
+    return jsonError(400, "InvalidParameterValue", "Problems must be a list");
+  }
+  for (const auto& p : reported) {
+    if (!p.is_object() || !p.value("ResourceId", json()).is_string() ||
+        !p.value("Reason", json()).is_string()) {
+      return jsonError(400, "InvalidParameterValue", "Problems: ResourceId and Reason strings");
+    }
+    problems.emplace_back(p["ResourceId"].get<std::string>().substr(0, 64),
+                          p["Reason"].get<std::string>().substr(0, 512));
+  }
+  const std::string instance = body.value("InstanceId", json()).is_string()
+                                   ? body["InstanceId"].get<std::string>().substr(0, 64)
+                                   : std::string();
   std::lock_guard lock(counters_mutex_);
   for (auto& [key, value] : update) {
     counters_[key] = value;
+  }
+  if (!instance.empty()) {
+    problems_[instance] = std::move(problems);
   }
   return jsonResponse(200, {{"Accepted", update.size()}});
 }
@@ -434,6 +467,12 @@ api::HttpResponse AgentChannel::counters(const api::HttpRequestView& request) {
 std::map<std::pair<std::string, std::string>, double> AgentChannel::counterSnapshot() const {
   std::lock_guard lock(counters_mutex_);
   return counters_;
+}
+
+std::map<std::string, std::vector<std::pair<std::string, std::string>>>
+AgentChannel::problemSnapshot() const {
+  std::lock_guard lock(counters_mutex_);
+  return problems_;
 }
 
 int64_t AgentChannel::registeredAgents() {

@@ -4,7 +4,8 @@
 //   GET  /agent/v1/desired-state   ?instance-id=&revision=&wait= : the host's resolved
 //                                  sessions (model::HostMirrorConfig JSON), long-polled until
 //                                  the revision passes the one the agent has
-//   POST /agent/v1/counters        the agent's CloudWatch-named counters
+//   POST /agent/v1/counters        the agent's CloudWatch-named counters, and what it cannot
+//                                  apply ("Problems": resource id and reason)
 //
 // Agents authenticate with "Authorization: Bearer <token>" from `tmirror server
 // --create-agent-token`; the server keeps only the token's SHA-256.
@@ -39,6 +40,9 @@ class AgentChannel : public server::AgentRoutes {
   // The latest counters each agent pushed: (resource id, counter name) -> value.
   std::map<std::pair<std::string, std::string>, double> counterSnapshot() const;
 
+  // What each agent (by instance id) last said it cannot apply: (resource id, reason).
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> problemSnapshot() const;
+
   // Hosts that registered.
   int64_t registeredAgents();
 
@@ -52,6 +56,7 @@ class AgentChannel : public server::AgentRoutes {
   std::atomic<int> waiters_{0};
   mutable std::mutex counters_mutex_;
   std::map<std::pair<std::string, std::string>, double> counters_;
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> problems_;
 };
 
 // The fully resolved desired state of one host, read from the store: its interfaces, and for

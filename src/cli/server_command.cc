@@ -152,6 +152,19 @@ int runServer(const ServerOptions& options) {
                                 return out;
                               });
 
+  (void)metrics.gaugeCallback(
+      "tmirror_agent_problem",
+      "1 for each part of a desired state an agent reported it cannot apply, with the reason",
+      {"instance_id", "resource_id", "reason"}, [&agents]() {
+        std::vector<server::GaugeSample> out;
+        for (const auto& [instance, problems] : agents.problemSnapshot()) {
+          for (const auto& [resource, reason] : problems) {
+            out.push_back({{instance, resource, reason}, 1.0});
+          }
+        }
+        return out;
+      });
+
   server::HttpServerOptions http;
   http.listen_address = options.listen_address;
   http.port = options.port;

@@ -64,6 +64,11 @@ CREATE TABLE agent_tokens (
   token_sha256 TEXT PRIMARY KEY, created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));
 CREATE INDEX network_interfaces_by_instance ON network_interfaces (instance_id, mac);
 )sql",
+    // 3: an agent's interface that vanished from its host stays known (its id, its sessions)
+    // but is no longer attached.
+    R"sql(
+ALTER TABLE network_interfaces ADD COLUMN attached INTEGER NOT NULL DEFAULT 1;
+)sql",
 };
 
 template <typename T, typename F>
@@ -109,11 +114,13 @@ Result<void> runWith(Database& db, std::string_view sql, const std::string& arg)
 }
 
 constexpr std::string_view kInterfaceColumns =
-    "seq, id, subnet_id, description, mac, private_ip, ipv6, mtu, instance_id, device_name";
+    "seq, id, subnet_id, description, mac, private_ip, ipv6, mtu, instance_id, device_name, "
+    "attached";
 
 NetworkInterfaceRecord readInterface(const Statement& s) {
-  return {s.integer(0),      s.text(1),         s.text(2),    s.text(3),         s.text(4),
-          s.optionalText(5), s.optionalText(6), s.integer(7), s.optionalText(8), s.optionalText(9)};
+  return {s.integer(0),      s.text(1),         s.text(2),         s.text(3),
+          s.text(4),         s.optionalText(5), s.optionalText(6), s.integer(7),
+          s.optionalText(8), s.optionalText(9), s.integer(10) != 0};
 }
 
 constexpr std::string_view kTargetColumns =
@@ -297,7 +304,7 @@ Result<void> MirrorStore::appendAudit(const AuditEntry& e) {
 Result<void> MirrorStore::insertNetworkInterface(const NetworkInterfaceRecord& r) {
   auto stmt = db_.prepare(
       "INSERT INTO network_interfaces (id, subnet_id, description, mac, private_ip, ipv6, mtu, "
-      "instance_id, device_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "instance_id, device_name, attached) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!stmt) {
     return std::unexpected(stmt.error());
   }
@@ -309,7 +316,8 @@ Result<void> MirrorStore::insertNetworkInterface(const NetworkInterfaceRecord& r
       .bind(6, r.ipv6)
       .bind(7, r.mtu)
       .bind(8, r.instance_id)
-      .bind(9, r.device_name);
+      .bind(9, r.device_name)
+      .bind(10, int64_t{r.attached ? 1 : 0});
   return stmt->run();
 }
 
@@ -639,8 +647,8 @@ Result<std::vector<NetworkInterfaceRecord>> MirrorStore::interfacesOf(
 
 Result<void> MirrorStore::updateNetworkInterface(const NetworkInterfaceRecord& r) {
   auto stmt = db_.prepare(
-      "UPDATE network_interfaces SET private_ip = ?, ipv6 = ?, mtu = ?, device_name = ? "
-      "WHERE id = ?");
+      "UPDATE network_interfaces SET private_ip = ?, ipv6 = ?, mtu = ?, device_name = ?, "
+      "attached = ? WHERE id = ?");
   if (!stmt) {
     return std::unexpected(stmt.error());
   }
@@ -648,7 +656,8 @@ Result<void> MirrorStore::updateNetworkInterface(const NetworkInterfaceRecord& r
       .bind(2, r.ipv6)
       .bind(3, r.mtu)
       .bind(4, r.device_name)
-      .bind(5, std::string_view(r.id));
+      .bind(5, int64_t{r.attached ? 1 : 0})
+      .bind(6, std::string_view(r.id));
   return stmt->run();
 }
 

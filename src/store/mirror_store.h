@@ -34,6 +34,7 @@ struct NetworkInterfaceRecord {
   int64_t mtu = 1500;
   std::optional<std::string> instance_id;  // set for interfaces an agent registered
   std::optional<std::string> device_name;
+  bool attached = true;  // false: the agent's host no longer reports it
 };
 
 struct TargetRecord {

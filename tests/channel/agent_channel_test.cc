@@ -206,5 +206,39 @@ TEST_F(AgentChannelTest, PushedCountersAreKeptForMetrics) {
   EXPECT_EQ(snapshot.at({"eni-1", "NetworkPacketsMirrorIn"}), 42.0);
 }
 
+TEST_F(AgentChannelTest, ProblemsAreKeptPerInstanceAndReplacedByTheNextPush) {
+  json body = {{"InstanceId", "i-0"},
+               {"Problems", {{{"ResourceId", "tms-1"}, {"Reason", "target MTU 50 too small"}}}}};
+  ASSERT_EQ(agent("POST", "/agent/v1/counters", body.dump()).status, 200);
+  auto problems = channel_->problemSnapshot();
+  ASSERT_EQ(problems.at("i-0").size(), 1u);
+  EXPECT_EQ(problems.at("i-0")[0].first, "tms-1");
+  body["Problems"] = json::array();
+  ASSERT_EQ(agent("POST", "/agent/v1/counters", body.dump()).status, 200);
+  EXPECT_TRUE(channel_->problemSnapshot().at("i-0").empty());
+  body["Problems"] = {{{"ResourceId", 5}}};
+  EXPECT_EQ(agent("POST", "/agent/v1/counters", body.dump()).status, 400);
+}
+
+TEST_F(AgentChannelTest, AnInterfaceTheHostNoLongerReportsIsDetachedNotForgotten) {
+  json eth1 = kEth0;
+  eth1["Name"] = "eth1";
+  eth1["MacAddress"] = "02:00:00:00:00:0b";
+  eth1["PrivateIpAddress"] = "198.51.100.11";
+  const json first = registerHost("machine-1", json::array({kEth0, eth1}));
+  const std::string eth1_id = first["NetworkInterfaces"][1]["NetworkInterfaceId"];
+  auto status = [&] {
+    auto r = store_->networkInterface(eth1_id);
+    EXPECT_TRUE(r && *r);
+    return (*r)->attached;
+  };
+  EXPECT_TRUE(status());
+  registerHost("machine-1", json::array({kEth0}));  // eth1 vanished
+  EXPECT_FALSE(status());
+  const json back = registerHost("machine-1", json::array({kEth0, eth1}));
+  EXPECT_EQ(back["NetworkInterfaces"][1]["NetworkInterfaceId"], eth1_id);
+  EXPECT_TRUE(status());
+}
+
 }  // namespace
 }  // namespace tmirror::channel
