@@ -69,6 +69,11 @@ struct ParsedFrame {
   uint16_t dst_port = 0;
   uint16_t icmp_echo_id = 0;  // echo request/reply identifier, for the flow hash
   bool is_icmp_echo = false;
+  // An ICMPv4 error (unreachable, time exceeded, parameter problem) quoting a UDP datagram:
+  // where that datagram went. The loop guard uses it to recognise answers to our own VXLAN.
+  bool icmp_quotes_udp_v4 = false;
+  uint16_t quoted_udp_dst_port = 0;
+  uint32_t quoted_ipv4_dst = 0;  // host order
   uint32_t l3_offset = 0;
   uint32_t l4_offset = 0;
   uint32_t ip_end = 0;  // end of the IP packet in the frame: padding and cut captures excluded

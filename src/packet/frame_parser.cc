@@ -56,6 +56,18 @@ void parseL4(Bytes frame, std::size_t off, std::size_t end, ParsedFrame& out) {
       if (echo) {
         out.is_icmp_echo = true;
         out.icmp_echo_id = loadU16(l4, off + 4);
+      } else if (out.protocol == kProtoIcmp && (type == 3 || type == 11 || type == 12)) {
+        // The quoted datagram: its IPv4 header and at least 8 bytes of what followed.
+        const std::size_t quoted = off + 8;
+        if (fits(l4, quoted, 20) && (loadU8(l4, quoted) >> 4) == 4 &&
+            loadU8(l4, quoted + 9) == kProtoUdp) {
+          const std::size_t udp = quoted + (loadU8(l4, quoted) & 0x0f) * 4u;
+          if ((loadU8(l4, quoted) & 0x0f) >= 5 && fits(l4, udp, 4)) {
+            out.icmp_quotes_udp_v4 = true;
+            out.quoted_ipv4_dst = loadU32(l4, quoted + 16);
+            out.quoted_udp_dst_port = loadU16(l4, udp + 2);
+          }
+        }
       }
       out.l4_status = L4Status::Ok;
       return;

@@ -96,6 +96,15 @@ PacketFate TrafficExclusions::neverMirrored(const ParsedFrame& f) const {
       }
     }
   }
+  if (f.icmp_quotes_udp_v4) {
+    const packet::IpAddress quoted = packet::IpAddress::v4(f.quoted_ipv4_dst);
+    for (const auto& target : vxlan_targets_) {
+      if (f.quoted_udp_dst_port == target.port && quoted == target.address &&
+          contains(local_addresses_, f.dst)) {
+        return PacketFate::OwnVxlan;
+      }
+    }
+  }
   if (f.protocol == packet::kProtoTcp && f.has_ports) {
     for (const auto& endpoint : control_endpoints_) {
       if ((f.dst_port == endpoint.port && f.dst == endpoint.address) ||
@@ -111,7 +120,10 @@ bool TrafficExclusions::isResolverDns(const ParsedFrame& f) const {
   if (!mayBeExcluded(f) || dns_resolvers_.empty()) {
     return false;
   }
-  if (!f.has_ports) {  // a non-first fragment, by mayBeExcluded()
+  if (!f.has_ports) {
+    if (f.fragment != packet::Fragment::Later) {
+      return false;  // an ICMP error (see mayBeExcluded), not DNS
+    }
     return contains(dns_resolvers_, f.dst) || contains(dns_resolvers_, f.src);
   }
   return (f.dst_port == 53 && contains(dns_resolvers_, f.dst)) ||

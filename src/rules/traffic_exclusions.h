@@ -33,17 +33,20 @@ class TrafficExclusions {
 
   // False for nearly every packet: true when either port is one an exclusion looks at
   // (DHCP, DNS, a target's VXLAN port, a control port), or for a non-first TCP/UDP fragment,
-  // which has no ports and is judged by its addresses. The checks below start with it.
+  // which has no ports and is judged by its addresses, or for an ICMP error quoting a UDP
+  // datagram (it may answer one of our copies). The checks below start with it.
   bool mayBeExcluded(const packet::ParsedFrame& frame) const {
     if (frame.has_ports) [[likely]] {
       return portFlagged(frame.src_port) || portFlagged(frame.dst_port);
     }
-    return frame.fragment == packet::Fragment::Later &&
-           (frame.protocol == packet::kProtoUdp || frame.protocol == packet::kProtoTcp);
+    return (frame.fragment == packet::Fragment::Later &&
+            (frame.protocol == packet::kProtoUdp || frame.protocol == packet::kProtoTcp)) ||
+           frame.icmp_quotes_udp_v4;
   }
 
   // Returns Dhcp, OwnVxlan or ControlChannel, or Mirrored when none applies. `frame` must be
-  // a parsed IP packet.
+  // a parsed IP packet. OwnVxlan also covers ICMP errors about our copies (a target without
+  // a listener answers each copy with "port unreachable"; mirroring those would loop).
   PacketFate neverMirrored(const packet::ParsedFrame& frame) const;
 
   // DNS over UDP/TCP port 53 to or from one of the host's resolvers. A non-first fragment

@@ -367,6 +367,45 @@ TEST_P(SessionMatcherTest, OwnVxlanOutputIsNeverMirrored) {
       PacketFate::Mirrored);
 }
 
+// An ICMPv4 error from `from` to `to` quoting a UDP datagram `quoted_src` -> `quoted_dst`.
+testing::Frame icmpErrorQuotingUdp(const char* from, const char* to, const char* quoted_src,
+                                   const char* quoted_dst, uint16_t quoted_dport, uint8_t type) {
+  const auto quoted =
+      PacketBuilder().ipv4(quoted_src, quoted_dst).udp(50000, quoted_dport).payload(8).build();
+  auto frame = PacketBuilder().ipv4(from, to).protocol(1).payload(20 + 8).build();
+  // The opaque 8-byte header becomes the ICMP header; the payload, the quoted IP + UDP.
+  const std::size_t icmp = 14 + 20;
+  frame[icmp] = std::byte{type};
+  frame[icmp + 1] = std::byte{3};
+  std::copy(quoted.begin() + 14, quoted.begin() + 14 + 28, frame.begin() + icmp + 8);
+  return frame;
+}
+
+TEST_P(SessionMatcherTest, IcmpErrorsAboutOurOwnCopiesAreNeverMirrored) {
+  auto& s = addSession(1);
+  addRule(s, kIn, {.number = 10});
+  syncHost();
+  // A target without a listener answers each copy with "port unreachable": mirroring those
+  // would make a copy of the answer, which gets an answer, ...
+  EXPECT_EQ(fate(icmpErrorQuotingUdp("198.51.100.20", "198.51.100.10", "198.51.100.10",
+                                     "198.51.100.20", 4789, 3)),
+            PacketFate::OwnVxlan);
+  EXPECT_EQ(fate(icmpErrorQuotingUdp("198.51.100.1", "198.51.100.10", "198.51.100.10",
+                                     "198.51.100.20", 4789, 11)),
+            PacketFate::OwnVxlan);
+  // Errors about anything else are ordinary traffic.
+  EXPECT_EQ(fate(icmpErrorQuotingUdp("198.51.100.20", "198.51.100.10", "198.51.100.10",
+                                     "198.51.100.20", 53, 3)),
+            PacketFate::Mirrored);
+  EXPECT_EQ(fate(icmpErrorQuotingUdp("198.51.100.30", "198.51.100.10", "198.51.100.10",
+                                     "198.51.100.30", 4789, 3)),
+            PacketFate::Mirrored);
+  // An echo reply is not an error, whatever it carries.
+  EXPECT_EQ(fate(icmpErrorQuotingUdp("198.51.100.20", "198.51.100.10", "198.51.100.10",
+                                     "198.51.100.20", 4789, 0)),
+            PacketFate::Mirrored);
+}
+
 TEST_P(SessionMatcherTest, ControlChannelIsNeverMirrored) {
   auto& s = addSession(1);
   addRule(s, kIn, {.number = 10});
