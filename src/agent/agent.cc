@@ -110,12 +110,14 @@ std::vector<packet::IpAddress> Agent::resolvers() const {
                                         : options_.dns_resolvers;
 }
 
-bool Agent::registerHost() {
+bool Agent::registerHost(bool log_failure) {
   const auto interfaces = listHostInterfaces(options_.interfaces);
   ControlClient client(url_, options_.token);
   auto registration = client.registerHost(identity_.host_key, hostName(), resolvers(), interfaces);
   if (!registration) {
-    log("register: " + registration.error().message);
+    if (log_failure) {
+      log(registration.error().message + " (retrying)");
+    }
     return false;
   }
   std::string line = "agent " + registration->instance_id + ":";
@@ -272,13 +274,12 @@ void Agent::controlLoop() {
   int failures = 0;
   while (!stop_->load()) {
     if (reregister_.exchange(false) || !registered) {
-      registered = registerHost();
+      registered = registerHost(failures == 0);
       if (!registered) {
         reregister_ = true;
         std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5000, 500 * ++failures)));
         continue;
       }
-      failures = 0;
     }
     std::unique_ptr<ControlClient> client = std::make_unique<ControlClient>(url_, options_.token);
     ControlClient* raw = client.get();
@@ -298,10 +299,16 @@ void Agent::controlLoop() {
       if (desired.error().code == ErrorCode::NotFound) {
         registered = false;  // the server lost us (a new database): register again
       } else if (!reregister_.load()) {
-        log("desired state: " + desired.error().message);
+        if (failures == 0) {
+          log(desired.error().message + " (mirroring goes on with revision " +
+              std::to_string(have) + "; retrying)");
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5000, 500 * ++failures)));
       }
       continue;
+    }
+    if (failures > 0) {
+      log("server reachable again");
     }
     failures = 0;
     bool changed = false;
@@ -405,6 +412,10 @@ Result<void> Agent::run(const std::atomic<bool>& stop) {
         ")");
     apply(**saved);
   }
+  {
+    std::lock_guard lock(mutex_);
+    scanned_ = listHostInterfaces(options_.interfaces);
+  }
   std::thread control([this] { controlLoop(); });
   std::thread counters([this] { countersLoop(); });
 
@@ -424,7 +435,8 @@ Result<void> Agent::run(const std::atomic<bool>& stop) {
     std::optional<model::HostMirrorConfig> config;
     {
       std::lock_guard lock(mutex_);
-      changed = local != registered_;
+      changed = local != scanned_;
+      scanned_ = local;
       for (const auto& [name, worker] : workers_) {
         reapply = reapply || !worker->running();
       }

@@ -65,7 +65,7 @@ class Agent {
 
   void controlLoop();
   void countersLoop();
-  bool registerHost();
+  bool registerHost(bool log_failure);
   void apply(const model::HostMirrorConfig& config);
   void log(const std::string& line) const;
   std::vector<packet::IpAddress> resolvers() const;
@@ -79,6 +79,7 @@ class Agent {
   mutable std::mutex mutex_;                                         // guards everything below
   std::optional<model::HostMirrorConfig> config_;                    // the desired state in effect
   std::vector<HostInterface> registered_;                            // as last registered
+  std::vector<HostInterface> scanned_;                               // as last seen by run()
   std::map<std::string, std::string> interface_ids_;                 // name -> eni-
   std::map<std::string, std::unique_ptr<InterfaceWorker>> workers_;  // by interface name
   std::map<std::string, InterfaceReport> retired_;  // by eni-: counters of stopped workers
