@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <memory>
 
 namespace tmirror::cli {
 
@@ -16,6 +17,32 @@ std::string selfExecutable() {
   char path[PATH_MAX] = {};
   const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
   return n > 0 ? std::string(path, static_cast<std::size_t>(n)) : std::string("tmirror");
+}
+
+std::optional<std::vector<std::string>> runSelf(const std::vector<std::string>& args,
+                                                std::vector<std::string>* failure_output) {
+  std::vector<std::string> argv{selfExecutable()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto lines = std::make_shared<std::vector<std::string>>();
+  auto lines_mutex = std::make_shared<std::mutex>();
+  ChildProcess child("tmirror", argv, [lines, lines_mutex](const std::string& line) {
+    std::lock_guard lock(*lines_mutex);
+    lines->push_back(line);
+  });
+  if (!child.start()) {
+    return std::nullopt;
+  }
+  while (child.running()) {
+    ::usleep(5000);
+  }
+  child.stop();
+  if (!WIFEXITED(child.exitStatus()) || WEXITSTATUS(child.exitStatus()) != 0) {
+    if (failure_output != nullptr) {
+      *failure_output = *lines;
+    }
+    return std::nullopt;
+  }
+  return *lines;
 }
 
 ChildProcess::ChildProcess(std::string name, std::vector<std::string> argv, LineHandler on_line)

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,5 +49,10 @@ class ChildProcess {
 
 // The path of the running executable (/proc/self/exe), to start its own subcommands.
 std::string selfExecutable();
+
+// Runs `tmirror <args>` to completion: its output lines, or nullopt when it failed (its
+// output then goes to `failure_output`, if given).
+std::optional<std::vector<std::string>> runSelf(const std::vector<std::string>& args,
+                                                std::vector<std::string>* failure_output = nullptr);
 
 }  // namespace tmirror::cli

@@ -21,6 +21,8 @@
 #include "agent/agent_state.h"
 #include "cli/child_process.h"
 #include "cli/command_line.h"
+#include "cli/demo_lab.h"
+#include "cli/demo_setup.h"
 
 namespace tmirror::cli {
 
@@ -34,32 +36,6 @@ void say(const std::string& line) {
   std::lock_guard lock(output_mutex);
   std::printf("%s\n", line.c_str());
   std::fflush(stdout);
-}
-
-// Runs `tmirror <args>` to completion and returns its output lines, or nullopt on failure.
-std::optional<std::vector<std::string>> runToCompletion(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{selfExecutable()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto lines = std::make_shared<std::vector<std::string>>();
-  auto lines_mutex = std::make_shared<std::mutex>();
-  ChildProcess child("setup", argv, [lines, lines_mutex](const std::string& line) {
-    std::lock_guard lock(*lines_mutex);
-    lines->push_back(line);
-  });
-  if (!child.start()) {
-    return std::nullopt;
-  }
-  while (child.running()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  child.stop();
-  if (!WIFEXITED(child.exitStatus()) || WEXITSTATUS(child.exitStatus()) != 0) {
-    for (const auto& l : *lines) {
-      say("  " + l);
-    }
-    return std::nullopt;
-  }
-  return *lines;
 }
 
 struct Credentials {
@@ -85,10 +61,14 @@ std::optional<Credentials> credentials(const std::filesystem::path& data_dir) {
     return std::nullopt;
   }
   const std::string server_dir = (data_dir / "server").string();
-  auto key = runToCompletion({"server", "--data-dir", server_dir, "--create-access-key"});
-  auto token = runToCompletion({"server", "--data-dir", server_dir, "--create-agent-token"});
+  std::vector<std::string> failure;
+  auto key = runSelf({"server", "--data-dir", server_dir, "--create-access-key"}, &failure);
+  auto token = runSelf({"server", "--data-dir", server_dir, "--create-agent-token"}, &failure);
   if (!key || key->empty() || !token || token->empty()) {
     say("could not create the access key and agent token in " + server_dir);
+    for (const auto& l : failure) {
+      say("  " + l);
+    }
     return std::nullopt;
   }
   const json k = json::parse(key->back(), nullptr, false);
@@ -137,10 +117,9 @@ struct Supervised {
   std::vector<std::chrono::steady_clock::time_point> restarts;
 };
 
-std::unique_ptr<ChildProcess> launch(const std::string& name,
-                                     const std::vector<std::string>& args) {
-  std::vector<std::string> argv{selfExecutable()};
-  argv.insert(argv.end(), args.begin(), args.end());
+// Starts `argv` as is (argv[0] a full path).
+std::unique_ptr<ChildProcess> launchArgv(const std::string& name,
+                                         const std::vector<std::string>& argv) {
   auto child = std::make_unique<ChildProcess>(
       name, argv, [name](const std::string& line) { say("[" + name + "] " + line); });
   if (auto started = child->start(); !started) {
@@ -148,6 +127,14 @@ std::unique_ptr<ChildProcess> launch(const std::string& name,
     return nullptr;
   }
   return child;
+}
+
+// Starts `tmirror <args>`.
+std::unique_ptr<ChildProcess> launch(const std::string& name,
+                                     const std::vector<std::string>& args) {
+  std::vector<std::string> argv{selfExecutable()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return launchArgv(name, argv);
 }
 
 }  // namespace
@@ -189,13 +176,13 @@ int runUp(const UpOptions& options) {
   };
   add("server",
       {"server", "--listen", options.listen, "--data-dir", (data_dir / "server").string()});
-  if (!options.no_collector) {
+  if (!options.no_collector && !options.demo) {
     add("collect", {"collect", "--listen", options.collector_listen, "--output-dir",
                     (data_dir / "captures").string(), "--metrics-listen", options.collector_metrics,
                     "--server", url, "--token", creds->agent_token});
   }
   const bool root = ::geteuid() == 0;
-  if (!options.no_agent && root) {
+  if (!options.no_agent && root && !options.demo) {
     std::vector<std::string> args{"agent",
                                   "--server",
                                   url,
@@ -230,6 +217,48 @@ int runUp(const UpOptions& options) {
     children[i].process = launch(children[i].name, children[i].args);
   }
 
+  std::unique_ptr<DemoLab> lab;
+  std::optional<DemoResources> demo;
+  if (options.demo) {
+    auto made = DemoLab::create(listen->second);
+    if (!made) {
+      say("tmirror up --demo: " + made.error().message);
+      children[0].process->stop();
+      return 1;
+    }
+    lab = std::move(*made);
+    // Inside the lab the server is at the same loopback address and port (a relay).
+    const std::string lab_url = "http://127.0.0.1:" + std::to_string(listen->second);
+    auto in = [&](const std::string& lab_host, std::vector<std::string> args) {
+      args.insert(args.begin(), selfExecutable());
+      return lab->inHost(lab_host, args);
+    };
+    Supervised collector;
+    collector.name = "collect";
+    collector.args =
+        in("tgt", {"collect", "--listen", "0.0.0.0:4789", "--output-dir",
+                   (data_dir / "captures").string(), "--metrics-listen", "127.0.0.1:8902",
+                   "--server", lab_url, "--token", creds->agent_token});
+    Supervised agent;
+    agent.name = "agent";
+    agent.args = in("src", {"agent", "--server", lab_url, "--token", creds->agent_token,
+                            "--state-dir", (data_dir / "demo-agent").string(), "--interface",
+                            "eth0", "--metrics-listen", "127.0.0.1:8901"});
+    for (Supervised* s : {&collector, &agent}) {
+      s->process = launchArgv(s->name, s->args);
+      children.push_back(std::move(*s));
+    }
+    ::setenv("AWS_ACCESS_KEY_ID", creds->access_key_id.c_str(), 1);
+    ::setenv("AWS_SECRET_ACCESS_KEY", creds->secret_access_key.c_str(), 1);
+    auto resources = createDemoResources(url, lab->mac("src"), lab->mac("tgt"));
+    if (!resources) {
+      say("tmirror up --demo: " + resources.error().message);
+    } else {
+      demo = *resources;
+      lab->startTraffic();
+    }
+  }
+
   say("");
   say("tmirror is up. Data in " + data_dir.string());
   say("  console      " + url + "/console/");
@@ -245,6 +274,14 @@ int runUp(const UpOptions& options) {
     say("  agent        this host's interfaces, http://" + options.agent_metrics + "/metrics");
   } else if (!options.no_agent) {
     say("  agent        not started: it needs root (packet sockets); run tmirror up as root");
+  }
+  if (demo) {
+    say("  demo         client 198.51.100.10 -> web server 198.51.100.20 (namespaces " +
+        lab->namespaceOf("cli") + ", " + lab->namespaceOf("src") + "): port 80 is mirrored, " +
+        "port 22 is not");
+    say("               session " + demo->session_id + " (VNI " + std::to_string(demo->vni) +
+        ") -> target " + demo->target_id + " on the collector (" + lab->namespaceOf("tgt") + ")");
+    say("               captures: ls " + (data_dir / "captures").string() + "; tshark -r <file>");
   }
   say("Stop with Ctrl-C.");
   say("");
@@ -273,7 +310,8 @@ int runUp(const UpOptions& options) {
         continue;
       }
       say("[" + name + "] exited; restarting");
-      s.process = launch(name, s.args);
+      s.process = s.args.empty() || s.args[0].starts_with("/") ? launchArgv(name, s.args)
+                                                               : launch(name, s.args);
     }
   }
   say("stopping");
@@ -282,6 +320,9 @@ int runUp(const UpOptions& options) {
     if (it->process) {
       it->process->stop();
     }
+  }
+  if (lab) {
+    lab->destroy();
   }
   return 0;
 }

@@ -19,6 +19,9 @@ struct UpOptions {
   std::vector<std::string> interfaces;  // the agent's; empty: all
   bool no_agent = false;
   bool no_collector = false;
+  // Build a namespace lab (client, web server with the agent, collector host), create a
+  // web-not-SSH session through the API and run traffic, so that everything moves at once.
+  bool demo = false;
 };
 
 // Runs until SIGINT/SIGTERM; returns the exit code.
