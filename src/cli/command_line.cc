@@ -183,6 +183,22 @@ Command parseCommandLine(std::span<const char* const> args) {
                         "What amazon-dns means here (repeatable; default: /etc/resolv.conf)");
   agent_cmd->add_option("--cpu", agent_cpu, "Pin the capture threads to this CPU");
 
+  UpOptions up;
+  auto* up_cmd = app.add_subcommand(
+      "up", "Server, agent and collector on this host in one command (the way to start)");
+  up_cmd->add_option("--data-dir", up.data_dir, "Database, credentials, captures")
+      ->capture_default_str();
+  up_cmd->add_option("--listen", up.listen, "The server: API, console, agent channel")
+      ->capture_default_str();
+  up_cmd->add_option("--collector-listen", up.collector_listen, "Where mirror copies arrive")
+      ->capture_default_str();
+  up_cmd->add_option("--interface", up.interfaces, "The agent's interfaces (default: all)");
+  up_cmd->add_flag("--no-agent", up.no_agent, "Do not mirror this host's interfaces");
+  up_cmd->add_flag("--no-collector", up.no_collector, "Do not receive mirror copies here");
+  up_cmd->add_flag("--demo", up.demo,
+                   "Build a namespace lab with a web server, mirror its web traffic (not SSH) "
+                   "to a collector and run traffic (root)");
+
   // CLI11 wants argv without the program's own name handled separately.
   std::vector<std::string> argv;
   for (std::size_t i = args.size(); i > 1; --i) {
@@ -213,6 +229,12 @@ Command parseCommandLine(std::span<const char* const> args) {
     server.port = address->second;
     server.auth_none = auth == "none";
     return server;
+  }
+  if (app.got_subcommand("up")) {
+    if (!parseListenAddress(up.listen)) {
+      return HelpText{"tmirror up: --listen: '" + up.listen + "' is not address:port\n", true};
+    }
+    return up;
   }
   if (app.got_subcommand("agent")) {
     if (metrics_listen == "none") {

@@ -10,6 +10,7 @@
 
 #include "agent/agent.h"
 #include "cli/api_verbs.h"
+#include "cli/up_command.h"
 #include "common/result.h"
 #include "packet/ip_address.h"
 
@@ -65,8 +66,8 @@ struct HelpText {
 };
 
 // ApiCall: `tmirror <aws ec2 verb> ...` (see cli/api_verbs.h).
-using Command =
-    std::variant<VersionCommand, MirrorPcapOptions, ServerOptions, HelpText, ApiCall, AgentCommand>;
+using Command = std::variant<VersionCommand, MirrorPcapOptions, ServerOptions, HelpText, ApiCall,
+                             AgentCommand, UpOptions>;
 
 // "127.0.0.1:8900", "[::1]:8900" or "0.0.0.0:8900"; nullopt when malformed.
 std::optional<std::pair<std::string, uint16_t>> parseListenAddress(const std::string& text);

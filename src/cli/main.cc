@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
                         [](const ApiCall& call) { return runApiVerb(call); },
                         [](const ServerOptions& options) { return runServer(options); },
                         [](const AgentCommand& agent) { return runAgent(agent); },
+                        [](const UpOptions& up) { return runUp(up); },
                         [](const MirrorPcapOptions& options) {
                           auto report = runMirrorPcap(options);
                           if (!report) {
