@@ -175,10 +175,14 @@ def vlan_supported():
 class Capture:
     """A tcpdump writing a pcap; ``stop()`` flushes it and returns the path."""
 
-    def __init__(self, lab, ns, ifname, direction, path, bpf, snaplen, buffer_kib):
+    def __init__(self, lab, ns, ifname, direction, path, bpf, snaplen, buffer_kib, immediate):
         self.lab, self.ns, self.ifname, self.path = lab, ns, ifname, path
         cmd = ["tcpdump", "-i", ifname, "-n", "-U", "-s", str(snaplen), "-B", str(buffer_kib),
                "-w", path]
+        # Without immediate mode libpcap uses TPACKET_V3 with a 1 s block timeout and a
+        # SIGINT can lose the last, unretired block.
+        if immediate:
+            cmd.append("--immediate-mode")
         if direction in ("in", "out", "inout"):
             cmd += ["-Q", direction]
         elif direction is not None:
@@ -277,9 +281,10 @@ class Lab:
         self.procs.append(p)
         return p
 
-    def tcpdump(self, ns, ifname, direction, path, bpf=None, snaplen=65535, buffer_kib=65536):
+    def tcpdump(self, ns, ifname, direction, path, bpf=None, snaplen=65535, buffer_kib=65536,
+                immediate=True):
         """Starts tcpdump (``-Q direction`` when given) and waits until it is listening."""
-        return Capture(self, ns, ifname, direction, path, bpf, snaplen, buffer_kib)
+        return Capture(self, ns, ifname, direction, path, bpf, snaplen, buffer_kib, immediate)
 
     def link(self, ns, ifname="eth0"):
         res = self.run(ns, ["ip", "-j", "link", "show", "dev", ifname])
