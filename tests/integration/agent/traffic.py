@@ -15,6 +15,7 @@
     traffic.py tcprtt --dst A --port 22 --count N --interval S
                                           request/response RTTs (µs) on one TCP connection
     traffic.py dns --server A [--count N] DNS queries over UDP
+    traffic.py sink [--port 4789]         read and discard UDP (no ICMP port unreachable)
 """
 
 import argparse
@@ -319,6 +320,16 @@ def stream(args):
                       "seconds": time.perf_counter() - t0}), flush=True)
 
 
+def sink(args):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    s.bind(("::", args.port))
+    print("ready", flush=True)
+    while True:
+        s.recv(65535)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -354,6 +365,8 @@ def main(argv=None):
     p = sub.add_parser("dns")
     p.add_argument("--server", default=DNS_ADDRESS)
     p.add_argument("--count", type=int, default=3)
+    p = sub.add_parser("sink")
+    p.add_argument("--port", type=int, default=4789)
     a = ap.parse_args(argv)
     if a.cmd == "serve":
         serve(a)
@@ -367,6 +380,8 @@ def main(argv=None):
         print(json.dumps(ping(a.dst, a.count, a.interval)), flush=True)
     elif a.cmd == "tcprtt":
         print(json.dumps(tcp_rtt(a.dst, a.port, a.count, a.interval)), flush=True)
+    elif a.cmd == "sink":
+        sink(a)
     elif a.cmd == "dns":
         answered = sum(1 for i in range(a.count) if dns_query(a.server, qid=i))
         print(json.dumps({"answered": answered}), flush=True)
