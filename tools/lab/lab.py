@@ -369,7 +369,13 @@ class Lab:
             for k in ("net.ipv6.conf.all.accept_ra=0", "net.ipv6.conf.default.accept_ra=0",
                       "net.ipv6.conf.all.router_solicitations=0",
                       "net.ipv6.conf.default.router_solicitations=0",
-                      "net.ipv4.ping_group_range=0 2147483647"):
+                      "net.ipv4.ping_group_range=0 2147483647",
+                      # No DAD and MLD reports right at link-up, not over the next ~2 s: the
+                      # lab is quiet once up() returns (tests compare exact frame sets).
+                      "net.ipv6.conf.default.accept_dad=0",
+                      "net.ipv6.conf.default.dad_transmits=0",
+                      "net.ipv6.conf.default.mldv1_unsolicited_report_interval=1",
+                      "net.ipv6.conf.default.mldv2_unsolicited_report_interval=1"):
                 self.run(role, ["sysctl", "-qw", k])
             mac = "02:00:00:00:00:%02x" % (0x10 + i)
             macs[role] = mac
@@ -416,6 +422,7 @@ class Lab:
                 if vlan4 and HOSTS[role][2] and self.vlan_devices:
                     self._ip(role, "neigh", "replace", vlan4, "lladdr", macs[other], "dev",
                              "eth0.%d" % VLAN_ID, "nud", "permanent")
+        time.sleep(0.3)  # the last link-up MLD reports
         if self.resolv:
             d = "/etc/netns/%s" % self.ns("src")
             os.makedirs(d, exist_ok=True)

@@ -60,15 +60,18 @@ class Observation:
     def __enter__(self):
         lab = self.case.lab
         p = lambda n: os.path.join(self.dir, n + ".pcap")  # noqa: E731
-        self.caps_src = {"ingress": lab.tcpdump("src", "eth0", "in", p("src-in")),
-                         "egress": lab.tcpdump("src", "eth0", "out", p("src-out"))}
+        # Targets first and sources last (and the reverse at the end): every frame of the
+        # ground-truth window has its copy inside the targets' window.
         self.caps_tgt = [lab.tcpdump(t, "eth0", "in", p(t), bpf="udp dst port 4789")
                          for t in self.targets]
-        self.t0 = time.time()
+        self.caps_src = {"ingress": lab.tcpdump("src", "eth0", "in", p("src-in")),
+                         "egress": lab.tcpdump("src", "eth0", "out", p("src-out"))}
+        self.t0 = time.time()  # both source captures listen from here
         return self
 
     def __exit__(self, *exc):
         time.sleep(self.settle + BLOCK_TIMEOUT_MS / 1000.0)
+        self.t1 = time.time()  # ... to here
         for c in self.caps_src.values():
             c.stop(settle=0)
         time.sleep(self.settle)
@@ -197,7 +200,7 @@ class AgentLabCase(unittest.TestCase):
 
     def assertExact(self, obs, sessions):
         want, detail = me.expected_mirror(self.config(sessions), obs.truth)
-        rep = me.compare(want, obs.mirrored)
+        rep = me.compare(want, obs.mirrored, window=(obs.t0, obs.t1))
         self.assertTrue(rep.ok, rep.summary())
         by_vni = {s.vni: s.target_ip for s in sessions}
         wrong = [m for m in obs.mirrored if str(m.outer_dst) != by_vni.get(m.vni)]
@@ -416,7 +419,7 @@ class OverloadTest(AgentLabCase):
         self.assertEqual(skipped, accepted - sent)
         self.assertEqual(d["NetworkPacketsMirrorIn"] + d["NetworkPacketsMirrorOut"], sent)
         # Everything that did arrive is a correct copy (no extra, no duplicates).
-        rep = me.compare(want, obs.mirrored)
+        rep = me.compare(want, obs.mirrored, window=(obs.t0, obs.t1))
         self.assertEqual(sum(rep.extra.values()), 0, rep.summary())
         self.assertEqual(rep.header_errors, [])
 
