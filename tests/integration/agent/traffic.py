@@ -97,9 +97,10 @@ def serve(args):
     sshd = _Tcp6(("::", 22), _Ssh)
     threading.Thread(target=sshd.serve_forever, daemon=True).start()
     socks, roles = [], {}
-    for fam, addr, port, role in ((socket.AF_INET6, "::", 5000, "echo"),
-                                  (socket.AF_INET6, "::", 5001, "sink"),
-                                  (socket.AF_INET, DNS_ADDRESS, 53, "dns")):
+    udp = [(socket.AF_INET6, "::", 5000, "echo"), (socket.AF_INET6, "::", 5001, "sink")]
+    if args.dns != "none":
+        udp.append((socket.AF_INET, args.dns, 53, "dns"))
+    for fam, addr, port, role in udp:
         s = socket.socket(fam, socket.SOCK_DGRAM)
         if fam == socket.AF_INET6:
             s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
@@ -333,7 +334,8 @@ def sink(args):
 def main(argv=None):
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("serve")
+    p = sub.add_parser("serve")
+    p.add_argument("--dns", default=DNS_ADDRESS, help="DNS responder address, or none")
     p = sub.add_parser("mix")
     p.add_argument("--peer4", default="198.51.100.10")
     p.add_argument("--peer6", default="2001:db8::10")
