@@ -279,6 +279,8 @@ def exclusion(config, fr, direction):
         if (direction == "egress" and fr.dport == VXLAN_PORT and fr.src == config.source_ip
                 and fr.dst in config.target_ips):
             return "own-vxlan"
+    if _icmp_error_about_own_copy(config, fr):
+        return "own-vxlan"
     if fr.proto in (IPPROTO_UDP, IPPROTO_TCP) and fr.sport is not None:
         if direction == "egress" and fr.dport == 53 and fr.dst in config.resolvers:
             return "dns"
@@ -287,6 +289,33 @@ def exclusion(config, fr, direction):
     if fr.is_ip and (fr.src.is_loopback or fr.dst.is_loopback):
         return "control-channel"
     return None
+
+
+def _icmp_error_about_own_copy(config, fr):
+    """An ICMP/ICMPv6 error quoting one of our own VXLAN copies (e.g. port unreachable from a
+    target with no listener) belongs to the loop guard too."""
+    if fr.proto not in (IPPROTO_ICMP, IPPROTO_ICMPV6) or not fr.first_fragment:
+        return False
+    b = fr.raw
+    off = 14 + 4 * len(fr.vlans)
+    if fr.family == 4:
+        off += (b[off] & 15) * 4
+        errors = (3, 4, 5, 11, 12)
+    else:
+        off += 40  # quoted-packet check only for IPv6 without extension headers
+        errors = (1, 2, 3, 4)
+    if len(b) < off + 8 + 28 or b[off] not in errors:
+        return False
+    q = off + 8  # the quoted IPv4 header (our copies are IPv4)
+    if b[q] >> 4 != 4 or b[q + 9] != IPPROTO_UDP:
+        return False
+    qsrc = ipaddress.IPv4Address(b[q + 12:q + 16])
+    qdst = ipaddress.IPv4Address(b[q + 16:q + 20])
+    udp = q + (b[q] & 15) * 4
+    if len(b) < udp + 4:
+        return False
+    dport = struct.unpack("!H", b[udp + 2:udp + 4])[0]
+    return dport == VXLAN_PORT and qsrc == config.source_ip and qdst in config.target_ips
 
 
 def mirror_decision(config, fr, direction):

@@ -152,6 +152,15 @@ class SemanticsTest(unittest.TestCase):
         self.assertEqual(me.mirror_decision(c, a, "ingress"), (None, "dns"))
         self.assertEqual(me.mirror_decision(c, other_dns, "egress")[1], "accept")
 
+    def test_icmp_errors_about_own_copies_are_not_mirrored(self):
+        c = self.config([me.Session(1, 7, [me.Rule(1, "accept", "ingress")])])
+        copy = IP(src=SRC, dst=TGT) / UDP(sport=50000, dport=4789) / Raw(b"\x08" + b"\0" * 15)
+        err = me.parse_frame(eth(IP(src=TGT, dst=SRC) / ICMP(type=3, code=3) / copy))
+        other = me.parse_frame(eth(IP(src=TGT, dst=SRC) / ICMP(type=3, code=3) /
+                                   IP(src=SRC, dst=TGT) / UDP(sport=5, dport=53)))
+        self.assertEqual(me.mirror_decision(c, err, "ingress"), (None, "own-vxlan"))
+        self.assertEqual(me.mirror_decision(c, other, "ingress")[1], "accept")
+
     def test_amazon_dns_mirrors_all_resolver_dns_whatever_the_rules(self):
         s1 = me.Session(1, 1, [me.Rule(1, "reject", "egress")])
         s2 = me.Session(2, 2, [], amazon_dns=True)
