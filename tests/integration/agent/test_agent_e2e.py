@@ -293,6 +293,26 @@ class BasicTest(AgentLabCase):
         self.assertEqual(rep.matched, 8, "4 queries and 4 answers")
 
 
+class LoopGuardTest(AgentLabCase):
+    def test_icmp_errors_about_copies_are_not_mirrored(self):
+        # The client has no VXLAN listener: it answers copies with ICMP port unreachable.
+        self.targets[CLI4] = self.api.target_for(CLI4)
+        s, = self.setup_sessions([dict(number=1, vni=99, rules=accept_all(), target=CLI4)])
+        with Observation(self, targets=("cli",)) as obs:
+            for _ in range(3):
+                self.mix(rounds=1)
+                time.sleep(1.1)  # ICMP errors are rate-limited per destination
+        cfg = me.Config([s], SRC4, [TGT4, TG24, CLI4], resolvers=[lablib.DNS_ADDRESS])
+        errors = [f for _, f, _ in obs.truth["ingress"]
+                  if me.exclusion(cfg, me.parse_frame(f), "ingress") == "own-vxlan"]
+        self.assertTrue(errors, "the client sent no ICMP errors about the copies")
+        want, _ = me.expected_mirror(cfg, obs.truth)
+        rep = me.compare(want, obs.mirrored, window=(obs.t0, obs.t1))
+        for (vni, inner), n in rep.extra.items():
+            print("\nextra copy:", inner.hex())
+        self.assertTrue(rep.ok, rep.summary())
+
+
 class LiveChangeTest(AgentLabCase):
     def stream_with_change(self, change, pps=200, seconds=3.0, at=1.0):
         with Observation(self) as obs:
