@@ -65,9 +65,11 @@ SUBNET = "subnet-0123456789abcdef0"
 
 
 def find_binary():
-    cand = [os.environ.get("TMIRROR_BINARY")]
-    for root in (REPO, "/work/main"):
-        cand += [os.path.join(root, "build", b, "tmirror") for b in ("release", "asan", "bench")]
+    """TMIRROR_BINARY when set (and nothing else), else this checkout's usual build trees."""
+    env = os.environ.get("TMIRROR_BINARY")
+    if env:
+        return env if os.access(env, os.X_OK) else None
+    cand = [os.path.join(REPO, "build", b, "tmirror") for b in ("release", "asan", "bench")]
     for c in cand:
         if c and os.access(c, os.X_OK):
             return c
