@@ -77,10 +77,11 @@ def cpu_times():
     return out
 
 
-def proc_ticks(pid):
+def proc_ticks(pid, split=False):
     with open("/proc/%d/stat" % pid) as f:
         rest = f.read().rsplit(")", 1)[1].split()
-    return int(rest[11]) + int(rest[12])  # utime, stime (all threads)
+    u, s = int(rest[11]), int(rest[12])  # utime, stime (all threads)
+    return (u, s) if split else u + s
 
 
 def proc_mem(pid):
@@ -177,6 +178,7 @@ class Bench:
         src0, tgt0 = self.lab.if_stats("src"), self.lab.if_stats("tgt")
         cpu0 = cpu_times()
         p0 = proc_ticks(proc_pid) if proc_pid else 0
+        u0 = proc_ticks(proc_pid, split=True)[0] if proc_pid else 0
         k0 = ksoftirqd_ticks()
         gen = self.lab.popen("cli", [self.a.generator, "--interface", "eth0", "--dst-mac",
                                      self.src_mac, "--src-ip", CLI, "--dst-ip", PROD_DST,
@@ -191,6 +193,7 @@ class Bench:
         gen.stdout.close()
         time.sleep(0.3)  # let the mirror drain its ring (block timeouts) before counting
         p1 = proc_ticks(proc_pid) if proc_pid else 0
+        u1 = proc_ticks(proc_pid, split=True)[0] if proc_pid else 0
         k1 = ksoftirqd_ticks()
         cpu1 = cpu_times()
         src1, tgt1 = self.lab.if_stats("src"), self.lab.if_stats("tgt")
@@ -199,6 +202,7 @@ class Bench:
              "seen": src1["rx_packets"] - src0["rx_packets"],
              "delivered": tgt1["rx_packets"] - tgt0["rx_packets"],
              "proc_s": (p1 - p0) / HZ,
+             "proc_user_s": (u1 - u0) / HZ,
              "gen_s": ru.ru_utime + ru.ru_stime,
              "ksoftirqd_s": (k1 - k0) / HZ,
              "softirq_s": sum(cpu1[c][1] - cpu0[c][1] for c in cpu1) / HZ,
@@ -276,13 +280,14 @@ class Bench:
                "lossfree_pps": best["pps"] if best else 0,
                "cpu_rate": self.a.cpu_rate, "cpu_loss": cpu["loss"],
                "proc_us": 1e6 * cpu["proc_s"] / mirrored,
+               "proc_user_us": 1e6 * cpu["proc_user_s"] / mirrored,
                "softirq_us": 1e6 * extra_softirq / mirrored,
                "total_us": 1e6 * (ours - ours_base) / mirrored}
         self.results.append(row)
-        log("  -> loss-free %.0f pps; at %d pps (loss %.3f%%): process %.3f µs/pkt, softirq "
-            "%+.3f µs/pkt, all ours over no mirror %.3f µs/pkt"
+        log("  -> loss-free %.0f pps; at %d pps (loss %.3f%%): process %.3f µs/pkt (user %.3f), "
+            "softirq %+.3f µs/pkt, all ours over no mirror %.3f µs/pkt"
             % (row["lossfree_pps"], self.a.cpu_rate, 100 * cpu["loss"], row["proc_us"],
-               row["softirq_us"], row["total_us"]))
+               row["proc_user_us"], row["softirq_us"], row["total_us"]))
 
     def peer_tcpdump(self):
         for size in self.a.sizes:
@@ -385,7 +390,7 @@ class Bench:
                  "pps offered; /proc/stat is tick-sampled (no IRQ_TIME_ACCOUNTING)"
                  % (100 * LOSS_OK, self.a.cpu_rate),
                  "",
-                 "| peer | frame | loss-free pps | mirroring process µs/pkt | softirq µs/pkt "
+                 "| peer | frame | loss-free pps | mirroring process µs/pkt (user) | softirq µs/pkt "
                  "(/proc/stat over no mirror; noisy) | CPU µs/pkt (generator+mirror+ksoftirqd "
                  "over no mirror) |",
                  "|---|---:|---:|---:|---:|---:|"]
@@ -393,9 +398,9 @@ class Bench:
             if "skipped" in r:
                 lines.append("| %s | — | skipped: %s | | | |" % (r["peer"], r["skipped"]))
                 continue
-            lines.append("| %s | %d B | %.0f | %.3f | %.3f | %.3f |" % (
-                r["peer"], r["size"], r["lossfree_pps"], r["proc_us"], r["softirq_us"],
-                r["total_us"]))
+            lines.append("| %s | %d B | %.0f | %.3f (%.3f) | %.3f | %.3f |" % (
+                r["peer"], r["size"], r["lossfree_pps"], r["proc_us"], r["proc_user_us"],
+                r["softirq_us"], r["total_us"]))
         agent = {r["size"]: r for r in self.results if r["peer"] == "tmirror agent" and
                  "size" in r}
         if agent:
