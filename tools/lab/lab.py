@@ -361,6 +361,9 @@ class Lab:
         self._ip(net, "link", "add", "br0", "type", "bridge", "stp_state", "0",
                  "forward_delay", "0", "mcast_snooping", "0")
         self.run(net, ["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"])
+        # A plain bridge: no iptables/conntrack on bridged frames (br_netfilter, per netns).
+        for k in ("iptables", "ip6tables", "arptables"):
+            self.run(net, ["sysctl", "-qw", "net.bridge.bridge-nf-call-%s=0" % k], check=False)
         self._ip(net, "link", "set", "br0", "up")
         macs = {}
         for i, role in enumerate(HOSTS):

@@ -13,6 +13,7 @@ Set ``TMIRROR_LAB_VERBOSE=1`` to see the server's and agent's output.
 """
 
 import collections
+import json
 import os
 import signal
 import statistics
@@ -313,6 +314,52 @@ class LoopGuardTest(AgentLabCase):
         for (vni, inner), n in rep.extra.items():
             print("\nextra copy:", inner.hex())
         self.assertTrue(rep.ok, rep.summary())
+
+
+class BadInputTest(AgentLabCase):
+    def test_unreachable_target_is_reported_and_other_sessions_go_on(self):
+        # No route to 203.0.113.7 from the lab: the agent cannot send there.
+        unreachable = "203.0.113.7"
+        self.targets[unreachable] = self.api.target_for(unreachable)
+        tcp_only = [me.Rule(1, "accept", d, *ALL4, protocol=6) for d in ("ingress", "egress")]
+        s1, s2 = self.setup_sessions([
+            dict(number=1, vni=201, rules=tcp_only, target=unreachable),
+            dict(number=2, vni=202, rules=accept_all(), target=TGT4)])
+        before = agentlab.interface_counters(self.agent.counters(self.ns_thread))
+        with Observation(self) as obs:
+            self.mix(rounds=1)
+        time.sleep(1.0)
+        doc = self.agent.counters(self.ns_thread)
+        after = agentlab.interface_counters(doc)
+        want, detail = me.expected_mirror(self.config([s1, s2]), obs.truth)
+        undeliverable = sum(n for (vni, _), n in want.items() if vni == 201)
+        deliverable = {k: n for k, n in want.items() if k[0] == 202}
+        rep = me.compare(collections.Counter(deliverable), obs.mirrored,
+                         window=(obs.t0, obs.t1))
+        self.assertTrue(rep.ok, rep.summary())
+        self.assertGreater(undeliverable, 0)
+        skips = sum(after[k] - before[k] for k in agentlab.PKT_SKIP)
+        self.assertEqual(skips, undeliverable, {k: after[k] - before[k] for k in after
+                                                if isinstance(after[k], int)})
+        problems = json.dumps(doc.get("Problems", []))
+        self.assertTrue(s1.session_id in problems or self.targets[unreachable] in problems
+                        or unreachable in problems, "no problem reported: %s" % problems)
+
+
+    def test_garbage_frames_are_counted_by_reason(self):
+        s, = self.setup_sessions([dict(number=1, vni=203, rules=accept_all())])
+        before = agentlab.interface_counters(self.agent.counters(self.ns_thread))
+        with Observation(self) as obs:
+            # Sent by the source itself (egress): the bridge would drop some on the way in.
+            self.lab.run("src", [PY, TRAFFIC, "garbage", "--dst-mac", self.lab.mac("cli")])
+        time.sleep(1.0)
+        self.assertIsNone(self.agent.proc.poll(), "the agent died")
+        after = agentlab.interface_counters(self.agent.counters(self.ns_thread))
+        d = {k: after[k] - before[k] for k in after if isinstance(after[k], int)}
+        self.assertEqual(obs.mirrored, [])
+        self.assertEqual(len(obs.truth["egress"]), 4)
+        self.assertEqual(d.get("Malformed"), 3, d)
+        self.assertEqual(d.get("NotIp"), 1, d)
 
 
 class LiveChangeTest(AgentLabCase):

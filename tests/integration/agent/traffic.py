@@ -16,6 +16,7 @@
                                           request/response RTTs (µs) on one TCP connection
     traffic.py dns --server A [--count N] DNS queries over UDP
     traffic.py sink [--port 4789]         read and discard UDP (no ICMP port unreachable)
+    traffic.py garbage --dst-mac M        3 malformed IP frames and 1 non-IP frame out of eth0
 """
 
 import argparse
@@ -321,6 +322,22 @@ def stream(args):
                       "seconds": time.perf_counter() - t0}), flush=True)
 
 
+def garbage(args):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((args.ifname, 0))
+    src = open("/sys/class/net/%s/address" % args.ifname).read().strip()
+    head = bytes.fromhex(args.dst_mac.replace(":", "") + src.replace(":", ""))
+    frames = [
+        head + b"\x08\x00" + b"\x45\x00\x00\x30" + b"\0" * 6,          # IPv4 cut at 10 bytes
+        head + b"\x08\x00" + b"\x44" + b"\0" * 45,                       # IPv4 IHL 4
+        head + b"\x86\xdd" + b"\x60" + b"\0" * 19,                       # IPv6 cut at 20 bytes
+        head + b"\x88\xb5" + b"tmirror lab: not IP" + b"\0" * 27,        # local experimental
+    ]
+    for f in frames:
+        s.send(f)
+    print(json.dumps({"malformed": 3, "not_ip": 1}), flush=True)
+
+
 def sink(args):
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
@@ -367,6 +384,9 @@ def main(argv=None):
     p = sub.add_parser("dns")
     p.add_argument("--server", default=DNS_ADDRESS)
     p.add_argument("--count", type=int, default=3)
+    p = sub.add_parser("garbage")
+    p.add_argument("--ifname", default="eth0")
+    p.add_argument("--dst-mac", required=True)
     p = sub.add_parser("sink")
     p.add_argument("--port", type=int, default=4789)
     a = ap.parse_args(argv)
@@ -382,6 +402,8 @@ def main(argv=None):
         print(json.dumps(ping(a.dst, a.count, a.interval)), flush=True)
     elif a.cmd == "tcprtt":
         print(json.dumps(tcp_rtt(a.dst, a.port, a.count, a.interval)), flush=True)
+    elif a.cmd == "garbage":
+        garbage(a)
     elif a.cmd == "sink":
         sink(a)
     elif a.cmd == "dns":
