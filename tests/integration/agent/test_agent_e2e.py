@@ -160,6 +160,8 @@ class AgentLabCase(unittest.TestCase):
         out = fn(*a, **kw)
         returned = time.time()
         applied, rev = self.agent.wait_applied(mark, timeout=max(5, deadline + 2))
+        print("\n  %s: 'applied revision %d' %.0f ms after the API call returned"
+              % (self._testMethodName, rev, 1000 * (applied - returned)))
         self.assertLessEqual(applied - returned, deadline,
                              "applied %.3f s after the API call returned" % (applied - returned))
         return out, returned, applied, rev
@@ -420,6 +422,8 @@ class LiveChangeTest(AgentLabCase):
                 TrafficMirrorSessionId=s.session_id), time.time())[1])
         self.sessions = []
         returned = result
+        last = max((ts for ts, vnis in self.assign(obs) if vnis), default=called)
+        print("\n  last mirrored frame %.0f ms after the delete returned" % (1000 * (last - returned)))
         late = [ts for ts, vnis in self.assign(obs) if vnis and ts > returned + APPLY_DEADLINE]
         self.assertEqual(late, [], "mirrored %d frames more than 1 s after the delete"
                          % len(late))
