@@ -15,6 +15,7 @@ Set ``TMIRROR_LAB_VERBOSE=1`` to see the server's and agent's output.
 import collections
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -84,6 +85,8 @@ class Observation:
             frames += me.read_pcap(c.path)
         self.mirrored = me.decap_vxlan(sorted(frames, key=lambda f: f[0]),
                                        expect_source=SRC4)
+        if not os.environ.get("TMIRROR_LAB_KEEP"):  # keep the pcaps for a post-mortem
+            shutil.rmtree(self.dir, ignore_errors=True)
         for c in list(self.caps_src.values()) + self.caps_tgt:
             self.case.assertFalse(c.kernel_drops(), "tcpdump dropped frames: %s"
                                   % c.stderr_lines)

@@ -1,6 +1,7 @@
 """Tests of the namespace lab itself and of the ground-truth pipeline (root; no agent needed)."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -53,6 +54,7 @@ class LabTest(unittest.TestCase):
 
     def test_ground_truth_capture_sees_every_kind_of_traffic_once(self):
         d = tempfile.mkdtemp(prefix="tmirror-labtest-")
+        self.addCleanup(shutil.rmtree, d, True)
         cin = self.lab.tcpdump("src", "eth0", "in", os.path.join(d, "in.pcap"))
         cout = self.lab.tcpdump("src", "eth0", "out", os.path.join(d, "out.pcap"))
         res = self.lab.run("src", [PY, TRAFFIC, "mix", "--rounds", 2, "--dns"])
