@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "cli/api_verbs.h"
+#include "collector/collector.h"
 #include "common/result.h"
 #include "packet/ip_address.h"
 
@@ -49,6 +50,15 @@ struct ServerOptions {
   int64_t sources_per_target = 10;
 };
 
+// `tmirror collect`: the receive side (see collector/collector.h) plus its control surfaces.
+struct CollectOptions {
+  collector::CollectorOptions collector;
+  std::optional<std::pair<std::string, uint16_t>> metrics_listen;  // /metrics and /counters
+  std::string server_url;  // register with this server (agent channel) and report health
+  std::string token;       // the agent token for --server
+  int64_t health_interval_seconds = 10;
+};
+
 struct VersionCommand {};
 
 // --help output, or a usage error's text; printed by main.
@@ -59,7 +69,8 @@ struct HelpText {
 };
 
 // ApiCall: `tmirror <aws ec2 verb> ...` (see cli/api_verbs.h).
-using Command = std::variant<VersionCommand, MirrorPcapOptions, ServerOptions, HelpText, ApiCall>;
+using Command = std::variant<VersionCommand, MirrorPcapOptions, ServerOptions, HelpText, ApiCall,
+                             CollectOptions>;
 
 // "127.0.0.1:8900", "[::1]:8900" or "0.0.0.0:8900"; nullopt when malformed.
 std::optional<std::pair<std::string, uint16_t>> parseListenAddress(const std::string& text);

@@ -3,6 +3,7 @@
 #include <variant>
 
 #include "cli/api_verbs.h"
+#include "cli/collect_command.h"
 #include "cli/command_line.h"
 #include "cli/mirror_pcap.h"
 #include "cli/server_command.h"
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
                         },
                         [](const ApiCall& call) { return runApiVerb(call); },
                         [](const ServerOptions& options) { return runServer(options); },
+                        [](const CollectOptions& options) { return runCollect(options); },
                         [](const MirrorPcapOptions& options) {
                           auto report = runMirrorPcap(options);
                           if (!report) {
