@@ -76,12 +76,29 @@ bool SessionFile::openNext(uint64_t now_ns) {
     }
     return false;
   }
+  // The header goes to disk at once: a file never exists without it.
+  errno = 0;  // a short write leaves errno alone: treat it as a full disk
+  if (::write(fd_.get(), preamble_.data(), preamble_.size()) !=
+      static_cast<ssize_t>(preamble_.size())) {
+    const int error = errno;
+    fd_.reset();
+    std::error_code ec;
+    std::filesystem::remove(part_path_, ec);
+    if (error == ENOSPC || error == EDQUOT || error == 0) {
+      if (!paused_) {
+        std::fprintf(stderr, "tmirror collect: %s: disk full, pausing file output\n",
+                     part_path_.c_str());
+      }
+      paused_ = true;
+      next_retry_ns_ = now_ns + kSecond;
+    }
+    return false;
+  }
   opened_ns_ = now_ns;
   last_flush_ns_ = now_ns;
-  committed_bytes_ = 0;
+  committed_bytes_ = preamble_.size();
   packets_in_file_ = 0;
-  std::memcpy(buffer_.data(), preamble_.data(), preamble_.size());
-  used_ = preamble_.size();
+  used_ = 0;
   return true;
 }
 
@@ -108,7 +125,6 @@ bool SessionFile::flush() {
         ::lseek(fd_.get(), static_cast<off_t>(committed_bytes_), SEEK_SET) < 0) {
       // The file may now end in a partial block; finish it where it is: readers stop there.
     }
-    const bool preamble_lost = committed_bytes_ == 0;
     if (error == ENOSPC || error == EDQUOT) {
       if (!paused_) {
         std::fprintf(stderr,
@@ -124,11 +140,6 @@ bool SessionFile::flush() {
       dropBuffered(DropReason::WriteError);
     }
     used_ = 0;
-    if (preamble_lost) {
-      // Keep the header for when writing resumes.
-      std::memcpy(buffer_.data(), preamble_.data(), preamble_.size());
-      used_ = preamble_.size();
-    }
     return false;
   }
   committed_bytes_ += used_;
