@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -88,7 +89,8 @@ Result<LocalInterface> findLocalInterface(const packet::IpAddress& address) {
     // Register the address the collector listens on, not another one of the interface's.
     (address.family == packet::IpFamily::V4 ? out.ipv4 : out.ipv6) = address;
   }
-  out.mtu = interfaceMtu(chosen);
+  // Loopback's 65536 is beyond what an IPv4 path MTU can be (and what the server accepts).
+  out.mtu = std::min(interfaceMtu(chosen), 65535);
   return out;
 }
 
@@ -149,9 +151,13 @@ bool ServerRegistration::registerOnce() {
   auto res = client.Post("/agent/v1/register", {{"Authorization", "Bearer " + token_}},
                          registrationBody(key, host, interface_), "application/json");
   if (!res || res->status != 200) {
-    std::fprintf(stderr, "tmirror collect: registering with %s failed: %s\n", url_.c_str(),
-                 res ? (std::to_string(res->status) + " " + res->body).c_str()
-                     : httplib::to_string(res.error()).c_str());
+    const std::string why = res ? std::to_string(res->status) + " " + res->body
+                                : httplib::to_string(res.error());
+    if (why != last_error_) {  // one line per new problem, not one per retry
+      std::fprintf(stderr, "tmirror collect: registering with %s failed (retrying): %s\n",
+                   url_.c_str(), why.c_str());
+      last_error_ = why;
+    }
     return false;
   }
   const json body = json::parse(res->body, nullptr, false);

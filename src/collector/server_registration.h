@@ -69,6 +69,7 @@ class ServerRegistration {
   std::condition_variable wake_;
   bool stopping_ = false;
   RegistrationState state_;
+  std::string last_error_;  // only the registration thread touches it
   std::thread thread_;
 };
 
