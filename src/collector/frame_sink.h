@@ -18,7 +18,7 @@ struct ReceivedFrame {
 class FrameSink {
  public:
   virtual ~FrameSink() = default;
-  // Returns false when the output refused the frame (the caller counts why via the sink).
+  // An output that cannot take the frame counts it under a drop reason itself.
   virtual void write(Session& session, const ReceivedFrame& frame) = 0;
 
   // End of a receive batch: stream outputs flush here.
