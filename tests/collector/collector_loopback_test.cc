@@ -180,5 +180,38 @@ TEST(CollectorCounters, JsonCountsDropsAndSessions) {
   EXPECT_EQ(json.find("\"vni\":66"), std::string::npos) << json;
 }
 
+class CountingSink : public FrameSink {
+ public:
+  void write(Session&, const ReceivedFrame&) override { ++frames; }
+
+  uint64_t frames = 0;
+};
+
+TEST(UdpReceiver, KernelDropsOnAFullSocketAreCountedAsSocketOverflow) {
+  // A tiny receive buffer, filled while nobody reads: the kernel drops most of the burst, and
+  // SO_RXQ_OVFL reports the count on the next datagram queued.
+  auto receiver = UdpReceiver::open({packet::IpAddress::v4(0x7F000001), 0, 4096});
+  ASSERT_TRUE(receiver) << receiver.error().message;
+  AdmissionPolicy admission;
+  SessionTable sessions;
+  CollectorCounters counters;
+  CountingSink sink;
+  FrameSink* sinks[] = {&sink};
+  ReceivePath path(admission, sessions, counters, sinks);
+  const auto payload = vxlanPayload(makeFrame(1000, 1), 3);
+  constexpr int kBurst = 200;
+  for (int i = 0; i < kBurst; ++i) {
+    sendTo(packet::IpAddress::v4(0x7F000001), receiver->localPort(), payload);
+  }
+  while (receiver->receiveBatch(path, counters, 0) > 0) {
+  }
+  const uint64_t first = counters.datagrams();
+  EXPECT_LT(first, static_cast<uint64_t>(kBurst));
+  sendTo(packet::IpAddress::v4(0x7F000001), receiver->localPort(), payload);
+  EXPECT_EQ(receiver->receiveBatch(path, counters, 1000), 1);
+  EXPECT_EQ(counters.drops(DropReason::SocketOverflow), kBurst - first);
+  EXPECT_EQ(sink.frames, first + 1);
+}
+
 }  // namespace
 }  // namespace tmirror::collector
