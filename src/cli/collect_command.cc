@@ -92,6 +92,9 @@ int runCollect(const CollectOptions& options) {
   }
 
   (*collector)->run(g_stop);
+  if ((*collector)->outputBroken()) {
+    std::fprintf(stderr, "tmirror collect: the stdout reader went away; stopping\n");
+  }
   registration.reset();
   http.reset();
   std::fprintf(stderr, "tmirror collect: stopped after %llu datagrams\n",

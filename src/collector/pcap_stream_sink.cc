@@ -1,6 +1,7 @@
 #include "collector/pcap_stream_sink.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -70,6 +71,12 @@ void PcapStreamSink::endBatch() {
 
 void PcapStreamSink::tick(uint64_t) {
   endBatch();
+  // A pipe whose reader has gone shows POLLERR on our end: notice it without traffic too.
+  pollfd p{fd_, 0, 0};
+  if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP)) != 0) {
+    std::lock_guard lock(mutex_);
+    broken_ = true;
+  }
 }
 
 void PcapStreamSink::close() {

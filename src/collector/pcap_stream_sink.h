@@ -3,6 +3,7 @@
 // each receive batch so live readers see packets at once.
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <vector>
 
@@ -20,7 +21,7 @@ class PcapStreamSink : public FrameSink {
   void tick(uint64_t now_ns) override;
   void close() override;
 
-  bool broken() const { return broken_; }
+  bool broken() const { return broken_.load(); }
 
  private:
   void flushLocked();
@@ -32,7 +33,7 @@ class PcapStreamSink : public FrameSink {
   std::vector<std::byte> buffer_;
   std::size_t used_ = 0;
   uint64_t buffered_packets_ = 0;
-  bool broken_ = false;  // the reader went away
+  std::atomic<bool> broken_{false};  // the reader went away
 };
 
 }  // namespace tmirror::collector

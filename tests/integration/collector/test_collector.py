@@ -128,6 +128,14 @@ class CollectorTest(unittest.TestCase):
             tshark.wait(timeout=30)
             tshark.stdout.close()
 
+    def test_collector_stops_when_the_stdout_reader_goes_away(self):
+        c = self.start("--stdout", stdout=subprocess.PIPE)
+        c.proc.stdout.read(24)  # the pcap file header
+        c.proc.stdout.close()
+        c.proc.wait(timeout=20)
+        self.assertEqual(c.proc.returncode, 0)
+        self.assertIn("stdout reader went away", c.stderr())
+
     def test_size_rotation_and_retention(self):
         out = os.path.join(self.dir, "out")
         c = self.start("--output-dir", out, "--rotate-bytes", "50000", "--keep-files", "3")
