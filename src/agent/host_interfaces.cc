@@ -35,6 +35,14 @@ uint32_t readMtu(const std::string& name) {
 
 }  // namespace
 
+uint32_t interfaceMtu(int ifindex) {
+  char name[IF_NAMESIZE] = {};
+  if (::if_indextoname(static_cast<unsigned>(ifindex), name) == nullptr) {
+    return 0;
+  }
+  return readMtu(name);
+}
+
 std::vector<HostInterface> listHostInterfaces(const std::vector<std::string>& only) {
   ifaddrs* list = nullptr;
   if (::getifaddrs(&list) != 0) {
