@@ -266,13 +266,13 @@ int runUp(const UpOptions& options) {
   say("  access key   AWS_ACCESS_KEY_ID=" + creds->access_key_id +
       " AWS_SECRET_ACCESS_KEY=" + creds->secret_access_key);
   say("               (kept in " + (data_dir / "credentials.json").string() + ")");
-  if (!options.no_collector) {
+  if (!options.no_collector && !options.demo) {
     say("  collector    VXLAN on udp " + options.collector_listen + ", captures in " +
         (data_dir / "captures").string() + ", http://" + options.collector_metrics + "/metrics");
   }
-  if (!options.no_agent && root) {
+  if (!options.no_agent && root && !options.demo) {
     say("  agent        this host's interfaces, http://" + options.agent_metrics + "/metrics");
-  } else if (!options.no_agent) {
+  } else if (!options.no_agent && !options.demo) {
     say("  agent        not started: it needs root (packet sockets); run tmirror up as root");
   }
   if (demo) {
