@@ -87,7 +87,7 @@ int runCollect(const CollectOptions& options) {
           out["CollectorDrops"] = static_cast<double>(dropped);
           return out;
         },
-        std::chrono::seconds(options.health_interval_seconds));
+        std::chrono::seconds(options.health_interval_seconds), options.load_balancer_arn);
     registration->start();
   }
 

@@ -101,6 +101,8 @@ void addCollectSubcommand(CLI::App& app, CollectArgs& a) {
                 "Register with this tmirror server (http://host:port) and report health");
   c->add_option("--token", a.options.token, "Agent token for --server (or TMIRROR_AGENT_TOKEN)")
       ->envname("TMIRROR_AGENT_TOKEN");
+  c->add_option("--load-balancer-arn", a.options.load_balancer_arn,
+                "With --server: serve this network-load-balancer target as one of its members");
   c->add_option("--health-interval", a.options.health_interval_seconds,
                 "Seconds between health reports to --server")
       ->check(CLI::Range(int64_t{1}, int64_t{3600}));

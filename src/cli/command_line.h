@@ -64,6 +64,7 @@ struct CollectOptions {
   std::string server_url;  // register with this server (agent channel) and report health
   std::string token;       // the agent token for --server
   int64_t health_interval_seconds = 10;
+  std::string load_balancer_arn;  // register as a member of this network load balancer
 };
 
 struct VersionCommand {};

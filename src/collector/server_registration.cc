@@ -95,7 +95,8 @@ Result<LocalInterface> findLocalInterface(const packet::IpAddress& address) {
 }
 
 std::string registrationBody(const std::string& host_key, const std::string& hostname,
-                             const LocalInterface& interface) {
+                             const LocalInterface& interface,
+                             const std::string& load_balancer_arn) {
   json i{{"Name", interface.name},
          {"MacAddress", packet::formatMacAddress(interface.mac)},
          {"Mtu", interface.mtu}};
@@ -105,14 +106,19 @@ std::string registrationBody(const std::string& host_key, const std::string& hos
   if (interface.ipv6) {
     i["Ipv6Address"] = packet::formatIpAddress(*interface.ipv6);
   }
-  return json{{"HostKey", host_key}, {"Hostname", hostname}, {"Interfaces", json::array({i})}}
-      .dump();
+  json body{{"HostKey", host_key}, {"Hostname", hostname}, {"Interfaces", json::array({i})}};
+  if (!load_balancer_arn.empty()) {
+    body["LoadBalancerArn"] = load_balancer_arn;
+  }
+  return body.dump();
 }
 
 ServerRegistration::ServerRegistration(std::string url, std::string token, LocalInterface interface,
                                        uint16_t vxlan_port, CounterSource counters,
-                                       std::chrono::milliseconds interval)
-    : url_(std::move(url)),
+                                       std::chrono::milliseconds interval,
+                                       std::string load_balancer_arn)
+    : load_balancer_arn_(std::move(load_balancer_arn)),
+      url_(std::move(url)),
       token_(std::move(token)),
       interface_(std::move(interface)),
       vxlan_port_(vxlan_port),
@@ -148,11 +154,12 @@ bool ServerRegistration::registerOnce() {
   httplib::Client client(url_);
   client.set_connection_timeout(5);
   client.set_read_timeout(10);
-  auto res = client.Post("/agent/v1/register", {{"Authorization", "Bearer " + token_}},
-                         registrationBody(key, host, interface_), "application/json");
+  auto res =
+      client.Post("/agent/v1/register", {{"Authorization", "Bearer " + token_}},
+                  registrationBody(key, host, interface_, load_balancer_arn_), "application/json");
   if (!res || res->status != 200) {
-    const std::string why = res ? std::to_string(res->status) + " " + res->body
-                                : httplib::to_string(res.error());
+    const std::string why =
+        res ? std::to_string(res->status) + " " + res->body : httplib::to_string(res.error());
     if (why != last_error_) {  // one line per new problem, not one per retry
       std::fprintf(stderr, "tmirror collect: registering with %s failed (retrying): %s\n",
                    url_.c_str(), why.c_str());

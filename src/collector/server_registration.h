@@ -34,7 +34,8 @@ Result<LocalInterface> findLocalInterface(const packet::IpAddress& address);
 
 // The registration request body.
 std::string registrationBody(const std::string& host_key, const std::string& hostname,
-                             const LocalInterface& interface);
+                             const LocalInterface& interface,
+                             const std::string& load_balancer_arn = "");
 
 struct RegistrationState {
   std::string instance_id;
@@ -48,7 +49,8 @@ class ServerRegistration {
 
   ServerRegistration(std::string url, std::string token, LocalInterface interface,
                      uint16_t vxlan_port, CounterSource counters,
-                     std::chrono::milliseconds interval = std::chrono::seconds(10));
+                     std::chrono::milliseconds interval = std::chrono::seconds(10),
+                     std::string load_balancer_arn = "");
   ~ServerRegistration();  // stops
 
   void start();
@@ -56,6 +58,7 @@ class ServerRegistration {
 
  private:
   void loop();
+  std::string load_balancer_arn_;
   bool registerOnce();
   bool reportOnce();
 
