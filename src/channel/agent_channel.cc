@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -290,6 +291,9 @@ api::HttpResponse AgentChannel::handle(const api::HttpRequestView& request) {
   if (path == "/agent/v1/counters" && request.method == "POST") {
     return counters(request);
   }
+  if (path == "/agent/v1/collector-sessions" && request.method == "GET") {
+    return collectorSessions(request);
+  }
   return jsonError(404, "NotFound", "no such agent endpoint");
 }
 
@@ -564,6 +568,52 @@ api::HttpResponse AgentChannel::counters(const api::HttpRequestView& request) {
 std::map<std::pair<std::string, std::string>, double> AgentChannel::counterSnapshot() const {
   std::lock_guard lock(counters_mutex_);
   return counters_;
+}
+
+// The sessions whose copies a collector's interface receives (as an interface target, or as a
+// member of a load-balancer target): what the collector names its files and interfaces after,
+// and the source MAC that tells the direction of each copy.
+api::HttpResponse AgentChannel::collectorSessions(const api::HttpRequestView& request) {
+  const std::string eni = queryValue(request.query, "network-interface-id");
+  if (eni.empty()) {
+    return jsonError(400, "MissingParameter", "network-interface-id is required");
+  }
+  return api_.withStore([&](store::MirrorStore& s) -> api::HttpResponse {
+    auto targets = s.targets();
+    auto sessions = s.sessions();
+    auto members = s.allLoadBalancerMembers();
+    if (!targets || !sessions || !members) {
+      return jsonError(500, "InternalError", "reading sessions failed");
+    }
+    std::set<std::string> mine;
+    for (const auto& t : *targets) {
+      const bool direct = t.network_interface_id && *t.network_interface_id == eni;
+      const bool member = t.network_load_balancer_arn &&
+                          std::any_of(members->begin(), members->end(), [&](const auto& m) {
+                            return m.first == *t.network_load_balancer_arn && m.second == eni;
+                          });
+      if (direct || member) {
+        mine.insert(t.id);
+      }
+    }
+    json out = json::array();
+    for (const auto& session : *sessions) {
+      if (!mine.contains(session.target_id)) {
+        continue;
+      }
+      json item = {{"TrafficMirrorSessionId", session.id},
+                   {"VirtualNetworkId", session.virtual_network_id},
+                   {"NetworkInterfaceId", session.network_interface_id}};
+      if (auto source = s.networkInterface(session.network_interface_id); source && *source) {
+        item["MacAddress"] = (*source)->mac;
+        if ((*source)->private_ip) {
+          item["PrivateIpAddress"] = *(*source)->private_ip;
+        }
+      }
+      out.push_back(std::move(item));
+    }
+    return jsonResponse(200, {{"Sessions", out}});
+  });
 }
 
 std::map<std::string, std::vector<std::pair<std::string, std::string>>>

@@ -4,6 +4,8 @@
 //   GET  /agent/v1/desired-state   ?instance-id=&revision=&wait= : the host's resolved
 //                                  sessions (model::HostMirrorConfig JSON), long-polled until
 //                                  the revision passes the one the agent has
+//   GET  /agent/v1/collector-sessions ?network-interface-id= : the sessions a collector's
+//                                  interface receives (ids, VNIs, source MACs)
 //   POST /agent/v1/counters        the agent's CloudWatch-named counters, and what it cannot
 //                                  apply ("Problems": resource id and reason)
 //
@@ -62,6 +64,7 @@ class AgentChannel : public server::AgentRoutes {
   api::HttpResponse registerHost(const api::HttpRequestView& request);
   api::HttpResponse desiredState(const api::HttpRequestView& request);
   api::HttpResponse counters(const api::HttpRequestView& request);
+  api::HttpResponse collectorSessions(const api::HttpRequestView& request);
   bool memberHealthy(const std::string& network_interface_id) const;
   void checkMemberHealth();
 

@@ -88,6 +88,10 @@ int runCollect(const CollectOptions& options) {
           return out;
         },
         std::chrono::seconds(options.health_interval_seconds), options.load_balancer_arn);
+    collector::Collector* sessions_of = collector->get();
+    registration->onSessions([sessions_of](std::map<uint32_t, collector::SessionMetadata> m) {
+      sessions_of->sessions().setServerMetadata(std::move(m));
+    });
     registration->start();
   }
 

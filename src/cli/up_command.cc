@@ -179,7 +179,7 @@ int runUp(const UpOptions& options) {
   if (!options.no_collector && !options.demo) {
     add("collect", {"collect", "--listen", options.collector_listen, "--output-dir",
                     (data_dir / "captures").string(), "--metrics-listen", options.collector_metrics,
-                    "--server", url, "--token", creds->agent_token});
+                    "--server", url, "--token", creds->agent_token, "--health-interval", "2"});
   }
   const bool root = ::geteuid() == 0;
   if (!options.no_agent && root && !options.demo) {
@@ -238,7 +238,7 @@ int runUp(const UpOptions& options) {
     collector.args =
         in("tgt", {"collect", "--listen", "0.0.0.0:4789", "--output-dir",
                    (data_dir / "captures").string(), "--metrics-listen", "127.0.0.1:8902",
-                   "--server", lab_url, "--token", creds->agent_token});
+                   "--server", lab_url, "--token", creds->agent_token, "--health-interval", "2"});
     Supervised agent;
     agent.name = "agent";
     agent.args = in("src", {"agent", "--server", lab_url, "--token", creds->agent_token,

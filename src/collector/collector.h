@@ -53,6 +53,8 @@ class Collector {
 
   const SessionTable& sessions() const { return sessions_; }
 
+  SessionTable& sessions() { return sessions_; }
+
   // True once the stdout reader went away (the command then exits).
   bool outputBroken() const;
 

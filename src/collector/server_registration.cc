@@ -183,6 +183,39 @@ bool ServerRegistration::registerOnce() {
   return true;
 }
 
+void ServerRegistration::fetchSessions() {
+  if (!on_sessions_) {
+    return;
+  }
+  httplib::Client client(url_);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(10);
+  auto res = client.Get(
+      "/agent/v1/collector-sessions?network-interface-id=" + state().network_interface_id,
+      {{"Authorization", "Bearer " + token_}});
+  if (!res || res->status != 200) {
+    return;
+  }
+  const json body = json::parse(res->body, nullptr, false);
+  if (!body.is_object() || !body.value("Sessions", json()).is_array()) {
+    return;
+  }
+  std::map<uint32_t, SessionMetadata> out;
+  for (const auto& item : body["Sessions"]) {
+    if (!item.is_object() || !item.value("VirtualNetworkId", json()).is_number_unsigned()) {
+      continue;
+    }
+    SessionMetadata m;
+    m.session_id = item.value("TrafficMirrorSessionId", "");
+    m.interface_id = item.value("NetworkInterfaceId", "");
+    if (item.value("MacAddress", json()).is_string()) {
+      m.source_mac = packet::parseMacAddress(item["MacAddress"].get<std::string>());
+    }
+    out[item["VirtualNetworkId"].get<uint32_t>()] = std::move(m);
+  }
+  on_sessions_(std::move(out));
+}
+
 bool ServerRegistration::reportOnce() {
   json item{{"NetworkInterfaceId", state().network_interface_id}, {"CollectorHealthy", 1}};
   for (const auto& [name, value] : counters_()) {
@@ -207,7 +240,12 @@ void ServerRegistration::loop() {
   for (;;) {
     if (!registered) {
       registered = registerOnce();
-    } else if (!reportOnce() && !warned) {
+      if (registered) {
+        fetchSessions();
+      }
+    } else if (reportOnce()) {
+      fetchSessions();  // sessions made since: their files get their ids and direction
+    } else if (!warned) {
       std::fprintf(stderr, "tmirror collect: health report to %s failed; will retry\n",
                    url_.c_str());
       warned = true;

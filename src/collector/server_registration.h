@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "collector/session_table.h"
 #include "common/result.h"
 #include "packet/ip_address.h"
 
@@ -53,6 +54,12 @@ class ServerRegistration {
                      std::string load_balancer_arn = "");
   ~ServerRegistration();  // stops
 
+  // Called with what the server knows of this interface's sessions (by VNI), after each
+  // registration and health report. Set before start().
+  void onSessions(std::function<void(std::map<uint32_t, SessionMetadata>)> callback) {
+    on_sessions_ = std::move(callback);
+  }
+
   void start();
   RegistrationState state() const;
 
@@ -61,6 +68,8 @@ class ServerRegistration {
   std::string load_balancer_arn_;
   bool registerOnce();
   bool reportOnce();
+  void fetchSessions();
+  std::function<void(std::map<uint32_t, SessionMetadata>)> on_sessions_;
 
   const std::string url_;
   const std::string token_;

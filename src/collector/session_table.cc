@@ -59,9 +59,16 @@ Session* SessionTable::findOrCreate(const SessionKey& key) {
   s.key = key;
   if (auto m = metadata_.find(key.vni); m != metadata_.end()) {
     s.metadata = m->second;
+  } else if (auto sm = server_metadata_.find(key.vni); sm != server_metadata_.end()) {
+    s.metadata = sm->second;
   }
   by_key_.emplace(key, &s);
   return &s;
+}
+
+void SessionTable::setServerMetadata(std::map<uint32_t, SessionMetadata> metadata) {
+  std::lock_guard lock(mutex_);
+  server_metadata_ = std::move(metadata);
 }
 
 std::size_t SessionTable::size() const {

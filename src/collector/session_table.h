@@ -63,6 +63,10 @@ class SessionTable {
                         std::map<uint32_t, SessionMetadata> metadata = {})
       : max_sessions_(max_sessions), metadata_(std::move(metadata)) {}
 
+  // Metadata the server gave (by VNI), for sessions created from now on; what the options
+  // said takes precedence.
+  void setServerMetadata(std::map<uint32_t, SessionMetadata> metadata);
+
   // The session for `key`, created on first sight; null when the table is full.
   Session* findOrCreate(const SessionKey& key);
 
@@ -75,6 +79,7 @@ class SessionTable {
   const std::size_t max_sessions_;
   const std::map<uint32_t, SessionMetadata> metadata_;
   mutable std::mutex mutex_;
+  std::map<uint32_t, SessionMetadata> server_metadata_;  // guarded by mutex_
   std::map<SessionKey, Session*> by_key_;
   std::deque<Session> sessions_;
 };

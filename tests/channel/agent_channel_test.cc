@@ -312,5 +312,41 @@ TEST_F(AgentChannelTest, LoadBalancerTargetsSpreadOverHealthyRegisteredCollector
   EXPECT_EQ(agent("POST", "/agent/v1/register", bad.dump()).status, 400);
 }
 
+TEST_F(AgentChannelTest, ACollectorLearnsTheSessionsItReceivesWithTheirSourceMacs) {
+  const json reg = registerHost("machine-1", json::array({kEth0}));
+  const std::string source = reg["NetworkInterfaces"][0]["NetworkInterfaceId"];
+  const json collector_body = {{"HostKey", "collector-1"},
+                               {"Interfaces",
+                                {{{"Name", "eth0"},
+                                  {"MacAddress", "02:00:00:00:02:0a"},
+                                  {"PrivateIpAddress", "198.51.100.30"}}}}};
+  const auto r = agent("POST", "/agent/v1/register", collector_body.dump());
+  ASSERT_EQ(r.status, 200);
+  const std::string collector =
+      json::parse(r.body)["NetworkInterfaces"][0]["NetworkInterfaceId"].get<std::string>();
+  const std::string target = apiCall(
+      "Action=CreateTrafficMirrorTarget&NetworkInterfaceId=" + collector, "trafficMirrorTargetId");
+  const std::string filter = apiCall("Action=CreateTrafficMirrorFilter", "trafficMirrorFilterId");
+  const std::string session =
+      apiCall("Action=CreateTrafficMirrorSession&NetworkInterfaceId=" + source +
+                  "&TrafficMirrorTargetId=" + target + "&TrafficMirrorFilterId=" + filter +
+                  "&SessionNumber=1&VirtualNetworkId=77",
+              "trafficMirrorSessionId");
+  const auto answer =
+      agent("GET", "/agent/v1/collector-sessions", "", "network-interface-id=" + collector);
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  const json sessions = json::parse(answer.body)["Sessions"];
+  ASSERT_EQ(sessions.size(), 1u);
+  EXPECT_EQ(sessions[0]["TrafficMirrorSessionId"], session);
+  EXPECT_EQ(sessions[0]["VirtualNetworkId"], 77);
+  EXPECT_EQ(sessions[0]["NetworkInterfaceId"], source);
+  EXPECT_EQ(sessions[0]["MacAddress"], "02:00:00:00:00:0a");
+  // Another interface receives nothing; the parameter is required.
+  const auto other =
+      agent("GET", "/agent/v1/collector-sessions", "", "network-interface-id=" + source);
+  EXPECT_TRUE(json::parse(other.body)["Sessions"].empty());
+  EXPECT_EQ(agent("GET", "/agent/v1/collector-sessions").status, 400);
+}
+
 }  // namespace
 }  // namespace tmirror::channel

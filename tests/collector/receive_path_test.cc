@@ -186,3 +186,38 @@ TEST(SessionDirection, InferredFromTheSourceInterfaceMac) {
 
 }  // namespace
 }  // namespace tmirror::collector
+
+namespace tmirror::collector {
+namespace {
+
+TEST(SessionTableServerMetadataTest, NewSessionsTakeWhatTheServerSaysOptionsFirst) {
+  SessionMetadata from_options;
+  from_options.session_id = "tms-from-options";
+  SessionTable table(16, {{42, from_options}});
+  SessionMetadata server_42, server_7;
+  server_42.session_id = "tms-from-server-42";
+  server_7.session_id = "tms-0123456789abcdef0";
+  server_7.interface_id = "eni-0123456789abcdef0";
+  server_7.source_mac = packet::parseMacAddress("02:00:00:00:00:0a");
+  const SessionKey before{*packet::parseIpAddress("198.51.100.20"), 7};
+  Session* early = table.findOrCreate(before);
+  ASSERT_NE(early, nullptr);
+  EXPECT_TRUE(early->metadata.session_id.empty());
+  table.setServerMetadata({{42, server_42}, {7, server_7}});
+  Session* s7 = table.findOrCreate({*packet::parseIpAddress("198.51.100.21"), 7});
+  ASSERT_NE(s7, nullptr);
+  EXPECT_EQ(s7->metadata.session_id, "tms-0123456789abcdef0");
+  EXPECT_NE(s7->interfaceDescription().description.find("tms-0123456789abcdef0"),
+            std::string::npos);
+  // The source MAC tells the direction: from it is outbound (egress), to it inbound.
+  std::vector<std::byte> frame(14);
+  for (int i = 0; i < 6; ++i) {
+    frame[6 + i] = std::byte{s7->metadata.source_mac->octets[i]};
+  }
+  EXPECT_EQ(s7->directionOf(frame), FrameDirection::Outbound);
+  Session* s42 = table.findOrCreate({*packet::parseIpAddress("198.51.100.21"), 42});
+  EXPECT_EQ(s42->metadata.session_id, "tms-from-options");
+}
+
+}  // namespace
+}  // namespace tmirror::collector
