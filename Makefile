@@ -6,7 +6,7 @@ RELEASE := build/release
 ASAN := build/asan
 OUT := out
 
-.PHONY: setup build run test unit bench bench-agent lab-down fuzz format-check clean
+.PHONY: setup build run demo test unit bench bench-agent bench-latency lab-down fuzz format-check clean
 
 setup:
 	bash scripts/install-deps.sh
@@ -48,6 +48,11 @@ bench-agent: setup
 	  --generator build/bench/bench/traffic_generator
 
 # Removes the namespaces and /etc/netns entries of crashed lab runs (tools/lab/lab.py).
+# Production latency with the agent at its rate cap vs without it vs tcpdump (root).
+bench-latency: build
+	cd tests/integration/agent && TMIRROR_MEASURE_LATENCY=1 TMIRROR_BINARY=$(CURDIR)/$(RELEASE)/tmirror \
+	  /usr/bin/python3 -m unittest -v test_agent_e2e.OverloadTest
+
 lab-down:
 	/usr/bin/python3 tools/lab/lab.py down
 

@@ -509,6 +509,11 @@ class OverloadTest(AgentLabCase):
         import json
         return ([x for x in json.loads(ping.stdout) if x is not None], json.loads(tcp.stdout))
 
+    # A measurement, not a pass/fail test in CI: under the sanitizer build and a busy 2-vCPU
+    # machine the figures are not the product's. `make bench-latency` runs it on the Release
+    # binary and prints the medians.
+    @unittest.skipUnless(os.environ.get("TMIRROR_MEASURE_LATENCY"),
+                         "a measurement: make bench-latency (Release binary)")
     def test_production_latency_within_5_percent_of_the_capture_floor(self):
         # The "SSH" server for the TCP samples runs in the source namespace.
         srv = self.lab.popen("src", [PY, TRAFFIC, "serve", "--dns", "none"],
