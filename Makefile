@@ -1,12 +1,12 @@
 # The two commands a newcomer needs (see README.md):
-#   make run    installs what is missing, builds, and runs tmirror's main job
+#   make run    installs what is missing, builds, and runs tmirror's main job (tmirror up)
 #   make test   installs what is missing, builds with ASan+UBSan, runs every test, fuzzes briefly
 JOBS ?= $(shell nproc)
 RELEASE := build/release
 ASAN := build/asan
 OUT := out
 
-.PHONY: setup build run demo test unit bench bench-agent bench-latency lab-down fuzz format-check clean
+.PHONY: setup build run demo offline test unit bench bench-agent bench-latency lab-down fuzz format-check clean
 
 setup:
 	bash scripts/install-deps.sh
@@ -15,9 +15,17 @@ build: setup
 	cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=Release -DTMIRROR_BUILD_TESTS=OFF >/dev/null
 	cmake --build $(RELEASE) -j$(JOBS) --target tmirror
 
-# Today's main job: mirror the sample capture through the sample sessions, exactly as the
-# agent would, and show what reached the "target" as tshark decodes it.
+# The main job: server (SQLite in tmirror-data/), this host's agent and a local collector,
+# with the console; prints the console URL and the access key. Ctrl-C stops it.
 run: build
+	$(RELEASE)/tmirror up --data-dir tmirror-data
+
+# The same with a namespace lab: web traffic mirrored to a collector, charts moving (root).
+demo: build
+	$(RELEASE)/tmirror up --data-dir tmirror-demo --demo
+
+# The offline mirror: the sample capture through the sample sessions, as tshark decodes it.
+offline: build
 	@mkdir -p $(OUT)
 	$(RELEASE)/tmirror mirror-pcap --input examples/sample.pcapng \
 	  --config examples/web-not-ssh.json --output $(OUT)/mirrored.pcap
