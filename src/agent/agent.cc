@@ -333,6 +333,9 @@ void Agent::controlLoop() {
     ControlClient* raw = client.get();
     {
       std::lock_guard lock(poll_client_mutex_);
+      if (poll_cancelled_) {
+        break;  // run() is stopping: do not start a long-poll it cannot cancel
+      }
       poll_client_ = std::move(client);
     }
     std::string instance_id;
@@ -510,6 +513,7 @@ Result<void> Agent::run(const std::atomic<bool>& stop) {
   }
   {
     std::lock_guard lock(poll_client_mutex_);
+    poll_cancelled_ = true;
     if (poll_client_) {
       poll_client_->cancel();
     }

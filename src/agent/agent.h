@@ -94,6 +94,7 @@ class Agent {
   const std::atomic<bool>* stop_ = nullptr;
   std::unique_ptr<ControlClient> poll_client_;
   std::mutex poll_client_mutex_;
+  bool poll_cancelled_ = false;  // guarded by poll_client_mutex_
   uint16_t metrics_port_ = 0;
   struct Http;
   std::unique_ptr<Http> http_;

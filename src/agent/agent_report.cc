@@ -190,6 +190,7 @@ std::string snapshotToPrometheus(const AgentSnapshot& snapshot) {
       if (r.counters.malformed[i] != 0) {
         p.sample("tmirror_agent_malformed_frames_total",
                  {{"interface", r.name},
+                  {"network_interface_id", r.network_interface_id},
                   {"reason", packet::frameStatusName(static_cast<packet::FrameStatus>(i))}},
                  static_cast<double>(r.counters.malformed[i]));
       }
@@ -201,14 +202,18 @@ std::string snapshotToPrometheus(const AgentSnapshot& snapshot) {
     for (auto [reason, value] : {std::pair{"rate_limit", r.skipped_rate_limit},
                                  std::pair{"send_failed", r.skipped_send_failed},
                                  std::pair{"no_route", r.skipped_no_route}}) {
-      p.sample("tmirror_agent_skipped_total", {{"interface", r.name}, {"reason", reason}},
+      p.sample("tmirror_agent_skipped_total",
+               {{"interface", r.name},
+                {"network_interface_id", r.network_interface_id},
+                {"reason", reason}},
                static_cast<double>(value));
     }
   }
   p.family("tmirror_agent_kernel_drops_total", "counter",
            "Frames the kernel dropped because the capture ring was full");
   for (const auto& r : snapshot.interfaces) {
-    p.sample("tmirror_agent_kernel_drops_total", {{"interface", r.name}},
+    p.sample("tmirror_agent_kernel_drops_total",
+             {{"interface", r.name}, {"network_interface_id", r.network_interface_id}},
              static_cast<double>(r.kernel_drops));
   }
   p.family("tmirror_agent_desired_state_revision", "gauge", "Desired-state revision in effect");

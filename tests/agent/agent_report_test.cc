@@ -69,9 +69,11 @@ TEST(AgentReportTest, PrometheusTextHasTypedFamiliesAndLabelledSamples) {
   EXPECT_NE(text.find("tmirror_NetworkMirrorIn{traffic_mirror_session_id=\"tms-0123456789abcdef0\"}"
                       " 6000\n"),
             std::string::npos);
-  EXPECT_NE(text.find("tmirror_agent_skipped_total{interface=\"eth0\",reason=\"rate_limit\"} 7\n"),
+  EXPECT_NE(text.find("tmirror_agent_skipped_total{interface=\"eth0\",network_interface_id=\"eni-"
+                      "0123456789abcdef0\",reason=\"rate_limit\"} 7\n"),
             std::string::npos);
-  EXPECT_NE(text.find("tmirror_agent_kernel_drops_total{interface=\"eth0\"} 4\n"),
+  EXPECT_NE(text.find("tmirror_agent_kernel_drops_total{interface=\"eth0\",network_interface_id="
+                      "\"eni-0123456789abcdef0\"} 4\n"),
             std::string::npos);
   EXPECT_NE(text.find("tmirror_agent_problems 1\n"), std::string::npos);
 }
