@@ -8,8 +8,13 @@ export function h(tag, attrs = {}, ...children) {
       element.addEventListener(name.slice(2), value);
     } else if (name === 'dataset') {
       Object.assign(element.dataset, value);
-    } else if (name === 'value' || name === 'checked') {
-      element[name] = value;
+    } else if (name === 'value') {
+      // Also the default, so that form.reset() comes back to it.
+      if ('defaultValue' in element) element.defaultValue = value;
+      element.value = value;
+    } else if (name === 'checked') {
+      element.defaultChecked = value;
+      element.checked = value;
     } else {
       element.setAttribute(name, value === true ? '' : String(value));
     }

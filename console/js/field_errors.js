@@ -21,6 +21,7 @@ const BY_MESSAGE = [
 // fields: the wire parameter names the form has (e.g. 'DestinationPortRange.FromPort').
 // Answers one of them, or null when the error is about the request as a whole.
 export function fieldForError(error, fields) {
+  if (error.field && fields.includes(error.field)) return error.field;
   const message = error.message || '';
   const known = (name) => {
     if (!name) return null;
