@@ -40,8 +40,13 @@ export function fieldForError(error, fields) {
     if (pattern.test(message) && (field = known(name))) return field;
   }
   if ((field = known(BY_CODE[error.code]))) return field;
-  // Otherwise the first field the message names, longest names first ("SourceCidrBlock and …").
-  const mentioned = [...fields].sort((a, b) => b.length - a.length)
-    .find((f) => new RegExp(`\\b${f.replace(/\./g, '\\.')}\\b`).test(message));
-  return mentioned || null;
+  // Otherwise the field the message names first ("SourceCidrBlock and DestinationCidrBlock …").
+  let first = null;
+  for (const f of fields) {
+    const at = message.search(new RegExp(`\\b${f.replace(/\./g, '\\.')}\\b`));
+    if (at >= 0 && (!first || at < first.at || (at === first.at && f.length > first.f.length))) {
+      first = { at, f };
+    }
+  }
+  return first ? first.f : null;
 }
