@@ -108,13 +108,19 @@ describe('tmirror web console', { concurrency: false }, () => {
 
   test('instances: the registered host, and its Networking tab lists ID, MAC and address', async () => {
     await go('#/instances');
-    await page.locator('#instances-table a', { hasText: ids.instance }).click();
+    const listed = page.locator('#instances-table tbody tr', { hasText: ids.instance });
+    await listed.waitFor();
+    assert.match(await listed.textContent(), /web-1/);
+    await shot('02-instances');
+    await listed.locator('a', { hasText: ids.instance }).click();
     await page.locator('.tabs a', { hasText: 'Networking' }).click();
     const row = page.locator('#instance-interfaces tbody tr', { hasText: ids.source });
     await row.waitFor();
     assert.match(await row.textContent(), /02:00:00:00:00:01/);
     assert.match(await row.textContent(), /10\.0\.0\.11/);
     await shot('02-instance-networking');
+    await page.locator('.tabs a', { hasText: 'Details' }).click();
+    await page.locator('[data-detail="Host name"]', { hasText: 'web-1' }).waitFor();
   });
 
   test('create the collector interface (CreateNetworkInterface) in the console', async () => {

@@ -1,63 +1,51 @@
-// Instances: hosts whose agent registered. The server has no DescribeInstances; an instance is
-// known here by the interfaces attached to it (DescribeNetworkInterfaces, attachment.instance-id).
+// Instances: hosts whose agent registered (DescribeInstances), and per instance its Networking
+// tab (DescribeNetworkInterfaces filtered by attachment.instance-id) and the agent's health.
 import { counterFeed } from '../counter_feed.js';
 import { clear, h, link } from '../dom.js';
 import { PagedTable } from '../paged_table.js';
-import { panel, titleBar } from '../page_parts.js';
+import { details, panel, titleBar } from '../page_parts.js';
 import { addressesOf, interfaceColumns } from './interfaces.js';
 
-async function instancesOf(client) {
-  const interfaces = await client.all('DescribeNetworkInterfaces', {}, 'networkInterfaceSet');
-  const byInstance = new Map();
-  for (const eni of interfaces) {
-    const id = eni.attachment?.instanceId;
-    if (!id) continue;
-    if (!byInstance.has(id)) byInstance.set(id, []);
-    byInstance.get(id).push(eni);
-  }
-  return [...byInstance.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([instanceId, enis]) => ({ instanceId, enis }));
-}
+const instanceOf = (reservation) => reservation.instancesSet[0];
 
-export async function renderInstances(main, { client }) {
-  const all = await instancesOf(client);
-  // Instances are few (one per host): paged locally over the list built above.
+export function renderInstances(main, { client }) {
   const table = new PagedTable({
     id: 'instances-table',
     empty: 'No instances: run `tmirror agent` on a host to register it.',
     columns: [
       { label: 'Instance ID', render: (i) => link(`#/instances/${i.instanceId}`, i.instanceId) },
-      { label: 'Network interfaces', render: (i) => String(i.enis.length) },
-      { label: 'Addresses', render: (i) => i.enis.map(addressesOf).join('; ') },
+      { label: 'Host name', render: (i) => i.privateDnsName || '-' },
+      { label: 'Network interfaces', render: (i) => String((i.networkInterfaceSet || []).length) },
+      { label: 'Addresses', render: (i) => (i.networkInterfaceSet || []).map(addressesOf).join('; ') },
     ],
-    load: async ({ MaxResults, NextToken }) => {
-      const start = Number(NextToken || 0);
-      const items = all.slice(start, start + MaxResults);
-      return { items, nextToken: start + MaxResults < all.length ? String(start + MaxResults)
-                                                                  : undefined };
+    load: async (page) => {
+      const r = await client.call('DescribeInstances', page);
+      return { items: (r.reservationSet || []).map(instanceOf), nextToken: r.nextToken };
     },
   });
-  clear(main, titleBar('Instances'), h('p', { class: 'help' },
-    'Hosts running tmirror agent, as their registered network interfaces show them.'),
-  table.element);
+  clear(main, titleBar('Instances',
+    h('button', { type: 'button', onclick: () => table.refresh() }, 'Refresh')),
+  h('p', { class: 'help' }, 'Hosts running tmirror agent.'), table.element);
   table.refresh();
 }
 
 export async function renderInstance(main, { client, params: [id, tab = 'networking'] }) {
+  const r = await client.call('DescribeInstances', { InstanceId: [id] });
+  const instance = instanceOf(r.reservationSet[0]);
   const tabs = h('div', { class: 'tabs', role: 'tablist' },
     [['details', 'Details'], ['networking', 'Networking']].map(([key, label]) =>
       h('a', { href: `#/instances/${id}/${key}`, role: 'tab', class: key === tab ? 'active' : null,
                'aria-selected': String(key === tab) }, label)));
   const body = h('div', { class: 'tab-body', 'data-tab': tab });
-  clear(main, titleBar(`Instance ${id}`), tabs, body);
+  clear(main, titleBar(`Instance ${id} (${instance.privateDnsName || '-'})`), tabs, body);
   if (tab === 'networking') {
     const table = new PagedTable({
       id: 'instance-interfaces', columns: interfaceColumns.filter((c) => c.label !== 'Instance'),
       empty: 'No network interfaces are attached to this instance.',
       load: async (page) => {
-        const r = await client.call('DescribeNetworkInterfaces', {
+        const answer = await client.call('DescribeNetworkInterfaces', {
           ...page, Filter: [{ Name: 'attachment.instance-id', Value: [id] }] });
-        return { items: r.networkInterfaceSet || [], nextToken: r.nextToken };
+        return { items: answer.networkInterfaceSet || [], nextToken: answer.nextToken };
       },
     });
     clear(body, h('h2', { class: 'section' }, 'Network interfaces'), table.element);
@@ -66,7 +54,9 @@ export async function renderInstance(main, { client, params: [id, tab = 'network
   }
   const problems = h('tbody');
   const health = h('p', {});
-  clear(body, panel(h('h2', { class: 'section' }, 'Agent health'), health,
+  clear(body, panel(details([['Instance ID', id], ['Host name', instance.privateDnsName],
+                             ['Owner', r.reservationSet[0].ownerId]])),
+  panel(h('h2', { class: 'section' }, 'Agent health'), health,
     h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Resource'), h('th', {}, 'Problem'))),
       problems)));
   return counterFeed.watch((snapshot) => {
