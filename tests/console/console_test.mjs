@@ -384,6 +384,28 @@ describe('tmirror web console', { concurrency: false }, () => {
     assert.equal(await table.getAttribute('data-page'), '1');
   });
 
+  test('delete: a target in use is refused with the API\'s message; rules and sessions go', async () => {
+    await go(`#/targets/${ids.target}`);
+    await page.locator('button.delete').click();
+    const refused = page.locator('.form-error', { hasText: 'TrafficMirrorTargetInUseException' });
+    await refused.waitFor();
+    assert.match(page.url(), /#\/targets\/tmt-/, 'still on the target');
+
+    await go(`#/filters/${ids.filter}`);
+    const inbound = page.locator('section.rules[data-direction="ingress"]');
+    await inbound.locator('tbody tr', { hasText: 'no ssh' }).locator('.delete-rule').click();
+    await inbound.locator('tbody tr', { hasText: 'no ssh' }).waitFor({ state: 'detached' });
+    assert.equal(await inbound.locator('tbody tr').count(), 1);
+
+    await go(`#/sessions/${ids.session}`);
+    await page.locator('button.delete').click();
+    await page.waitForURL(/#\/sessions$/);
+    await page.waitForFunction(() => document.querySelector('#sessions-table')?.dataset.rows === '50');
+    const xml = await apiCall(server, 'DescribeTrafficMirrorSessions',
+                              { 'Filter.1.Name': 'traffic-mirror-session-id', 'Filter.1.Value.1': ids.session });
+    assert.doesNotMatch(xml, /<item>/);
+  });
+
   test('nothing was fetched from anywhere but this server, and no script failed', () => {
     const foreign = requests.filter((u) => !u.startsWith(server.url));
     assert.deepEqual(foreign, []);
