@@ -7,7 +7,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
+const { chromium } = await import('playwright-core').catch((error) => {
+  throw new Error('playwright-core is not installed: run scripts/install-deps.sh ' +
+                  `(npm ci in tests/console). ${error.message}`);
+});
 
 import { agentPost, apiCall, startServer } from './server.mjs';
 
