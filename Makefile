@@ -6,7 +6,7 @@ RELEASE := build/release
 ASAN := build/asan
 OUT := out
 
-.PHONY: setup build run test unit bench fuzz format-check clean
+.PHONY: setup build run test unit bench bench-agent lab-down fuzz format-check clean
 
 setup:
 	bash scripts/install-deps.sh
@@ -33,9 +33,23 @@ test: setup
 
 bench: setup
 	cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DTMIRROR_BUILD_TESTS=OFF
-	cmake --build build/bench -j$(JOBS) --target pipeline_benchmark tmirror
+	cmake --build build/bench -j$(JOBS) --target pipeline_benchmark tmirror vxlan_sender
 	build/bench/bench/pipeline_benchmark --benchmark_min_time=0.5
 	python3 bench/api_benchmark.py --tmirror build/bench/tmirror
+	python3 bench/collector_benchmark.py --tmirror build/bench/tmirror --sender build/bench/bench/vxlan_sender
+
+# The live mirror benchmark on the namespace lab (root only): tmirror agent vs tc mirred ->
+# vxlan vs tcpdump, 64 and 1500-byte frames, 10 rules (bench/agent_benchmark.py, a few minutes).
+bench-agent: setup
+	@if [ "$$(id -u)" -ne 0 ]; then echo "bench-agent needs root (network namespaces)"; exit 1; fi
+	cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DTMIRROR_BUILD_TESTS=OFF
+	cmake --build build/bench -j$(JOBS) --target traffic_generator tmirror
+	/usr/bin/python3 bench/agent_benchmark.py --tmirror build/bench/tmirror \
+	  --generator build/bench/bench/traffic_generator
+
+# Removes the namespaces and /etc/netns entries of crashed lab runs (tools/lab/lab.py).
+lab-down:
+	/usr/bin/python3 tools/lab/lab.py down
 
 fuzz: setup
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-60} bash fuzz/run.sh

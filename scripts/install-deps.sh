@@ -11,6 +11,7 @@ packages=(
   libpcap-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev
   libssl-dev libcpp-httplib-dev sqlite3
   tshark tcpdump python3 python3-scapy python3-boto3 awscli iproute2
+  ethtool                             # the namespace lab turns offloads off (tools/lab)
   wrk                                 # load generator of bench/api_benchmark.py
   chromium                            # the web console's browser tests (tests/console)
 )

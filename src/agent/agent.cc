@@ -8,8 +8,10 @@
 #include <cstdio>
 #include <thread>
 
+#include "agent/host_interfaces.h"
 #include "agent/next_hop.h"
 #include "engine/mirror_engine.h"
+#include "model/mirror_config_json.h"
 #include "packet/encapsulation.h"
 
 namespace tmirror::agent {
@@ -130,9 +132,21 @@ bool Agent::registerHost(bool log_failure) {
       line += " " + name + "=" + id;
     }
   }
-  if (identity_.instance_id != registration->instance_id) {
+  // Resolved again at each registration: a name that did not resolve at start does now.
+  if (auto endpoints = resolveControlEndpoints(url_); !endpoints.empty()) {
+    std::lock_guard lock(mutex_);
+    control_endpoints_ = std::move(endpoints);
+  }
+  bool new_identity = false;
+  AgentIdentity identity;
+  {
+    std::lock_guard lock(mutex_);
+    new_identity = identity_.instance_id != registration->instance_id;
     identity_.instance_id = registration->instance_id;
-    if (auto saved = state_.saveIdentity(identity_); !saved) {
+    identity = identity_;
+  }
+  if (new_identity) {
+    if (auto saved = state_.saveIdentity(identity); !saved) {
       log("saving identity: " + saved.error().message);
     }
   }
@@ -142,9 +156,29 @@ bool Agent::registerHost(bool log_failure) {
 
 void Agent::apply(const model::HostMirrorConfig& desired) {
   std::lock_guard apply_lock(apply_mutex_);
+  applyLocked(desired);
+}
+
+void Agent::reapplyCurrent() {
+  // Read under apply_mutex_: a newer desired state applied meanwhile is the one re-applied.
+  std::lock_guard apply_lock(apply_mutex_);
+  std::optional<model::HostMirrorConfig> current;
+  {
+    std::lock_guard lock(mutex_);
+    current = config_;
+  }
+  if (current) {
+    applyLocked(*current);
+  }
+}
+
+void Agent::applyLocked(const model::HostMirrorConfig& desired) {
   model::HostMirrorConfig host = desired;
-  for (const auto& endpoint : control_endpoints_) {
-    host.control_endpoints.push_back(endpoint);
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& endpoint : control_endpoints_) {
+      host.control_endpoints.push_back(endpoint);
+    }
   }
   if (!options_.dns_resolvers.empty()) {
     host.dns_resolvers = options_.dns_resolvers;
@@ -187,17 +221,25 @@ void Agent::apply(const model::HostMirrorConfig& desired) {
         problems.push_back({session.id, alone.error().message});
         continue;
       }
+      // Copies must fit the path, not just the target: clamp to the egress interface's MTU.
+      model::Session checked = session;
       for (const auto& address : session.target.addresses) {
         if (address.family != packet::IpFamily::V4) {
           continue;
         }
-        if (auto route = lookupRoute(static_cast<uint32_t>(address.value)); !route) {
+        auto route = lookupRoute(static_cast<uint32_t>(address.value));
+        if (!route) {
           problems.push_back({session.id, "target " + packet::formatIpAddress(address) +
                                               " is unreachable (" + route.error().message +
                                               "); its copies are skipped until it is"});
+          continue;
+        }
+        if (const uint32_t mtu = interfaceMtu(route->ifindex);
+            mtu >= kMinTargetMtu && mtu < checked.target.mtu) {
+          checked.target.mtu = mtu;
         }
       }
-      usable.sessions.push_back(session);
+      usable.sessions.push_back(std::move(checked));
     }
     if (usable.sessions.empty()) {
       continue;
@@ -241,7 +283,8 @@ void Agent::apply(const model::HostMirrorConfig& desired) {
       }
       auto worker = std::make_unique<InterfaceWorker>(name, w.eni, options_.worker);
       if (auto started = worker->start(std::move(w.engine), generation); !started) {
-        problems.push_back({w.eni, started.error().message});
+        problems.push_back({w.eni, started.error().message + " (retrying)"});
+        start_failed_ = true;
         continue;
       }
       workers_[name] = std::move(worker);
@@ -275,6 +318,11 @@ void Agent::controlLoop() {
   while (!stop_->load()) {
     if (reregister_.exchange(false) || !registered) {
       registered = registerHost(failures == 0);
+      if (registered) {
+        // Revisions are the server's: after a new registration (perhaps a new database)
+        // take whatever it has now.
+        have = 0;
+      }
       if (!registered) {
         reregister_ = true;
         std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5000, 500 * ++failures)));
@@ -287,7 +335,12 @@ void Agent::controlLoop() {
       std::lock_guard lock(poll_client_mutex_);
       poll_client_ = std::move(client);
     }
-    auto desired = raw->desiredState(identity_.instance_id, have, options_.poll_wait);
+    std::string instance_id;
+    {
+      std::lock_guard lock(mutex_);
+      instance_id = identity_.instance_id;
+    }
+    auto desired = raw->desiredState(instance_id, have, options_.poll_wait);
     {
       std::lock_guard lock(poll_client_mutex_);
       client = std::move(poll_client_);
@@ -314,7 +367,8 @@ void Agent::controlLoop() {
     bool changed = false;
     {
       std::lock_guard lock(mutex_);
-      changed = !config_ || config_->revision != desired->revision;
+      changed = !config_ || config_->revision != desired->revision ||
+                model::hostMirrorConfigToJson(*config_) != model::hostMirrorConfigToJson(*desired);
     }
     if (!changed) {
       continue;
@@ -450,8 +504,8 @@ Result<void> Agent::run(const std::atomic<bool>& stop) {
         poll_client_->cancel();
       }
     }
-    if ((changed || reapply) && config) {
-      apply(*config);
+    if ((changed || reapply || start_failed_.exchange(false)) && config) {
+      reapplyCurrent();
     }
   }
   {

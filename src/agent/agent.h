@@ -67,6 +67,8 @@ class Agent {
   void countersLoop();
   bool registerHost(bool log_failure);
   void apply(const model::HostMirrorConfig& config);
+  void reapplyCurrent();
+  void applyLocked(const model::HostMirrorConfig& config);  // apply_mutex_ held
   void log(const std::string& line) const;
   std::vector<packet::IpAddress> resolvers() const;
 
@@ -74,7 +76,6 @@ class Agent {
   AgentState state_;
   ServerUrl url_;
   AgentIdentity identity_;
-  std::vector<model::ControlEndpoint> control_endpoints_;
 
   mutable std::mutex mutex_;                                         // guards everything below
   std::optional<model::HostMirrorConfig> config_;                    // the desired state in effect
@@ -84,8 +85,10 @@ class Agent {
   std::map<std::string, std::unique_ptr<InterfaceWorker>> workers_;  // by interface name
   std::map<std::string, InterfaceReport> retired_;  // by eni-: counters of stopped workers
   std::vector<Problem> problems_;
+  std::vector<model::ControlEndpoint> control_endpoints_;
   uint64_t generation_ = 0;
   std::atomic<bool> reregister_{true};
+  std::atomic<bool> start_failed_{false};  // a worker could not start: try again
 
   std::mutex apply_mutex_;  // one apply at a time
   const std::atomic<bool>* stop_ = nullptr;

@@ -74,7 +74,9 @@ std::vector<Extra> extras(const InterfaceReport& r) {
           {"KernelDrops", r.kernel_drops},
           {"SendCalls", r.send_calls},
           {"RawFramesSent", r.raw_frames},
-          {"RoutedPacketsSent", r.routed_packets}};
+          {"RoutedPacketsSent", r.routed_packets},
+          {"SendErrors", r.send_errors},
+          {"CaptureCut", r.capture_cut}};
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string>
 #include <utility>
 
 namespace tmirror::agent {
@@ -26,14 +27,16 @@ void decodeFrameHeader(const tpacket3_hdr& header, const std::byte* frame_base,
   const auto* address =
       reinterpret_cast<const sockaddr_ll*>(frame_base + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
   out.packet_type = address->sll_pkttype;
+  out.timestamp_ns = static_cast<int64_t>(header.tp_sec) * 1'000'000'000 + header.tp_nsec;
 }
 
 Result<CaptureRing> CaptureRing::open(const std::string& interface, const RingOptions& options) {
   const long page = ::sysconf(_SC_PAGESIZE);
-  if (options.block_size < static_cast<uint32_t>(page) || options.block_size % page != 0 ||
+  if (options.block_size < kMinBlockSize || options.block_size % page != 0 ||
       (options.block_size & (options.block_size - 1)) != 0) {
     return makeError(ErrorCode::InvalidArgument,
-                     "ring block size must be a power of two of at least one page");
+                     "ring block size must be a power of two of at least " +
+                         std::to_string(kMinBlockSize) + " bytes");
   }
   if (options.block_count < 2 || options.block_count > 1024) {
     return makeError(ErrorCode::InvalidArgument, "ring block count must be 2-1024");
@@ -147,6 +150,9 @@ Result<bool> CaptureRing::waitForBlock(int timeout_ms) {
     int error = 0;
     socklen_t length = sizeof error;
     ::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &error, &length);
+    if (error == ENETDOWN) {
+      return false;  // link down: wait for it to come back
+    }
     if (error != 0) {
       return makeSystemError("capture socket", error);
     }

@@ -19,8 +19,12 @@
 
 namespace tmirror::agent {
 
+// A block holds at least one 64 KiB frame (GSO/GRO super-frames) whole: a frame cut by the
+// ring would give a copy whose headers announce bytes it does not carry.
+inline constexpr uint32_t kMinBlockSize = 128u << 10;
+
 struct RingOptions {
-  uint32_t block_size = 2u << 20;  // bytes; a power of two multiple of the page size
+  uint32_t block_size = 2u << 20;  // bytes; a power of two, at least kMinBlockSize
   uint32_t block_count = 16;       // 32 MiB in all (reference/performance.md section 8, A8)
   uint32_t block_timeout_ms = 2;   // bounds latency at low rates (A7)
 };
@@ -31,6 +35,7 @@ struct CapturedFrame {
   uint32_t wire_length = 0;  // tp_len: the frame's length before any capture cut
   packet::VlanTag tag;       // the tag the kernel took off, to be restored in copies
   uint8_t packet_type = 0;   // PACKET_HOST, PACKET_OUTGOING, ...
+  int64_t timestamp_ns = 0;  // when the kernel took the frame (CLOCK_REALTIME)
 
   bool outgoing() const { return packet_type == PACKET_OUTGOING; }
 };
@@ -53,7 +58,8 @@ class CaptureRing {
   ~CaptureRing();
 
   // Waits up to `timeout_ms` for the next block the kernel has handed over. Returns false on
-  // timeout or interruption; errors other than EINTR are returned.
+  // timeout or interruption, and while the interface is down (the kernel feeds the same
+  // socket again when it comes back up); other errors are returned.
   Result<bool> waitForBlock(int timeout_ms);
 
   // Calls `visit(const CapturedFrame&)` for every frame of the current block, if the kernel

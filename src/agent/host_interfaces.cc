@@ -35,6 +35,14 @@ uint32_t readMtu(const std::string& name) {
 
 }  // namespace
 
+uint32_t interfaceMtu(int ifindex) {
+  char name[IF_NAMESIZE] = {};
+  if (::if_indextoname(static_cast<unsigned>(ifindex), name) == nullptr) {
+    return 0;
+  }
+  return readMtu(name);
+}
+
 std::vector<HostInterface> listHostInterfaces(const std::vector<std::string>& only) {
   ifaddrs* list = nullptr;
   if (::getifaddrs(&list) != 0) {
@@ -86,9 +94,22 @@ std::vector<HostInterface> listHostInterfaces(const std::vector<std::string>& on
     }
   }
   ::freeifaddrs(list);
+  // The server knows an interface by host and MAC. VLAN sub-interfaces, bridges and bonds
+  // share a MAC with a port: keep the oldest (lowest ifindex), usually the physical one,
+  // whose capture carries the others' traffic too (tagged frames keep their tag).
+  std::map<std::string, std::pair<unsigned, std::string>> owner;  // MAC -> (ifindex, name)
+  for (const auto& [name, i] : found) {
+    const unsigned index = ::if_nametoindex(name.c_str());
+    auto [it, inserted] = owner.try_emplace(packet::formatMacAddress(i.mac), index, name);
+    if (!inserted && index < it->second.first) {
+      it->second = {index, name};
+    }
+  }
   std::vector<HostInterface> out;
   for (auto& [name, i] : found) {
-    out.push_back(std::move(i));
+    if (owner[packet::formatMacAddress(i.mac)].second == name) {
+      out.push_back(std::move(i));
+    }
   }
   return out;
 }

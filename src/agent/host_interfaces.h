@@ -23,8 +23,12 @@ struct HostInterface {
 };
 
 // Every interface with an Ethernet MAC except loopback, sorted by name. When `only` is not
-// empty, just those names (missing ones are simply absent).
+// empty, just those names (missing ones are simply absent). Of interfaces sharing a MAC
+// (VLAN sub-interfaces, bridges, bonds) only the one with the lowest ifindex is listed.
 std::vector<HostInterface> listHostInterfaces(const std::vector<std::string>& only = {});
+
+// An interface's MTU (0 when unknown), from this thread's namespace.
+uint32_t interfaceMtu(int ifindex);
 
 // The nameservers of a resolv.conf file (IPv4 and IPv6), in order.
 std::vector<packet::IpAddress> readResolvers(const std::filesystem::path& resolv_conf);

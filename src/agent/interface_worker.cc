@@ -1,5 +1,6 @@
 #include "agent/interface_worker.h"
 
+#include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
 
@@ -62,6 +63,8 @@ void addReport(InterfaceReport& total, const InterfaceReport& more) {
   total.send_calls += more.send_calls;
   total.raw_frames += more.raw_frames;
   total.routed_packets += more.routed_packets;
+  total.capture_cut += more.capture_cut;
+  total.send_errors += more.send_errors;
 }
 
 InterfaceWorker::InterfaceWorker(std::string name, std::string network_interface_id,
@@ -163,6 +166,7 @@ void InterfaceWorker::publish() {
   r.send_calls = s.send_calls;
   r.raw_frames = s.raw_frames;
   r.routed_packets = s.routed_packets;
+  r.send_errors = s.errors + s.would_block;
   std::lock_guard lock(report_mutex_);
   published_ = std::move(r);
 }
@@ -186,14 +190,14 @@ void InterfaceWorker::flushBatch() {
 
 void InterfaceWorker::processBlock(std::chrono::steady_clock::time_point now) {
   WorkerDataPath& dp = *data_path_;
-  limiter_.refill(now);
   ring_->visitBlock([&](const CapturedFrame& frame) {
     if (!engine_) {
       return;
     }
-    if (frame.packet_type > PACKET_OUTGOING) {
+    if (frame.packet_type > PACKET_OUTGOING || frame.packet_type == PACKET_OTHERHOST) {
       // PACKET_LOOPBACK and kernel-internal types: our own multicast echoed back, seen once
-      // already as outgoing.
+      // already as outgoing. PACKET_OTHERHOST: a promiscuous interface hearing frames for
+      // other hosts, which are not this interface's traffic (AWS never shows them either).
       engine_->recordUnknownDirection();
       return;
     }
@@ -202,13 +206,15 @@ void InterfaceWorker::processBlock(std::chrono::steady_clock::time_point now) {
     const std::size_t position = dp.sender.size();
     engine::Decision& decision = dp.decisions[position];
     packet::EncapSlot& slot = dp.slots[position];
-    engine_->process(frame.data, frame.wire_length, direction, frame.tag, slot, decision);
-    if (decision.match.fate != rules::PacketFate::Mirrored) {
-      return;
+    // A frame the ring cut (larger than a block) is carried as what was captured, so that
+    // the copy's headers announce exactly the bytes it carries.
+    uint32_t wire_length = frame.wire_length;
+    if (frame.data.size() < wire_length) {
+      wire_length = static_cast<uint32_t>(frame.data.size());
+      ++base_.capture_cut;
     }
-    if (!limiter_.unlimited() && !limiter_.admit(decision.copy.outerWireLength())) {
-      engine_->recordSkipped(decision);
-      ++base_.skipped_rate_limit;
+    engine_->process(frame.data, wire_length, direction, frame.tag, slot, decision);
+    if (decision.match.fate != rules::PacketFate::Mirrored) {
       return;
     }
     const uint32_t destination = static_cast<uint32_t>(decision.target.value);
@@ -217,6 +223,15 @@ void InterfaceWorker::processBlock(std::chrono::steady_clock::time_point now) {
       engine_->recordSkipped(decision);
       ++base_.skipped_no_route;
       return;
+    }
+    if (!limiter_.unlimited()) {
+      // Refilled by the frames' own times: a backlog of blocks is paced as it arrived.
+      limiter_.refillNanoseconds(frame.timestamp_ns);
+      if (!limiter_.admit(decision.copy.outerWireLength())) {
+        engine_->recordSkipped(decision);
+        ++base_.skipped_rate_limit;
+        return;
+      }
     }
     dp.sender.queue(decision.copy, slot, hop, destination);
     if (dp.sender.full()) {
@@ -250,6 +265,12 @@ void InterfaceWorker::run() {
     }
     if (now - last_publish >= std::chrono::milliseconds(100)) {
       last_publish = now;
+      char current[IF_NAMESIZE] = {};
+      if (::if_indextoname(static_cast<unsigned>(ring_->ifindex()), current) == nullptr ||
+          name_ != current) {
+        error = "the interface is gone";
+        break;
+      }
       if (auto stats = ring_->readStatistics()) {
         base_.kernel_packets += stats->packets;
         base_.kernel_drops += stats->drops;

@@ -48,6 +48,8 @@ struct InterfaceReport {
   uint64_t send_calls = 0;
   uint64_t raw_frames = 0;
   uint64_t routed_packets = 0;
+  uint64_t send_errors = 0;  // copies the kernel refused (full, interface down, too big)
+  uint64_t capture_cut = 0;  // frames larger than a ring block, mirrored as captured
   uint64_t applied_generation = 0;
   std::size_t ring_bytes = 0;
   std::string error;  // why the worker stopped, if it did

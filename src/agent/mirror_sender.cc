@@ -108,7 +108,12 @@ void MirrorSender::sendGroup(int fd, bool raw, std::array<bool, kSendBatch>& sen
       stats_.would_block += n - done;
       break;
     }
-    // This one copy cannot go (no route, too big, interface down): skip it, send the rest.
+    if (error == ENETDOWN || error == ENXIO || error == ENODEV) {
+      // The way out is down: the rest of this group would fail the same way.
+      stats_.errors += n - done;
+      break;
+    }
+    // This one copy cannot go (too big, no route): skip it, send the rest.
     ++stats_.errors;
     ++done;
   }

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -45,6 +46,9 @@ Result<Route> lookupRoute(uint32_t destination) {
   const uint32_t network_order = htonl(destination);
   std::memcpy(RTA_DATA(attribute), &network_order, 4);
   request.header.nlmsg_len = NLMSG_ALIGN(request.header.nlmsg_len) + RTA_ALIGN(attribute->rta_len);
+  // The kernel answers at once; never let a lost answer stall the packet path.
+  timeval timeout{0, 100'000};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   if (::sendto(fd.get(), &request, request.header.nlmsg_len, 0,
@@ -128,7 +132,7 @@ std::optional<packet::MacAddress> lookupNeighbour(uint32_t address, int ifindex)
       continue;
     }
     // Flags 0x2 = ATF_COM: the entry is complete.
-    if (ip == wanted && dev == device && (std::stoul(flags, nullptr, 16) & 0x2) != 0) {
+    if (ip == wanted && dev == device && (std::strtoul(flags.c_str(), nullptr, 16) & 0x2) != 0) {
       return packet::parseMacAddress(mac);
     }
   }

@@ -27,6 +27,12 @@ class RateLimiter {
 
   bool unlimited() const { return pps_ == 0 && bps_ == 0; }
 
+  // Refills from a nanosecond timestamp of any clock (the capture's frame times): elapsed
+  // time is what counts; a clock that steps back refills nothing.
+  void refillNanoseconds(int64_t now_ns) {
+    refill(Clock::time_point(std::chrono::nanoseconds(now_ns)));
+  }
+
   void refill(Clock::time_point now) {
     if (last_ == Clock::time_point{}) {
       last_ = now;

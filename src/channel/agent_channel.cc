@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -99,7 +100,8 @@ model::FilterRule toModelRule(const store::RuleRecord& r) {
 }  // namespace
 
 Result<model::HostMirrorConfig> resolveDesiredState(store::MirrorStore& store,
-                                                    const std::string& instance_id) {
+                                                    const std::string& instance_id,
+                                                    const MemberHealth& healthy) {
   auto instance = store.instance(instance_id);
   if (!instance) {
     return std::unexpected(instance.error());
@@ -163,6 +165,24 @@ Result<model::HostMirrorConfig> resolveDesiredState(store::MirrorStore& store,
           session.target.mtu = static_cast<uint32_t>((*target_eni)->mtu);
         }
       }
+      if ((*target)->network_load_balancer_arn) {
+        auto members = store.loadBalancerMembers(*(*target)->network_load_balancer_arn);
+        uint32_t mtu = 0;
+        for (const auto& member : members ? *members : std::vector<std::string>{}) {
+          auto m = store.networkInterface(member);
+          if (!m || !*m || !(*m)->private_ip || !(*m)->attached || !healthy(member)) {
+            continue;
+          }
+          if (auto address = packet::parseIpAddress(*(*m)->private_ip)) {
+            session.target.addresses.push_back(*address);
+            const auto member_mtu = static_cast<uint32_t>((*m)->mtu);
+            mtu = mtu == 0 ? member_mtu : std::min(mtu, member_mtu);
+          }
+        }
+        if (mtu != 0) {
+          session.target.mtu = mtu;  // every member must take every copy
+        }
+      }
       if (session.target.addresses.empty()) {
         continue;  // nowhere to send copies yet
       }
@@ -195,7 +215,58 @@ Result<std::string> createAgentToken(store::MirrorStore& store) {
 }
 
 AgentChannel::AgentChannel(api::TrafficMirrorApi& api, AgentChannelOptions options)
-    : api_(api), options_(options) {}
+    : api_(api), options_(options) {
+  health_checker_ = std::thread([this] {
+    std::unique_lock lock(stop_mutex_);
+    while (!stop_cv_.wait_for(lock, options_.health_check_interval, [this] { return stopping_; })) {
+      lock.unlock();
+      checkMemberHealth();
+      lock.lock();
+    }
+  });
+}
+
+AgentChannel::~AgentChannel() {
+  {
+    std::lock_guard lock(stop_mutex_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  health_checker_.join();
+}
+
+bool AgentChannel::memberHealthy(const std::string& network_interface_id) const {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(health_mutex_);
+  const auto it = member_seen_.find(network_interface_id);
+  if (it == member_seen_.end()) {
+    // Not heard of since this server started: give it one window to report.
+    return now - started_ < options_.member_health_window;
+  }
+  return now - it->second < options_.member_health_window;
+}
+
+// When the set of healthy members changes, agents must re-resolve load-balancer targets:
+// bump the revision their long-polls wait on.
+void AgentChannel::checkMemberHealth() {
+  api_.withStore([&](store::MirrorStore& s) -> int {
+    auto members = s.allLoadBalancerMembers();
+    if (!members) {
+      return 0;
+    }
+    std::vector<std::string> healthy;
+    for (const auto& [arn, eni] : *members) {
+      if (memberHealthy(eni)) {
+        healthy.push_back(arn + " " + eni);
+      }
+    }
+    if (healthy != healthy_members_) {
+      healthy_members_ = std::move(healthy);
+      (void)s.bumpRevision();
+    }
+    return 0;
+  });
+}
 
 api::HttpResponse AgentChannel::handle(const api::HttpRequestView& request) {
   const auto auth = request.headers.find("authorization");
@@ -219,6 +290,9 @@ api::HttpResponse AgentChannel::handle(const api::HttpRequestView& request) {
   }
   if (path == "/agent/v1/counters" && request.method == "POST") {
     return counters(request);
+  }
+  if (path == "/agent/v1/collector-sessions" && request.method == "GET") {
+    return collectorSessions(request);
   }
   return jsonError(404, "NotFound", "no such agent endpoint");
 }
@@ -250,6 +324,16 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
   };
 
   std::vector<Reported> reported;
+  // A collector that serves a network load balancer's target says which one.
+  std::optional<std::string> load_balancer;
+  if (body.contains("LoadBalancerArn")) {
+    const json& arn = body["LoadBalancerArn"];
+    if (!arn.is_string() || !arn.get<std::string>().starts_with("arn:") ||
+        arn.get<std::string>().size() > 1600) {
+      return jsonError(400, "InvalidParameterValue", "LoadBalancerArn must be an ARN");
+    }
+    load_balancer = arn.get<std::string>();
+  }
   const json interfaces = body.value("Interfaces", json::array());
   if (!interfaces.is_array() || interfaces.size() > 256) {
     return jsonError(400, "InvalidParameterValue", "Interfaces must be a list of at most 256");
@@ -347,6 +431,13 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
       if (!written) {
         return fail(written.error());
       }
+      if (auto member = s.setLoadBalancerMembership(eni.id, load_balancer); !member) {
+        return fail(member.error());
+      }
+      if (load_balancer) {
+        std::lock_guard lock(health_mutex_);
+        member_seen_[eni.id] = std::chrono::steady_clock::now();
+      }
       out_interfaces.push_back(
           {{"Name", r.name}, {"MacAddress", r.mac}, {"NetworkInterfaceId", eni.id}});
     }
@@ -390,7 +481,8 @@ api::HttpResponse AgentChannel::desiredState(const api::HttpRequestView& request
       if (*revision <= have && may_wait && std::chrono::steady_clock::now() < deadline) {
         return std::nullopt;
       }
-      auto config = resolveDesiredState(s, instance_id);
+      auto config = resolveDesiredState(
+          s, instance_id, [this](const std::string& eni) { return memberHealthy(eni); });
       if (!config) {
         return jsonError(config.error().code == ErrorCode::NotFound ? 404 : 500,
                          config.error().code == ErrorCode::NotFound ? "InvalidInstanceID.NotFound"
@@ -454,6 +546,15 @@ api::HttpResponse AgentChannel::counters(const api::HttpRequestView& request) {
   const std::string instance = body.value("InstanceId", json()).is_string()
                                    ? body["InstanceId"].get<std::string>().substr(0, 64)
                                    : std::string();
+  {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(health_mutex_);
+    for (const auto& [key, value] : update) {
+      if (key.second == "CollectorHealthy" && value == 1.0) {
+        member_seen_[key.first] = now;
+      }
+    }
+  }
   std::lock_guard lock(counters_mutex_);
   for (auto& [key, value] : update) {
     counters_[key] = value;
@@ -467,6 +568,52 @@ api::HttpResponse AgentChannel::counters(const api::HttpRequestView& request) {
 std::map<std::pair<std::string, std::string>, double> AgentChannel::counterSnapshot() const {
   std::lock_guard lock(counters_mutex_);
   return counters_;
+}
+
+// The sessions whose copies a collector's interface receives (as an interface target, or as a
+// member of a load-balancer target): what the collector names its files and interfaces after,
+// and the source MAC that tells the direction of each copy.
+api::HttpResponse AgentChannel::collectorSessions(const api::HttpRequestView& request) {
+  const std::string eni = queryValue(request.query, "network-interface-id");
+  if (eni.empty()) {
+    return jsonError(400, "MissingParameter", "network-interface-id is required");
+  }
+  return api_.withStore([&](store::MirrorStore& s) -> api::HttpResponse {
+    auto targets = s.targets();
+    auto sessions = s.sessions();
+    auto members = s.allLoadBalancerMembers();
+    if (!targets || !sessions || !members) {
+      return jsonError(500, "InternalError", "reading sessions failed");
+    }
+    std::set<std::string> mine;
+    for (const auto& t : *targets) {
+      const bool direct = t.network_interface_id && *t.network_interface_id == eni;
+      const bool member = t.network_load_balancer_arn &&
+                          std::any_of(members->begin(), members->end(), [&](const auto& m) {
+                            return m.first == *t.network_load_balancer_arn && m.second == eni;
+                          });
+      if (direct || member) {
+        mine.insert(t.id);
+      }
+    }
+    json out = json::array();
+    for (const auto& session : *sessions) {
+      if (!mine.contains(session.target_id)) {
+        continue;
+      }
+      json item = {{"TrafficMirrorSessionId", session.id},
+                   {"VirtualNetworkId", session.virtual_network_id},
+                   {"NetworkInterfaceId", session.network_interface_id}};
+      if (auto source = s.networkInterface(session.network_interface_id); source && *source) {
+        item["MacAddress"] = (*source)->mac;
+        if ((*source)->private_ip) {
+          item["PrivateIpAddress"] = *(*source)->private_ip;
+        }
+      }
+      out.push_back(std::move(item));
+    }
+    return jsonResponse(200, {{"Sessions", out}});
+  });
 }
 
 std::map<std::string, std::vector<std::pair<std::string, std::string>>>

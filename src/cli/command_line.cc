@@ -43,6 +43,161 @@ std::optional<MirrorPcapOptions::UdpDestination> parseHostPort(const std::string
   return MirrorPcapOptions::UdpDestination{*address, static_cast<uint16_t>(port)};
 }
 
+// `tmirror collect`'s options as CLI11 reads them; finishCollectOptions checks and converts.
+struct CollectArgs {
+  CollectOptions options;
+  std::string listen = "0.0.0.0:4789";
+  std::string metrics_listen;
+  std::string forward;
+  std::vector<std::string> allow_senders;
+  std::vector<int64_t> allow_vnis;
+  std::vector<int64_t> deny_vnis;
+  std::vector<std::string> source_macs;
+  std::string output_dir;
+  uint64_t rotate_seconds = 0;
+  uint64_t rotate_bytes = 0;
+  uint64_t keep_files = 0;
+  uint64_t keep_bytes = 0;
+  uint32_t snaplen = collector::kPcapngSnaplen;
+};
+
+void addCollectSubcommand(CLI::App& app, CollectArgs& a) {
+  auto* c = app.add_subcommand(
+      "collect",
+      "Receive VXLAN mirror traffic (UDP 4789), decapsulate it, and write per-session pcapng "
+      "files, a pcap stream on stdout, TAP devices and/or a forward to another collector");
+  collector::CollectorOptions& o = a.options.collector;
+  c->add_option("--listen", a.listen, "UDP address:port to receive on (default 0.0.0.0:4789)");
+  c->add_option("--threads", o.threads, "Receive threads, one SO_REUSEPORT socket each")
+      ->check(CLI::Range(1, 64));
+  c->add_option("--rcvbuf", o.receive_buffer_bytes, "Socket receive buffer bytes per thread")
+      ->check(CLI::Range(65536, 1 << 30));
+  c->add_option("--allow-sender", a.allow_senders,
+                "Accept VXLAN only from this CIDR or address (repeatable; default: anyone)");
+  c->add_option("--allow-vni", a.allow_vnis, "Accept only these VNIs (repeatable)")
+      ->check(CLI::Range(int64_t{0}, int64_t{packet::kMaxVni}));
+  c->add_option("--deny-vni", a.deny_vnis, "Drop these VNIs (repeatable)")
+      ->check(CLI::Range(int64_t{0}, int64_t{packet::kMaxVni}));
+  c->add_option("--max-sessions", o.max_sessions, "Most (sender, VNI) sessions kept")
+      ->check(CLI::Range(1, 65536));
+  c->add_option("--source-mac", a.source_macs,
+                "VNI=MAC: the session's source interface MAC, for pcapng direction flags");
+  c->add_option("--output-dir,-o", a.output_dir, "Write one pcapng file series per session here");
+  c->add_option("--rotate-seconds", a.rotate_seconds, "Start a new file after this many seconds");
+  c->add_option("--rotate-bytes", a.rotate_bytes, "Start a new file before this size")
+      ->check(CLI::Range(uint64_t{4096}, uint64_t{1} << 50));
+  c->add_option("--keep-files", a.keep_files, "Keep at most this many finished files per session");
+  c->add_option("--keep-bytes", a.keep_bytes,
+                "Keep at most this many bytes of finished files per session");
+  c->add_option("--snaplen", a.snaplen, "Bytes of each frame written (original length is kept)")
+      ->check(CLI::Range(64u, collector::kPcapngSnaplen));
+  c->add_flag("--stdout", o.to_stdout, "Write every session as one pcap stream to stdout");
+  c->add_flag("--tap", o.tap_per_vni, "Write each VNI's frames to a TAP device tmirror-<vni>");
+  c->add_option("--tap-single", o.tap_single, "Write every session's frames to this TAP device");
+  c->add_option("--forward", a.forward, "Re-encapsulate and send to this collector address:port");
+  c->add_option("--metrics-listen", a.metrics_listen,
+                "Serve /metrics (Prometheus) and /counters (JSON) on address:port");
+  c->add_option("--server", a.options.server_url,
+                "Register with this tmirror server (http://host:port) and report health");
+  c->add_option("--token", a.options.token, "Agent token for --server (or TMIRROR_AGENT_TOKEN)")
+      ->envname("TMIRROR_AGENT_TOKEN");
+  c->add_option("--load-balancer-arn", a.options.load_balancer_arn,
+                "With --server: serve this network-load-balancer target as one of its members");
+  c->add_option("--health-interval", a.options.health_interval_seconds,
+                "Seconds between health reports to --server")
+      ->check(CLI::Range(int64_t{1}, int64_t{3600}));
+}
+
+std::variant<CollectOptions, HelpText> finishCollectOptions(CollectArgs& a) {
+  auto usage = [](const std::string& text) {
+    return HelpText{"tmirror collect: " + text + "\n", true};
+  };
+  CollectOptions options = std::move(a.options);
+  collector::CollectorOptions& o = options.collector;
+  auto listen = parseHostPort(a.listen);
+  if (!listen && a.listen.ends_with(":0")) {
+    listen = parseHostPort(a.listen.substr(0, a.listen.size() - 2) + ":1");
+    if (listen) {
+      listen->port = 0;
+    }
+  }
+  if (!listen) {
+    return usage("--listen: '" + a.listen +
+                 "' is not address:port (e.g. 0.0.0.0:4789 or [::]:4789)");
+  }
+  o.listen_address = listen->address;
+  o.port = listen->port;
+  for (const auto& text : a.allow_senders) {
+    auto cidr = packet::parseCidr(text);
+    if (!cidr) {
+      if (auto address = packet::parseIpAddress(text)) {
+        cidr = packet::Cidr{
+            *address, static_cast<uint8_t>(address->family == packet::IpFamily::V4 ? 32 : 128)};
+      }
+    }
+    if (!cidr) {
+      return usage("--allow-sender: '" + text + "' is not a CIDR or an IP address");
+    }
+    o.admission.allowed_senders.push_back(*cidr);
+  }
+  for (auto v : a.allow_vnis) {
+    o.admission.allowed_vnis.push_back(static_cast<uint32_t>(v));
+  }
+  for (auto v : a.deny_vnis) {
+    o.admission.denied_vnis.push_back(static_cast<uint32_t>(v));
+  }
+  for (const auto& text : a.source_macs) {
+    const auto eq = text.find('=');
+    uint32_t vni = 0;
+    const auto [ptr, ec] =
+        std::from_chars(text.data(), text.data() + (eq == std::string::npos ? 0 : eq), vni);
+    const auto mac =
+        eq == std::string::npos ? std::nullopt : packet::parseMacAddress(text.substr(eq + 1));
+    if (eq == std::string::npos || ec != std::errc{} || ptr != text.data() + eq ||
+        vni > packet::kMaxVni || !mac) {
+      return usage("--source-mac: '" + text + "' is not VNI=MAC (e.g. 42=02:00:00:00:00:01)");
+    }
+    o.session_metadata[vni].source_mac = *mac;
+  }
+  if (!a.output_dir.empty()) {
+    collector::FileOutputOptions files;
+    files.directory = a.output_dir;
+    files.rotate_seconds = a.rotate_seconds;
+    files.rotate_bytes = a.rotate_bytes;
+    files.retention = {a.keep_files, a.keep_bytes};
+    files.snaplen = a.snaplen;
+    o.files = files;
+  } else if (a.rotate_seconds || a.rotate_bytes || a.keep_files || a.keep_bytes) {
+    return usage("--rotate-*/--keep-* need --output-dir");
+  }
+  if (o.tap_per_vni && o.tap_single) {
+    return usage("--tap and --tap-single exclude each other");
+  }
+  if (!a.forward.empty()) {
+    auto to = parseHostPort(a.forward);
+    if (!to) {
+      return usage("--forward: '" + a.forward + "' is not address:port");
+    }
+    o.forward = std::pair{to->address, to->port};
+  }
+  if (!a.metrics_listen.empty()) {
+    auto at = parseListenAddress(a.metrics_listen);
+    if (!at) {
+      return usage("--metrics-listen: '" + a.metrics_listen + "' is not address:port");
+    }
+    options.metrics_listen = *at;
+  }
+  if (!options.server_url.empty() && options.token.empty()) {
+    return usage("--server needs --token (or TMIRROR_AGENT_TOKEN)");
+  }
+  if (!o.files && !o.to_stdout && !o.tap_per_vni && !o.tap_single && !o.forward) {
+    return usage(
+        "say where frames go: --output-dir DIR, --stdout, --tap, --tap-single NAME "
+        "and/or --forward ADDRESS:PORT");
+  }
+  return options;
+}
+
 }  // namespace
 
 std::optional<std::pair<std::string, uint16_t>> parseListenAddress(const std::string& text) {
@@ -183,6 +338,25 @@ Command parseCommandLine(std::span<const char* const> args) {
                         "What amazon-dns means here (repeatable; default: /etc/resolv.conf)");
   agent_cmd->add_option("--cpu", agent_cpu, "Pin the capture threads to this CPU");
 
+  UpOptions up;
+  auto* up_cmd = app.add_subcommand(
+      "up", "Server, agent and collector on this host in one command (the way to start)");
+  up_cmd->add_option("--data-dir", up.data_dir, "Database, credentials, captures")
+      ->capture_default_str();
+  up_cmd->add_option("--listen", up.listen, "The server: API, console, agent channel")
+      ->capture_default_str();
+  up_cmd->add_option("--collector-listen", up.collector_listen, "Where mirror copies arrive")
+      ->capture_default_str();
+  up_cmd->add_option("--interface", up.interfaces, "The agent's interfaces (default: all)");
+  up_cmd->add_flag("--no-agent", up.no_agent, "Do not mirror this host's interfaces");
+  up_cmd->add_flag("--no-collector", up.no_collector, "Do not receive mirror copies here");
+  up_cmd->add_flag("--demo", up.demo,
+                   "Build a namespace lab with a web server, mirror its web traffic (not SSH) "
+                   "to a collector and run traffic (root)");
+
+  CollectArgs collect;
+  addCollectSubcommand(app, collect);
+
   // CLI11 wants argv without the program's own name handled separately.
   std::vector<std::string> argv;
   for (std::size_t i = args.size(); i > 1; --i) {
@@ -202,6 +376,13 @@ Command parseCommandLine(std::span<const char* const> args) {
   if (app.got_subcommand("version")) {
     return VersionCommand{};
   }
+  if (app.got_subcommand("collect")) {
+    auto result = finishCollectOptions(collect);
+    if (auto* help = std::get_if<HelpText>(&result)) {
+      return *help;
+    }
+    return std::get<CollectOptions>(std::move(result));
+  }
   if (app.got_subcommand("server")) {
     auto address = parseListenAddress(listen);
     if (!address) {
@@ -213,6 +394,12 @@ Command parseCommandLine(std::span<const char* const> args) {
     server.port = address->second;
     server.auth_none = auth == "none";
     return server;
+  }
+  if (app.got_subcommand("up")) {
+    if (!parseListenAddress(up.listen)) {
+      return HelpText{"tmirror up: --listen: '" + up.listen + "' is not address:port\n", true};
+    }
+    return up;
   }
   if (app.got_subcommand("agent")) {
     if (metrics_listen == "none") {

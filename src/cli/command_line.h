@@ -10,6 +10,8 @@
 
 #include "agent/agent.h"
 #include "cli/api_verbs.h"
+#include "cli/up_command.h"
+#include "collector/collector.h"
 #include "common/result.h"
 #include "packet/ip_address.h"
 
@@ -55,6 +57,16 @@ struct AgentCommand {
   agent::AgentOptions options;
 };
 
+// `tmirror collect`: the receive side (see collector/collector.h) plus its control surfaces.
+struct CollectOptions {
+  collector::CollectorOptions collector;
+  std::optional<std::pair<std::string, uint16_t>> metrics_listen;  // /metrics and /counters
+  std::string server_url;  // register with this server (agent channel) and report health
+  std::string token;       // the agent token for --server
+  int64_t health_interval_seconds = 10;
+  std::string load_balancer_arn;  // register as a member of this network load balancer
+};
+
 struct VersionCommand {};
 
 // --help output, or a usage error's text; printed by main.
@@ -65,8 +77,8 @@ struct HelpText {
 };
 
 // ApiCall: `tmirror <aws ec2 verb> ...` (see cli/api_verbs.h).
-using Command =
-    std::variant<VersionCommand, MirrorPcapOptions, ServerOptions, HelpText, ApiCall, AgentCommand>;
+using Command = std::variant<VersionCommand, MirrorPcapOptions, ServerOptions, HelpText, ApiCall,
+                             AgentCommand, UpOptions, CollectOptions>;
 
 // "127.0.0.1:8900", "[::1]:8900" or "0.0.0.0:8900"; nullopt when malformed.
 std::optional<std::pair<std::string, uint16_t>> parseListenAddress(const std::string& text);

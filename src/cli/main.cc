@@ -4,9 +4,11 @@
 
 #include "cli/agent_command.h"
 #include "cli/api_verbs.h"
+#include "cli/collect_command.h"
 #include "cli/command_line.h"
 #include "cli/mirror_pcap.h"
 #include "cli/server_command.h"
+#include "cli/up_command.h"
 
 namespace {
 
@@ -32,6 +34,8 @@ int main(int argc, char** argv) {
                         [](const ApiCall& call) { return runApiVerb(call); },
                         [](const ServerOptions& options) { return runServer(options); },
                         [](const AgentCommand& agent) { return runAgent(agent); },
+                        [](const UpOptions& up) { return runUp(up); },
+                        [](const CollectOptions& options) { return runCollect(options); },
                         [](const MirrorPcapOptions& options) {
                           auto report = runMirrorPcap(options);
                           if (!report) {

@@ -69,6 +69,14 @@ CREATE INDEX network_interfaces_by_instance ON network_interfaces (instance_id, 
     R"sql(
 ALTER TABLE network_interfaces ADD COLUMN attached INTEGER NOT NULL DEFAULT 1;
 )sql",
+    // 4: collectors registered as members of a network load balancer (its target's copies
+    // are spread over the healthy ones).
+    R"sql(
+CREATE TABLE load_balancer_members (
+  load_balancer_arn TEXT NOT NULL, network_interface_id TEXT NOT NULL,
+  PRIMARY KEY (load_balancer_arn, network_interface_id));
+CREATE INDEX load_balancer_members_by_interface ON load_balancer_members (network_interface_id);
+)sql",
 };
 
 template <typename T, typename F>
@@ -581,6 +589,43 @@ Result<void> MirrorStore::deleteTag(const std::string& resource_id, const std::s
 
 Result<void> MirrorStore::deleteAllTags(const std::string& resource_id) {
   return runWith(db_, "DELETE FROM tags WHERE resource_id = ?", resource_id);
+}
+
+Result<void> MirrorStore::setLoadBalancerMembership(const std::string& network_interface_id,
+                                                    const std::optional<std::string>& arn) {
+  if (auto r = runWith(db_, "DELETE FROM load_balancer_members WHERE network_interface_id = ?",
+                       network_interface_id);
+      !r) {
+    return r;
+  }
+  if (!arn) {
+    return {};
+  }
+  auto stmt = db_.prepare(
+      "INSERT INTO load_balancer_members (load_balancer_arn, network_interface_id) "
+      "VALUES (?, ?)");
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  stmt->bind(1, std::string_view(*arn)).bind(2, std::string_view(network_interface_id));
+  return stmt->run();
+}
+
+Result<std::vector<std::string>> MirrorStore::loadBalancerMembers(const std::string& arn) {
+  return collect<std::string>(db_,
+                              "SELECT network_interface_id FROM load_balancer_members "
+                              "WHERE load_balancer_arn = ? ORDER BY network_interface_id",
+                              &arn, [](const Statement& s) { return s.text(0); });
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> MirrorStore::allLoadBalancerMembers() {
+  return collect<std::pair<std::string, std::string>>(
+      db_,
+      "SELECT load_balancer_arn, network_interface_id FROM load_balancer_members "
+      "ORDER BY load_balancer_arn, network_interface_id",
+      nullptr, [](const Statement& s) {
+        return std::pair{s.text(0), s.text(1)};
+      });
 }
 
 Result<void> MirrorStore::insertAgentToken(const std::string& token_sha256) {

@@ -172,6 +172,12 @@ class MirrorStore {
 
   // Agents: tokens (stored as SHA-256), hosts, and the interfaces a host reported.
   Result<void> insertAgentToken(const std::string& token_sha256);
+
+  // Network-load-balancer membership of collectors' interfaces (one balancer each, or none).
+  Result<void> setLoadBalancerMembership(const std::string& network_interface_id,
+                                         const std::optional<std::string>& arn);
+  Result<std::vector<std::string>> loadBalancerMembers(const std::string& arn);  // eni ids
+  Result<std::vector<std::pair<std::string, std::string>>> allLoadBalancerMembers();
   Result<bool> hasAgentToken(const std::string& token_sha256);
   Result<std::optional<InstanceRecord>> instanceByHostKey(const std::string& host_key);
   Result<std::optional<InstanceRecord>> instance(const std::string& id);

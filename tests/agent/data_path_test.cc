@@ -201,6 +201,14 @@ TEST_F(DataPathTest, MirrorsBothDirectionsExactlyOnceWithTheSessionsVni) {
   EXPECT_GE(report.counters.fate(rules::PacketFate::NotMatched), 20u);
   EXPECT_EQ(report.counters.skipped, 0u);
   EXPECT_EQ(report.kernel_drops, 0u);
+  // Every frame the ring delivered is in exactly one fate.
+  uint64_t fates = 0;
+  for (uint64_t n : report.counters.fates) {
+    fates += n;
+  }
+  EXPECT_EQ(report.counters.frames,
+            fates + report.counters.skipped + report.counters.unknown_direction);
+  EXPECT_EQ(report.kernel_packets, report.counters.frames + report.kernel_drops);
 }
 
 TEST_F(DataPathTest, RestoresTheVlanTagAndTruncatesToThePacketLength) {
@@ -243,9 +251,12 @@ TEST_F(DataPathTest, RateCapSkipsExactlyWhatIsNotSent) {
   options.rate_limit_pps = 50;  // far below what is offered
   startWorker(config(), options);
   constexpr int kOffered = 2000;
+  const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < kOffered; ++i) {
     inject(injector_b_, ingressFrame(6000, 20));
   }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const InterfaceReport report = waitForFrames(kOffered);
   const auto received = receive(kOffered);
   const auto& in = report.counters.mirror.in;
@@ -255,6 +266,10 @@ TEST_F(DataPathTest, RateCapSkipsExactlyWhatIsNotSent) {
   EXPECT_EQ(report.skipped_rate_limit, in.skip_packets);
   EXPECT_EQ(report.counters.skipped, in.skip_packets);
   EXPECT_EQ(report.sessions.at("tms-1").in.skip_packets, in.skip_packets);
+  // The cap admits its rate over the frames' time span plus one burst (here one packet),
+  // and lets something through.
+  EXPECT_GE(in.mirror_packets, 1u);
+  EXPECT_LE(static_cast<double>(in.mirror_packets), 50.0 * seconds + 2.0) << seconds << " s";
 }
 
 TEST_F(DataPathTest, ANewEngineTakesOverBetweenBlocksAndCountersCarryOn) {
@@ -280,6 +295,33 @@ TEST_F(DataPathTest, ANewEngineTakesOverBetweenBlocksAndCountersCarryOn) {
   EXPECT_EQ(packet::decodeVxlan(received[1], false).vni, 999u);
   EXPECT_EQ(report.counters.mirror.in.mirror_packets, 2u);
   EXPECT_EQ(report.sessions.at("tms-1").in.mirror_packets, 2u);
+}
+
+TEST_F(DataPathTest, ALinkThatGoesDownAndUpKeepsTheWorkerAndItsCounters) {
+  startWorker(config());
+  inject(injector_b_, ingressFrame(6000, 10));
+  waitForFrames(1);
+  ASSERT_EQ(lab_.run("ip -n " + lab_.name("a") + " link set tm0 down"), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(worker_->running()) << worker_->report().error;
+  ASSERT_EQ(lab_.run("ip -n " + lab_.name("a") + " link set tm0 up"), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  inject(injector_b_, ingressFrame(6000, 10));
+  const auto report = waitForFrames(2);
+  EXPECT_TRUE(worker_->running()) << report.error;
+  EXPECT_EQ(report.counters.mirror.in.mirror_packets, 2u);
+  EXPECT_EQ(receive(2).size(), 2u);
+}
+
+TEST_F(DataPathTest, AnInterfaceThatVanishesStopsTheWorkerWithAReason) {
+  startWorker(config());
+  ASSERT_EQ(lab_.run("ip -n " + lab_.name("a") + " link del tm0"), 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (worker_->running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_FALSE(worker_->running());
+  EXPECT_FALSE(worker_->report().error.empty());
 }
 
 }  // namespace

@@ -61,5 +61,24 @@ TEST(RateLimiterTest, BothCapsMustAllow) {
   EXPECT_EQ(admitted, 10);
 }
 
+TEST(RateLimiterTest, FrameTimestampsPaceABacklogAsItArrived) {
+  RateLimiter limiter(1000, 0, 10ms);
+  const int64_t start = 1'700'000'000'000'000'000;
+  int admitted = 0;
+  // 1,000 frames spread over one second of capture time, processed all at once later.
+  for (int i = 0; i < 1000; ++i) {
+    limiter.refillNanoseconds(start + i * 1'000'000);
+    admitted += limiter.admit(100);
+  }
+  EXPECT_GE(admitted, 990);
+  // A clock that steps back refills nothing.
+  limiter.refillNanoseconds(start);
+  int later = 0;
+  for (int i = 0; i < 100; ++i) {
+    later += limiter.admit(100);
+  }
+  EXPECT_LE(later, 10);
+}
+
 }  // namespace
 }  // namespace tmirror::agent

@@ -34,7 +34,9 @@ class AgentChannelTest : public ::testing::Test {
         *store_, api::ApiLimits{},
         [](const api::HttpRequestView&) -> api::ApiResult<std::string> { return "test"; });
     channel_ = std::make_unique<AgentChannel>(
-        *api_, AgentChannelOptions{.poll_interval = std::chrono::milliseconds(10)});
+        *api_, AgentChannelOptions{.poll_interval = std::chrono::milliseconds(10),
+                                   .member_health_window = std::chrono::milliseconds(300),
+                                   .health_check_interval = std::chrono::milliseconds(20)});
   }
 
   void TearDown() override {
@@ -238,6 +240,112 @@ TEST_F(AgentChannelTest, AnInterfaceTheHostNoLongerReportsIsDetachedNotForgotten
   const json back = registerHost("machine-1", json::array({kEth0, eth1}));
   EXPECT_EQ(back["NetworkInterfaces"][1]["NetworkInterfaceId"], eth1_id);
   EXPECT_TRUE(status());
+}
+
+TEST_F(AgentChannelTest, LoadBalancerTargetsSpreadOverHealthyRegisteredCollectors) {
+  const std::string arn =
+      "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/collectors/0123";
+  const json reg = registerHost("machine-1", json::array({kEth0}));
+  const std::string instance = reg["InstanceId"];
+  const std::string source = reg["NetworkInterfaces"][0]["NetworkInterfaceId"];
+  auto registerCollector = [&](const std::string& key, const std::string& mac,
+                               const std::string& ip, int mtu) {
+    const json body = {
+        {"HostKey", key},
+        {"Hostname", key},
+        {"LoadBalancerArn", arn},
+        {"Interfaces",
+         {{{"Name", "eth0"}, {"MacAddress", mac}, {"PrivateIpAddress", ip}, {"Mtu", mtu}}}}};
+    const auto r = agent("POST", "/agent/v1/register", body.dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body)["NetworkInterfaces"][0]["NetworkInterfaceId"].get<std::string>();
+  };
+  const std::string target = apiCall(
+      "Action=CreateTrafficMirrorTarget&NetworkLoadBalancerArn=" + arn, "trafficMirrorTargetId");
+  const std::string filter = apiCall("Action=CreateTrafficMirrorFilter", "trafficMirrorFilterId");
+  apiCall("Action=CreateTrafficMirrorSession&NetworkInterfaceId=" + source +
+              "&TrafficMirrorTargetId=" + target + "&TrafficMirrorFilterId=" + filter +
+              "&SessionNumber=1&VirtualNetworkId=7",
+          "trafficMirrorSessionId");
+  uint32_t mtu = 0;
+  auto addresses = [&]() {
+    const auto r = agent("GET", "/agent/v1/desired-state", "", "instance-id=" + instance);
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto config = model::parseHostMirrorConfig(r.body);
+    EXPECT_TRUE(config.has_value());
+    std::vector<std::string> out;
+    for (const auto& session : config->interfaces.at(0).sessions) {
+      for (const auto& a : session.target.addresses) {
+        out.push_back(packet::formatIpAddress(a));
+      }
+      mtu = session.target.mtu;
+    }
+    return out;
+  };
+  // No member yet: the session has nowhere to go.
+  EXPECT_TRUE(addresses().empty());
+  const std::string a =
+      registerCollector("collector-a", "02:00:00:00:01:0a", "198.51.100.30", 9001);
+  const std::string b =
+      registerCollector("collector-b", "02:00:00:00:01:0b", "198.51.100.31", 1500);
+  auto both = addresses();
+  std::sort(both.begin(), both.end());
+  EXPECT_EQ(both, (std::vector<std::string>{"198.51.100.30", "198.51.100.31"}));
+  EXPECT_EQ(mtu, 1500u) << "every member must take every copy: the smallest MTU";
+  // Only a reports health; once b's window passes it is left out, and the revision moved
+  // (agents' long-polls wake up).
+  const int64_t before = store_->revision().value();
+  for (int i = 0; i < 25; ++i) {
+    const json health = {{"Interfaces", {{{"NetworkInterfaceId", a}, {"CollectorHealthy", 1}}}}};
+    ASSERT_EQ(agent("POST", "/agent/v1/counters", health.dump()).status, 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(addresses(), (std::vector<std::string>{"198.51.100.30"}));
+  EXPECT_GT(store_->revision().value(), before);
+  // b comes back.
+  const json health = {{"Interfaces", {{{"NetworkInterfaceId", b}, {"CollectorHealthy", 1}}}}};
+  ASSERT_EQ(agent("POST", "/agent/v1/counters", health.dump()).status, 200);
+  EXPECT_EQ(addresses().size(), 2u);
+  // A bad ARN is refused.
+  json bad = {
+      {"HostKey", "collector-c"}, {"LoadBalancerArn", "not-an-arn"}, {"Interfaces", json::array()}};
+  EXPECT_EQ(agent("POST", "/agent/v1/register", bad.dump()).status, 400);
+}
+
+TEST_F(AgentChannelTest, ACollectorLearnsTheSessionsItReceivesWithTheirSourceMacs) {
+  const json reg = registerHost("machine-1", json::array({kEth0}));
+  const std::string source = reg["NetworkInterfaces"][0]["NetworkInterfaceId"];
+  const json collector_body = {{"HostKey", "collector-1"},
+                               {"Interfaces",
+                                {{{"Name", "eth0"},
+                                  {"MacAddress", "02:00:00:00:02:0a"},
+                                  {"PrivateIpAddress", "198.51.100.30"}}}}};
+  const auto r = agent("POST", "/agent/v1/register", collector_body.dump());
+  ASSERT_EQ(r.status, 200);
+  const std::string collector =
+      json::parse(r.body)["NetworkInterfaces"][0]["NetworkInterfaceId"].get<std::string>();
+  const std::string target = apiCall(
+      "Action=CreateTrafficMirrorTarget&NetworkInterfaceId=" + collector, "trafficMirrorTargetId");
+  const std::string filter = apiCall("Action=CreateTrafficMirrorFilter", "trafficMirrorFilterId");
+  const std::string session =
+      apiCall("Action=CreateTrafficMirrorSession&NetworkInterfaceId=" + source +
+                  "&TrafficMirrorTargetId=" + target + "&TrafficMirrorFilterId=" + filter +
+                  "&SessionNumber=1&VirtualNetworkId=77",
+              "trafficMirrorSessionId");
+  const auto answer =
+      agent("GET", "/agent/v1/collector-sessions", "", "network-interface-id=" + collector);
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  const json sessions = json::parse(answer.body)["Sessions"];
+  ASSERT_EQ(sessions.size(), 1u);
+  EXPECT_EQ(sessions[0]["TrafficMirrorSessionId"], session);
+  EXPECT_EQ(sessions[0]["VirtualNetworkId"], 77);
+  EXPECT_EQ(sessions[0]["NetworkInterfaceId"], source);
+  EXPECT_EQ(sessions[0]["MacAddress"], "02:00:00:00:00:0a");
+  // Another interface receives nothing; the parameter is required.
+  const auto other =
+      agent("GET", "/agent/v1/collector-sessions", "", "network-interface-id=" + source);
+  EXPECT_TRUE(json::parse(other.body)["Sessions"].empty());
+  EXPECT_EQ(agent("GET", "/agent/v1/collector-sessions").status, 400);
 }
 
 }  // namespace

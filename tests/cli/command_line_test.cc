@@ -239,5 +239,133 @@ TEST(CliCommandLine, UsageErrorsSayHowToGetHelp) {
   EXPECT_THAT(error.text, Not(HasSubstr("terminate")));
 }
 
+// --- tmirror collect ---------------------------------------------------------------------
+
+CollectOptions collectOf(const Command& command) {
+  if (const auto* help = std::get_if<HelpText>(&command)) {
+    ADD_FAILURE() << "expected collect options, got:\n" << help->text;
+    return {};
+  }
+  if (!std::holds_alternative<CollectOptions>(command)) {
+    ADD_FAILURE() << "expected collect options";
+    return {};
+  }
+  return std::get<CollectOptions>(command);
+}
+
+std::string collectError(const Command& command) {
+  const auto* help = std::get_if<HelpText>(&command);
+  if (help == nullptr || !help->is_error) {
+    ADD_FAILURE() << "expected a usage error";
+    return {};
+  }
+  return help->text;
+}
+
+TEST(CliCollect, DefaultsListenOnAllIpv4AddressesPort4789WithOneThread) {
+  const auto o = collectOf(parse({"collect", "--output-dir", "caps"}));
+  EXPECT_EQ(packet::formatIpAddress(o.collector.listen_address), "0.0.0.0");
+  EXPECT_EQ(o.collector.port, 4789);
+  EXPECT_EQ(o.collector.threads, 1);
+  ASSERT_TRUE(o.collector.files);
+  EXPECT_EQ(o.collector.files->directory, "caps");
+  EXPECT_EQ(o.collector.files->rotate_bytes, 0u);
+  EXPECT_FALSE(o.collector.to_stdout);
+  EXPECT_FALSE(o.metrics_listen);
+  EXPECT_TRUE(o.server_url.empty());
+}
+
+TEST(CliCollect, EveryOptionIsKept) {
+  const auto o = collectOf(parse({"collect",
+                                  "--listen",
+                                  "[::1]:14789",
+                                  "--threads",
+                                  "2",
+                                  "--allow-sender",
+                                  "10.0.0.0/8",
+                                  "--allow-sender",
+                                  "192.0.2.7",
+                                  "--allow-vni",
+                                  "5",
+                                  "--deny-vni",
+                                  "6",
+                                  "--deny-vni",
+                                  "7",
+                                  "--output-dir",
+                                  "d",
+                                  "--rotate-seconds",
+                                  "60",
+                                  "--rotate-bytes",
+                                  "1000000",
+                                  "--keep-files",
+                                  "10",
+                                  "--keep-bytes",
+                                  "5000000",
+                                  "--snaplen",
+                                  "128",
+                                  "--stdout",
+                                  "--tap",
+                                  "--forward",
+                                  "127.0.0.2:4789",
+                                  "--metrics-listen",
+                                  "127.0.0.1:0",
+                                  "--server",
+                                  "http://127.0.0.1:8900",
+                                  "--token",
+                                  "tok",
+                                  "--source-mac",
+                                  "5=02:00:00:00:00:09",
+                                  "--max-sessions",
+                                  "100"}));
+  EXPECT_EQ(packet::formatIpAddress(o.collector.listen_address), "::1");
+  EXPECT_EQ(o.collector.port, 14789);
+  EXPECT_EQ(o.collector.threads, 2);
+  ASSERT_EQ(o.collector.admission.allowed_senders.size(), 2u);
+  EXPECT_EQ(packet::formatCidr(o.collector.admission.allowed_senders[1]), "192.0.2.7/32");
+  EXPECT_EQ(o.collector.admission.allowed_vnis, (std::vector<uint32_t>{5}));
+  EXPECT_EQ(o.collector.admission.denied_vnis, (std::vector<uint32_t>{6, 7}));
+  ASSERT_TRUE(o.collector.files);
+  EXPECT_EQ(o.collector.files->rotate_seconds, 60u);
+  EXPECT_EQ(o.collector.files->rotate_bytes, 1000000u);
+  EXPECT_EQ(o.collector.files->retention.keep_files, 10u);
+  EXPECT_EQ(o.collector.files->retention.keep_bytes, 5000000u);
+  EXPECT_EQ(o.collector.files->snaplen, 128u);
+  EXPECT_TRUE(o.collector.to_stdout);
+  EXPECT_TRUE(o.collector.tap_per_vni);
+  ASSERT_TRUE(o.collector.forward);
+  EXPECT_EQ(o.collector.forward->second, 4789);
+  ASSERT_TRUE(o.metrics_listen);
+  EXPECT_EQ(o.metrics_listen->second, 0);
+  EXPECT_EQ(o.server_url, "http://127.0.0.1:8900");
+  EXPECT_EQ(o.token, "tok");
+  ASSERT_TRUE(o.collector.session_metadata.contains(5));
+  EXPECT_EQ(packet::formatMacAddress(*o.collector.session_metadata.at(5).source_mac),
+            "02:00:00:00:00:09");
+  EXPECT_EQ(o.collector.max_sessions, 100u);
+}
+
+TEST(CliCollect, ListenPortZeroPicksAFreePort) {
+  const auto o = collectOf(parse({"collect", "--listen", "127.0.0.1:0", "--stdout"}));
+  EXPECT_EQ(o.collector.port, 0);
+}
+
+TEST(CliCollect, UsageErrorsNameTheProblem) {
+  EXPECT_THAT(collectError(parse({"collect"})), HasSubstr("say where frames go"));
+  EXPECT_THAT(collectError(parse({"collect", "--stdout", "--listen", "4789"})),
+              HasSubstr("--listen"));
+  EXPECT_THAT(collectError(parse({"collect", "--stdout", "--allow-sender", "10.0.0.1/33"})),
+              HasSubstr("--allow-sender"));
+  EXPECT_THAT(collectError(parse({"collect", "--stdout", "--rotate-bytes", "100000"})),
+              HasSubstr("--output-dir"));
+  EXPECT_THAT(collectError(parse({"collect", "--tap", "--tap-single", "x"})), HasSubstr("exclude"));
+  EXPECT_THAT(collectError(parse({"collect", "--stdout", "--server", "http://127.0.0.1:1"})),
+              HasSubstr("--token"));
+  EXPECT_THAT(collectError(parse({"collect", "--stdout", "--source-mac", "5:02:00:00:00:00:01"})),
+              HasSubstr("VNI=MAC"));
+  EXPECT_THAT(collectError(parse({"collect", "--stdout", "--deny-vni", "16777216"})),
+              HasSubstr("deny-vni"));
+  EXPECT_THAT(collectError(parse({"collect", "--stdout", "--threads", "0"})), HasSubstr("threads"));
+}
+
 }  // namespace
 }  // namespace tmirror::cli

@@ -1,0 +1,109 @@
+#include "cli/collect_command.h"
+
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include "collector/collector.h"
+#include "collector/collector_http.h"
+#include "collector/server_registration.h"
+
+namespace tmirror::cli {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void onStopSignal(int) {
+  g_stop.store(true);
+}
+
+}  // namespace
+
+int runCollect(const CollectOptions& options) {
+  // A stdout reader that goes away must not kill us with SIGPIPE: the stream output notices
+  // EPIPE and the command finishes its files.
+  ::signal(SIGPIPE, SIG_IGN);
+
+  struct sigaction action {};
+
+  action.sa_handler = onStopSignal;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
+
+  auto collector = collector::Collector::create(options.collector);
+  if (!collector) {
+    std::fprintf(stderr, "tmirror collect: %s\n", collector.error().message.c_str());
+    return 1;
+  }
+  const auto& c = options.collector;
+  std::fprintf(
+      stderr,
+      "tmirror collect: listening on udp %s port %u, %d thread(s), rcvbuf %d bytes%s%s%s%s\n",
+      packet::formatIpAddress(c.listen_address).c_str(), (*collector)->port(), c.threads,
+      (*collector)->receiveBufferBytes(),
+      c.files ? (", files in " + c.files->directory.string()).c_str() : "",
+      c.to_stdout ? ", pcap on stdout" : "",
+      c.tap_per_vni ? ", TAP per VNI" : (c.tap_single ? ", one TAP" : ""),
+      c.forward ? ", forwarding" : "");
+
+  std::unique_ptr<collector::CollectorHttp> http;
+  if (options.metrics_listen) {
+    auto started = collector::CollectorHttp::start(**collector, options.metrics_listen->first,
+                                                   options.metrics_listen->second);
+    if (!started) {
+      std::fprintf(stderr, "tmirror collect: metrics: %s\n", started.error().message.c_str());
+      return 1;
+    }
+    http = std::move(*started);
+    std::fprintf(stderr, "tmirror collect: metrics on http %s port %u\n",
+                 options.metrics_listen->first.c_str(), http->port());
+  }
+
+  std::unique_ptr<collector::ServerRegistration> registration;
+  if (!options.server_url.empty()) {
+    auto interface = collector::findLocalInterface(c.listen_address);
+    if (!interface) {
+      std::fprintf(stderr, "tmirror collect: --server: %s\n", interface.error().message.c_str());
+      return 1;
+    }
+    const collector::Collector* raw = collector->get();
+    registration = std::make_unique<collector::ServerRegistration>(
+        options.server_url, options.token, *interface, (*collector)->port(),
+        [raw] {
+          const auto& counters = raw->counters();
+          std::map<std::string, double> out{
+              {"CollectorDatagrams", static_cast<double>(counters.datagrams())},
+              {"CollectorBytes", static_cast<double>(counters.bytes())},
+              {"CollectorSessions", static_cast<double>(raw->sessions().size())}};
+          uint64_t dropped = 0;
+          for (std::size_t i = 0; i < static_cast<std::size_t>(collector::DropReason::kCount);
+               ++i) {
+            dropped += counters.drops(static_cast<collector::DropReason>(i));
+          }
+          out["CollectorDrops"] = static_cast<double>(dropped);
+          return out;
+        },
+        std::chrono::seconds(options.health_interval_seconds), options.load_balancer_arn);
+    collector::Collector* sessions_of = collector->get();
+    registration->onSessions([sessions_of](std::map<uint32_t, collector::SessionMetadata> m) {
+      sessions_of->sessions().setServerMetadata(std::move(m));
+    });
+    registration->start();
+  }
+
+  (*collector)->run(g_stop);
+  if ((*collector)->outputBroken()) {
+    std::fprintf(stderr, "tmirror collect: the stdout reader went away; stopping\n");
+  }
+  registration.reset();
+  http.reset();
+  std::fprintf(stderr, "tmirror collect: stopped after %llu datagrams\n",
+               static_cast<unsigned long long>((*collector)->counters().datagrams()));
+  return 0;
+}
+
+}  // namespace tmirror::cli

@@ -1,0 +1,261 @@
+#include "collector/server_registration.h"
+
+#include <httplib.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include <netpacket/packet.h>
+#include <nlohmann/json.hpp>
+
+#include "collector/socket_address.h"
+#include "common/unique_fd.h"
+
+namespace tmirror::collector {
+
+namespace {
+
+using nlohmann::json;
+
+struct IfaddrsDeleter {
+  void operator()(ifaddrs* p) const { freeifaddrs(p); }
+};
+
+int interfaceMtu(const std::string& name) {
+  UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  if (s.valid() && ::ioctl(s.get(), SIOCGIFMTU, &ifr) == 0) {
+    return ifr.ifr_mtu;
+  }
+  return 1500;
+}
+
+}  // namespace
+
+Result<LocalInterface> findLocalInterface(const packet::IpAddress& address) {
+  ifaddrs* raw = nullptr;
+  if (::getifaddrs(&raw) != 0) {
+    return makeSystemError("getifaddrs", errno);
+  }
+  std::unique_ptr<ifaddrs, IfaddrsDeleter> list(raw);
+  const bool wildcard = address.value == 0;
+  std::map<std::string, LocalInterface> by_name;
+  std::string chosen;
+  for (ifaddrs* a = list.get(); a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr) {
+      continue;
+    }
+    LocalInterface& i = by_name[a->ifa_name];
+    i.name = a->ifa_name;
+    const int family = a->ifa_addr->sa_family;
+    if (family == AF_PACKET) {
+      sockaddr_ll ll{};
+      std::memcpy(&ll, a->ifa_addr, sizeof ll);
+      for (int k = 0; k < 6 && k < ll.sll_halen; ++k) {
+        i.mac.octets[k] = ll.sll_addr[k];
+      }
+      continue;
+    }
+    if (family != AF_INET && family != AF_INET6) {
+      continue;
+    }
+    sockaddr_storage storage{};
+    std::memcpy(&storage, a->ifa_addr,
+                family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+    const packet::IpAddress ip = fromSocketAddress(storage);
+    if (ip.family == packet::IpFamily::V4 && !i.ipv4) {
+      i.ipv4 = ip;
+    } else if (ip.family == packet::IpFamily::V6 && !i.ipv6) {
+      i.ipv6 = ip;
+    }
+    const bool usable = (a->ifa_flags & IFF_UP) != 0 && (a->ifa_flags & IFF_LOOPBACK) == 0;
+    if (chosen.empty() &&
+        (wildcard ? usable && ip.family == packet::IpFamily::V4 : ip == address)) {
+      chosen = a->ifa_name;
+    }
+  }
+  if (chosen.empty()) {
+    return makeError(ErrorCode::NotFound,
+                     "no local interface holds " + packet::formatIpAddress(address));
+  }
+  LocalInterface out = by_name[chosen];
+  if (!wildcard) {
+    // Register the address the collector listens on, not another one of the interface's.
+    (address.family == packet::IpFamily::V4 ? out.ipv4 : out.ipv6) = address;
+  }
+  // Loopback's 65536 is beyond what an IPv4 path MTU can be (and what the server accepts).
+  out.mtu = std::min(interfaceMtu(chosen), 65535);
+  return out;
+}
+
+std::string registrationBody(const std::string& host_key, const std::string& hostname,
+                             const LocalInterface& interface,
+                             const std::string& load_balancer_arn) {
+  json i{{"Name", interface.name},
+         {"MacAddress", packet::formatMacAddress(interface.mac)},
+         {"Mtu", interface.mtu}};
+  if (interface.ipv4) {
+    i["PrivateIpAddress"] = packet::formatIpAddress(*interface.ipv4);
+  }
+  if (interface.ipv6) {
+    i["Ipv6Address"] = packet::formatIpAddress(*interface.ipv6);
+  }
+  json body{{"HostKey", host_key}, {"Hostname", hostname}, {"Interfaces", json::array({i})}};
+  if (!load_balancer_arn.empty()) {
+    body["LoadBalancerArn"] = load_balancer_arn;
+  }
+  return body.dump();
+}
+
+ServerRegistration::ServerRegistration(std::string url, std::string token, LocalInterface interface,
+                                       uint16_t vxlan_port, CounterSource counters,
+                                       std::chrono::milliseconds interval,
+                                       std::string load_balancer_arn)
+    : load_balancer_arn_(std::move(load_balancer_arn)),
+      url_(std::move(url)),
+      token_(std::move(token)),
+      interface_(std::move(interface)),
+      vxlan_port_(vxlan_port),
+      counters_(std::move(counters)),
+      interval_(interval) {}
+
+ServerRegistration::~ServerRegistration() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+void ServerRegistration::start() {
+  thread_ = std::thread([this] { loop(); });
+}
+
+RegistrationState ServerRegistration::state() const {
+  std::lock_guard lock(mutex_);
+  return state_;
+}
+
+bool ServerRegistration::registerOnce() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  // One registration per host and port: two collectors on one host stay two interfaces only if
+  // they listen on different addresses (the interface is keyed by host and MAC).
+  const std::string key = std::string("collector:") + host + ":" + std::to_string(vxlan_port_);
+  httplib::Client client(url_);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(10);
+  auto res =
+      client.Post("/agent/v1/register", {{"Authorization", "Bearer " + token_}},
+                  registrationBody(key, host, interface_, load_balancer_arn_), "application/json");
+  if (!res || res->status != 200) {
+    const std::string why =
+        res ? std::to_string(res->status) + " " + res->body : httplib::to_string(res.error());
+    if (why != last_error_) {  // one line per new problem, not one per retry
+      std::fprintf(stderr, "tmirror collect: registering with %s failed (retrying): %s\n",
+                   url_.c_str(), why.c_str());
+      last_error_ = why;
+    }
+    return false;
+  }
+  const json body = json::parse(res->body, nullptr, false);
+  if (body.is_discarded() || !body.contains("NetworkInterfaces") ||
+      !body["NetworkInterfaces"].is_array() || body["NetworkInterfaces"].empty()) {
+    std::fprintf(stderr, "tmirror collect: unexpected registration answer from %s\n", url_.c_str());
+    return false;
+  }
+  std::lock_guard lock(mutex_);
+  state_.instance_id = body.value("InstanceId", "");
+  state_.network_interface_id = body["NetworkInterfaces"][0].value("NetworkInterfaceId", "");
+  std::fprintf(stderr, "tmirror collect: registered as %s, interface %s (%s) is %s\n",
+               state_.instance_id.c_str(), interface_.name.c_str(),
+               interface_.ipv4 ? packet::formatIpAddress(*interface_.ipv4).c_str() : "-",
+               state_.network_interface_id.c_str());
+  return true;
+}
+
+void ServerRegistration::fetchSessions() {
+  if (!on_sessions_) {
+    return;
+  }
+  httplib::Client client(url_);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(10);
+  auto res = client.Get(
+      "/agent/v1/collector-sessions?network-interface-id=" + state().network_interface_id,
+      {{"Authorization", "Bearer " + token_}});
+  if (!res || res->status != 200) {
+    return;
+  }
+  const json body = json::parse(res->body, nullptr, false);
+  if (!body.is_object() || !body.value("Sessions", json()).is_array()) {
+    return;
+  }
+  std::map<uint32_t, SessionMetadata> out;
+  for (const auto& item : body["Sessions"]) {
+    if (!item.is_object() || !item.value("VirtualNetworkId", json()).is_number_unsigned()) {
+      continue;
+    }
+    SessionMetadata m;
+    m.session_id = item.value("TrafficMirrorSessionId", "");
+    m.interface_id = item.value("NetworkInterfaceId", "");
+    if (item.value("MacAddress", json()).is_string()) {
+      m.source_mac = packet::parseMacAddress(item["MacAddress"].get<std::string>());
+    }
+    out[item["VirtualNetworkId"].get<uint32_t>()] = std::move(m);
+  }
+  on_sessions_(std::move(out));
+}
+
+bool ServerRegistration::reportOnce() {
+  json item{{"NetworkInterfaceId", state().network_interface_id}, {"CollectorHealthy", 1}};
+  for (const auto& [name, value] : counters_()) {
+    item[name] = value;
+  }
+  httplib::Client client(url_);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(10);
+  auto res = client.Post("/agent/v1/counters", {{"Authorization", "Bearer " + token_}},
+                         json{{"Interfaces", json::array({item})}}.dump(), "application/json");
+  if (!res || res->status != 200) {
+    return false;
+  }
+  std::lock_guard lock(mutex_);
+  ++state_.health_reports;
+  return true;
+}
+
+void ServerRegistration::loop() {
+  bool registered = false;
+  bool warned = false;
+  for (;;) {
+    if (!registered) {
+      registered = registerOnce();
+      if (registered) {
+        fetchSessions();
+      }
+    } else if (reportOnce()) {
+      fetchSessions();  // sessions made since: their files get their ids and direction
+    } else if (!warned) {
+      std::fprintf(stderr, "tmirror collect: health report to %s failed; will retry\n",
+                   url_.c_str());
+      warned = true;
+    }
+    std::unique_lock lock(mutex_);
+    if (wake_.wait_for(lock, registered ? interval_ : std::chrono::milliseconds(2000),
+                       [this] { return stopping_; })) {
+      return;
+    }
+  }
+}
+
+}  // namespace tmirror::collector

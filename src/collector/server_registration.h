@@ -1,0 +1,88 @@
+// ServerRegistration: `tmirror collect --server URL --token T` registers the collector host's
+// receiving interface through the agent channel (POST /agent/v1/register), so it gets an eni-
+// id and can be chosen as a mirror target, then reports its health and counters every
+// `interval` (POST /agent/v1/counters) until stopped. Retries while the server is away.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "collector/session_table.h"
+#include "common/result.h"
+#include "packet/ip_address.h"
+
+namespace tmirror::collector {
+
+struct LocalInterface {
+  std::string name;
+  packet::MacAddress mac;
+  std::optional<packet::IpAddress> ipv4;
+  std::optional<packet::IpAddress> ipv6;
+  int mtu = 1500;
+};
+
+// The interface that holds `address`; for a wildcard address, the first interface that is up,
+// not loopback, and has an IPv4 address.
+Result<LocalInterface> findLocalInterface(const packet::IpAddress& address);
+
+// The registration request body.
+std::string registrationBody(const std::string& host_key, const std::string& hostname,
+                             const LocalInterface& interface,
+                             const std::string& load_balancer_arn = "");
+
+struct RegistrationState {
+  std::string instance_id;
+  std::string network_interface_id;
+  int64_t health_reports = 0;
+};
+
+class ServerRegistration {
+ public:
+  using CounterSource = std::function<std::map<std::string, double>()>;
+
+  ServerRegistration(std::string url, std::string token, LocalInterface interface,
+                     uint16_t vxlan_port, CounterSource counters,
+                     std::chrono::milliseconds interval = std::chrono::seconds(10),
+                     std::string load_balancer_arn = "");
+  ~ServerRegistration();  // stops
+
+  // Called with what the server knows of this interface's sessions (by VNI), after each
+  // registration and health report. Set before start().
+  void onSessions(std::function<void(std::map<uint32_t, SessionMetadata>)> callback) {
+    on_sessions_ = std::move(callback);
+  }
+
+  void start();
+  RegistrationState state() const;
+
+ private:
+  void loop();
+  std::string load_balancer_arn_;
+  bool registerOnce();
+  bool reportOnce();
+  void fetchSessions();
+  std::function<void(std::map<uint32_t, SessionMetadata>)> on_sessions_;
+
+  const std::string url_;
+  const std::string token_;
+  const LocalInterface interface_;
+  const uint16_t vxlan_port_;
+  const CounterSource counters_;
+  const std::chrono::milliseconds interval_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  RegistrationState state_;
+  std::string last_error_;  // only the registration thread touches it
+  std::thread thread_;
+};
+
+}  // namespace tmirror::collector

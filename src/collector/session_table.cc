@@ -1,0 +1,88 @@
+#include "collector/session_table.h"
+
+#include <algorithm>
+
+namespace tmirror::collector {
+
+std::string Session::label() const {
+  std::string sender = packet::formatIpAddress(key.sender);
+  std::replace(sender.begin(), sender.end(), ':', '-');  // IPv6: keep file names portable
+  return sender + "-vni" + std::to_string(key.vni);
+}
+
+InterfaceDescription Session::interfaceDescription() const {
+  InterfaceDescription d;
+  d.name = "tmirror-" + std::to_string(key.vni);
+  d.description = "VXLAN mirror from " + packet::formatIpAddress(key.sender) + " VNI " +
+                  std::to_string(key.vni);
+  if (!metadata.session_id.empty()) {
+    d.description += " session " + metadata.session_id;
+  }
+  if (!metadata.interface_id.empty()) {
+    d.description += " source " + metadata.interface_id;
+  }
+  return d;
+}
+
+FrameDirection Session::directionOf(packet::Bytes frame) const {
+  if (!metadata.source_mac || frame.size() < 12) {
+    return FrameDirection::Unknown;
+  }
+  const auto& mac = metadata.source_mac->octets;
+  auto equals = [&](std::size_t offset) {
+    for (std::size_t i = 0; i < 6; ++i) {
+      if (static_cast<uint8_t>(frame[offset + i]) != mac[i]) {
+        return false;
+      }
+    }
+    return true;
+  };
+  if (equals(6)) {
+    return FrameDirection::Outbound;  // sent by the source interface: egress
+  }
+  if (equals(0)) {
+    return FrameDirection::Inbound;
+  }
+  return FrameDirection::Unknown;
+}
+
+Session* SessionTable::findOrCreate(const SessionKey& key) {
+  std::lock_guard lock(mutex_);
+  if (auto it = by_key_.find(key); it != by_key_.end()) {
+    return it->second;
+  }
+  if (sessions_.size() >= max_sessions_) {
+    return nullptr;
+  }
+  Session& s = sessions_.emplace_back();
+  s.index = static_cast<uint32_t>(sessions_.size() - 1);
+  s.key = key;
+  if (auto m = metadata_.find(key.vni); m != metadata_.end()) {
+    s.metadata = m->second;
+  } else if (auto sm = server_metadata_.find(key.vni); sm != server_metadata_.end()) {
+    s.metadata = sm->second;
+  }
+  by_key_.emplace(key, &s);
+  return &s;
+}
+
+void SessionTable::setServerMetadata(std::map<uint32_t, SessionMetadata> metadata) {
+  std::lock_guard lock(mutex_);
+  server_metadata_ = std::move(metadata);
+}
+
+std::size_t SessionTable::size() const {
+  std::lock_guard lock(mutex_);
+  return sessions_.size();
+}
+
+std::vector<const Session*> SessionTable::snapshot() const {
+  std::lock_guard lock(mutex_);
+  std::vector<const Session*> out;
+  for (const auto& s : sessions_) {
+    out.push_back(&s);
+  }
+  return out;
+}
+
+}  // namespace tmirror::collector

@@ -1,0 +1,166 @@
+"""`tmirror up`: one command starts the server, the collector and the agent; Ctrl-C stops all.
+
+The plain test runs anywhere (the agent is left out with --no-agent). The demo test needs root
+(it builds network namespaces) and checks the whole newcomer's path: the lab's web traffic is
+mirrored through the API-made session into capture files tshark reads, and SSH is not.
+"""
+
+import glob
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+for _k in list(os.environ):
+    if _k.startswith("AWS_"):
+        del os.environ[_k]
+os.environ["AWS_CONFIG_FILE"] = os.devnull
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
+import boto3  # noqa: E402
+
+BINARY = os.environ.get("TMIRROR_BINARY", "tmirror")
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Up:
+    """A running `tmirror up`, its output collected line by line."""
+
+    def __init__(self, args):
+        self.lines = []
+        self.process = subprocess.Popen([BINARY, "up"] + args, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, universal_newlines=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for(self, pattern, timeout=30):
+        deadline = time.time() + timeout
+        regex = re.compile(pattern)
+        while time.time() < deadline:
+            for line in list(self.lines):
+                m = regex.search(line)
+                if m:
+                    return m
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError("no line matching %r; output:\n%s" % (pattern, "\n".join(self.lines)))
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.reader.join(timeout=5)
+        return self.process.returncode
+
+
+def children_of(pid):
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], stdout=subprocess.PIPE,
+                         universal_newlines=True).stdout
+    return [int(p) for p in out.split()]
+
+
+class UpTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="tmirror-up-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def test_starts_everything_prints_the_key_and_stops_on_ctrl_c(self):
+        port, udp = free_port(), free_port(socket.SOCK_DGRAM)
+        up = Up(["--data-dir", self.dir, "--listen", "127.0.0.1:%d" % port, "--no-agent",
+                 "--collector-listen", "127.0.0.1:%d" % udp,
+                 ])
+        try:
+            m = up.wait_for(r"AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+)")
+            up.wait_for(r"console\s+http://127\.0\.0\.1:%d/console/" % port)
+            key, secret = m.group(1), m.group(2)
+            creds = os.path.join(self.dir, "credentials.json")
+            self.assertEqual(os.stat(creds).st_mode & 0o777, 0o600)
+            self.assertEqual(json.load(open(creds))["AccessKeyId"], key)
+            ec2 = boto3.client("ec2", endpoint_url="http://127.0.0.1:%d" % port,
+                               region_name="us-east-1", aws_access_key_id=key,
+                               aws_secret_access_key=secret)
+            self.assertEqual(ec2.describe_traffic_mirror_sessions()["TrafficMirrorSessions"], [])
+            # The collector registered this host's interfaces with the server.
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                if ec2.describe_network_interfaces()["NetworkInterfaces"]:
+                    break
+                time.sleep(0.2)
+            self.assertTrue(ec2.describe_network_interfaces()["NetworkInterfaces"],
+                            "\n".join(up.lines))
+            pids = children_of(up.process.pid)
+            self.assertEqual(len(pids), 2, "server and collector: %s" % pids)
+        finally:
+            code = up.stop()
+        self.assertEqual(code, 0, "\n".join(up.lines))
+        for pid in pids:
+            self.assertFalse(os.path.exists("/proc/%d" % pid), "child %d left running" % pid)
+        # A second start reuses the credentials.
+        up2 = Up(["--data-dir", self.dir, "--listen", "127.0.0.1:%d" % port, "--no-agent",
+                  "--no-collector"])
+        try:
+            self.assertEqual(up2.wait_for(r"AWS_ACCESS_KEY_ID=(\S+)").group(1), key)
+        finally:
+            up2.stop()
+
+    @unittest.skipUnless(os.geteuid() == 0, "the demo builds network namespaces (root)")
+    def test_demo_mirrors_web_traffic_not_ssh_into_readable_captures(self):
+        port = free_port()
+        up = Up(["--data-dir", self.dir, "--listen", "127.0.0.1:%d" % port, "--demo"])
+        try:
+            up.wait_for(r"session tms-[0-9a-f]{17} \(VNI 100\)", timeout=90)
+            captures = os.path.join(self.dir, "captures")
+            # Wait until a capture holds enough packets, then read what is complete.
+            deadline = time.time() + 60
+            packets = []
+            while time.time() < deadline:
+                files = sorted(glob.glob(os.path.join(captures, "**", "*.pcapng*"),
+                                         recursive=True))
+                for f in files:
+                    r = subprocess.run(["tshark", "-r", f, "-T", "fields", "-e", "tcp.port"],
+                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                       universal_newlines=True)
+                    packets = [l for l in r.stdout.splitlines() if l]
+                    if len(packets) >= 20:
+                        break
+                if len(packets) >= 20:
+                    break
+                time.sleep(1)
+            self.assertGreaterEqual(len(packets), 20, "\n".join(up.lines))
+            ports = [set(p.split(",")) for p in packets]
+            self.assertTrue(all("80" in p for p in ports), "only web traffic is mirrored")
+            self.assertFalse(any("22" in p for p in ports), "SSH is never mirrored")
+        finally:
+            code = up.stop()
+        self.assertEqual(code, 0, "\n".join(up.lines))
+        names = subprocess.run(["ip", "netns", "list"], stdout=subprocess.PIPE,
+                               universal_newlines=True).stdout
+        self.assertNotIn("tmdemo", names, "the demo lab was removed")
+
+
+if __name__ == "__main__":
+    unittest.main()
