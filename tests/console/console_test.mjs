@@ -290,7 +290,9 @@ describe('tmirror web console', { concurrency: false }, () => {
       skipped += 500;
       await agentPost(server, 'counters', {
         InstanceId: ids.instance,
-        Sessions: [{ TrafficMirrorSessionId: ids.session, NetworkMirrorIn: bytes,
+        // As the agent sends them: a session's item also names its source interface.
+        Sessions: [{ TrafficMirrorSessionId: ids.session, NetworkInterfaceId: ids.source,
+                     NetworkMirrorIn: bytes,
                      NetworkPacketsMirrorIn: bytes / 500, NetworkSkipMirrorOut: skipped,
                      NetworkPacketsSkipMirrorOut: skipped / 500 }],
         Interfaces: [{ NetworkInterfaceId: ids.source, NetworkMirrorIn: bytes,
