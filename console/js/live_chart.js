@@ -78,13 +78,15 @@ export class LiveChart {
       g.stroke();
       g.fillText(formatValue((max * i) / 4, this.unit), 4, y + 4);
     }
-    g.fillText(`last ${this.capacity} s`, right - 60, height - 4);
     if (this.points.length === 0) {
       g.fillText('waiting for counters…', left + 10, (top + bottom) / 2);
       return;
     }
+    // The window grows with the data (at least 10 s) up to the capacity, so a fresh chart
+    // uses its whole width.
     const newest = this.points[this.points.length - 1].time;
-    const span = this.capacity * 1000;
+    const span = Math.max(10000, Math.min(this.capacity * 1000, newest - this.points[0].time));
+    g.fillText(`last ${Math.round(span / 1000)} s`, right - 60, height - 4);
     const x = (time) => right - ((newest - time) / span) * (right - left);
     for (const s of this.series) {
       g.strokeStyle = s.color;
@@ -96,6 +98,12 @@ export class LiveChart {
         else g.lineTo(x(p.time), y);
       });
       g.stroke();
+      // The newest value as a dot: visible from the first point on.
+      const last = this.points[this.points.length - 1];
+      g.fillStyle = s.color;
+      g.beginPath();
+      g.arc(x(last.time), bottom - ((last.values[s.key] || 0) / max) * (bottom - top), 3, 0, 2 * Math.PI);
+      g.fill();
     }
   }
 }
