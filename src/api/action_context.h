@@ -233,6 +233,7 @@ ApiResult<std::string> deleteResource(ActionContext& ctx, const DeleteSpec& spec
 ApiResult<std::string> createNetworkInterface(ActionContext& ctx);
 ApiResult<std::string> describeNetworkInterfaces(ActionContext& ctx);
 ApiResult<std::string> deleteNetworkInterface(ActionContext& ctx);
+ApiResult<std::string> describeInstances(ActionContext& ctx);
 ApiResult<std::string> createTrafficMirrorTarget(ActionContext& ctx);
 ApiResult<std::string> describeTrafficMirrorTargets(ActionContext& ctx);
 ApiResult<std::string> deleteTrafficMirrorTarget(ActionContext& ctx);

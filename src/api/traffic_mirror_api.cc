@@ -13,6 +13,7 @@ constexpr std::pair<std::string_view, ActionHandler> kActions[] = {
     {"CreateNetworkInterface", createNetworkInterface},
     {"DescribeNetworkInterfaces", describeNetworkInterfaces},
     {"DeleteNetworkInterface", deleteNetworkInterface},
+    {"DescribeInstances", describeInstances},
     {"CreateTrafficMirrorTarget", createTrafficMirrorTarget},
     {"DescribeTrafficMirrorTargets", describeTrafficMirrorTargets},
     {"DeleteTrafficMirrorTarget", deleteTrafficMirrorTarget},

@@ -508,7 +508,9 @@ api::HttpResponse AgentChannel::counters(const api::HttpRequestView& request) {
     return jsonError(400, "InvalidParameterValue", "the body is not a JSON object");
   }
   std::map<std::pair<std::string, std::string>, double> update;
-  for (const char* list : {"Interfaces", "Sessions"}) {
+  // A session's item also names its source interface: the key is the list's own id field.
+  for (const auto& [list, id_field] : {std::pair{"Interfaces", "NetworkInterfaceId"},
+                                       std::pair{"Sessions", "TrafficMirrorSessionId"}}) {
     const json items = body.value(list, json::array());
     if (!items.is_array() || items.size() > 4096) {
       return jsonError(400, "InvalidParameterValue", std::string(list) + " must be a list");
@@ -517,8 +519,7 @@ api::HttpResponse AgentChannel::counters(const api::HttpRequestView& request) {
       if (!item.is_object()) {
         return jsonError(400, "InvalidParameterValue", std::string(list) + ": objects only");
       }
-      const std::string id =
-          item.value("NetworkInterfaceId", item.value("TrafficMirrorSessionId", ""));
+      const std::string id = item.value(id_field, "");
       if (id.empty() || id.size() > 64) {
         return jsonError(400, "InvalidParameterValue", "each item needs its resource id");
       }

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "console/console_routes.h"
 #include "server/api_request_labels.h"
 #include "server/error_envelope.h"
 #include "server/http_connection.h"
@@ -349,6 +350,13 @@ class HttpServer::Impl {
       guarded(res, [&] { serveMetrics(req, res); });
     });
 
+    // The web console: embedded static files, a client of the API above like any other.
+    const auto console_files = [this](const httplib::Request& req, httplib::Response& res) {
+      guarded(res, [&] { serveConsole(req, res); });
+    };
+    http_->Get(std::string(console::kConsolePath), console_files);
+    http_->Get(std::string(console::kConsolePath) + "/.*", console_files);
+
     const std::string agent_pattern = std::string(kAgentPathPrefix) + ".*";
     http_->Get(agent_pattern, agent);
     http_->Options(agent_pattern, agent);
@@ -631,6 +639,27 @@ class HttpServer::Impl {
   void serveMetrics(const httplib::Request&, httplib::Response& res) {
     res.status = 200;
     res.set_content(metrics_.render(), std::string(kMetricsContentType));
+  }
+
+  static void serveConsole(const httplib::Request& req, httplib::Response& res) {
+    const auto [path, query] = splitTarget(req.target);
+    const console::ConsoleResponse answer =
+        console::serveConsole(path, req.get_header_value("If-None-Match"));
+    res.status = answer.status;
+    if (!answer.etag.empty()) {
+      res.set_header("ETag", answer.etag);
+    }
+    if (!answer.location.empty()) {
+      res.set_header("Location", answer.location);
+    }
+    res.set_header("Cache-Control", answer.cache_control);
+    res.set_header("X-Content-Type-Options", "nosniff");
+    // The console loads nothing from elsewhere and talks only to this server.
+    res.set_header("Content-Security-Policy",
+                   "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+    if (answer.status != 304) {
+      res.set_content(answer.body.data(), answer.body.size(), answer.content_type);
+    }
   }
 
   void serveNotFound(const httplib::Request& req, httplib::Response& res,

@@ -208,6 +208,20 @@ TEST_F(AgentChannelTest, PushedCountersAreKeptForMetrics) {
   EXPECT_EQ(snapshot.at({"eni-1", "NetworkPacketsMirrorIn"}), 42.0);
 }
 
+TEST_F(AgentChannelTest, SessionCountersAreKeptUnderTheSessionNotItsInterface) {
+  // As the agent sends them: a session's item also names its source interface.
+  const json body = {{"InstanceId", "i-0"},
+                     {"Interfaces", {{{"NetworkInterfaceId", "eni-1"}, {"NetworkMirrorIn", 1000}}}},
+                     {"Sessions",
+                      {{{"TrafficMirrorSessionId", "tms-1"},
+                        {"NetworkInterfaceId", "eni-1"},
+                        {"NetworkMirrorIn", 600}}}}};
+  ASSERT_EQ(agent("POST", "/agent/v1/counters", body.dump()).status, 200);
+  const auto snapshot = channel_->counterSnapshot();
+  EXPECT_EQ(snapshot.at({"eni-1", "NetworkMirrorIn"}), 1000.0);
+  EXPECT_EQ(snapshot.at({"tms-1", "NetworkMirrorIn"}), 600.0);
+}
+
 TEST_F(AgentChannelTest, ProblemsAreKeptPerInstanceAndReplacedByTheNextPush) {
   json body = {{"InstanceId", "i-0"},
                {"Problems", {{{"ResourceId", "tms-1"}, {"Reason", "target MTU 50 too small"}}}}};

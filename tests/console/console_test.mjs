@@ -1,0 +1,419 @@
+// Browser tests of the web console: Debian's Chromium driven by playwright-core against a real
+// `tmirror server`. Everything is done through the console's pages, as a user would; only the
+// agent (counters, registration) and the 1,000 sessions of the paging test come from Node.
+//   TMIRROR_BINARY=<build>/tmirror SCREENSHOT_DIR=<dir> node --test console_test.mjs
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+const { chromium } = await import('playwright-core').catch((error) => {
+  throw new Error('playwright-core is not installed: run scripts/install-deps.sh ' +
+                  `(npm ci in tests/console). ${error.message}`);
+});
+
+import { agentPost, apiCall, startServer } from './server.mjs';
+
+const binary = process.env.TMIRROR_BINARY;
+const screenshots = process.env.SCREENSHOT_DIR || 'console-screenshots';
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+// This machine's network is closed: no background requests, no sandbox (root), no GPU.
+const chromiumFlags = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-dev-shm-usage'];
+
+let server;
+let browser;
+let page;
+const requests = [];
+const pageErrors = [];
+const ids = {};
+
+async function shot(name) {
+  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+}
+
+async function go(hash) {
+  await page.goto(`${server.url}/console/${hash}`);
+}
+
+// Selects by visible option text fragment (IDs are unknown in advance).
+async function selectContaining(param, text) {
+  const select = page.locator(`[data-param="${param}"]`);
+  const value = await select.locator('option', { hasText: text }).first().getAttribute('value');
+  assert.ok(value, `no option containing ${text} in ${param}`);
+  await select.selectOption(value);
+  return value;
+}
+
+const fieldError = (param) => page.locator(`[data-field="${param}"] .field-error`);
+
+describe('tmirror web console', { concurrency: false }, () => {
+  before(async () => {
+    assert.ok(binary, 'TMIRROR_BINARY must name the tmirror binary');
+    mkdirSync(screenshots, { recursive: true });
+    server = await startServer(binary, ['--sessions-per-interface', '1024']);
+    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumFlags });
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(15000);
+    page.on('dialog', (dialog) => dialog.accept());
+    page.on('request', (r) => requests.push(r.url()));
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    // An agent registers its host: the instance and its interface the console will show.
+    const registered = await agentPost(server, 'register', {
+      HostKey: 'console-test-host', Hostname: 'web-1',
+      Interfaces: [{ Name: 'eth0', MacAddress: '02:00:00:00:00:01', PrivateIpAddress: '10.0.0.11',
+                     Mtu: 1500 }] });
+    ids.instance = registered.InstanceId;
+    ids.source = registered.NetworkInterfaces[0].NetworkInterfaceId;
+  });
+
+  after(async () => {
+    await browser?.close();
+    server?.stop();
+  });
+
+  test('the server serves the console: redirect, modules with their types, 404', async () => {
+    const redirect = await fetch(`${server.url}/console`, { redirect: 'manual' });
+    assert.equal(redirect.status, 301);
+    assert.equal(redirect.headers.get('location'), '/console/');
+    const index = await fetch(`${server.url}/console/`);
+    assert.equal(index.status, 200);
+    assert.match(index.headers.get('content-type'), /^text\/html/);
+    const module = await fetch(`${server.url}/console/js/main.js`);
+    assert.match(module.headers.get('content-type'), /^text\/javascript/);
+    const etag = module.headers.get('etag');
+    assert.ok(etag);
+    const again = await fetch(`${server.url}/console/js/main.js`, { headers: { 'If-None-Match': etag } });
+    assert.equal(again.status, 304);
+    assert.equal((await fetch(`${server.url}/console/js/nothing.js`)).status, 404);
+    assert.equal((await fetch(`${server.url}/console/js//main.js`)).status, 404);
+    assert.equal((await fetch(`${server.url}/console/%2E%2E%2Fmetrics`)).status, 404);
+  });
+
+  test('sign in: a wrong secret is refused at its field, the right one opens the console', async () => {
+    await go('');
+    await page.fill('[data-param="AccessKeyId"]', server.key.AccessKeyId);
+    await page.fill('[data-param="SecretAccessKey"]', 'not-the-secret');
+    await page.click('button[type=submit]');
+    await assert.doesNotReject(fieldError('SecretAccessKey').waitFor({ state: 'visible' }));
+    assert.match(await fieldError('SecretAccessKey').textContent(), /AuthFailure/);
+    assert.equal(await page.inputValue('[data-param="AccessKeyId"]'), server.key.AccessKeyId);
+    await shot('01-sign-in-refused');
+    await page.fill('[data-param="SecretAccessKey"]', server.key.SecretAccessKey);
+    await page.click('button[type=submit]');
+    await page.locator('#who', { hasText: server.key.AccessKeyId }).waitFor();
+    await page.locator('h1', { hasText: 'Mirror sessions' }).waitFor();
+    const stored = await page.evaluate(() => [sessionStorage.length, localStorage.length]);
+    assert.deepEqual(stored, [1, 0], 'the key lives in sessionStorage only');
+  });
+
+  test('instances: the registered host, and its Networking tab lists ID, MAC and address', async () => {
+    await go('#/instances');
+    const listed = page.locator('#instances-table tbody tr', { hasText: ids.instance });
+    await listed.waitFor();
+    assert.match(await listed.textContent(), /web-1/);
+    await shot('02-instances');
+    await listed.locator('a', { hasText: ids.instance }).click();
+    await page.locator('.tabs a', { hasText: 'Networking' }).click();
+    const row = page.locator('#instance-interfaces tbody tr', { hasText: ids.source });
+    await row.waitFor();
+    assert.match(await row.textContent(), /02:00:00:00:00:01/);
+    assert.match(await row.textContent(), /10\.0\.0\.11/);
+    await shot('02-instance-networking');
+    await page.locator('.tabs a', { hasText: 'Details' }).click();
+    await page.locator('[data-detail="Host name"]', { hasText: 'web-1' }).waitFor();
+  });
+
+  test('create the collector interface (CreateNetworkInterface) in the console', async () => {
+    await go('#/interfaces/new');
+    await page.fill('[data-param="Name"]', 'collector');
+    await page.fill('[data-param="PrivateIpAddress"]', '198.51.100.999');
+    await page.click('button[type=submit]');
+    await fieldError('PrivateIpAddress').waitFor({ state: 'visible' });
+    assert.equal(await page.inputValue('[data-param="Name"]'), 'collector');
+    await page.fill('[data-param="PrivateIpAddress"]', '198.51.100.20');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/#\/interfaces\/eni-/);
+    ids.collector = /eni-[0-9a-f]+/.exec(page.url())[0];
+    await page.locator('[data-detail="Private IPv4 address"]', { hasText: '198.51.100.20' }).waitFor();
+    await go('#/interfaces');
+    await page.locator('#interfaces-table tbody tr', { hasText: ids.collector }).waitFor();
+    await shot('03-network-interfaces');
+  });
+
+  test('create a mirror target on that interface', async () => {
+    await go('#/targets/new');
+    await page.fill('[data-param="Name"]', 'collector-target');
+    await page.fill('[data-param="Description"]', 'the lab collector');
+    await selectContaining('NetworkInterfaceId', ids.collector);
+    await page.locator('.add-tag').click();
+    await page.locator('.tag-key').last().fill('team');
+    await page.locator('.tag-value').last().fill('netops');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/#\/targets\/tmt-/);
+    ids.target = /tmt-[0-9a-f]+/.exec(page.url())[0];
+    const xml = await apiCall(server, 'DescribeTrafficMirrorTargets',
+                              { 'TrafficMirrorTargetId.1': ids.target });
+    assert.match(xml, new RegExp(`<networkInterfaceId>${ids.collector}</networkInterfaceId>`));
+    assert.match(xml, /<key>Name<\/key><value>collector-target<\/value>/);
+    assert.match(xml, /<key>team<\/key><value>netops<\/value>/);
+    await go('#/targets');
+    await page.locator('#targets-table tbody tr', { hasText: 'collector-target' }).waitFor();
+    await shot('04-mirror-targets');
+  });
+
+  test('create a filter with an inbound and an outbound rule; rules sort by number', async () => {
+    await go('#/filters/new');
+    await page.fill('[data-param="Name"]', 'web-not-ssh');
+    await page.check('[data-param="AmazonDns"]');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/#\/filters\/tmf-/);
+    ids.filter = /tmf-[0-9a-f]+/.exec(page.url())[0];
+    assert.equal(await page.isChecked('#amazon-dns'), true);
+
+    const inbound = page.locator('section.rules[data-direction="ingress"]');
+    const outbound = page.locator('section.rules[data-direction="egress"]');
+    // A port range without TCP/UDP: the API's refusal lands at Protocol, the values stay.
+    await inbound.locator('[data-param="RuleNumber"]').fill('200');
+    await inbound.locator('[data-param="DestinationPortRange.FromPort"]').fill('80');
+    await inbound.locator('[data-param="DestinationPortRange.ToPort"]').fill('80');
+    await inbound.locator('button[type=submit]').click();
+    await inbound.locator('[data-field="Protocol"] .field-error').waitFor({ state: 'visible' });
+    assert.equal(await inbound.locator('[data-param="DestinationPortRange.FromPort"]').inputValue(), '80');
+    await inbound.locator('[data-param="Protocol"]').selectOption('6');
+    await inbound.locator('[data-param="Description"]').fill('web');
+    await inbound.locator('button[type=submit]').click();
+    await inbound.locator('tbody tr', { hasText: 'web' }).waitFor();
+    // A lower-numbered reject rule is listed first.
+    await inbound.locator('[data-param="RuleNumber"]').fill('100');
+    await inbound.locator('[data-param="RuleAction"]').selectOption('reject');
+    await inbound.locator('[data-param="Protocol"]').selectOption('6');
+    await inbound.locator('[data-param="DestinationPortRange.FromPort"]').fill('22');
+    await inbound.locator('[data-param="DestinationPortRange.ToPort"]').fill('22');
+    await inbound.locator('[data-param="Description"]').fill('no ssh');
+    await inbound.locator('button[type=submit]').click();
+    await inbound.locator('tbody tr', { hasText: 'no ssh' }).waitFor();
+    const numbers = await inbound.locator('tbody tr td:first-child').allTextContents();
+    assert.deepEqual(numbers, ['100', '200']);
+
+    await outbound.locator('[data-param="RuleNumber"]').fill('100');
+    await outbound.locator('[data-param="Protocol"]').selectOption('6');
+    await outbound.locator('[data-param="SourcePortRange.FromPort"]').fill('80');
+    await outbound.locator('[data-param="SourcePortRange.ToPort"]').fill('80');
+    await outbound.locator('[data-param="Description"]').fill('web replies');
+    await outbound.locator('button[type=submit]').click();
+    await outbound.locator('tbody tr', { hasText: 'web replies' }).waitFor();
+
+    // Edit a rule (ModifyTrafficMirrorFilterRule): a duplicate number is refused at its field.
+    await inbound.locator('tbody tr', { hasText: 'no ssh' }).locator('.edit-rule').click();
+    await inbound.locator('[data-param="RuleNumber"]').fill('200');
+    await inbound.locator('button[type=submit]').click();
+    await inbound.locator('[data-field="RuleNumber"] .field-error').waitFor({ state: 'visible' });
+    await inbound.locator('[data-param="RuleNumber"]').fill('150');
+    await inbound.locator('button[type=submit]').click();
+    await inbound.locator('tbody tr', { hasText: 'no ssh' }).locator('td', { hasText: '150' }).waitFor();
+
+    const xml = await apiCall(server, 'DescribeTrafficMirrorFilters',
+                              { 'TrafficMirrorFilterId.1': ids.filter });
+    assert.match(xml, /<ingressFilterRuleSet><item>.*<ruleNumber>150<\/ruleNumber>.*<ruleNumber>200<\/ruleNumber>/s);
+    assert.match(xml, /<egressFilterRuleSet><item>.*<sourcePortRange><fromPort>80<\/fromPort>/s);
+    assert.match(xml, /<networkServiceSet><item>amazon-dns<\/item><\/networkServiceSet>/);
+    await shot('05-mirror-filter-rules');
+    await go('#/filters');
+    await page.locator('#filters-table tbody tr', { hasText: 'web-not-ssh' }).waitFor();
+    await shot('06-mirror-filters');
+  });
+
+  test('create a session: 40000 is refused next to its field, typed values kept', async () => {
+    await go('#/sessions/new');
+    await page.fill('[data-param="Name"]', 'web-1-to-collector');
+    await page.fill('[data-param="Description"]', 'web traffic of web-1');
+    await selectContaining('NetworkInterfaceId', ids.source);
+    await selectContaining('TrafficMirrorTargetId', ids.target);
+    await selectContaining('TrafficMirrorFilterId', ids.filter);
+    await page.fill('[data-param="SessionNumber"]', '40000');
+    await page.fill('[data-param="PacketLength"]', '128');
+    await page.click('button[type=submit]');
+    const error = fieldError('SessionNumber');
+    await error.waitFor({ state: 'visible' });
+    assert.match(await error.textContent(), /SessionNumber/);
+    assert.match(await error.textContent(), /InvalidParameterValue/);
+    assert.equal(await page.locator('.form-error:visible').count(), 0, 'not a form-wide error');
+    for (const [param, value] of [['Name', 'web-1-to-collector'], ['SessionNumber', '40000'],
+                                  ['PacketLength', '128'], ['NetworkInterfaceId', ids.source],
+                                  ['TrafficMirrorTargetId', ids.target],
+                                  ['TrafficMirrorFilterId', ids.filter]]) {
+      assert.equal(await page.inputValue(`[data-param="${param}"]`), value, `${param} kept`);
+    }
+    await shot('07-session-number-40000');
+    await page.fill('[data-param="SessionNumber"]', '1');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/#\/sessions$/);
+    const row = page.locator('#sessions-table tbody tr', { hasText: 'web-1-to-collector' });
+    await row.waitFor();
+    assert.match(await row.textContent(), new RegExp(ids.source));
+    assert.match(await row.textContent(), /128/);
+    ids.session = /tms-[0-9a-f]+/.exec(await row.textContent())[0];
+    await shot('08-mirror-sessions');
+  });
+
+  test('edit a session (ModifyTrafficMirrorSession) and its tags', async () => {
+    await go(`#/sessions/${ids.session}`);
+    await page.fill('[data-param="PacketLength"]', '');
+    await page.fill('[data-param="VirtualNetworkId"]', '4242');
+    await page.click('form.api-form button[type=submit]');
+    await page.getByText('Saved.', { exact: true }).waitFor();
+    await page.locator('.add-tag').click();
+    await page.locator('.tag-key').last().fill('env');
+    await page.locator('.tag-value').last().fill('lab');
+    await page.click('.save-tags');
+    await page.getByText('Tags saved.', { exact: true }).waitFor();
+    const xml = await apiCall(server, 'DescribeTrafficMirrorSessions',
+                              { 'TrafficMirrorSessionId.1': ids.session });
+    assert.match(xml, /<virtualNetworkId>4242<\/virtualNetworkId>/);
+    assert.doesNotMatch(xml, /<packetLength>/);
+    assert.match(xml, /<key>env<\/key><value>lab<\/value>/);
+  });
+
+  test('charts follow the counters an agent pushes', async () => {
+    await go(`#/sessions/${ids.session}`);
+    const chart = page.locator('.monitoring .chart[data-title="Bytes per second"]');
+    await page.locator('.counter-status', { hasText: 'No counters yet' }).waitFor();
+    assert.equal(await page.locator('[data-counter="NetworkMirrorIn"] .counter-value').textContent(), '–');
+    // Simulate the agent: cumulative counters growing ~100 kB/s mirrored in, 1 kB/s skipped out.
+    let bytes = 0;
+    let skipped = 0;
+    const push = async () => {
+      bytes += 50000;
+      skipped += 500;
+      await agentPost(server, 'counters', {
+        InstanceId: ids.instance,
+        // As the agent sends them: a session's item also names its source interface.
+        Sessions: [{ TrafficMirrorSessionId: ids.session, NetworkInterfaceId: ids.source,
+                     NetworkMirrorIn: bytes,
+                     NetworkPacketsMirrorIn: bytes / 500, NetworkSkipMirrorOut: skipped,
+                     NetworkPacketsSkipMirrorOut: skipped / 500 }],
+        Interfaces: [{ NetworkInterfaceId: ids.source, NetworkMirrorIn: bytes,
+                       NetworkPacketsMirrorIn: bytes / 500 }],
+        Problems: [] });
+    };
+    const pusher = setInterval(() => { push().catch(() => {}); }, 500);
+    try {
+      await page.waitForFunction(() => {
+        const c = document.querySelector('.monitoring .chart[data-title="Bytes per second"]');
+        const latest = c && c.dataset.latest ? JSON.parse(c.dataset.latest) : {};
+        return Number(c?.dataset.points) >= 3 && latest.NetworkMirrorIn > 0 &&
+               latest.NetworkSkipMirrorOut > 0;
+      }, null, { timeout: 20000 });
+      const firstTotal = Number(await page.locator('[data-counter="NetworkMirrorIn"] .counter-value').textContent());
+      assert.ok(firstTotal > 0);
+      const pointsBefore = Number(await chart.getAttribute('data-points'));
+      await page.waitForTimeout(2500);
+      const pointsAfter = Number(await chart.getAttribute('data-points'));
+      const laterTotal = Number(await page.locator('[data-counter="NetworkMirrorIn"] .counter-value').textContent());
+      assert.ok(pointsAfter > pointsBefore, `the chart moves (${pointsBefore} -> ${pointsAfter})`);
+      assert.ok(laterTotal > firstTotal, 'the totals follow the pushed counters');
+      const latest = JSON.parse(await chart.getAttribute('data-latest'));
+      // ~100 kB/s mirrored (50 kB per 0.5 s push), measured over 1 s polls.
+      assert.ok(latest.NetworkMirrorIn > 20000 && latest.NetworkMirrorIn < 400000,
+                `mirrored rate ${latest.NetworkMirrorIn}`);
+      assert.equal(latest.NetworkMirrorOut, 0);
+      await shot('09-session-live-charts');
+      await go(`#/interfaces/${ids.source}`);
+      await page.waitForFunction(() => {
+        const c = document.querySelector('.monitoring .chart[data-title="Packets per second"]');
+        return c && c.dataset.latest && JSON.parse(c.dataset.latest).NetworkPacketsMirrorIn > 0;
+      }, null, { timeout: 20000 });
+      await shot('10-interface-live-charts');
+    } finally {
+      clearInterval(pusher);
+    }
+  });
+
+  test('agent health: registered agents and the problems they report', async () => {
+    await agentPost(server, 'counters', {
+      InstanceId: ids.instance, Sessions: [], Interfaces: [],
+      Problems: [{ ResourceId: ids.session, Reason: 'target MTU too small' }] });
+    await go('#/monitoring');
+    await page.locator('#registered-agents', { hasText: '1' }).waitFor();
+    await page.locator('#agent-problems tbody tr', { hasText: 'target MTU too small' }).waitFor();
+    await page.locator('#counter-summary tbody tr', { hasText: ids.session }).waitFor();
+    await shot('11-monitoring');
+    await go(`#/instances/${ids.instance}/details`);
+    await page.locator('.tab-body', { hasText: 'target MTU too small' }).waitFor();
+  });
+
+  test('1,000 more sessions: the table pages through all of them', async () => {
+    const started = Date.now();
+    let next = 2;
+    const worker = async () => {
+      while (next <= 1001) {
+        const number = next++;
+        await apiCall(server, 'CreateTrafficMirrorSession', {
+          NetworkInterfaceId: ids.source, TrafficMirrorTargetId: ids.target,
+          TrafficMirrorFilterId: ids.filter, SessionNumber: number, Description: `bulk ${number}` });
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    console.log(`# created 1000 sessions in ${Date.now() - started} ms`);
+    await go('#/sessions');
+    const table = page.locator('#sessions-table');
+    await page.waitForFunction(() => document.querySelector('#sessions-table')?.dataset.rows === '50');
+    await shot('12-sessions-1001-page-1');
+    const seen = new Set();
+    let pages = 0;
+    for (;;) {
+      const pageNumber = String(pages + 1);
+      await page.waitForFunction((n) => {
+        const t = document.querySelector('#sessions-table');
+        return t.dataset.page === n && !t.querySelector('.page-status').textContent.startsWith('Loading');
+      }, pageNumber);
+      const rowIds = await table.locator('tbody tr td:first-child').allTextContents();
+      for (const id of rowIds) seen.add(id);
+      pages += 1;
+      if (await table.locator('.page-next').isDisabled()) break;
+      const t0 = Date.now();
+      await table.locator('.page-next').click();
+      await page.waitForFunction((n) => document.querySelector('#sessions-table').dataset.page === n,
+                                 String(pages + 1));
+      assert.ok(Date.now() - t0 < 3000, 'a page turns in under 3 s');
+    }
+    assert.equal(pages, 21);
+    assert.equal(seen.size, 1001, 'every session on exactly one page');
+    await table.locator('.page-prev').click();
+    await page.waitForFunction(() => document.querySelector('#sessions-table').dataset.page === '20');
+    await table.locator('.page-size').selectOption('500');
+    await page.waitForFunction(() => document.querySelector('#sessions-table').dataset.rows === '500');
+    assert.equal(await table.getAttribute('data-page'), '1');
+  });
+
+  test('delete: a target in use is refused with the API\'s message; rules and sessions go', async () => {
+    await go(`#/targets/${ids.target}`);
+    await page.locator('button.delete').click();
+    const refused = page.locator('.form-error', { hasText: 'TrafficMirrorTargetInUseException' });
+    await refused.waitFor();
+    assert.match(page.url(), /#\/targets\/tmt-/, 'still on the target');
+
+    await go(`#/filters/${ids.filter}`);
+    const inbound = page.locator('section.rules[data-direction="ingress"]');
+    await inbound.locator('tbody tr', { hasText: 'no ssh' }).locator('.delete-rule').click();
+    await inbound.locator('tbody tr', { hasText: 'no ssh' }).waitFor({ state: 'detached' });
+    assert.equal(await inbound.locator('tbody tr').count(), 1);
+
+    await go(`#/sessions/${ids.session}`);
+    await page.locator('button.delete').click();
+    await page.waitForURL(/#\/sessions$/);
+    await page.waitForFunction(() => document.querySelector('#sessions-table')?.dataset.rows === '50');
+    const xml = await apiCall(server, 'DescribeTrafficMirrorSessions',
+                              { 'Filter.1.Name': 'traffic-mirror-session-id', 'Filter.1.Value.1': ids.session });
+    assert.doesNotMatch(xml, /<item>/);
+  });
+
+  test('nothing was fetched from anywhere but this server, and no script failed', () => {
+    const foreign = requests.filter((u) => !u.startsWith(server.url));
+    assert.deepEqual(foreign, []);
+    assert.deepEqual(pageErrors, []);
+  });
+});
