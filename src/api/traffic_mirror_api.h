@@ -22,6 +22,12 @@ class TrafficMirrorApi : public QueryApi {
 
   HttpResponse handle(const HttpRequestView& request) override;
 
+  // The API's own authentication of `request` (SigV4, or anonymous with --auth none): the
+  // access key id. For the server's other signed routes.
+  ApiResult<std::string> authenticate(const HttpRequestView& request) const {
+    return authenticate_(request);
+  }
+
   // Runs `fn` with the store under the API's lock (for other components sharing the store).
   template <typename F>
   auto withStore(F&& fn) {

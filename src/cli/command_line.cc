@@ -294,6 +294,9 @@ Command parseCommandLine(std::span<const char* const> args) {
   server_cmd
       ->add_option("--sessions-per-interface", server.sessions_per_interface, "Quota (AWS: 3)")
       ->check(CLI::Range(int64_t{1}, int64_t{1024}));
+  server_cmd->add_option("--captures-dir", server.captures_dir,
+                         "A collector's --output-dir: its files listed and downloadable in the "
+                         "console (signed requests only)");
   server_cmd->add_option("--sources-per-target", server.sources_per_target, "Quota (AWS: 10)")
       ->check(CLI::Range(int64_t{1}, int64_t{10000}));
 

@@ -50,6 +50,7 @@ struct ServerOptions {
   int64_t rules_per_filter = 10;
   int64_t sessions_per_interface = 3;
   int64_t sources_per_target = 10;
+  std::filesystem::path captures_dir;  // the collector's files, for the console (tmirror up)
 };
 
 // `tmirror agent`: the options of agent::Agent.

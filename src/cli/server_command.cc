@@ -166,6 +166,10 @@ int runServer(const ServerOptions& options) {
       });
 
   server::HttpServerOptions http;
+  http.captures_dir = options.captures_dir;
+  http.authorize = [&api](const api::HttpRequestView& request) {
+    return api.authenticate(request).has_value();
+  };
   http.listen_address = options.listen_address;
   http.port = options.port;
   http.threads = kHttpThreads;

@@ -6,10 +6,14 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <exception>
+#include <fstream>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -17,6 +21,7 @@
 #include <vector>
 
 #include "console/console_routes.h"
+#include "server/capture_files.h"
 #include "server/api_request_labels.h"
 #include "server/error_envelope.h"
 #include "server/http_connection.h"
@@ -357,6 +362,13 @@ class HttpServer::Impl {
     http_->Get(std::string(console::kConsolePath), console_files);
     http_->Get(std::string(console::kConsolePath) + "/.*", console_files);
 
+    // The collector's capture files (tmirror up): listed and downloaded with SigV4.
+    const auto captures = [this](const httplib::Request& req, httplib::Response& res) {
+      guarded(res, [&] { serveCaptures(req, res); });
+    };
+    http_->Get("/captures", captures);
+    http_->Get("/captures/.*", captures);
+
     const std::string agent_pattern = std::string(kAgentPathPrefix) + ".*";
     http_->Get(agent_pattern, agent);
     http_->Options(agent_pattern, agent);
@@ -660,6 +672,53 @@ class HttpServer::Impl {
     if (answer.status != 304) {
       res.set_content(answer.body.data(), answer.body.size(), answer.content_type);
     }
+  }
+
+  void serveCaptures(const httplib::Request& req, httplib::Response& res) {
+    if (options_.captures_dir.empty()) {
+      answerNotFound(res);
+      return;
+    }
+    const auto [path, query] = splitTarget(req.target);
+    if (!options_.authorize || !options_.authorize(makeView(req, path, query, ""))) {
+      answerEnvelope(res, 403, "AuthFailure",
+                     "Capture files need a request signed with a valid access key.");
+      return;
+    }
+    res.set_header("Cache-Control", "no-store");
+    if (path == "/captures") {
+      res.status = 200;
+      res.set_content(captureFilesToJson(listCaptureFiles(options_.captures_dir)),
+                      "application/json");
+      return;
+    }
+    const std::string name(path.substr(std::string_view("/captures/").size()));
+    const auto file = resolveCaptureFile(options_.captures_dir, name);
+    std::error_code error;
+    const auto size = file ? std::filesystem::file_size(*file, error) : 0;
+    if (!file || error) {
+      answerEnvelope(res, 404, "NotFound", "No capture file " + name + ".");
+      return;
+    }
+    // Streamed in chunks, never whole in memory; a file still being written is served up to
+    // the size it had when asked.
+    auto stream = std::make_shared<std::ifstream>(*file, std::ios::binary);
+    res.status = 200;
+    res.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
+    res.set_content_provider(
+        size, "application/octet-stream",
+        [stream](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+          std::array<char, 65536> buffer;
+          stream->seekg(static_cast<std::streamoff>(offset));
+          stream->read(buffer.data(),
+                       static_cast<std::streamsize>(std::min(length, buffer.size())));
+          const auto got = stream->gcount();
+          if (got <= 0) {
+            return false;
+          }
+          sink.write(buffer.data(), static_cast<std::size_t>(got));
+          return true;
+        });
   }
 
   void serveNotFound(const httplib::Request& req, httplib::Response& res,

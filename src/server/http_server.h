@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,6 +29,11 @@ struct HttpServerOptions {
   std::chrono::seconds keep_alive_timeout{5};
   std::size_t keep_alive_max_requests = 100;  // per connection, then it is closed
   std::size_t threads = 8;                    // concurrent connections served
+  // The collector's capture files, listed (GET /captures) and downloaded (GET
+  // /captures/<name>) for the console; empty: no such routes. Both need a request that
+  // `authorize` accepts (the API's SigV4 check): captures are as sensitive as the traffic.
+  std::filesystem::path captures_dir;
+  std::function<bool(const api::HttpRequestView&)> authorize;
 };
 
 // Metric names the server records into its MetricsRegistry.

@@ -4,7 +4,7 @@
 //   TMIRROR_BINARY=<build>/tmirror SCREENSHOT_DIR=<dir> node --test console_demo_test.mjs
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,6 +94,22 @@ test('tmirror up --demo: the session page charts the lab\'s mirrored web traffic
       const later = await (await moving()).jsonValue();
       assert.ok(later > first, `the chart keeps moving (${first} -> ${later} points)`);
       await page.screenshot({ path: join(screenshots, '20-demo-session-live-charts.png'), fullPage: true });
+      // The collector's capture of this session, listed and downloaded through the console
+      // (signed requests): a pcapng file.
+      let link;
+      for (let i = 0; i < 20 && !link; i += 1) {
+        await page.reload();
+        await page.waitForFunction(() => document.querySelector('.capture-files')?.children.length > 0);
+        if (await page.locator('.capture-download').count() > 0) link = page.locator('.capture-download').first();
+        else await page.waitForTimeout(1000);
+      }
+      assert.ok(link, 'the session page lists a capture file');
+      const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+      const saved = join(dataDir, 'downloaded.pcapng');
+      await download.saveAs(saved);
+      const magic = readFileSync(saved).subarray(0, 4).toString('hex');
+      assert.equal(magic, '0a0d0d0a', 'the download is a pcapng file');
+      await page.screenshot({ path: join(screenshots, '22-demo-session-capture-files.png'), fullPage: true });
       await page.goto(`${url}/console/#/monitoring`);
       await page.locator('#registered-agents').filter({ hasNotText: '…' }).waitFor();
       await page.screenshot({ path: join(screenshots, '21-demo-monitoring.png'), fullPage: true });

@@ -128,6 +128,6 @@ export async function renderSession(main, { client, params: [id] }) {
     ['Mirror source', link(`#/interfaces/${s.networkInterfaceId}`, s.networkInterfaceId)],
     ['Owner', s.ownerId]])),
   panel(h('h2', { class: 'section' }, 'Settings'), saved, form.element),
-  tagsPanel(client, id, s.tagSet), panel(monitor.element), captureFilesPanel(id));
+  tagsPanel(client, id, s.tagSet), panel(monitor.element), captureFilesPanel(id, s.virtualNetworkId));
   return monitor.stop;
 }

@@ -112,6 +112,7 @@ class UpTest(unittest.TestCase):
                 time.sleep(0.2)
             self.assertTrue(ec2.describe_network_interfaces()["NetworkInterfaces"],
                             "\n".join(up.lines))
+            self.check_capture_routes(port, key, secret)
             pids = children_of(up.process.pid)
             self.assertEqual(len(pids), 2, "server and collector: %s" % pids)
         finally:
@@ -126,6 +127,46 @@ class UpTest(unittest.TestCase):
             self.assertEqual(up2.wait_for(r"AWS_ACCESS_KEY_ID=(\S+)").group(1), key)
         finally:
             up2.stop()
+
+    def check_capture_routes(self, port, key, secret):
+        """GET /captures lists the collector's files and /captures/<name> serves one, only to
+        SigV4-signed requests, and nothing outside the directory."""
+        import botocore.auth
+        import botocore.awsrequest
+        import botocore.credentials
+        import urllib.error
+        import urllib.request
+        captures = os.path.join(self.dir, "captures")
+        os.makedirs(captures, exist_ok=True)
+        name = "198.51.100.20-vni100-20261122T071343Z-000000.pcapng"
+        with open(os.path.join(captures, name), "wb") as f:
+            f.write(b"\x0a\x0d\x0d\x0a" + bytes(range(256)) * 300)
+        creds = botocore.credentials.Credentials(key, secret)
+
+        def get(path, sign=True):
+            url = "http://127.0.0.1:%d%s" % (port, path)
+            request = botocore.awsrequest.AWSRequest(method="GET", url=url)
+            if sign:
+                botocore.auth.SigV4Auth(creds, "ec2", "us-east-1").add_auth(request)
+            try:
+                with urllib.request.urlopen(urllib.request.Request(
+                        url, headers=dict(request.headers.items()))) as r:
+                    return r.status, r.read()
+            except urllib.error.HTTPError as e:
+                return e.code, e.read()
+
+        status, body = get("/captures")
+        self.assertEqual(status, 200, body)
+        files = json.loads(body)["Files"]
+        self.assertEqual([f["Name"] for f in files], [name])
+        self.assertEqual(files[0]["Vni"], 100)
+        status, body = get("/captures/" + name)
+        self.assertEqual(status, 200)
+        self.assertEqual(body, open(os.path.join(captures, name), "rb").read())
+        self.assertEqual(get("/captures", sign=False)[0], 403)
+        self.assertEqual(get("/captures/" + name, sign=False)[0], 403)
+        self.assertEqual(get("/captures/credentials.json")[0], 404)
+        self.assertEqual(get("/captures/..%2Fcredentials.json")[0], 404)
 
     @unittest.skipUnless(os.geteuid() == 0, "the demo builds network namespaces (root)")
     def test_demo_mirrors_web_traffic_not_ssh_into_readable_captures(self):
