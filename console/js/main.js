@@ -17,16 +17,21 @@ function signedInAs(credentials) {
     : []);
 }
 
+// Each navigation renders into a view of its own. A page that is still waiting for the API when
+// the user moves on finishes into its detached view, never over the page that replaced it, and
+// its cleanup (stopping its counter polls) runs at once.
 async function show() {
   if (cleanup) {
     cleanup();
     cleanup = null;
   }
+  const view = h('div', { class: 'view' });
+  clear(main, view);
   const credentials = loadCredentials();
   signedInAs(credentials);
   const path = location.hash.replace(/^#/, '') || '/sessions';
   if (!credentials || path === '/signin') {
-    renderSignIn(main, { next: path === '/signin' ? '/sessions' : path });
+    renderSignIn(view, { next: path === '/signin' ? '/sessions' : path });
     return;
   }
   for (const a of document.querySelectorAll('#nav a')) {
@@ -37,16 +42,21 @@ async function show() {
   for (const [pattern, render] of routes) {
     const match = pattern.exec(path);
     if (match) {
-      clear(main);
+      let done = null;
       try {
-        cleanup = (await render(main, { client, params: match.slice(1) })) || null;
+        done = (await render(view, { client, params: match.slice(1) })) || null;
       } catch (error) {
-        clear(main, h('div', { class: 'form-error' }, `${error.code || 'Error'}: ${error.message}`));
+        clear(view, h('div', { class: 'form-error' }, `${error.code || 'Error'}: ${error.message}`));
+      }
+      if (view.parentNode === main) {
+        cleanup = done;
+      } else if (done) {
+        done();
       }
       return;
     }
   }
-  clear(main, h('h1', {}, 'Not found'), h('p', {}, `Nothing at ${path}.`));
+  clear(view, h('h1', {}, 'Not found'), h('p', {}, `Nothing at ${path}.`));
 }
 
 window.addEventListener('hashchange', show);

@@ -1,5 +1,7 @@
 // The console on `tmirror up --demo`: a real agent mirrors the namespace lab's web traffic, and
-// the session's charts in the browser move with the counters that agent pushes. Needs root
+// the session's charts in the browser move with the counters that agent pushes. Then the
+// newcomer's path on that running `tmirror up`: target, filter with an inbound and an outbound
+// rule, and session made in the console, and that session's charts move too. Needs root
 // (the demo builds network namespaces); skips otherwise.
 //   TMIRROR_BINARY=<build>/tmirror SCREENSHOT_DIR=<dir> node --test console_demo_test.mjs
 import assert from 'node:assert/strict';
@@ -43,6 +45,86 @@ function waitForLine(lines, pattern, seconds, proc) {
       }
     }, 100);
   });
+}
+
+const eniIn = async (row) => /eni-[0-9a-f]+/.exec(await row.textContent())[0];
+
+// Selects by visible option text fragment (IDs are known only at run time).
+async function selectContaining(page, param, text) {
+  const select = page.locator(`[data-param="${param}"]`);
+  const value = await select.locator('option', { hasText: text }).first().getAttribute('value');
+  assert.ok(value, `no option containing ${text} in ${param}`);
+  await select.selectOption(value);
+}
+
+// What the issue asks of a newcomer, entirely in the console on the running `tmirror up`: a
+// target on the collector, a filter with an inbound and an outbound rule (SSH, which the demo's
+// own session rejects, so a second session sees it), a session (40000 refused at its field),
+// listed; then its charts move with what the real agent mirrors from the lab.
+async function newcomerPath(page, url, demoSession) {
+  const fieldError = (param, scope = page) => scope.locator(`[data-field="${param}"] .field-error`);
+  await page.goto(`${url}/console/#/sessions`);
+  const source = await eniIn(page.locator('#sessions-table tbody tr', { hasText: demoSession }));
+  await page.goto(`${url}/console/#/targets`);
+  const collector = await eniIn(page.locator('#targets-table tbody tr', { hasText: 'demo-collector' }));
+
+  await page.goto(`${url}/console/#/targets/new`);
+  await page.fill('[data-param="Name"]', 'ssh-collector');
+  await page.fill('[data-param="Description"]', 'made in the console');
+  await selectContaining(page, 'NetworkInterfaceId', collector);
+  await page.click('button[type=submit]');
+  await page.waitForURL(/#\/targets\/tmt-/);
+  const target = /tmt-[0-9a-f]+/.exec(page.url())[0];
+
+  await page.goto(`${url}/console/#/filters/new`);
+  await page.fill('[data-param="Name"]', 'ssh-only');
+  await page.click('button[type=submit]');
+  await page.waitForURL(/#\/filters\/tmf-/);
+  const filter = /tmf-[0-9a-f]+/.exec(page.url())[0];
+  for (const [direction, port] of [['ingress', 'DestinationPortRange'], ['egress', 'SourcePortRange']]) {
+    const rules = page.locator(`section.rules[data-direction="${direction}"]`);
+    await rules.locator('[data-param="RuleNumber"]').fill('100');
+    await rules.locator('[data-param="Protocol"]').selectOption('6');
+    await rules.locator(`[data-param="${port}.FromPort"]`).fill('22');
+    await rules.locator(`[data-param="${port}.ToPort"]`).fill('22');
+    await rules.locator('[data-param="Description"]').fill(`ssh ${direction}`);
+    await rules.locator('button[type=submit]').click();
+    await rules.locator('tbody tr', { hasText: `ssh ${direction}` }).waitFor();
+  }
+
+  await page.goto(`${url}/console/#/sessions/new`);
+  await page.fill('[data-param="Name"]', 'ssh-to-collector');
+  await selectContaining(page, 'NetworkInterfaceId', source);
+  await selectContaining(page, 'TrafficMirrorTargetId', target);
+  await selectContaining(page, 'TrafficMirrorFilterId', filter);
+  await page.fill('[data-param="SessionNumber"]', '40000');
+  await page.click('button[type=submit]');
+  await fieldError('SessionNumber').waitFor({ state: 'visible' });
+  assert.match(await fieldError('SessionNumber').textContent(), /SessionNumber/);
+  assert.equal(await page.inputValue('[data-param="Name"]'), 'ssh-to-collector', 'typed values kept');
+  await page.fill('[data-param="SessionNumber"]', '2');
+  await page.click('button[type=submit]');
+  await page.waitForURL(/#\/sessions$/);
+  const row = page.locator('#sessions-table tbody tr', { hasText: 'ssh-to-collector' });
+  await row.waitFor();
+  const session = /tms-[0-9a-f]+/.exec(await row.textContent())[0];
+  assert.match(await row.textContent(), new RegExp(source));
+  await page.screenshot({ path: join(screenshots, '23-up-console-sessions.png'), fullPage: true });
+
+  // The agent applies the new session and mirrors the demo's SSH exchanges into it.
+  await row.locator('a', { hasText: session }).click();
+  const packets = () => page.waitForFunction(() => {
+    const c = document.querySelector('.monitoring .chart[data-title="Packets per second"]');
+    if (!c || !c.dataset.latest) return false;
+    const v = JSON.parse(c.dataset.latest);
+    return (v.NetworkPacketsMirrorIn || 0) + (v.NetworkPacketsMirrorOut || 0) > 0
+      ? Number(c.dataset.points) : false;
+  }, null, { timeout: 60000 });
+  const first = await (await packets()).jsonValue();
+  await page.waitForTimeout(3000);
+  const later = await (await packets()).jsonValue();
+  assert.ok(later > first, `the console-made session's chart moves (${first} -> ${later} points)`);
+  await page.screenshot({ path: join(screenshots, '24-up-console-session-charts.png'), fullPage: true });
 }
 
 test('tmirror up --demo: the session page charts the lab\'s mirrored web traffic',
@@ -113,6 +195,7 @@ test('tmirror up --demo: the session page charts the lab\'s mirrored web traffic
       await page.goto(`${url}/console/#/monitoring`);
       await page.locator('#registered-agents').filter({ hasNotText: '…' }).waitFor();
       await page.screenshot({ path: join(screenshots, '21-demo-monitoring.png'), fullPage: true });
+      await newcomerPath(page, url, session);
     } finally {
       await browser?.close();
       if (up.exitCode === null) {
