@@ -31,13 +31,41 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
 
 
+def run_ns(pid):
+    """CPU time of every thread of pid, in ns (schedstat: ns precision, unlike /proc/PID/stat)."""
+    total = 0
+    for task in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, task)) as f:
+                total += int(f.read().split()[0])
+        except FileNotFoundError:
+            pass  # the thread ended
+    return total
+
+
+def wait_idle(pid, quiet_seconds=0.5, limit=120):
+    """Waits until pid has used no CPU for quiet_seconds; returns its CPU ns then."""
+    last = run_ns(pid)
+    still_since = time.time()
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        time.sleep(0.05)
+        now = run_ns(pid)
+        if now - last > 1_000_000:  # more than 1 ms of work: still draining
+            last, still_since = now, time.time()
+        elif time.time() - still_since >= quiet_seconds:
+            return now
+    raise RuntimeError("receiver did not go idle")
+
+
 def taskset(cpu):
     return ["taskset", "-c", str(cpu)] if cpu is not None and shutil.which("taskset") else []
 
 
-def run_sender(args, port, rate):
+def run_sender(args, port, rate, seconds=None):
+    seconds = args.trial_seconds if seconds is None else seconds
     out = subprocess.run(taskset(args.sender_cpu) + [args.sender, "127.0.0.1", str(port),
-                                                     str(rate), str(args.trial_seconds),
+                                                     str(rate), str(seconds),
                                                      str(args.inner_bytes), "42",
                                                      str(args.source_ports)],
                          stdout=subprocess.PIPE, check=True, timeout=60)
@@ -50,40 +78,76 @@ class CollectorTrial:
     def __init__(self, args):
         self.args = args
 
-    def run(self, rate):
-        work = tempfile.mkdtemp(prefix="tmirror-bench-", dir=self.args.dir)
+    def start(self, work, extra=()):
         log = open(os.path.join(work, "log"), "w+")
         cmd = taskset(self.args.receiver_cpu) + [
             self.args.tmirror, "collect", "--listen", "127.0.0.1:%d" % self.args.port,
             "--output-dir", os.path.join(work, "out"), "--metrics-listen", "127.0.0.1:0",
-            "--threads", str(self.args.threads)]
+            "--threads", str(self.args.threads)] + list(extra)
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+        metrics_port = None
+        deadline = time.time() + 20
+        while time.time() < deadline and metrics_port is None and proc.poll() is None:
+            log.seek(0)
+            m = re.search(r"metrics on http \S+ port (\d+)", log.read())
+            metrics_port = int(m.group(1)) if m else None
+            time.sleep(0.05)
+        if metrics_port is None:
+            proc.kill()
+            proc.wait()
+            log.close()
+            raise RuntimeError("collector did not start")
+        return proc, log, metrics_port
+
+    @staticmethod
+    def counters(metrics_port):
+        with urllib.request.urlopen("http://127.0.0.1:%d/counters" % metrics_port) as r:
+            counters = json.loads(r.read())
+        written = sum(s["packets"] for s in counters["sessions"])
+        drops = {k: v for k, v in counters["drops"].items() if v}
+        return written, drops
+
+    @staticmethod
+    def stop(proc, log, work):
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGCONT)
+            proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+        log.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+    def run(self, rate):
+        work = tempfile.mkdtemp(prefix="tmirror-bench-", dir=self.args.dir)
+        proc, log, metrics_port = self.start(work)
         try:
-            metrics_port = None
-            deadline = time.time() + 20
-            while time.time() < deadline and metrics_port is None:
-                log.seek(0)
-                m = re.search(r"metrics on http \S+ port (\d+)", log.read())
-                metrics_port = int(m.group(1)) if m else None
-                time.sleep(0.05)
-            if metrics_port is None:
-                raise RuntimeError("collector did not start")
             cpu0 = cpu_seconds(proc.pid)
             sent = run_sender(self.args, self.args.port, rate)
             time.sleep(1.5)  # let the socket buffer drain (same wait as for tcpdump)
             cpu1 = cpu_seconds(proc.pid)
-            with urllib.request.urlopen("http://127.0.0.1:%d/counters" % metrics_port) as r:
-                counters = json.loads(r.read())
-            written = sum(s["packets"] for s in counters["sessions"])
-            drops = {k: v for k, v in counters["drops"].items() if v}
+            written, drops = self.counters(metrics_port)
             return {"sent": sent["sent"], "seconds": sent["seconds"], "received": written,
                     "drops": drops, "cpu_seconds": cpu1 - cpu0,
                     "lossless": written == sent["sent"] and not drops}
         finally:
-            proc.send_signal(signal.SIGINT)
-            proc.wait(timeout=60)
-            log.close()
-            shutil.rmtree(work, ignore_errors=True)
+            self.stop(proc, log, work)
+
+    def drain(self):
+        """Fills the stopped collector's socket queue, then lets it empty the queue at full
+        batches: its CPU time per packet then is its own per-packet cost at saturation."""
+        work = tempfile.mkdtemp(prefix="tmirror-bench-", dir=self.args.dir)
+        proc, log, metrics_port = self.start(work, ["--rcvbuf", str(self.args.drain_buffer)])
+        try:
+            wait_idle(proc.pid, 0.3)
+            proc.send_signal(signal.SIGSTOP)
+            sent = run_sender(self.args, self.args.port, self.args.max_rate, self.args.drain_seconds)
+            cpu0 = run_ns(proc.pid)
+            proc.send_signal(signal.SIGCONT)
+            cpu1 = wait_idle(proc.pid)
+            written, drops = self.counters(metrics_port)
+            return {"sent": sent["sent"], "received": written, "drops": drops,
+                    "cpu_ns": cpu1 - cpu0}
+        finally:
+            self.stop(proc, log, work)
 
 
 class TcpdumpTrial:
@@ -118,6 +182,47 @@ class TcpdumpTrial:
                 "drops": {"dropped_by_kernel": kernel} if kernel else {},
                 "cpu_seconds": cpu1 - cpu0,
                 "lossless": captured == sent["sent"] and kernel == 0}
+
+
+    def drain(self):
+        """As for the collector: tcpdump stopped while its ring (-B) fills, then let go."""
+        work = tempfile.mkdtemp(prefix="tmirror-bench-", dir=self.args.dir)
+        cmd = taskset(self.args.receiver_cpu) + [
+            "tcpdump", "-i", "lo", "-B", str(self.args.drain_buffer // 1024), "-w",
+            os.path.join(work, "capture.pcap"), "udp", "port", str(self.args.port)]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            line = proc.stderr.readline().decode()
+            if "listening on" not in line:
+                raise RuntimeError("tcpdump: " + line)
+            wait_idle(proc.pid, 0.3)
+            proc.send_signal(signal.SIGSTOP)
+            sent = run_sender(self.args, self.args.port, self.args.max_rate, self.args.drain_seconds)
+            cpu0 = run_ns(proc.pid)
+            proc.send_signal(signal.SIGCONT)
+            # A partly filled ring block is handed over by the 1 s block timeout: wait it out.
+            time.sleep(1.2)
+            cpu1 = wait_idle(proc.pid)
+        finally:
+            proc.send_signal(signal.SIGCONT)
+            proc.send_signal(signal.SIGINT)
+            err = proc.communicate(timeout=60)[1].decode()
+            shutil.rmtree(work, ignore_errors=True)
+        captured = int(re.search(r"(\d+) packets? captured", err).group(1))
+        kernel = int(re.search(r"(\d+) packets? dropped by kernel", err).group(1))
+        return {"sent": sent["sent"], "received": captured,
+                "drops": {"dropped_by_kernel": kernel} if kernel else {}, "cpu_ns": cpu1 - cpu0}
+
+
+def drain_rate(trial):
+    """Packets per receiver CPU-second with a full queue (None when packets were lost)."""
+    r = trial.drain()
+    ok = r["received"] == r["sent"] and not r["drops"]
+    per_packet = r["cpu_ns"] / max(r["received"], 1)
+    print("  %-38s queued %9d, written %9d, %7.0f ns CPU per packet -> %9.0f packets per "
+          "CPU-second%s" % (trial.name, r["sent"], r["received"], per_packet, 1e9 / per_packet,
+                            "" if ok else "  LOSS " + json.dumps(r["drops"])), flush=True)
+    return {"ns": per_packet, "pps": 1e9 / per_packet} if ok else None
 
 
 def search(trial, args):
@@ -169,6 +274,11 @@ def main():
     p.add_argument("--sender-cpu", type=int, default=0)
     p.add_argument("--receiver-cpu", type=int, default=1)
     p.add_argument("--dir", default=None, help="where files are written (default: $TMPDIR)")
+    p.add_argument("--drain-seconds", type=float, default=2.0,
+                   help="how long the sender fills the stopped receiver's queue")
+    p.add_argument("--drain-buffer", type=int, default=1 << 30,
+                   help="socket buffer / tcpdump ring for the drain trial, bytes")
+    p.add_argument("--no-drain", action="store_true", help="skip the drain trial")
     args = p.parse_args()
     if os.geteuid() != 0:
         print("note: tcpdump on lo needs root; running the collector alone")
@@ -199,6 +309,21 @@ def main():
             ratio, "" if not bound else
             "  -- NOT a receiver comparison: the sender was the limit for " + " and ".join(bound)
             + " (on loopback tcpdump's ring copy also runs on the sender's core)"))
+    if not args.no_drain:
+        print()
+        print("drain: each receiver stopped (SIGSTOP) while the sender fills its queue for %.1f s, "
+              "then let go; its CPU time while it empties the queue, per packet:"
+              % args.drain_seconds)
+        drains = {trial.name: drain_rate(trial) for trial in trials}
+        names = [n for n in drains if drains[n]]
+        if drains.get(CollectorTrial.name):
+            print("collector: %.2f Mpps per core at full batches (goal >= 1 Mpps per core)"
+                  % (drains[CollectorTrial.name]["pps"] / 1e6))
+        if len(names) == 2:
+            print("drain ratio collector / tcpdump: %.2fx (packets per CPU-second)"
+                  % (drains[names[0]]["pps"] / drains[names[1]]["pps"]))
+        print("drain caveat: the kernel's enqueue work (loopback: the sender's softirq) is not in "
+              "these figures; the receiver's recvmmsg/ring reads, decap and writes are.")
     print("caveats: on loopback the kernel's receive work (softirq) runs on the sender's core; "
           "CPU per packet is the receiver process only (user+sys); short trials on a shared "
           "machine are noisy: re-run on a quiet one.")
