@@ -450,6 +450,10 @@ class Lab:
                     p.wait(timeout=3)
                 except subprocess.TimeoutExpired:
                     pass
+        for p in self.procs:
+            for stream in (p.stdin, p.stdout, p.stderr):
+                if stream is not None:
+                    stream.close()
         self.procs = []
 
     def down(self):
