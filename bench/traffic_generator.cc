@@ -33,7 +33,9 @@ namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
 
-void onSignal(int) { g_stop = 1; }
+void onSignal(int) {
+  g_stop = 1;
+}
 
 struct Options {
   std::string interface = "eth0";
@@ -63,12 +65,13 @@ struct Options {
 
 bool parseMac(std::string_view text, std::array<uint8_t, 6>& mac) {
   unsigned v[6];
-  if (std::sscanf(std::string(text).c_str(), "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3],
-                  &v[4], &v[5]) != 6) {
+  if (std::sscanf(std::string(text).c_str(), "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4],
+                  &v[5]) != 6) {
     return false;
   }
   for (int i = 0; i < 6; ++i) {
-    if (v[i] > 255) return false;
+    if (v[i] > 255)
+      return false;
     mac[static_cast<size_t>(i)] = static_cast<uint8_t>(v[i]);
   }
   return true;
@@ -79,17 +82,20 @@ Options parse(int argc, char** argv) {
   bool have_dst_mac = false, have_src = false, have_dst = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
-    if (i + 1 >= argc) usage("missing value");
+    if (i + 1 >= argc)
+      usage("missing value");
     std::string_view v = argv[++i];
     std::string s(v);
     if (a == "--interface") {
       o.interface = s;
     } else if (a == "--dst-mac") {
       have_dst_mac = parseMac(v, o.dst_mac);
-      if (!have_dst_mac) usage("bad --dst-mac");
+      if (!have_dst_mac)
+        usage("bad --dst-mac");
     } else if (a == "--src-mac") {
       o.have_src_mac = parseMac(v, o.src_mac);
-      if (!o.have_src_mac) usage("bad --src-mac");
+      if (!o.have_src_mac)
+        usage("bad --src-mac");
     } else if (a == "--src-ip") {
       have_src = inet_pton(AF_INET, s.c_str(), &o.src_ip) == 1;
     } else if (a == "--dst-ip") {
@@ -112,16 +118,21 @@ Options parse(int argc, char** argv) {
       usage("unknown option");
     }
   }
-  if (!have_dst_mac || !have_src || !have_dst) usage("--dst-mac, --src-ip, --dst-ip needed");
-  if (o.size < 60 || o.size > 9000) usage("--size must be 60..9000");
-  if (o.flows == 0 || o.flows > 65536 || o.batch == 0 || o.batch > 1024) usage("bad counts");
+  if (!have_dst_mac || !have_src || !have_dst)
+    usage("--dst-mac, --src-ip, --dst-ip needed");
+  if (o.size < 60 || o.size > 9000)
+    usage("--size must be 60..9000");
+  if (o.flows == 0 || o.flows > 65536 || o.batch == 0 || o.batch > 1024)
+    usage("bad counts");
   return o;
 }
 
 uint16_t ipChecksum(const uint8_t* p, size_t n) {
   uint32_t sum = 0;
-  for (size_t i = 0; i + 1 < n; i += 2) sum += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
-  while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
+  for (size_t i = 0; i + 1 < n; i += 2)
+    sum += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
+  while (sum >> 16)
+    sum = (sum & 0xFFFF) + (sum >> 16);
   return static_cast<uint16_t>(~sum);
 }
 
@@ -152,7 +163,8 @@ std::vector<uint8_t> buildFrames(const Options& o) {
     put16(udp, static_cast<uint16_t>(10000 + f));
     put16(udp + 2, o.dst_port);
     put16(udp + 4, static_cast<uint16_t>(ip_len - 20));
-    for (size_t i = 8; i < ip_len - 20; ++i) udp[i] = static_cast<uint8_t>(i);
+    for (size_t i = 8; i < ip_len - 20; ++i)
+      udp[i] = static_cast<uint8_t>(i);
   }
   return all;
 }
@@ -165,7 +177,8 @@ int main(int argc, char** argv) {
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(o.cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0) std::perror("sched_setaffinity");
+    if (sched_setaffinity(0, sizeof set, &set) != 0)
+      std::perror("sched_setaffinity");
   }
   int fd = socket(AF_PACKET, SOCK_RAW, 0);  // protocol 0: send only, receives nothing
   if (fd < 0) {
@@ -202,7 +215,8 @@ int main(int argc, char** argv) {
   }
   std::vector<uint8_t> frames = buildFrames(o);
   std::vector<iovec> iov(o.flows);
-  for (unsigned f = 0; f < o.flows; ++f) iov[f] = {frames.data() + f * o.size, o.size};
+  for (unsigned f = 0; f < o.flows; ++f)
+    iov[f] = {frames.data() + f * o.size, o.size};
   std::vector<mmsghdr> msgs(o.batch);
 
   std::signal(SIGINT, onSignal);
@@ -213,12 +227,12 @@ int main(int argc, char** argv) {
   uint64_t sent = 0, errors = 0;
   // Paced runs send a burst at most every millisecond (a whole batch at high rates).
   const uint64_t burst =
-      o.rate > 0 ? std::clamp<uint64_t>(static_cast<uint64_t>(o.rate / 1000), 1, o.batch)
-                 : o.batch;
+      o.rate > 0 ? std::clamp<uint64_t>(static_cast<uint64_t>(o.rate / 1000), 1, o.batch) : o.batch;
   unsigned next_flow = 0;
   while (!g_stop) {
     auto now = Clock::now();
-    if (now >= end) break;
+    if (now >= end)
+      break;
     uint64_t want = o.batch;
     if (o.rate > 0) {
       double due = std::chrono::duration<double>(now - start).count() * o.rate;
@@ -231,7 +245,8 @@ int main(int argc, char** argv) {
           std::this_thread::sleep_for(std::chrono::duration<double>(wait_s - 50e-6));
           continue;
         }
-        if (due_n <= sent) continue;
+        if (due_n <= sent)
+          continue;
       }
       want = std::min<uint64_t>(o.batch, due_n - sent);
     }
@@ -243,7 +258,8 @@ int main(int argc, char** argv) {
     }
     int n = sendmmsg(fd, msgs.data(), static_cast<unsigned>(want), 0);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       ++errors;  // ENOBUFS/EAGAIN: the device queue is full; count and go on
       continue;
     }
@@ -251,8 +267,8 @@ int main(int argc, char** argv) {
   }
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf("{\"sent\":%llu,\"errors\":%llu,\"seconds\":%.6f,\"pps\":%.1f}\n",
-              static_cast<unsigned long long>(sent), static_cast<unsigned long long>(errors),
-              secs, static_cast<double>(sent) / secs);
+              static_cast<unsigned long long>(sent), static_cast<unsigned long long>(errors), secs,
+              static_cast<double>(sent) / secs);
   close(fd);
   return 0;
 }

@@ -227,7 +227,6 @@ struct DeleteSpec {
 
 ApiResult<std::string> deleteResource(ActionContext& ctx, const DeleteSpec& spec);
 
-
 // --- Handlers (one file per resource) ------------------------------------------------------
 
 ApiResult<std::string> createNetworkInterface(ActionContext& ctx);

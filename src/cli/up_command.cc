@@ -174,9 +174,8 @@ int runUp(const UpOptions& options) {
     s.args = std::move(args);
     children.push_back(std::move(s));
   };
-  add("server",
-      {"server", "--listen", options.listen, "--data-dir", (data_dir / "server").string(),
-       "--captures-dir", (data_dir / "captures").string()});
+  add("server", {"server", "--listen", options.listen, "--data-dir", (data_dir / "server").string(),
+                 "--captures-dir", (data_dir / "captures").string()});
   if (!options.no_collector && !options.demo) {
     add("collect", {"collect", "--listen", options.collector_listen, "--output-dir",
                     (data_dir / "captures").string(), "--metrics-listen", options.collector_metrics,

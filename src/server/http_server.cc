@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "console/console_routes.h"
-#include "server/capture_files.h"
 #include "server/api_request_labels.h"
+#include "server/capture_files.h"
 #include "server/error_envelope.h"
 #include "server/http_connection.h"
 

@@ -1,8 +1,8 @@
 #include "engine/mirror_engine.h"
 
-#include <gtest/gtest.h>
-
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include "packet/vxlan.h"
 #include "rules/rules_test_util.h"
@@ -76,9 +76,8 @@ TEST(MirrorEngine, BothDirectionsOfAFlowLeaveFromTheSameSourcePort) {
 TEST(MirrorEngine, LoadBalancerTargetSendsBothDirectionsToOneMember) {
   Fixture f;
   f.interface.sessions[0].target.type = model::TargetType::NetworkLoadBalancer;
-  f.interface.sessions[0].target.addresses = {testing::ip("198.51.100.20"),
-                                              testing::ip("198.51.100.21"),
-                                              testing::ip("198.51.100.22")};
+  f.interface.sessions[0].target.addresses = {
+      testing::ip("198.51.100.20"), testing::ip("198.51.100.21"), testing::ip("198.51.100.22")};
   f.host.interfaces = {f.interface};
   auto engine = f.engine();
   std::set<uint32_t> members_used;
@@ -101,7 +100,8 @@ TEST(MirrorEngine, CountsEveryFrameExactlyOnce) {
   auto engine = f.engine();
   packet::EncapSlot slot;
   Decision d;
-  const auto tcp = PacketBuilder().ipv4("192.0.2.1", "198.51.100.10").tcp(1, 80).payload(100).build();
+  const auto tcp =
+      PacketBuilder().ipv4("192.0.2.1", "198.51.100.10").tcp(1, 80).payload(100).build();
   const auto udp = PacketBuilder().ipv4("192.0.2.1", "198.51.100.10").udp(1, 80).build();
   const auto arp = PacketBuilder().etherType(0x0806).build();
   std::vector<std::byte> runt(10);

@@ -1,10 +1,10 @@
 // Proves the match-and-encapsulate path allocates nothing per packet: every global operator
 // new in this binary is counted, and processing many frames must not move the count.
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <cstdlib>
 #include <new>
+
+#include <gtest/gtest.h>
 
 #include "engine/mirror_engine.h"
 #include "rules/rules_test_util.h"
@@ -38,7 +38,9 @@ void* operator new(std::size_t size, std::align_val_t align) {
   throw std::bad_alloc();
 }
 
-void* operator new[](std::size_t size) { return operator new(size); }
+void* operator new[](std::size_t size) {
+  return operator new(size);
+}
 
 void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
   return operator new(size, tag);
@@ -48,25 +50,45 @@ void* operator new[](std::size_t size, std::align_val_t align) {
   return operator new(size, align);
 }
 
-void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
 
-void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
 
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
 
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
 
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept {
+  std::free(p);
+}
 
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept {
+  std::free(p);
+}
 
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
 
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
 
 namespace tmirror::engine {
 namespace {
@@ -91,9 +113,12 @@ void runWithRules(std::size_t rule_count) {
     for (uint32_t r = 0; r < rule_count; ++r) {
       session.filter.ingress_rules.push_back(testing::makeRule(
           TrafficDirection::Ingress,
-          {.number = r + 1, .action = r % 3 == 0 ? model::RuleAction::Reject : model::RuleAction::Accept,
-           .protocol = 6, .src = "10.0.0.0/8",
-           .dst_ports = model::PortRange{static_cast<uint16_t>(r), static_cast<uint16_t>(r + 10)}}));
+          {.number = r + 1,
+           .action = r % 3 == 0 ? model::RuleAction::Reject : model::RuleAction::Accept,
+           .protocol = 6,
+           .src = "10.0.0.0/8",
+           .dst_ports =
+               model::PortRange{static_cast<uint16_t>(r), static_cast<uint16_t>(r + 10)}}));
     }
     session.filter.ingress_rules.push_back(
         testing::makeRule(TrafficDirection::Ingress, {.number = 30000}));
@@ -105,7 +130,8 @@ void runWithRules(std::size_t rule_count) {
 
   std::vector<testing::Frame> frames;
   for (uint16_t i = 0; i < 64; ++i) {
-    frames.push_back(PacketBuilder().ipv4("10.1.2.3", "198.51.100.10").tcp(1000, i).payload(i * 20).build());
+    frames.push_back(
+        PacketBuilder().ipv4("10.1.2.3", "198.51.100.10").tcp(1000, i).payload(i * 20).build());
     frames.push_back(PacketBuilder().vlan(7).ipv6("2001:db8::1", "2001:db8::10").udp(5, i).build());
     frames.push_back(PacketBuilder().ipv4("198.51.100.53", "198.51.100.10").udp(53, 4000).build());
   }
@@ -129,9 +155,13 @@ void runWithRules(std::size_t rule_count) {
   EXPECT_GT(mirrored, 0u);
 }
 
-TEST(NoAllocation, MatchAndEncapsulateAllocateNothingWithShortRuleLists) { runWithRules(5); }
+TEST(NoAllocation, MatchAndEncapsulateAllocateNothingWithShortRuleLists) {
+  runWithRules(5);
+}
 
-TEST(NoAllocation, MatchAndEncapsulateAllocateNothingWithLongRuleLists) { runWithRules(500); }
+TEST(NoAllocation, MatchAndEncapsulateAllocateNothingWithLongRuleLists) {
+  runWithRules(500);
+}
 
 }  // namespace
 }  // namespace tmirror::engine

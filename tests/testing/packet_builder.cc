@@ -8,7 +8,9 @@ namespace tmirror::testing {
 
 namespace {
 
-void put8(Frame& f, uint8_t v) { f.push_back(static_cast<std::byte>(v)); }
+void put8(Frame& f, uint8_t v) {
+  f.push_back(static_cast<std::byte>(v));
+}
 
 void put16(Frame& f, uint16_t v) {
   put8(f, static_cast<uint8_t>(v >> 8));
