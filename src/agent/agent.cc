@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "agent/host_interfaces.h"
+#include "agent/kernel_prefilter.h"
 #include "agent/next_hop.h"
 #include "engine/mirror_engine.h"
 #include "model/mirror_config_json.h"
@@ -189,6 +190,7 @@ void Agent::applyLocked(const model::HostMirrorConfig& desired) {
   struct Wanted {
     std::string eni;
     std::unique_ptr<engine::MirrorEngine> engine;
+    std::vector<BpfInstruction> prefilter;  // empty: capture everything
   };
 
   std::map<std::string, Wanted> wanted;  // by local interface name
@@ -249,7 +251,13 @@ void Agent::applyLocked(const model::HostMirrorConfig& desired) {
       problems.push_back({source.id, built.error().message});
       continue;
     }
-    wanted[found->name] = {source.id, std::make_unique<engine::MirrorEngine>(std::move(*built))};
+    std::vector<BpfInstruction> prefilter;
+    if (options_.kernel_prefilter) {
+      // Too many rules for one cBPF program: no prefilter, the engine alone decides.
+      prefilter = compileKernelPrefilter(usable).value_or(std::vector<BpfInstruction>{});
+    }
+    wanted[found->name] = {source.id, std::make_unique<engine::MirrorEngine>(std::move(*built)),
+                           std::move(prefilter)};
   }
 
   uint64_t generation = 0;
@@ -277,12 +285,13 @@ void Agent::applyLocked(const model::HostMirrorConfig& desired) {
     for (auto& [name, w] : wanted) {
       auto existing = workers_.find(name);
       if (existing != workers_.end()) {
-        existing->second->apply(std::move(w.engine), generation);
+        existing->second->apply(std::move(w.engine), generation, std::move(w.prefilter));
         to_wait.push_back(existing->second.get());
         continue;
       }
       auto worker = std::make_unique<InterfaceWorker>(name, w.eni, options_.worker);
-      if (auto started = worker->start(std::move(w.engine), generation); !started) {
+      if (auto started = worker->start(std::move(w.engine), generation, std::move(w.prefilter));
+          !started) {
         problems.push_back({w.eni, started.error().message + " (retrying)"});
         start_failed_ = true;
         continue;
@@ -399,6 +408,12 @@ AgentSnapshot Agent::snapshot() const {
     addReport(total, live);
     total.applied_generation = live.applied_generation;
     total.ring_bytes = live.ring_bytes;
+    total.prefilter_instructions = live.prefilter_instructions;
+    if (!live.prefilter_error.empty()) {
+      out.problems.push_back({live.network_interface_id, "kernel prefilter on " + live.name +
+                                                             " refused (" + live.prefilter_error +
+                                                             "); capturing every frame"});
+    }
     if (!live.error.empty()) {
       total.error = live.error;
       out.problems.push_back(

@@ -41,6 +41,7 @@ struct AgentOptions {
   std::optional<std::pair<std::string, uint16_t>> metrics_listen =
       std::pair<std::string, uint16_t>{"127.0.0.1", 8901};
   WorkerOptions worker;
+  bool kernel_prefilter = true;  // drop frames no session can mirror in the kernel (cBPF)
   std::vector<packet::IpAddress> dns_resolvers;  // empty: /etc/resolv.conf's
   std::chrono::milliseconds counters_interval{1000};
   std::chrono::milliseconds rescan_interval{2000};

@@ -101,6 +101,7 @@ std::string snapshotToJson(const AgentSnapshot& snapshot) {
       }
     }
     item["MalformedReasons"] = reasons;
+    item["KernelPrefilterInstructions"] = r.prefilter_instructions;
     addCloudWatch(item, r.counters.mirror);
     if (!r.error.empty()) {
       item["Error"] = r.error;

@@ -1,6 +1,7 @@
 #include "agent/capture_ring.h"
 
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <net/if.h>
 #include <poll.h>
@@ -165,6 +166,26 @@ void CaptureRing::releaseBlock() {
                                                                  block_size_);
   __atomic_store_n(&block->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
   current_ = (current_ + 1) % block_count_;
+}
+
+Result<void> CaptureRing::setFilter(const std::vector<BpfInstruction>& program) {
+  static_assert(sizeof(BpfInstruction) == sizeof(sock_filter));
+  if (program.empty()) {
+    int unused = 0;
+    if (::setsockopt(fd_.get(), SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof unused) != 0 &&
+        errno != ENOENT) {
+      return makeSystemError("SO_DETACH_FILTER", errno);
+    }
+    return {};
+  }
+  sock_fprog fprog{};
+  fprog.len = static_cast<unsigned short>(program.size());
+  // The kernel copies the program; it does not write to it.
+  fprog.filter = reinterpret_cast<sock_filter*>(const_cast<BpfInstruction*>(program.data()));
+  if (::setsockopt(fd_.get(), SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0) {
+    return makeSystemError("SO_ATTACH_FILTER", errno);
+  }
+  return {};
 }
 
 Result<RingStatistics> CaptureRing::readStatistics() {

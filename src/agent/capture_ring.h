@@ -11,7 +11,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "agent/kernel_prefilter.h"
 #include "common/result.h"
 #include "common/unique_fd.h"
 #include "packet/byte_reader.h"
@@ -72,6 +74,10 @@ class CaptureRing {
   void releaseBlock();
 
   Result<RingStatistics> readStatistics();
+
+  // Replaces the socket's classic BPF filter (SO_ATTACH_FILTER, atomic); an empty program
+  // removes it, so that every frame reaches the ring.
+  Result<void> setFilter(const std::vector<BpfInstruction>& program);
 
   int fd() const { return fd_.get(); }
 

@@ -83,7 +83,7 @@ InterfaceWorker::~InterfaceWorker() {
 }
 
 Result<void> InterfaceWorker::start(std::unique_ptr<engine::MirrorEngine> engine,
-                                    uint64_t generation) {
+                                    uint64_t generation, std::vector<BpfInstruction> prefilter) {
   auto ring = CaptureRing::open(name_, options_.ring);
   if (!ring) {
     return std::unexpected(std::move(ring.error()).withContext(name_));
@@ -95,18 +95,22 @@ Result<void> InterfaceWorker::start(std::unique_ptr<engine::MirrorEngine> engine
   ring_.emplace(std::move(*ring));
   data_path_ = std::make_unique<WorkerDataPath>(std::move(*sender));
   base_.ring_bytes = ring_->mappedBytes();
+  installPrefilter(prefilter);
   engine_ = std::move(engine);
   applied_generation_ = generation;
   base_.applied_generation = generation;
+  publish();  // the ring and the prefilter are in place before the first frame
   running_ = true;
   thread_ = std::thread([this] { run(); });
   return {};
 }
 
-void InterfaceWorker::apply(std::unique_ptr<engine::MirrorEngine> engine, uint64_t generation) {
+void InterfaceWorker::apply(std::unique_ptr<engine::MirrorEngine> engine, uint64_t generation,
+                            std::vector<BpfInstruction> prefilter) {
   std::lock_guard lock(pending_mutex_);
   pending_ = std::move(engine);
   pending_generation_ = generation;
+  pending_prefilter_ = std::move(prefilter);
   has_pending_.store(true, std::memory_order_release);
 }
 
@@ -142,12 +146,16 @@ void InterfaceWorker::takePendingEngine() {
   }
   std::unique_ptr<engine::MirrorEngine> next;
   uint64_t generation = 0;
+  std::vector<BpfInstruction> prefilter;
   {
     std::lock_guard lock(pending_mutex_);
     next = std::move(pending_);
     generation = pending_generation_;
+    prefilter = std::move(pending_prefilter_);
     has_pending_.store(false, std::memory_order_relaxed);
   }
+  // Frames already in the ring passed the old prefilter; the new engine decides on them.
+  installPrefilter(prefilter);
   if (engine_) {
     addReport(base_, engineReport(*engine_));
   }
@@ -155,6 +163,19 @@ void InterfaceWorker::takePendingEngine() {
   base_.applied_generation = generation;
   applied_generation_.store(generation);
   publish();
+}
+
+void InterfaceWorker::installPrefilter(const std::vector<BpfInstruction>& prefilter) {
+  auto set = ring_->setFilter(prefilter);
+  if (set) {
+    base_.prefilter_instructions = prefilter.size();
+    base_.prefilter_error.clear();
+    return;
+  }
+  // Refused: capture everything (the engine alone decides) and say why.
+  base_.prefilter_error = set.error().message;
+  base_.prefilter_instructions = 0;
+  (void)ring_->setFilter({});
 }
 
 void InterfaceWorker::publish() {

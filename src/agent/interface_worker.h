@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "agent/capture_ring.h"
 #include "agent/rate_limiter.h"
@@ -52,7 +53,9 @@ struct InterfaceReport {
   uint64_t capture_cut = 0;  // frames larger than a ring block, mirrored as captured
   uint64_t applied_generation = 0;
   std::size_t ring_bytes = 0;
-  std::string error;  // why the worker stopped, if it did
+  std::size_t prefilter_instructions = 0;  // the kernel prefilter in effect; 0: none
+  std::string prefilter_error;             // why the kernel refused it, if it did
+  std::string error;                       // why the worker stopped, if it did
 };
 
 void addCounters(engine::MirrorCounters& total, const engine::MirrorCounters& more);
@@ -67,10 +70,13 @@ class InterfaceWorker {
   InterfaceWorker& operator=(const InterfaceWorker&) = delete;
 
   // Opens the ring and the sender and starts the thread with `engine`.
-  Result<void> start(std::unique_ptr<engine::MirrorEngine> engine, uint64_t generation);
+  // `prefilter`: the capture socket's kernel prefilter for this engine (empty: none).
+  Result<void> start(std::unique_ptr<engine::MirrorEngine> engine, uint64_t generation,
+                     std::vector<BpfInstruction> prefilter = {});
 
   // Hands over a new engine; the thread takes it before its next block.
-  void apply(std::unique_ptr<engine::MirrorEngine> engine, uint64_t generation);
+  void apply(std::unique_ptr<engine::MirrorEngine> engine, uint64_t generation,
+             std::vector<BpfInstruction> prefilter = {});
 
   // The generation whose engine is in effect on the data path.
   uint64_t appliedGeneration() const { return applied_generation_.load(); }
@@ -87,6 +93,7 @@ class InterfaceWorker {
  private:
   void run();
   void takePendingEngine();
+  void installPrefilter(const std::vector<BpfInstruction>& prefilter);
   void processBlock(std::chrono::steady_clock::time_point now);
   void flushBatch();
   void publish();
@@ -102,6 +109,7 @@ class InterfaceWorker {
   std::mutex pending_mutex_;
   std::unique_ptr<engine::MirrorEngine> pending_;
   uint64_t pending_generation_ = 0;
+  std::vector<BpfInstruction> pending_prefilter_;
   std::atomic<bool> has_pending_{false};
   std::atomic<uint64_t> applied_generation_{0};
 

@@ -340,6 +340,9 @@ Command parseCommandLine(std::span<const char* const> args) {
   agent_cmd->add_option("--dns-resolver", dns_resolvers,
                         "What amazon-dns means here (repeatable; default: /etc/resolv.conf)");
   agent_cmd->add_option("--cpu", agent_cpu, "Pin the capture threads to this CPU");
+  agent_cmd->add_flag("!--no-kernel-prefilter", agent.kernel_prefilter,
+                      "Copy every frame to the ring; by default a cBPF program built from the "
+                      "sessions' accept rules drops in the kernel what no session can mirror");
 
   UpOptions up;
   auto* up_cmd = app.add_subcommand(
