@@ -137,6 +137,7 @@ class Bench:
         self.tmp = tempfile.mkdtemp(prefix="tmirror-agentbench-")
         self.results = []
         self.own = []
+        self.unselected_rows = []
         self.gen_ceiling = {}
         self.baseline = {}
 
@@ -363,6 +364,8 @@ class Bench:
             if not self.a.no_steer:
                 for size in self.a.sizes:
                     self.agent_own_cost(size, agent.pid)
+            if not self.a.no_unselected:
+                agent = self.unselected(api, agent, binary, server)
             mem = proc_mem(agent.pid)
             try:
                 c = agentlab.interface_counters(agent.counters(api.thread))
@@ -404,6 +407,45 @@ class Bench:
             "(loss %.3f%%): process %.3f µs/pkt (user %.3f)"
             % (size, self.a.cpu_rate, GEN_CPU, 100 * cpu["loss"], row["proc_us"],
                row["proc_user_us"]))
+
+    def unselected_rules(self):
+        """The same ten rules, but the last accepts TCP: the generator's UDP matches none."""
+        rules = self.agent_rules()
+        rules[-1] = me.Rule(10, "accept", "ingress", "0.0.0.0/0", "0.0.0.0/0", protocol=6)
+        return rules
+
+    def unselected(self, api, agent, binary, server):
+        """CPU per offered packet when no rule selects the traffic, with the kernel prefilter
+        (default) and without it: what the agent costs a host for traffic it does not mirror."""
+        sid = api.describe_traffic_mirror_sessions()["TrafficMirrorSessions"][0][
+            "TrafficMirrorSessionId"]
+        fid = api.filter_with(self.unselected_rules())
+        mark = agent.mark()
+        api.modify_traffic_mirror_session(TrafficMirrorSessionId=sid, TrafficMirrorFilterId=fid)
+        agent.wait_applied(mark, timeout=10)
+        size = self.a.sizes[0]
+        for prefilter in (True, False):
+            if not prefilter:
+                # The same host identity (state dir), so the same interfaces and session.
+                state_dir = agent.state_dir
+                agent.stop()
+                agent = agentlab.NsAgent(self.lab, binary, server, state_dir=state_dir,
+                                         block_timeout_ms=None, cpu=MIRROR_CPU,
+                                         no_kernel_prefilter=True)
+                agent.start()
+                agent.wait_applied(0, timeout=10)
+                time.sleep(0.5)
+                pin(agent.pid, MIRROR_CPU)
+            cpu = self.trial(size, self.a.cpu_rate, self.a.cpu_seconds, proc_pid=agent.pid)
+            offered = max(1, cpu["seen"])
+            row = {"prefilter": prefilter, "size": size, "delivered": cpu["delivered"],
+                   "proc_us": 1e6 * cpu["proc_s"] / offered}
+            self.unselected_rows.append(row)
+            log("  unselected traffic, %d B at %d pps, kernel prefilter %s: %d copies, agent "
+                "%.3f µs per offered packet" % (size, self.a.cpu_rate,
+                                                "on" if prefilter else "off",
+                                                cpu["delivered"], row["proc_us"]))
+        return agent
 
     def check_copies(self, name):
         """A few copies, decapsulated: the right VNI and outer addresses, the frame whole."""
@@ -466,6 +508,14 @@ class Bench:
                 lines.append("| %d B | %.3f (%.3f) | %s |" % (
                     o["size"], o["proc_us"], o["proc_user_us"],
                     "met" if o["proc_us"] <= 0.9 else "not met"))
+        if self.unselected_rows:
+            lines += ["", "Traffic no rule selects (10 rules, none matching), agent CPU per "
+                      "offered packet:", "", "| kernel prefilter | frame | copies | agent "
+                      "process µs/pkt |", "|---|---:|---:|---:|"]
+            for u in self.unselected_rows:
+                lines.append("| %s | %d B | %d | %.3f |" % (
+                    "on" if u["prefilter"] else "off (--no-kernel-prefilter)", u["size"],
+                    u["delivered"], u["proc_us"]))
         if getattr(self, "mem", None):
             lines.append("")
             lines.append("agent memory with default ring settings: VmRSS %.1f MiB, VmHWM %.1f MiB"
@@ -500,6 +550,8 @@ def main():
     ap.add_argument("--cpu-seconds", type=float, default=3.0)
     ap.add_argument("--flows", type=int, default=256)
     ap.add_argument("--json", help="also write the rows here")
+    ap.add_argument("--no-unselected", action="store_true",
+                    help="skip the trial of traffic no rule selects (prefilter on and off)")
     ap.add_argument("--no-steer", action="store_true",
                     help="skip the agent's own-cost trial (copies' receive steered by RPS)")
     a = ap.parse_args()
@@ -529,7 +581,8 @@ def main():
     print(b.table())
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"rows": b.results, "agent_own": b.own, "ceilings": b.gen_ceiling}, f,
+            json.dump({"rows": b.results, "agent_own": b.own, "unselected": b.unselected_rows,
+                       "ceilings": b.gen_ceiling}, f,
                       indent=1)
 
 

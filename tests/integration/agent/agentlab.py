@@ -48,6 +48,7 @@ AGENT_FLAGS = {
     "rate_limit_pps": "--rate-limit-pps", "rate_limit_bps": "--rate-limit-bps",
     "ring_block_size": "--ring-block-size", "ring_blocks": "--ring-blocks",
     "block_timeout_ms": "--block-timeout-ms", "dns_resolver": "--dns-resolver", "cpu": "--cpu",
+    "no_kernel_prefilter": "--no-kernel-prefilter",
 }
 AGENT_REGISTERED_RE = re.compile(r"agent (i-[0-9a-f]{17}):((?:\s+\S+=eni-[0-9a-f]{17})*)")
 AGENT_APPLIED_RE = re.compile(r"applied revision (\d+)")
@@ -263,6 +264,9 @@ class NsAgent:
         for i in self.interfaces:
             cmd += [f["interface"], i]
         for k, v in self.options.items():
+            if v is True:  # a flag without a value
+                cmd.append(f[k])
+                continue
             for item in (v if isinstance(v, (list, tuple)) else [v]):
                 cmd += [f[k], str(item)]
         return cmd
