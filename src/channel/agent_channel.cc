@@ -307,6 +307,14 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
   if (host_key.empty() || host_key.size() > 128 || hostname.size() > 255) {
     return jsonError(400, "InvalidParameterValue", "HostKey (1-128 chars) is required");
   }
+  // A collector registers its receiving interface as a would-be target; on a host that also
+  // runs an agent the same NIC is then known twice, so the description says which is which.
+  const json role = body.value("Role", json("agent"));
+  if (!role.is_string() || (role != "agent" && role != "collector")) {
+    return jsonError(400, "InvalidParameterValue", "Role must be agent or collector");
+  }
+  const std::string role_note =
+      role == "collector" ? " (tmirror collector: receives VXLAN, a target)" : "";
   std::string resolvers;
   if (body.contains("DnsResolvers") && body["DnsResolvers"].is_array()) {
     for (const auto& r : body["DnsResolvers"]) {
@@ -419,7 +427,7 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
         eni.subnet_id = "subnet-00000000";
         eni.mac = r.mac;
         eni.instance_id = instance.id;
-        eni.description = r.name + " on " + (hostname.empty() ? instance.id : hostname);
+        eni.description = r.name + " on " + (hostname.empty() ? instance.id : hostname) + role_note;
       }
       eni.private_ip = r.ipv4;
       eni.ipv6 = r.ipv6;

@@ -106,7 +106,10 @@ std::string registrationBody(const std::string& host_key, const std::string& hos
   if (interface.ipv6) {
     i["Ipv6Address"] = packet::formatIpAddress(*interface.ipv6);
   }
-  json body{{"HostKey", host_key}, {"Hostname", hostname}, {"Interfaces", json::array({i})}};
+  json body{{"HostKey", host_key},
+            {"Hostname", hostname},
+            {"Role", "collector"},
+            {"Interfaces", json::array({i})}};
   if (!load_balancer_arn.empty()) {
     body["LoadBalancerArn"] = load_balancer_arn;
   }

@@ -124,6 +124,34 @@ TEST_F(AgentChannelTest, RegistrationIdsAreStableAcrossRestartsKeyedByHostAndMac
   EXPECT_NE(other["InstanceId"], instance);
 }
 
+TEST_F(AgentChannelTest, ACollectorsInterfaceSaysSoInItsDescription) {
+  registerHost("machine-1", json::array({kEth0}));
+  const json body = {{"HostKey", "machine-1-collector"},
+                     {"Hostname", "web-1"},
+                     {"Role", "collector"},
+                     {"Interfaces", json::array({kEth0})}};
+  const auto r = agent("POST", "/agent/v1/register", body.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string collector = json::parse(r.body)["NetworkInterfaces"][0]["NetworkInterfaceId"];
+  api::HttpRequestView describe;
+  describe.method = "POST";
+  describe.path = "/";
+  describe.body = "Action=DescribeNetworkInterfaces&Version=2016-11-15";
+  const api::HttpResponse all = api_->handle(describe);
+  ASSERT_EQ(all.status, 200) << all.body;
+  // The same NIC twice: the agent's source and the collector's would-be target, told apart.
+  EXPECT_NE(all.body.find("<description>eth0 on web-1</description>"), std::string::npos)
+      << all.body;
+  EXPECT_NE(all.body.find("<description>eth0 on web-1 (tmirror collector: receives VXLAN, a "
+                          "target)</description>"),
+            std::string::npos)
+      << all.body;
+  EXPECT_NE(all.body.find(collector), std::string::npos);
+  json bad = body;
+  bad["Role"] = "router";
+  EXPECT_EQ(agent("POST", "/agent/v1/register", bad.dump()).status, 400);
+}
+
 TEST_F(AgentChannelTest, BadRegistrationsAreRefusedNamingTheField) {
   EXPECT_EQ(agent("POST", "/agent/v1/register", "not json").status, 400);
   EXPECT_EQ(agent("POST", "/agent/v1/register", json{{"Hostname", "x"}}.dump()).status, 400);
