@@ -42,6 +42,7 @@ sys.path.insert(0, os.path.join(REPO, "tests", "integration", "agent"))
 import agentlab  # noqa: E402
 import mirror_eval as me  # noqa: E402
 from agentlab import lablib  # noqa: E402
+from proc_cpu import thread_cpu_ns  # noqa: E402
 
 VNI = 42
 PROD_DST = "198.51.100.99"
@@ -82,19 +83,6 @@ def proc_ticks(pid, split=False):
         rest = f.read().rsplit(")", 1)[1].split()
     u, s = int(rest[11]), int(rest[12])  # utime, stime (all threads)
     return (u, s) if split else u + s
-
-
-def proc_run_seconds(pid):
-    """CPU time of all of pid's threads from schedstat (ns precision; utime+stime are
-    tick-sampled). Includes softirq work done in the threads' context, as stime does here."""
-    total = 0
-    for task in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/schedstat" % (pid, task)) as f:
-                total += int(f.read().split()[0])
-        except FileNotFoundError:
-            pass  # the thread ended
-    return total / 1e9
 
 
 def proc_mem(pid):
@@ -192,7 +180,7 @@ class Bench:
             proc_pid = cap.pid
         src0, tgt0 = self.lab.if_stats("src"), self.lab.if_stats("tgt")
         cpu0 = cpu_times()
-        p0 = proc_run_seconds(proc_pid) if proc_pid else 0
+        p0 = thread_cpu_ns(proc_pid) / 1e9 if proc_pid else 0
         u0 = proc_ticks(proc_pid, split=True)[0] if proc_pid else 0
         k0 = ksoftirqd_ticks()
         gen = self.lab.popen("cli", [self.a.generator, "--interface", "eth0", "--dst-mac",
@@ -207,7 +195,7 @@ class Bench:
         gen.returncode = os.waitstatus_to_exitcode(status)
         gen.stdout.close()
         time.sleep(0.3)  # let the mirror drain its ring (block timeouts) before counting
-        p1 = proc_run_seconds(proc_pid) if proc_pid else 0
+        p1 = thread_cpu_ns(proc_pid) / 1e9 if proc_pid else 0
         u1 = proc_ticks(proc_pid, split=True)[0] if proc_pid else 0
         k1 = ksoftirqd_ticks()
         cpu1 = cpu_times()

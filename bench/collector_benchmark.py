@@ -22,6 +22,8 @@ import tempfile
 import time
 import urllib.request
 
+from proc_cpu import thread_cpu_ns
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -31,26 +33,14 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
 
 
-def run_ns(pid):
-    """CPU time of every thread of pid, in ns (schedstat: ns precision, unlike /proc/PID/stat)."""
-    total = 0
-    for task in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/schedstat" % (pid, task)) as f:
-                total += int(f.read().split()[0])
-        except FileNotFoundError:
-            pass  # the thread ended
-    return total
-
-
 def wait_idle(pid, quiet_seconds=0.5, limit=120):
     """Waits until pid has used no CPU for quiet_seconds; returns its CPU ns then."""
-    last = run_ns(pid)
+    last = thread_cpu_ns(pid)
     still_since = time.time()
     deadline = time.time() + limit
     while time.time() < deadline:
         time.sleep(0.05)
-        now = run_ns(pid)
+        now = thread_cpu_ns(pid)
         if now - last > 1_000_000:  # more than 1 ms of work: still draining
             last, still_since = now, time.time()
         elif time.time() - still_since >= quiet_seconds:
@@ -140,7 +130,7 @@ class CollectorTrial:
             wait_idle(proc.pid, 0.3)
             proc.send_signal(signal.SIGSTOP)
             sent = run_sender(self.args, self.args.port, self.args.max_rate, self.args.drain_seconds)
-            cpu0 = run_ns(proc.pid)
+            cpu0 = thread_cpu_ns(proc.pid)
             proc.send_signal(signal.SIGCONT)
             cpu1 = wait_idle(proc.pid)
             written, drops = self.counters(metrics_port)
@@ -198,7 +188,7 @@ class TcpdumpTrial:
             wait_idle(proc.pid, 0.3)
             proc.send_signal(signal.SIGSTOP)
             sent = run_sender(self.args, self.args.port, self.args.max_rate, self.args.drain_seconds)
-            cpu0 = run_ns(proc.pid)
+            cpu0 = thread_cpu_ns(proc.pid)
             proc.send_signal(signal.SIGCONT)
             # A partly filled ring block is handed over by the 1 s block timeout: wait it out.
             time.sleep(1.2)
