@@ -13,23 +13,13 @@
 // not change; the engine's Frames and NotMatched counters then count only what passed.
 #pragma once
 
-#include <cstdint>
 #include <optional>
 #include <vector>
 
+#include "agent/bpf_program.h"
 #include "model/mirror_config.h"
 
 namespace tmirror::agent {
-
-// Layout-identical to struct sock_filter (linux/filter.h).
-struct BpfInstruction {
-  uint16_t code;
-  uint8_t jt;
-  uint8_t jf;
-  uint32_t k;
-};
-
-inline constexpr std::size_t kMaxBpfInstructions = 4096;  // BPF_MAXINSNS
 
 // The program for `interface`, or nullopt when it would exceed kMaxBpfInstructions (then the
 // agent captures everything and the engine alone decides).

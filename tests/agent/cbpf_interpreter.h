@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/kernel_prefilter.h"
+#include "agent/bpf_program.h"
 
 namespace tmirror::testing {
 

@@ -29,7 +29,7 @@ using testing::PacketBuilder;
 using testing::RuleSpec;
 using testing::random_traffic::Random;
 using testing::random_traffic::randomFrame;
-using testing::random_traffic::randomRules;
+using testing::random_traffic::randomHost;
 
 constexpr uint32_t kAll = 0xFFFFFFFFu;
 
@@ -73,20 +73,8 @@ TEST(KernelPrefilterProperty, NeverDropsWhatTheEngineMirrorsAndDropsMuchOfTheRes
   int programs = 0;
   int too_large = 0;
   for (int c = 0; c < 200; ++c) {
-    model::HostMirrorConfig host;
-    auto interface = testing::makeInterface();
-    const uint32_t session_count = 1 + rnd.below(3);
-    for (uint32_t s = 0; s < session_count; ++s) {
-      auto session = testing::makeSession(1 + rnd.below(32766));
-      session.filter.ingress_rules = randomRules(rnd, TrafficDirection::Ingress);
-      session.filter.egress_rules = randomRules(rnd, TrafficDirection::Egress);
-      session.filter.amazon_dns = rnd.chance(0.2);
-      interface.sessions.push_back(std::move(session));
-    }
-    if (rnd.chance(0.5)) {
-      host.dns_resolvers = {testing::ip("198.51.100.53"), testing::ip("2001:db8::53")};
-    }
-    host.interfaces = {interface};
+    const model::HostMirrorConfig host = randomHost(rnd);
+    const auto& interface = host.interfaces[0];
     const auto exclusions = rules::TrafficExclusions::forInterface(host, interface);
     const auto program = compileKernelPrefilter(interface);
     if (!program) {
