@@ -16,7 +16,7 @@ namespace {
 using model::TrafficDirection;
 using testing::random_traffic::Random;
 using testing::random_traffic::randomFrame;
-using testing::random_traffic::randomRules;
+using testing::random_traffic::randomHost;
 
 constexpr int kConfigs = 250;
 constexpr int kPacketsPerConfig = 4000;  // 1,000,000 packets in all
@@ -27,21 +27,11 @@ TEST(MatcherProperty, CompiledMatcherAgreesWithReferenceOnAMillionRandomPackets)
   uint64_t compared = 0;
   uint64_t bitset_lists = 0;
   for (int c = 0; c < kConfigs; ++c) {
-    model::HostMirrorConfig host;
-    auto interface = testing::makeInterface();
-    const uint32_t session_count = 1 + rnd.below(3);
-    for (uint32_t s = 0; s < session_count; ++s) {
-      auto session = testing::makeSession(1 + rnd.below(32766));
-      session.filter.ingress_rules = randomRules(rnd, TrafficDirection::Ingress);
-      session.filter.egress_rules = randomRules(rnd, TrafficDirection::Egress);
-      session.filter.amazon_dns = rnd.chance(0.2);
+    const model::HostMirrorConfig host = randomHost(rnd);
+    const auto& interface = host.interfaces[0];
+    for (const auto& session : interface.sessions) {
       bitset_lists += session.filter.ingress_rules.size() > 12;
-      interface.sessions.push_back(std::move(session));
     }
-    if (rnd.chance(0.5)) {
-      host.dns_resolvers = {testing::ip("198.51.100.53"), testing::ip("2001:db8::53")};
-    }
-    host.interfaces = {interface};
     const auto exclusions = TrafficExclusions::forInterface(host, interface);
     const auto compiled = SessionMatcher::compile(interface, exclusions);
     const auto bitsets = SessionMatcher::compile(interface, exclusions, {.force_bitsets = true});

@@ -137,4 +137,24 @@ inline testing::Frame randomFrame(Random& rnd) {
   return b.build();
 }
 
+// A host with one interface of 1-3 sessions with random rules (amazon-dns in some), and DNS
+// resolvers half the time.
+inline model::HostMirrorConfig randomHost(Random& rnd) {
+  model::HostMirrorConfig host;
+  auto interface = testing::makeInterface();
+  const uint32_t session_count = 1 + rnd.below(3);
+  for (uint32_t s = 0; s < session_count; ++s) {
+    auto session = testing::makeSession(1 + rnd.below(32766));
+    session.filter.ingress_rules = randomRules(rnd, TrafficDirection::Ingress);
+    session.filter.egress_rules = randomRules(rnd, TrafficDirection::Egress);
+    session.filter.amazon_dns = rnd.chance(0.2);
+    interface.sessions.push_back(std::move(session));
+  }
+  if (rnd.chance(0.5)) {
+    host.dns_resolvers = {testing::ip("198.51.100.53"), testing::ip("2001:db8::53")};
+  }
+  host.interfaces = {interface};
+  return host;
+}
+
 }  // namespace tmirror::testing::random_traffic
