@@ -1,18 +1,26 @@
-# The two commands a newcomer needs (see README.md):
-#   make run    installs what is missing, builds, and runs tmirror's main job (tmirror up)
-#   make test   installs what is missing, builds with ASan+UBSan, runs every test, fuzzes briefly
+# The two commands a newcomer needs (see README.md) are ./run.sh and ./test.sh: they install
+# make itself, then run these targets.
+#   make run    installs what building and running need, builds, runs tmirror up
+#   make test   installs what testing needs too, builds with ASan+UBSan, runs every test, fuzzes
 JOBS ?= $(shell nproc)
 RELEASE := build/release
 ASAN := build/asan
 OUT := out
 
-.PHONY: setup build run demo offline test unit bench bench-agent bench-latency lab-down fuzz format-check clean
+.PHONY: setup setup-offline setup-test setup-bench build run demo offline test unit bench bench-agent bench-latency lab-down fuzz format-check clean
 
+# What each use needs, and no more: running needs no test tooling (scripts/install-deps.sh).
 setup:
-	bash scripts/install-deps.sh
+	bash scripts/install-deps.sh run
+setup-offline:
+	bash scripts/install-deps.sh offline
+setup-test:
+	bash scripts/install-deps.sh test
+setup-bench:
+	bash scripts/install-deps.sh bench
 
 build: setup
-	cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=Release -DTMIRROR_BUILD_TESTS=OFF >/dev/null
+	cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=Release -DTMIRROR_BUILD_TESTS=OFF -DTMIRROR_BUILD_BENCH=OFF >/dev/null
 	cmake --build $(RELEASE) -j$(JOBS) --target tmirror
 
 # The main job: server (SQLite in tmirror-data/), this host's agent and a local collector,
@@ -25,7 +33,7 @@ demo: build
 	$(RELEASE)/tmirror up --data-dir tmirror-demo --demo
 
 # The offline mirror: the sample capture through the sample sessions, as tshark decodes it.
-offline: build
+offline: setup-offline build
 	@mkdir -p $(OUT)
 	$(RELEASE)/tmirror mirror-pcap --input examples/sample.pcapng \
 	  --config examples/web-not-ssh.json --output $(OUT)/mirrored.pcap
@@ -33,13 +41,13 @@ offline: build
 	@tshark -r $(OUT)/mirrored.pcap -o 'gui.column.format:"No.","%m","VNI","%Cus:vxlan.vni","Source","%s","Destination","%d","Info","%i"' 2>/dev/null
 
 # Configure every time (cheap): test folders found by EXISTS need a fresh configure.
-test: setup
+test: setup-test
 	cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Asan -DTMIRROR_BUILD_BENCH=OFF -UTMIRROR_TEST_COMPONENTS >/dev/null
 	cmake --build $(ASAN) -j$(JOBS)
 	cd $(ASAN) && ctest --output-on-failure -j$(JOBS)
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-20} bash fuzz/run.sh
 
-bench: setup
+bench: setup-bench
 	cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DTMIRROR_BUILD_TESTS=OFF
 	cmake --build build/bench -j$(JOBS) --target pipeline_benchmark tmirror vxlan_sender
 	build/bench/bench/pipeline_benchmark --benchmark_min_time=0.5
@@ -48,7 +56,7 @@ bench: setup
 
 # The live mirror benchmark on the namespace lab (root only): tmirror agent vs tc mirred ->
 # vxlan vs tcpdump, 64 and 1500-byte frames, 10 rules (bench/agent_benchmark.py, a few minutes).
-bench-agent: setup
+bench-agent: setup-bench
 	@if [ "$$(id -u)" -ne 0 ]; then echo "bench-agent needs root (network namespaces)"; exit 1; fi
 	cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DTMIRROR_BUILD_TESTS=OFF
 	cmake --build build/bench -j$(JOBS) --target traffic_generator tmirror
@@ -57,14 +65,14 @@ bench-agent: setup
 
 # Removes the namespaces and /etc/netns entries of crashed lab runs (tools/lab/lab.py).
 # Production latency with the agent at its rate cap vs without it vs tcpdump (root).
-bench-latency: build
+bench-latency: setup-bench build
 	cd tests/integration/agent && TMIRROR_MEASURE_LATENCY=1 TMIRROR_BINARY=$(CURDIR)/$(RELEASE)/tmirror \
 	  /usr/bin/python3 -m unittest -v test_agent_e2e.OverloadTest
 
 lab-down:
 	/usr/bin/python3 tools/lab/lab.py down
 
-fuzz: setup
+fuzz: setup-test
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-60} bash fuzz/run.sh
 
 format-check:

@@ -31,6 +31,9 @@ function(content_type_of path out)
 endfunction()
 
 file(GLOB_RECURSE files RELATIVE "${ASSET_DIR}" "${ASSET_DIR}/*")
+# package.json only tells Node.js (the console's tests) that the .js files are ES modules; the
+# browser never asks for it.
+list(REMOVE_ITEM files "package.json")
 list(SORT files)
 set(arrays "")
 set(table "")
