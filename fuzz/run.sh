@@ -7,7 +7,7 @@ build=${FUZZ_BUILD_DIR:-$here/../build/fuzz}
 seconds=${FUZZ_SECONDS:-20}
 cmake -S "$here" -B "$build" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build "$build" -j2 >/dev/null
-for target in frame_parser_fuzz vxlan_decap_fuzz sigv4_fuzz form_fuzz collector_fuzz; do
+for target in frame_parser_fuzz vxlan_decap_fuzz sigv4_fuzz form_fuzz collector_fuzz segmenter_fuzz; do
   rm -f "$build/$target"-crash-* "$build/$target"-leak-* "$build/$target"-timeout-*
   corpus=$(mktemp -d)
   trap 'rm -rf "$corpus"' EXIT

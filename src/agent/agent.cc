@@ -409,6 +409,7 @@ AgentSnapshot Agent::snapshot() const {
     total.applied_generation = live.applied_generation;
     total.ring_bytes = live.ring_bytes;
     total.prefilter_instructions = live.prefilter_instructions;
+    total.offload_headers = live.offload_headers;
     if (!live.prefilter_error.empty()) {
       out.problems.push_back({live.network_interface_id, "kernel prefilter on " + live.name +
                                                              " refused (" + live.prefilter_error +

@@ -76,7 +76,10 @@ std::vector<Extra> extras(const InterfaceReport& r) {
           {"RawFramesSent", r.raw_frames},
           {"RoutedPacketsSent", r.routed_packets},
           {"SendErrors", r.send_errors},
-          {"CaptureCut", r.capture_cut}};
+          {"CaptureCut", r.capture_cut},
+          {"OffloadSuperFrames", r.counters.offload.super_frames},
+          {"OffloadSegments", r.counters.offload.segments},
+          {"OffloadChecksumsCompleted", r.counters.offload.checksums_completed}};
 }
 
 }  // namespace
@@ -101,6 +104,15 @@ std::string snapshotToJson(const AgentSnapshot& snapshot) {
       }
     }
     item["MalformedReasons"] = reasons;
+    json offload_reasons = json::object();
+    for (std::size_t i = 0; i < r.counters.offload.problems.size(); ++i) {
+      if (r.counters.offload.problems[i] != 0) {
+        offload_reasons[packet::segmentStatusName(static_cast<packet::SegmentStatus>(i))] =
+            r.counters.offload.problems[i];
+      }
+    }
+    item["OffloadCopiedAsCaptured"] = offload_reasons;
+    item["OffloadMetadata"] = r.offload_headers;
     item["KernelPrefilterInstructions"] = r.prefilter_instructions;
     addCloudWatch(item, r.counters.mirror);
     if (!r.error.empty()) {
@@ -194,6 +206,35 @@ std::string snapshotToPrometheus(const AgentSnapshot& snapshot) {
                   {"network_interface_id", r.network_interface_id},
                   {"reason", packet::frameStatusName(static_cast<packet::FrameStatus>(i))}},
                  static_cast<double>(r.counters.malformed[i]));
+      }
+    }
+  }
+  p.family("tmirror_agent_offload_frames_total", "counter",
+           "Frames with offloads: super-frames cut into wire packets, the wire packets cut "
+           "from them, single packets whose checksum was completed");
+  for (const auto& r : snapshot.interfaces) {
+    for (auto [kind, value] :
+         {std::pair{"super_frame", r.counters.offload.super_frames},
+          std::pair{"segment", r.counters.offload.segments},
+          std::pair{"checksum_completed", r.counters.offload.checksums_completed}}) {
+      p.sample("tmirror_agent_offload_frames_total",
+               {{"interface", r.name},
+                {"network_interface_id", r.network_interface_id},
+                {"kind", kind}},
+               static_cast<double>(value));
+    }
+  }
+  p.family("tmirror_agent_offload_as_captured_total", "counter",
+           "Frames with offloads that could not be cut into wire packets, copied as captured, "
+           "by reason");
+  for (const auto& r : snapshot.interfaces) {
+    for (std::size_t i = 0; i < r.counters.offload.problems.size(); ++i) {
+      if (r.counters.offload.problems[i] != 0) {
+        p.sample("tmirror_agent_offload_as_captured_total",
+                 {{"interface", r.name},
+                  {"network_interface_id", r.network_interface_id},
+                  {"reason", packet::segmentStatusName(static_cast<packet::SegmentStatus>(i))}},
+                 static_cast<double>(r.counters.offload.problems[i]));
       }
     }
   }

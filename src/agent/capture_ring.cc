@@ -5,18 +5,64 @@
 #include <linux/if_ether.h>
 #include <net/if.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <string>
 #include <utility>
 
 namespace tmirror::agent {
 
+namespace {
+
+// struct virtio_net_hdr (linux/virtio_net.h), little-endian as the packet socket writes it.
+constexpr std::size_t kVirtioNetHeaderSize = 10;
+constexpr uint8_t kVirtioNeedsChecksum = 1;
+constexpr uint8_t kVirtioGsoTcpv4 = 1;
+constexpr uint8_t kVirtioGsoUdp = 3;  // UFO: IP fragmentation, not segmentation
+constexpr uint8_t kVirtioGsoTcpv6 = 4;
+constexpr uint8_t kVirtioGsoUdpL4 = 5;
+constexpr uint8_t kVirtioGsoEcn = 0x80;
+
+uint16_t loadLe16(const std::byte* p) {
+  return static_cast<uint16_t>(static_cast<uint16_t>(p[0]) |
+                               (static_cast<uint16_t>(p[1]) << 8));
+}
+
+packet::Offload offloadFromVirtio(const std::byte* header) {
+  packet::Offload o;
+  const auto flags = static_cast<uint8_t>(header[0]);
+  const auto type = static_cast<uint8_t>(static_cast<uint8_t>(header[1]) & ~kVirtioGsoEcn);
+  o.checksum_partial = (flags & kVirtioNeedsChecksum) != 0;
+  o.gso_size = loadLe16(header + 4);
+  switch (type) {
+    case 0:
+      o.gso = packet::GsoKind::None;
+      break;
+    case kVirtioGsoTcpv4:
+    case kVirtioGsoTcpv6:
+      o.gso = packet::GsoKind::Tcp;
+      break;
+    case kVirtioGsoUdpL4:
+      o.gso = packet::GsoKind::Udp;
+      break;
+    case kVirtioGsoUdp:
+    default:  // UFO, UDP tunnels (newer kernels)
+      o.gso = packet::GsoKind::Other;
+      break;
+  }
+  return o;
+}
+
+}  // namespace
+
 void decodeFrameHeader(const tpacket3_hdr& header, const std::byte* frame_base,
-                       CapturedFrame& out) {
+                       CapturedFrame& out, OffloadSource source) {
   out.data = packet::Bytes(frame_base + header.tp_mac, header.tp_snaplen);
   out.wire_length = header.tp_len;
   out.tag.present = (header.tp_status & TP_STATUS_VLAN_VALID) != 0;
@@ -29,6 +75,20 @@ void decodeFrameHeader(const tpacket3_hdr& header, const std::byte* frame_base,
       reinterpret_cast<const sockaddr_ll*>(frame_base + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
   out.packet_type = address->sll_pkttype;
   out.timestamp_ns = static_cast<int64_t>(header.tp_sec) * 1'000'000'000 + header.tp_nsec;
+  if (source.vnet_header) {
+    // The kernel writes the header right before the frame (tp_mac moves past it).
+    out.offload = header.tp_mac >= kVirtioNetHeaderSize
+                      ? offloadFromVirtio(frame_base + header.tp_mac - kVirtioNetHeaderSize)
+                      : packet::Offload{};
+    return;
+  }
+  out.offload = packet::Offload{};
+  out.offload.checksum_partial = (header.tp_status & TP_STATUS_CSUMNOTREADY) != 0;
+  // Longer than the MTU allows, even with two tags in the frame: a super-frame.
+  if (source.mtu != 0 && header.tp_len > source.mtu + 14 + 8) {
+    out.offload.gso_from_mtu = true;
+    out.offload.mtu = static_cast<uint16_t>(std::min<uint32_t>(source.mtu, 65535));
+  }
 }
 
 Result<CaptureRing> CaptureRing::open(const std::string& interface, const RingOptions& options) {
@@ -59,6 +119,19 @@ Result<CaptureRing> CaptureRing::open(const std::string& interface, const RingOp
   const int version = TPACKET_V3;
   if (::setsockopt(ring.fd_.get(), SOL_PACKET, PACKET_VERSION, &version, sizeof version) != 0) {
     return makeSystemError("PACKET_VERSION TPACKET_V3", errno);
+  }
+  // Offload metadata per frame, so super-frames can be cut as the NIC would (segmenter.h).
+  // Must precede the ring. Without it, offloads are inferred from lengths and the MTU.
+  const int one = 1;
+  ring.vnet_header_ = options.offload_headers &&
+                      ::setsockopt(ring.fd_.get(), SOL_PACKET, PACKET_VNET_HDR, &one,
+                                   sizeof one) == 0;
+  {
+    ifreq request{};
+    std::snprintf(request.ifr_name, sizeof request.ifr_name, "%s", interface.c_str());
+    if (::ioctl(ring.fd_.get(), SIOCGIFMTU, &request) == 0 && request.ifr_mtu > 0) {
+      ring.mtu_ = static_cast<uint32_t>(request.ifr_mtu);
+    }
   }
   tpacket_req3 request{};
   request.tp_block_size = options.block_size;
@@ -114,6 +187,8 @@ CaptureRing& CaptureRing::operator=(CaptureRing&& other) noexcept {
     block_size_ = other.block_size_;
     block_count_ = other.block_count_;
     current_ = other.current_;
+    vnet_header_ = other.vnet_header_;
+    mtu_ = other.mtu_;
   }
   return *this;
 }

@@ -18,6 +18,7 @@
 #include "common/unique_fd.h"
 #include "packet/byte_reader.h"
 #include "packet/encapsulation.h"
+#include "packet/segmenter.h"
 
 namespace tmirror::agent {
 
@@ -29,6 +30,7 @@ struct RingOptions {
   uint32_t block_size = 2u << 20;  // bytes; a power of two, at least kMinBlockSize
   uint32_t block_count = 16;       // 32 MiB in all (reference/performance.md section 8, A8)
   uint32_t block_timeout_ms = 2;   // bounds latency at low rates (A7)
+  bool offload_headers = true;     // ask for per-frame offload metadata (PACKET_VNET_HDR)
 };
 
 // One captured frame, valid until its block is released.
@@ -38,6 +40,7 @@ struct CapturedFrame {
   packet::VlanTag tag;       // the tag the kernel took off, to be restored in copies
   uint8_t packet_type = 0;   // PACKET_HOST, PACKET_OUTGOING, ...
   int64_t timestamp_ns = 0;  // when the kernel took the frame (CLOCK_REALTIME)
+  packet::Offload offload;   // what the kernel left to the NIC (segmentation, checksum)
 
   bool outgoing() const { return packet_type == PACKET_OUTGOING; }
 };
@@ -83,6 +86,10 @@ class CaptureRing {
 
   int ifindex() const { return ifindex_; }
 
+  // Whether the kernel writes each frame's offload metadata (a virtio_net_hdr) before it.
+  // Without it, offloads are inferred from tp_status and the interface's MTU.
+  bool hasOffloadHeaders() const { return vnet_header_; }
+
   std::size_t mappedBytes() const { return map_size_; }
 
  private:
@@ -97,10 +104,20 @@ class CaptureRing {
   uint32_t block_size_ = 0;
   uint32_t block_count_ = 0;
   uint32_t current_ = 0;
+  bool vnet_header_ = false;
+  uint32_t mtu_ = 0;
+};
+
+// How the ring describes offloads: from a virtio_net_hdr before each frame, or (older
+// kernels) from tp_status and the interface's MTU.
+struct OffloadSource {
+  bool vnet_header = false;
+  uint32_t mtu = 0;
 };
 
 // Decodes one frame header of a V3 block (exposed for tests).
-void decodeFrameHeader(const tpacket3_hdr& header, const std::byte* frame_base, CapturedFrame& out);
+void decodeFrameHeader(const tpacket3_hdr& header, const std::byte* frame_base, CapturedFrame& out,
+                       OffloadSource source = {});
 
 template <typename Visitor>
 std::size_t CaptureRing::visitBlock(Visitor&& visit) {
@@ -117,7 +134,7 @@ std::size_t CaptureRing::visitBlock(Visitor&& visit) {
       break;  // never trust an offset past the block
     }
     const auto* header = reinterpret_cast<const tpacket3_hdr*>(base + offset);
-    decodeFrameHeader(*header, base + offset, frame);
+    decodeFrameHeader(*header, base + offset, frame, OffloadSource{vnet_header_, mtu_});
     if (offset + header->tp_mac + frame.data.size() <= block_size_) {
       visit(static_cast<const CapturedFrame&>(frame));
     }

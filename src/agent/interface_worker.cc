@@ -21,8 +21,7 @@ struct WorkerDataPath {
   std::array<packet::EncapSlot, kSendBatch> slots{};
   std::array<engine::Decision, kSendBatch> decisions{};
   std::array<bool, kSendBatch> sent{};
-  engine::Decision scratch;  // for frames that are not mirrored
-  packet::EncapSlot scratch_slot{};
+  engine::FrameWork work;  // the frame being copied
 };
 
 void addCounters(engine::MirrorCounters& total, const engine::MirrorCounters& more) {
@@ -47,6 +46,12 @@ void addCounters(engine::InterfaceCounters& total, const engine::InterfaceCounte
   }
   for (std::size_t i = 0; i < total.malformed.size(); ++i) {
     total.malformed[i] += more.malformed[i];
+  }
+  total.offload.super_frames += more.offload.super_frames;
+  total.offload.segments += more.offload.segments;
+  total.offload.checksums_completed += more.offload.checksums_completed;
+  for (std::size_t i = 0; i < total.offload.problems.size(); ++i) {
+    total.offload.problems[i] += more.offload.problems[i];
   }
 }
 
@@ -95,6 +100,7 @@ Result<void> InterfaceWorker::start(std::unique_ptr<engine::MirrorEngine> engine
   ring_.emplace(std::move(*ring));
   data_path_ = std::make_unique<WorkerDataPath>(std::move(*sender));
   base_.ring_bytes = ring_->mappedBytes();
+  base_.offload_headers = ring_->hasOffloadHeaders();
   installPrefilter(prefilter);
   engine_ = std::move(engine);
   applied_generation_ = generation;
@@ -224,9 +230,6 @@ void InterfaceWorker::processBlock(std::chrono::steady_clock::time_point now) {
     }
     const auto direction =
         frame.outgoing() ? model::TrafficDirection::Egress : model::TrafficDirection::Ingress;
-    const std::size_t position = dp.sender.size();
-    engine::Decision& decision = dp.decisions[position];
-    packet::EncapSlot& slot = dp.slots[position];
     // A frame the ring cut (larger than a block) is carried as what was captured, so that
     // the copy's headers announce exactly the bytes it carries.
     uint32_t wire_length = frame.wire_length;
@@ -234,29 +237,34 @@ void InterfaceWorker::processBlock(std::chrono::steady_clock::time_point now) {
       wire_length = static_cast<uint32_t>(frame.data.size());
       ++base_.capture_cut;
     }
-    engine_->process(frame.data, wire_length, direction, frame.tag, slot, decision);
-    if (decision.match.fate != rules::PacketFate::Mirrored) {
-      return;
-    }
-    const uint32_t destination = static_cast<uint32_t>(decision.target.value);
-    const NextHop& hop = dp.hops.find(destination, now);
-    if (!hop.error.empty()) {
-      engine_->recordSkipped(decision);
-      ++base_.skipped_no_route;
-      return;
-    }
-    if (!limiter_.unlimited()) {
-      // Refilled by the frames' own times: a backlog of blocks is paced as it arrived.
-      limiter_.refillNanoseconds(frame.timestamp_ns);
-      if (!limiter_.admit(decision.copy.outerWireLength())) {
+    engine::FrameWork& work = dp.work;
+    engine_->begin(frame.data, wire_length, direction, frame.tag, frame.offload, work);
+    // A super-frame gives one copy per wire packet; they all point into the block.
+    for (uint32_t i = 0; i < work.copies; ++i) {
+      const std::size_t position = dp.sender.size();
+      engine::Decision& decision = dp.decisions[position];
+      packet::EncapSlot& slot = dp.slots[position];
+      engine_->take(work, i, slot, decision);
+      const uint32_t destination = static_cast<uint32_t>(decision.target.value);
+      const NextHop& hop = dp.hops.find(destination, now);
+      if (!hop.error.empty()) {
         engine_->recordSkipped(decision);
-        ++base_.skipped_rate_limit;
-        return;
+        ++base_.skipped_no_route;
+        continue;
       }
-    }
-    dp.sender.queue(decision.copy, slot, hop, destination);
-    if (dp.sender.full()) {
-      flushBatch();
+      if (!limiter_.unlimited()) {
+        // Refilled by the frames' own times: a backlog of blocks is paced as it arrived.
+        limiter_.refillNanoseconds(frame.timestamp_ns);
+        if (!limiter_.admit(decision.copy.outerWireLength())) {
+          engine_->recordSkipped(decision);
+          ++base_.skipped_rate_limit;
+          continue;
+        }
+      }
+      dp.sender.queue(decision.copy, slot, hop, destination);
+      if (dp.sender.full()) {
+        flushBatch();
+      }
     }
   });
   // The copies point into the block: they leave before the block goes back.

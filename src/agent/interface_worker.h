@@ -53,6 +53,7 @@ struct InterfaceReport {
   uint64_t capture_cut = 0;  // frames larger than a ring block, mirrored as captured
   uint64_t applied_generation = 0;
   std::size_t ring_bytes = 0;
+  bool offload_headers = false;  // the kernel gives per-frame offload metadata (capture_ring.h)
   std::size_t prefilter_instructions = 0;  // the kernel prefilter in effect; 0: none
   std::string prefilter_error;             // why the kernel refused it, if it did
   std::string error;                       // why the worker stopped, if it did

@@ -8,6 +8,7 @@
 
 #include "model/mirror_config.h"
 #include "packet/frame.h"
+#include "packet/segmenter.h"
 #include "rules/match_result.h"
 
 namespace tmirror::engine {
@@ -34,9 +35,20 @@ struct MirrorCounters {
   }
 };
 
+// Frames the kernel handed over with offloads, and what became of them (segmenter.h).
+struct OffloadCounters {
+  uint64_t super_frames = 0;         // frames cut into several wire packets
+  uint64_t segments = 0;             // wire packets cut from them
+  uint64_t checksums_completed = 0;  // single packets whose checksum was the NIC's to fill in
+  // Frames with offloads copied as captured, by reason.
+  std::array<uint64_t, static_cast<std::size_t>(packet::SegmentStatus::kCount)> problems{};
+};
+
 struct InterfaceCounters {
   MirrorCounters mirror;
-  // Every frame handed to the engine. Once each mirrored frame's send was recorded:
+  OffloadCounters offload;
+  // Every wire packet handed to the engine: a super-frame counts as the packets it stands
+  // for. Once each mirrored packet's send was recorded:
   // frames == sum(fates) + skipped + unknown_direction.
   uint64_t frames = 0;
   uint64_t skipped = 0;  // accepted by a session but not sent (socket full, rate cap)

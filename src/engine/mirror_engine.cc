@@ -62,32 +62,70 @@ Result<MirrorEngine> MirrorEngine::create(const model::HostMirrorConfig& host,
   return engine;
 }
 
-void MirrorEngine::process(packet::Bytes frame, uint32_t wire_length,
-                           model::TrafficDirection direction, const packet::VlanTag& tag,
-                           packet::EncapSlot& slot, Decision& decision) {
-  ++counters_.frames;
+void MirrorEngine::begin(packet::Bytes frame, uint32_t wire_length,
+                         model::TrafficDirection direction, const packet::VlanTag& tag,
+                         const packet::Offload& offload, FrameWork& work) {
   packet::ParsedFrame parsed;
   packet::parseFrame(frame, parsed);
-  decision.direction = direction;
-  decision.match = matcher_.match(parsed, direction);
-  wire_length = std::max(wire_length, static_cast<uint32_t>(frame.size()));
-  decision.frame_length = wire_length + (tag.present ? 4u : 0u);
-  if (decision.match.fate != rules::PacketFate::Mirrored) {
-    ++counters_.fate(decision.match.fate);
-    if (decision.match.fate == rules::PacketFate::Malformed) {
+  work.frame = frame;
+  work.wire_length = std::max(wire_length, static_cast<uint32_t>(frame.size()));
+  work.tag = tag;
+  work.direction = direction;
+  work.match = matcher_.match(parsed, direction);
+  work.segmented = false;
+  uint32_t packets = 1;
+  if (offload.any()) {
+    const auto status = packet::planSegments(frame, wire_length, parsed, offload, work.plan);
+    if (status == packet::SegmentStatus::Ok) {
+      work.segmented = true;
+      packets = work.plan.count;
+      if (work.plan.segmented) {
+        ++counters_.offload.super_frames;
+        counters_.offload.segments += packets;
+      } else {
+        ++counters_.offload.checksums_completed;
+      }
+    } else {
+      ++counters_.offload.problems[static_cast<std::size_t>(status)];
+    }
+  }
+  counters_.frames += packets;
+  if (work.match.fate != rules::PacketFate::Mirrored) {
+    counters_.fate(work.match.fate) += packets;
+    if (work.match.fate == rules::PacketFate::Malformed) {
       ++counters_.malformed[static_cast<std::size_t>(parsed.status)];
     }
+    work.copies = 0;
     return;
   }
-  const SessionPath& path = paths_[decision.match.session_index];
+  const SessionPath& path = paths_[work.match.session_index];
   const uint32_t hash = packet::symmetricFlowHash(parsed);
   // A load-balancer target spreads flows over its members; both directions of a flow land on
   // the same member because the hash is symmetric.
-  const std::size_t member = path.addresses.size() == 1 ? 0 : hash % path.addresses.size();
-  decision.target = path.addresses[member];
+  work.member = path.addresses.size() == 1 ? 0 : hash % static_cast<uint32_t>(path.addresses.size());
+  work.source_port = packet::vxlanSourcePort(hash);
+  work.copies = packets;
+}
+
+void MirrorEngine::take(const FrameWork& work, uint32_t index, packet::EncapSlot& slot,
+                        Decision& decision) {
+  const SessionPath& path = paths_[work.match.session_index];
+  decision.match = work.match;
+  decision.direction = work.direction;
+  decision.target = path.addresses[work.member];
   decision.target_port = path.port;
-  path.encapsulators[member].encapsulate(frame, wire_length, tag, packet::vxlanSourcePort(hash),
-                                         slot, decision.copy);
+  const packet::VxlanEncapsulator& encapsulator = path.encapsulators[work.member];
+  if (!work.segmented) {
+    decision.frame_length = work.wire_length + (work.tag.present ? 4u : 0u);
+    encapsulator.encapsulate(work.frame, work.wire_length, work.tag, work.source_port, slot,
+                             decision.copy);
+    return;
+  }
+  const packet::Segment segment =
+      packet::writeSegment(work.frame, work.plan, index, work.tag, slot.inner_head);
+  decision.frame_length = segment.length();
+  encapsulator.encapsulateParts(segment.head, segment.payload, work.source_port, slot,
+                                decision.copy);
 }
 
 void MirrorEngine::recordSent(const Decision& decision) {

@@ -13,6 +13,7 @@
 #include "model/mirror_config.h"
 #include "packet/encapsulation.h"
 #include "packet/frame.h"
+#include "packet/segmenter.h"
 #include "rules/session_matcher.h"
 
 namespace tmirror::engine {
@@ -38,6 +39,23 @@ struct Decision {
   uint32_t frame_length = 0;  // frame length on the wire (with a restored tag), for counters
 };
 
+// One captured frame between MirrorEngine::begin() and its last take(): the verdict, and how
+// the frame becomes wire packets. Caller-owned, reused from frame to frame.
+struct FrameWork {
+  uint32_t copies = 0;  // copies to take with take(), 0 .. copies - 1; 0: nothing to send
+
+  // The engine's (private to it).
+  packet::Bytes frame;
+  uint32_t wire_length = 0;
+  packet::VlanTag tag;
+  model::TrafficDirection direction = model::TrafficDirection::Ingress;
+  rules::MatchResult match;
+  bool segmented = false;  // copies come from `plan`, not the frame as captured
+  packet::SegmentPlan plan;
+  uint16_t source_port = 0;
+  uint32_t member = 0;
+};
+
 class MirrorEngine {
  public:
   // Compiles `interface`'s sessions. Fails when the configuration cannot be mirrored (a
@@ -46,12 +64,34 @@ class MirrorEngine {
                                      const model::InterfaceMirrorConfig& interface,
                                      EngineOptions options = {});
 
-  // Decides the fate of one frame and counts it, except for mirrored frames, whose send
-  // the caller records with recordSent() or recordSkipped().
+  // Decides the fate of one captured frame and counts it, except for mirrored packets,
+  // whose send the caller records with recordSent() or recordSkipped() after take().
+  // `offload` says what the kernel left undone: a super-frame (TSO/GSO/GRO) stands for the
+  // wire packets a NIC would send, each matched, counted and copied on its own, and a
+  // checksum left to the NIC is completed in the copy (DESIGN.md point 5). A frame that
+  // cannot be cut as it claims is counted by reason and copied as captured.
+  void begin(packet::Bytes frame, uint32_t wire_length, model::TrafficDirection direction,
+             const packet::VlanTag& tag, const packet::Offload& offload, FrameWork& work);
+
+  // Copy `index` (< work.copies) of a frame begin() found mirrored: its headers and the
+  // outer header go to `slot`, the payload stays in the frame.
+  void take(const FrameWork& work, uint32_t index, packet::EncapSlot& slot,
+            Decision& decision);
+
+  // begin() and take() for a frame without offloads, which is one wire packet.
   // `wire_length` is the frame's length on the wire when `frame` holds only the captured
   // prefix (a pcap cut by its snapshot length); counters count wire bytes.
   void process(packet::Bytes frame, uint32_t wire_length, model::TrafficDirection direction,
-               const packet::VlanTag& tag, packet::EncapSlot& slot, Decision& decision);
+               const packet::VlanTag& tag, packet::EncapSlot& slot, Decision& decision) {
+    FrameWork work;
+    begin(frame, wire_length, direction, tag, packet::Offload{}, work);
+    decision.match = work.match;
+    decision.direction = direction;
+    decision.frame_length = work.wire_length + (tag.present ? 4u : 0u);
+    if (work.copies != 0) {
+      take(work, 0, slot, decision);
+    }
+  }
 
   void process(packet::Bytes frame, model::TrafficDirection direction, const packet::VlanTag& tag,
                packet::EncapSlot& slot, Decision& decision) {

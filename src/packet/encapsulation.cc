@@ -42,17 +42,8 @@ VxlanEncapsulator::VxlanEncapsulator(const OuterPath& path, uint32_t vni, uint32
   writeVxlanHeader(std::span<std::byte, kVxlanHeaderSize>(t.subspan(kVxlanOffset, 8)), vni_);
 }
 
-void VxlanEncapsulator::encapsulate(Bytes frame, uint32_t wire_length, const VlanTag& tag,
-                                    uint16_t source_port, EncapSlot& slot, MirrorCopy& copy) const {
-  const uint32_t frame_len = static_cast<uint32_t>(frame.size());
-  wire_length = std::max(wire_length, frame_len);
-  // A tag can only go back after both MAC addresses.
-  const bool restore_tag = tag.present && frame_len >= kMacPairSize;
-  const uint32_t tag_len = restore_tag ? 4u : 0u;
-  copy.original_length = wire_length + tag_len;
-  copy.wire_inner_length = std::min(copy.original_length, max_inner_);
-  copy.inner_length = std::min(frame_len + tag_len, max_inner_);
-
+void VxlanEncapsulator::writeOuterHeader(const MirrorCopy& copy, uint16_t source_port,
+                                         EncapSlot& slot) const {
   std::memcpy(slot.header.data(), template_.data(), kOuterHeaderSize);
   std::span<std::byte> h(slot.header);
   const uint32_t ip_len = kIpv4MtuOverhead + copy.wire_inner_length;
@@ -63,6 +54,19 @@ void VxlanEncapsulator::encapsulate(Bytes frame, uint32_t wire_length, const Vla
   storeU16(h, kIpOffset + 10, static_cast<uint16_t>(~sum));
   storeU16(h, kUdpOffset, source_port);
   storeU16(h, kUdpOffset + 4, static_cast<uint16_t>(ip_len - kOuterIpv4Size));
+}
+
+void VxlanEncapsulator::encapsulate(Bytes frame, uint32_t wire_length, const VlanTag& tag,
+                                    uint16_t source_port, EncapSlot& slot, MirrorCopy& copy) const {
+  const uint32_t frame_len = static_cast<uint32_t>(frame.size());
+  wire_length = std::max(wire_length, frame_len);
+  // A tag can only go back after both MAC addresses.
+  const bool restore_tag = tag.present && frame_len >= kMacPairSize;
+  const uint32_t tag_len = restore_tag ? 4u : 0u;
+  copy.original_length = wire_length + tag_len;
+  copy.wire_inner_length = std::min(copy.original_length, max_inner_);
+  copy.inner_length = std::min(frame_len + tag_len, max_inner_);
+  writeOuterHeader(copy, source_port, slot);
 
   copy.pieces[0] = Bytes(slot.header);
   copy.piece_count = 1;
@@ -84,6 +88,21 @@ void VxlanEncapsulator::encapsulate(Bytes frame, uint32_t wire_length, const Vla
   }
   if (remaining > 0) {
     copy.pieces[copy.piece_count++] = frame.subspan(kMacPairSize, remaining);
+  }
+}
+
+void VxlanEncapsulator::encapsulateParts(Bytes head, Bytes payload, uint16_t source_port,
+                                         EncapSlot& slot, MirrorCopy& copy) const {
+  const auto head_len = static_cast<uint32_t>(head.size());
+  copy.original_length = head_len + static_cast<uint32_t>(payload.size());
+  copy.wire_inner_length = std::min(copy.original_length, max_inner_);
+  copy.inner_length = copy.wire_inner_length;
+  writeOuterHeader(copy, source_port, slot);
+  copy.pieces[0] = Bytes(slot.header);
+  copy.pieces[1] = head.first(std::min(head_len, copy.inner_length));
+  copy.piece_count = 2;
+  if (copy.inner_length > head_len) {
+    copy.pieces[copy.piece_count++] = payload.first(copy.inner_length - head_len);
   }
 }
 

@@ -46,10 +46,15 @@ struct VlanTag {
   uint16_t tci = 0;
 };
 
+// Room for the rewritten headers of one wire packet cut from an offload super-frame: Ethernet,
+// two tags in the frame and the restored one, IPv4 with options and TCP with options.
+inline constexpr std::size_t kMaxSegmentHead = 160;
+
 // Caller-owned scratch for one copy; must outlive the MirrorCopy that points into it.
 struct EncapSlot {
   std::array<std::byte, kOuterHeaderSize> header{};
   std::array<std::byte, 4> vlan_tag{};
+  std::array<std::byte, kMaxSegmentHead> inner_head{};  // a segment's headers (segmenter.h)
 };
 
 // One mirror copy as up to four views: [outer header][frame head][VLAN tag][frame tail].
@@ -97,7 +102,15 @@ class VxlanEncapsulator {
     encapsulate(frame, static_cast<uint32_t>(frame.size()), tag, source_port, slot, copy);
   }
 
+  // The same for a wire packet given as two parts: its headers (`head`, any VLAN tag already
+  // in place, usually in slot.inner_head) and its payload (a view into the captured frame).
+  void encapsulateParts(Bytes head, Bytes payload, uint16_t source_port, EncapSlot& slot,
+                        MirrorCopy& copy) const;
+
  private:
+  // The outer Ethernet/IPv4/UDP/VXLAN header of `copy` (its lengths set) into the slot.
+  void writeOuterHeader(const MirrorCopy& copy, uint16_t source_port, EncapSlot& slot) const;
+
   std::array<std::byte, kOuterHeaderSize> template_{};
   uint32_t partial_checksum_ = 0;  // IPv4 header sum without total length and checksum
   uint32_t max_inner_ = 0;
