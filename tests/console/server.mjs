@@ -1,5 +1,6 @@
 // Starts a real `tmirror server` for the browser tests (as tests/integration/api/harness.py
 // does): a fresh data directory, an access key, an agent token, a port the kernel picks.
+import './node_webcrypto.mjs';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -2,6 +2,7 @@
 // suite's known answers (awslabs/aws-c-auth tests/aws-signing-test-suite/v4/<name>: the same
 // vectors tests/api/sigv4_test.cc checks the server's verifier with). The browser test then
 // proves it against the server itself.
+import './node_webcrypto.mjs';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 

@@ -1,5 +1,6 @@
 // The console's pure helpers, without a browser: which form field an API error belongs to, the
 // EC2 wire form of nested parameters, and /metrics parsing into per-second rates.
+import './node_webcrypto.mjs';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
