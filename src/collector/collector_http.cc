@@ -1,12 +1,11 @@
 #include "collector/collector_http.h"
 
-#include <tuple>
-
 #include <httplib.h>
 
 #include <map>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 

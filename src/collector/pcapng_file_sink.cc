@@ -43,9 +43,9 @@ SessionFile* PcapngFileSink::fileFor(Session& session) {
   std::lock_guard lock(create_mutex_);
   file = files_[session.index].load(std::memory_order_acquire);
   if (file == nullptr) {
-    owned_.push_back(std::make_unique<SessionFile>(
-        options_, session.label(), session.interfaceDescription(), counters_,
-        static_cast<FileResources*>(this)));
+    owned_.push_back(std::make_unique<SessionFile>(options_, session.label(),
+                                                   session.interfaceDescription(), counters_,
+                                                   static_cast<FileResources*>(this)));
     file = owned_.back().get();
     files_[session.index].store(file, std::memory_order_release);
   }

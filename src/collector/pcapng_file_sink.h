@@ -24,7 +24,7 @@ struct FileSinkLimits {
 
 // What the file output holds now (for /counters and /metrics).
 struct FileSinkStatistics {
-  std::size_t sessions = 0;      // sessions that ever had a file
+  std::size_t sessions = 0;  // sessions that ever had a file
   std::size_t open_files = 0;
   std::size_t buffer_bytes = 0;  // write buffers held
   uint64_t closed_for_cap = 0;   // files finished to stay under max_open_files

@@ -15,10 +15,10 @@
 // finished and its buffer freed; the next frame opens a new file.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <atomic>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -39,8 +39,8 @@ struct FileOutputOptions {
   RetentionLimits retention;
   std::size_t buffer_bytes = 1 << 20;  // largest write buffer of one file
   uint64_t idle_seconds = 60;          // finish a file after this long without a frame; 0: never
-  uint32_t snaplen = kPcapngSnaplen;  // longer frames are cut; their original length is kept
-  uint64_t min_free_bytes = 4 << 20;  // free space needed to resume after a full disk
+  uint32_t snaplen = kPcapngSnaplen;   // longer frames are cut; their original length is kept
+  uint64_t min_free_bytes = 4 << 20;   // free space needed to resume after a full disk
 };
 
 class SessionFile {

@@ -1,10 +1,9 @@
 #include "collector/udp_receiver.h"
 
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <poll.h>
 #include <time.h>
-
-#include <linux/sock_diag.h>
 
 #include <array>
 #include <cstring>

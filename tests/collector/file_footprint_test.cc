@@ -1,9 +1,9 @@
 // What the pcapng output holds per session: a small first buffer that grows while a session is
 // busy and within the shared budget, freed when an idle file is finished; a cap on open files
 // kept by finishing the least recently written; frames of any size written whole.
-#include <gtest/gtest.h>
-
 #include <map>
+
+#include <gtest/gtest.h>
 
 #include "collector/pcapng_file_sink.h"
 #include "collector/session_file.h"
@@ -45,8 +45,8 @@ class FileFootprintTest : public ::testing::Test {
 
 TEST_F(FileFootprintTest, ABufferStartsAtAPageGrowsWhileBusyAndIsFreedWhenIdle) {
   const auto o = options();
-  PcapngFileSink sink(o, counters, 4, FileSinkLimits{.max_open_files = 16,
-                                                     .buffer_budget_bytes = 1 << 20});
+  PcapngFileSink sink(o, counters, 4,
+                      FileSinkLimits{.max_open_files = 16, .buffer_budget_bytes = 1 << 20});
   SessionTable table(4);
   Session* s = table.findOrCreate({packet::IpAddress::v4(0x0A000001), 5});
   ASSERT_NE(s, nullptr);
