@@ -53,6 +53,7 @@ bench: setup-bench
 	build/bench/bench/pipeline_benchmark --benchmark_min_time=0.5
 	python3 bench/api_benchmark.py --tmirror build/bench/tmirror
 	python3 bench/collector_benchmark.py --tmirror build/bench/tmirror --sender build/bench/bench/vxlan_sender
+	python3 bench/collector_memory_benchmark.py --tmirror build/bench/tmirror --sender build/bench/bench/vxlan_sender
 
 # The live mirror benchmark on the namespace lab (root only): tmirror agent vs tc mirred ->
 # vxlan vs tcpdump, 64 and 1500-byte frames, 10 rules (bench/agent_benchmark.py, a few minutes).

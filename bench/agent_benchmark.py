@@ -22,6 +22,16 @@ Per peer and frame size:
   utime+stime (/proc/PID/stat) and the softirq time of both CPUs (/proc/stat) above a no-mirror
   run at the same rate.
 The lab MTU is raised to 9000 so 1,500-byte frames are mirrored whole by every peer.
+
+Super-frames (``--sizes 64,1500,64k``): ``64k`` sends UDP GSO super-frames of 64,810 bytes
+(``traffic_generator --gso-size 1472``: 44 wire packets of 1,514 bytes each) with the client's
+and the bridge port's segmentation offloads on for those trials, so the source's eth0 receives
+them whole, as a host with GRO or a local UDP_SEGMENT sender would. Rates and CPU per packet
+then count wire packets: the agent cuts each super-frame into its 44 packets and copies each;
+the kernel mirror's copy is segmented by the source's eth0 (offloads off there) into 44 VXLAN
+packets (tunnel segmentation offload off there: a NIC with VXLAN TSO would do that in
+hardware); tcpdump captures the super-frame (its loss is counted per super-frame, times 44). The
+CPU trial offers ``--cpu-rate`` wire packets per second (``cpu-rate / 44`` super-frames).
 Figures on a shared 2-vCPU VM are noisy (±15-20 %); veth numbers are not NIC numbers.
 """
 
@@ -52,6 +62,22 @@ CLI = lablib.HOSTS["cli"][0]
 LOSS_OK = 0.001
 GEN_CPU, MIRROR_CPU = 0, 1
 HZ = os.sysconf("SC_CLK_TCK")
+SUPER_SIZE = 64810  # "64k": Ethernet + IPv4 + UDP + 44 x 1,472 bytes of payload
+GSO_SIZE = 1472     # payload per wire packet (1,514-byte frames)
+
+
+def is_super(size):
+    return size > 9000
+
+
+def segments(size):
+    """Wire packets one frame of ``size`` bytes stands for."""
+    return -(-(size - 42) // GSO_SIZE) if is_super(size) else 1
+
+
+def size_label(size):
+    return ("%d B (%d x %d B)" % (size, segments(size), GSO_SIZE + 42) if is_super(size)
+            else "%d B" % size)
 
 DROP_C = r"""
 __attribute__((section("classifier"), used)) int drop(void *skb) { return 2; /* SHOT */ }
@@ -128,6 +154,7 @@ class Bench:
         self.unselected_rows = []
         self.gen_ceiling = {}
         self.baseline = {}
+        self.offloads_on = False
 
     # -- lab -------------------------------------------------------------------------------------
     def setup(self):
@@ -137,6 +164,12 @@ class Bench:
             self.lab.run(role, ["ip", "link", "set", "eth0", "mtu", "9000"])
         self.lab.run("net", ["ip", "link", "set", "br0", "mtu", "9000"])
         self.src_mac = self.lab.mac("src")
+        # The kernel mirror's copy of a super-frame is one VXLAN super-frame; veth would carry
+        # it whole to the target. Without tunnel segmentation offload the source's eth0 cuts it
+        # into wire packets in software, as a NIC without VXLAN TSO needs (one with it would do
+        # that work in hardware): every peer's copies then reach the target as wire packets.
+        self.lab.run("src", ["ethtool", "-K", "eth0", "tx-udp_tnl-segmentation", "off",
+                             "tx-udp_tnl-csum-segmentation", "off"], check=False)
         self.sink_kind = self.install_sink()
         log("lab %s up; target sink: %s" % (self.lab.prefix, self.sink_kind))
 
@@ -165,9 +198,26 @@ class Bench:
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
+    def set_offloads(self, on):
+        """Segmentation offloads on the client's eth0 and the bridge's port to the source, so
+        that super-frames reach the source whole (on) or as the lab has them (off)."""
+        if on == self.offloads_on:
+            return
+        state = "on" if on else "off"
+        features = ["tso", state, "gso", state, "tx-udp-segmentation", state]
+        self.lab.run("cli", ["ethtool", "-K", "eth0"] + features)
+        self.lab.run("net", ["ethtool", "-K", "p-src"] + features)
+        self.offloads_on = on
+
+    def cpu_rate(self, size):
+        """Frames per second of the CPU trial: ``--cpu-rate`` wire packets."""
+        return max(1, self.a.cpu_rate // segments(size))
+
     # -- one trial ------------------------------------------------------------------------------
     def trial(self, size, rate, seconds, proc_pid=None, tcpdump=False):
-        """Offers ``rate`` pps for ``seconds``. Returns a dict of counts and CPU deltas."""
+        """Offers ``rate`` frames/s for ``seconds``. Returns a dict of counts (in wire
+        packets: a super-frame counts as the packets it stands for) and CPU deltas."""
+        self.set_offloads(is_super(size))
         cap = None
         if tcpdump:
             cap = self.lab.popen("src", ["tcpdump", "-i", "eth0", "-n", "-w", "/dev/null",
@@ -186,7 +236,8 @@ class Bench:
         gen = self.lab.popen("cli", [self.a.generator, "--interface", "eth0", "--dst-mac",
                                      self.src_mac, "--src-ip", CLI, "--dst-ip", PROD_DST,
                                      "--size", size, "--rate", rate, "--duration", seconds,
-                                     "--flows", self.a.flows, "--cpu", GEN_CPU],
+                                     "--flows", self.a.flows, "--cpu", GEN_CPU] +
+                             (["--gso-size", GSO_SIZE] if is_super(size) else []),
                              stdout=subprocess.PIPE)
         out = gen.stdout.read()
         # rusage of the generator: its system time includes the receive path (veth, bridge,
@@ -201,8 +252,10 @@ class Bench:
         cpu1 = cpu_times()
         src1, tgt1 = self.lab.if_stats("src"), self.lab.if_stats("tgt")
         g = json.loads(out)
+        segs = segments(size)
+        seen_frames = src1["rx_packets"] - src0["rx_packets"]
         r = {"rate": rate, "size": size, "sent": g["sent"], "gen_pps": g["pps"],
-             "seen": src1["rx_packets"] - src0["rx_packets"],
+             "seen_frames": seen_frames, "seen": seen_frames * segs,
              "delivered": tgt1["rx_packets"] - tgt0["rx_packets"],
              "proc_s": p1 - p0,
              "proc_user_s": (u1 - u0) / HZ,
@@ -223,8 +276,8 @@ class Bench:
             # "captured" misses the last, unretired ring block when tcpdump is stopped.
             received = stats.get("packets received by filter", 0)
             r["kernel_drops"] = stats.get("packets dropped by kernel", 0)
-            r["delivered"] = max(0, received - r["kernel_drops"])
-            r["seen"] = received
+            r["delivered"] = max(0, received - r["kernel_drops"]) * segs
+            r["seen"] = received * segs
         r["loss"] = 1.0 - r["delivered"] / r["seen"] if r["seen"] else 1.0
         return r
 
@@ -238,7 +291,7 @@ class Bench:
             nonlocal best
             r = self.trial(size, int(rate), self.a.trial, **kw)
             r["pps"] = r["seen"] / r["seconds"]
-            log("  offered %7d pps, seen %7.0f pps, delivered %d of %d, loss %.3f%%"
+            log("  offered %7d frames/s, seen %7.0f wire pps, delivered %d of %d, loss %.3f%%"
                 % (rate, r["pps"], r["delivered"], r["seen"], 100 * r["loss"]))
             if r["loss"] <= LOSS_OK and (best is None or r["pps"] > best["pps"]):
                 best = r
@@ -259,18 +312,19 @@ class Bench:
         for size in self.a.sizes:
             r = self.trial(size, 0, self.a.trial)
             # The rate the source's eth0 actually saw, a little under what was sent.
-            self.gen_ceiling[size] = int(r["seen"] / r["seconds"])
-            b = self.trial(size, self.a.cpu_rate, self.a.cpu_seconds)
+            # Frames per second (the generator's unit) the source's eth0 actually saw.
+            self.gen_ceiling[size] = int(r["seen_frames"] / r["seconds"])
+            b = self.trial(size, self.cpu_rate(size), self.a.cpu_seconds)
             self.baseline[size] = b
-            log("generator ceiling %d B: %d pps (sent %.0f pps); no mirror at %d pps: generator "
-                "%.3f µs/pkt, softirq (/proc/stat) %.3f µs/pkt"
+            log("generator ceiling %d B: %d frames/s (sent %.0f/s); no mirror at %d wire pps: "
+                "generator %.3f µs/pkt, softirq (/proc/stat) %.3f µs/pkt"
                 % (size, self.gen_ceiling[size], r["gen_pps"], self.a.cpu_rate,
                    1e6 * b["gen_s"] / max(1, b["seen"]), 1e6 * b["softirq_s"] / max(1, b["seen"])))
 
     def run_peer(self, name, size, **kw):
-        log("%s, %d-byte frames" % (name, size))
+        log("%s, %s frames" % (name, size_label(size)))
         best = self.search(size, self.gen_ceiling[size], **kw)
-        cpu = self.trial(size, self.a.cpu_rate, self.a.cpu_seconds, **kw)
+        cpu = self.trial(size, self.cpu_rate(size), self.a.cpu_seconds, **kw)
         base = self.baseline[size]
         mirrored = max(1, cpu["delivered"])
         scale = cpu["seen"] / max(1, base["seen"])
@@ -384,7 +438,7 @@ class Bench:
         what stays is the agent's own work: ring, engine, and the kernel's transmit path."""
         self.steer_copies(True)
         try:
-            cpu = self.trial(size, self.a.cpu_rate, self.a.cpu_seconds, proc_pid=pid)
+            cpu = self.trial(size, self.cpu_rate(size), self.a.cpu_seconds, proc_pid=pid)
         finally:
             self.steer_copies(False)
         mirrored = max(1, cpu["delivered"])
@@ -471,8 +525,8 @@ class Bench:
             if "skipped" in r:
                 lines.append("| %s | — | skipped: %s | | | |" % (r["peer"], r["skipped"]))
                 continue
-            lines.append("| %s | %d B | %.0f | %.3f (%.3f) | %.3f | %.3f |" % (
-                r["peer"], r["size"], r["lossfree_pps"], r["proc_us"], r["proc_user_us"],
+            lines.append("| %s | %s | %.0f | %.3f (%.3f) | %.3f | %.3f |" % (
+                r["peer"], size_label(r["size"]), r["lossfree_pps"], r["proc_us"], r["proc_user_us"],
                 r["softirq_us"], r["total_us"]))
         agent = {r["size"]: r for r in self.results if r["peer"] == "tmirror agent" and
                  "size" in r}
@@ -483,8 +537,8 @@ class Bench:
                 if "size" not in r or r["peer"] == "tmirror agent" or r["size"] not in agent:
                     continue
                 a = agent[r["size"]]
-                lines.append("| agent / %s | %d B | %.2f | %.2f |" % (
-                    r["peer"], r["size"],
+                lines.append("| agent / %s | %s | %.2f | %.2f |" % (
+                    r["peer"], size_label(r["size"]),
                     a["lossfree_pps"] / r["lossfree_pps"] if r["lossfree_pps"] else 0,
                     a["total_us"] / r["total_us"] if r["total_us"] > 0 else float("nan")))
         if self.own:
@@ -493,8 +547,8 @@ class Bench:
                       "≤ 0.9 µs, stretch 0.3 µs):" % GEN_CPU, "",
                       "| frame | agent process µs/pkt (user) | goal 0.9 µs |", "|---:|---:|---|"]
             for o in self.own:
-                lines.append("| %d B | %.3f (%.3f) | %s |" % (
-                    o["size"], o["proc_us"], o["proc_user_us"],
+                lines.append("| %s | %.3f (%.3f) | %s |" % (
+                    size_label(o["size"]), o["proc_us"], o["proc_user_us"],
                     "met" if o["proc_us"] <= 0.9 else "not met"))
         if self.unselected_rows:
             lines += ["", "Traffic no rule selects (10 rules, none matching), agent CPU per "
@@ -510,7 +564,7 @@ class Bench:
                          % (self.mem["VmRSS"] / 1024, self.mem["VmHWM"] / 1024))
         lines.append("")
         lines.append("Generator ceilings (no mirror): " + ", ".join(
-            "%d B %d pps" % kv for kv in sorted(self.gen_ceiling.items())))
+            "%d B %d frames/s" % kv for kv in sorted(self.gen_ceiling.items())))
         lines.append("Caveat: veth on a shared 2-vCPU VM; ±15-20 % run to run.")
         return "\n".join(lines)
 
@@ -530,7 +584,8 @@ def main():
     ap.add_argument("--generator", default=default_path(
         os.path.join(REPO, "build/bench/bench/traffic_generator"),
         os.path.join(REPO, "build/release/bench/traffic_generator")))
-    ap.add_argument("--sizes", default="64,1500")
+    ap.add_argument("--sizes", default="64,1500,64k",
+                    help="frame sizes; 64k = UDP GSO super-frames of 44 wire packets")
     ap.add_argument("--peers", default="agent,mirred,tcpdump")
     ap.add_argument("--trial", type=float, default=1.5, help="seconds per search trial")
     ap.add_argument("--steps", type=int, default=7, help="binary-search steps")
@@ -543,7 +598,7 @@ def main():
     ap.add_argument("--no-steer", action="store_true",
                     help="skip the agent's own-cost trial (copies' receive steered by RPS)")
     a = ap.parse_args()
-    a.sizes = [int(s) for s in a.sizes.split(",")]
+    a.sizes = [SUPER_SIZE if s.strip().lower() == "64k" else int(s) for s in a.sizes.split(",")]
     peers = a.peers.split(",")
     skip = agentlab.lab_skip_reason(need_agent=False)
     if skip:

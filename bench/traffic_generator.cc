@@ -6,6 +6,11 @@
 //
 //   traffic_generator --interface eth0 --dst-mac 02:00:00:00:00:11 --src-ip 198.51.100.10
 //       --dst-ip 198.51.100.99 --size 64 --rate 200000 --duration 2 --flows 256 --cpu 0
+//
+// --gso-size N sends UDP GSO super-frames (up to 64 KiB) instead: each frame goes with a
+// virtio_net_hdr (PACKET_VNET_HDR) saying UDP_L4 segmentation at N payload bytes, checksum
+// partial, as a local UDP_SEGMENT sender's frames reach the device. On a veth with
+// segmentation offloads on, the peer receives them whole, as a capture sees super-frames.
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
@@ -51,6 +56,7 @@ struct Options {
   unsigned flows = 256;
   unsigned batch = 64;
   int cpu = -1;
+  unsigned gso_size = 0;  // UDP GSO super-frames with this segment payload; 0: plain frames
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -58,7 +64,8 @@ struct Options {
                "traffic_generator: %s\n"
                "usage: traffic_generator --dst-mac MAC --src-ip A --dst-ip B [--interface IF]\n"
                "  [--src-mac MAC] [--dst-port P] [--size BYTES (60-9000, no FCS)]\n"
-               "  [--rate PPS (0 = max)] [--duration S] [--flows N] [--batch N] [--cpu N]\n",
+               "  [--rate PPS (0 = max)] [--duration S] [--flows N] [--batch N] [--cpu N]\n"
+               "  [--gso-size N (UDP GSO super-frames, --size up to 65549)]\n",
                why);
   std::exit(2);
 }
@@ -114,14 +121,18 @@ Options parse(int argc, char** argv) {
       o.batch = static_cast<unsigned>(std::stoul(s));
     } else if (a == "--cpu") {
       o.cpu = std::stoi(s);
+    } else if (a == "--gso-size") {
+      o.gso_size = static_cast<unsigned>(std::stoul(s));
     } else {
       usage("unknown option");
     }
   }
   if (!have_dst_mac || !have_src || !have_dst)
     usage("--dst-mac, --src-ip, --dst-ip needed");
-  if (o.size < 60 || o.size > 9000)
-    usage("--size must be 60..9000");
+  if (o.size < 60 || o.size > (o.gso_size != 0 ? 65535u + 14 : 9000u))
+    usage("--size must be 60..9000 (65549 with --gso-size)");
+  if (o.gso_size != 0 && (o.gso_size < 8 || o.gso_size >= o.size - 42))
+    usage("--gso-size must be below the UDP payload");
   if (o.flows == 0 || o.flows > 65536 || o.batch == 0 || o.batch > 1024)
     usage("bad counts");
   return o;
@@ -165,8 +176,30 @@ std::vector<uint8_t> buildFrames(const Options& o) {
     put16(udp + 4, static_cast<uint16_t>(ip_len - 20));
     for (size_t i = 8; i < ip_len - 20; ++i)
       udp[i] = static_cast<uint8_t>(i);
+    if (o.gso_size != 0) {
+      // Checksum partial: the field holds the pseudo-header sum, the device adds the rest.
+      uint32_t sum = IPPROTO_UDP + static_cast<uint32_t>(ip_len - 20);
+      for (int k = 12; k < 20; k += 2)
+        sum += static_cast<uint32_t>(ip[k] << 8 | ip[k + 1]);
+      while (sum >> 16)
+        sum = (sum & 0xFFFF) + (sum >> 16);
+      put16(udp + 6, static_cast<uint16_t>(sum));
+    }
   }
   return all;
+}
+
+// struct virtio_net_hdr, little-endian as the packet socket reads it.
+std::array<uint8_t, 10> gsoHeader(unsigned gso_size) {
+  std::array<uint8_t, 10> h{};
+  h[0] = 1;                               // VIRTIO_NET_HDR_F_NEEDS_CSUM
+  h[1] = 5;                               // VIRTIO_NET_HDR_GSO_UDP_L4
+  h[2] = 42;                              // hdr_len: Ethernet + IPv4 + UDP
+  h[4] = static_cast<uint8_t>(gso_size);  // gso_size
+  h[5] = static_cast<uint8_t>(gso_size >> 8);
+  h[6] = 34;  // csum_start: the UDP header
+  h[8] = 6;   // csum_offset: its checksum field
+  return h;
 }
 
 }  // namespace
@@ -188,6 +221,10 @@ int main(int argc, char** argv) {
   int one = 1;
   if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) != 0) {
     std::perror("PACKET_QDISC_BYPASS");
+  }
+  if (o.gso_size != 0 && setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) != 0) {
+    std::perror("PACKET_VNET_HDR");
+    return 1;
   }
   int sndbuf = 4 << 20;
   setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
@@ -214,9 +251,15 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::vector<uint8_t> frames = buildFrames(o);
-  std::vector<iovec> iov(o.flows);
-  for (unsigned f = 0; f < o.flows; ++f)
-    iov[f] = {frames.data() + f * o.size, o.size};
+  // Per flow: [virtio_net_hdr] (with --gso-size) and the frame.
+  std::array<uint8_t, 10> vnet = gsoHeader(o.gso_size);
+  const unsigned parts = o.gso_size != 0 ? 2 : 1;
+  std::vector<iovec> iov(static_cast<size_t>(o.flows) * parts);
+  for (unsigned f = 0; f < o.flows; ++f) {
+    if (parts == 2)
+      iov[f * parts] = {vnet.data(), vnet.size()};
+    iov[f * parts + parts - 1] = {frames.data() + f * o.size, o.size};
+  }
   std::vector<mmsghdr> msgs(o.batch);
 
   std::signal(SIGINT, onSignal);
@@ -252,8 +295,8 @@ int main(int argc, char** argv) {
     }
     for (uint64_t i = 0; i < want; ++i) {
       msgs[i] = {};
-      msgs[i].msg_hdr.msg_iov = &iov[next_flow];
-      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_iov = &iov[next_flow * parts];
+      msgs[i].msg_hdr.msg_iovlen = parts;
       next_flow = next_flow + 1 == o.flows ? 0 : next_flow + 1;
     }
     int n = sendmmsg(fd, msgs.data(), static_cast<unsigned>(want), 0);

@@ -3,13 +3,18 @@
 // offered rate, from several source ports (so SO_REUSEPORT spreads them), for a duration; prints
 // one JSON line: {"sent": N, "seconds": S}.
 //
-//   vxlan_sender ADDRESS PORT RATE_PPS SECONDS [INNER_BYTES] [VNI] [SOURCE_PORTS]
+//   vxlan_sender ADDRESS PORT RATE_PPS SECONDS [INNER_BYTES] [VNI] [SOURCE_PORTS] [VNI_COUNT]
+//
+// With VNI_COUNT > 1 the datagrams cycle through VNIs VNI .. VNI + VNI_COUNT - 1 (one session
+// each at the collector), and the sender stops after COUNT datagrams when SECONDS is negative
+// (-COUNT): one frame per session.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdint>
@@ -35,7 +40,8 @@ double now() {
 int main(int argc, char** argv) {
   if (argc < 5) {
     std::fprintf(stderr,
-                 "usage: %s ADDRESS PORT RATE_PPS SECONDS [INNER_BYTES] [VNI] [SOURCE_PORTS]\n",
+                 "usage: %s ADDRESS PORT RATE_PPS SECONDS [INNER_BYTES] [VNI] [SOURCE_PORTS] "
+                 "[VNI_COUNT]\n",
                  argv[0]);
     return 2;
   }
@@ -46,6 +52,11 @@ int main(int argc, char** argv) {
   const std::size_t inner_bytes = argc > 5 ? std::strtoul(argv[5], nullptr, 10) : 64;
   const uint32_t vni = argc > 6 ? static_cast<uint32_t>(std::strtoul(argv[6], nullptr, 10)) : 42;
   const int sockets = argc > 7 ? std::atoi(argv[7]) : 8;
+  const uint32_t vni_count =
+      argc > 8 ? std::max<uint32_t>(1, static_cast<uint32_t>(std::strtoul(argv[8], nullptr, 10)))
+               : 1;
+  // SECONDS < 0: send exactly -SECONDS datagrams (as fast as RATE allows), then stop.
+  const uint64_t limit = seconds < 0 ? static_cast<uint64_t>(-seconds) : 0;
 
   sockaddr_in to{};
   to.sin_family = AF_INET;
@@ -85,7 +96,8 @@ int main(int argc, char** argv) {
     messages[i].msg_hdr.msg_iovlen = 1;
   }
   const double start = now();
-  const double end = start + seconds;
+  const double end = limit != 0 ? start + 3600 : start + seconds;
+  uint64_t next_vni = 0;
   uint64_t sent = 0;
   uint64_t batches = 0;
   while (true) {
@@ -102,8 +114,23 @@ int main(int argc, char** argv) {
       }
       continue;
     }
+    if (limit != 0 && sent >= limit) {
+      break;
+    }
+    const unsigned count =
+        limit != 0 ? static_cast<unsigned>(std::min<uint64_t>(kBatch, limit - sent)) : kBatch;
+    if (vni_count > 1) {
+      for (unsigned i = 0; i < count; ++i) {
+        std::byte* p = payloads.data() + size * i;
+        tmirror::packet::writeVxlanHeader(std::span<std::byte, 8>(p, 8),
+                                          vni + static_cast<uint32_t>((next_vni + i) % vni_count));
+      }
+    }
     const int fd = fds[batches++ % fds.size()];
-    const int n = sendmmsg(fd, messages.data(), kBatch, 0);
+    const int n = sendmmsg(fd, messages.data(), count, 0);
+    if (n > 0) {
+      next_vni += static_cast<uint64_t>(n);
+    }
     if (n > 0) {
       sent += static_cast<uint64_t>(n);
     } else if (n < 0 && errno != EAGAIN && errno != ENOBUFS && errno != EINTR) {

@@ -153,7 +153,7 @@ if [ $up -eq 1 ]; then
   secret="$(sed -E 's/.*AWS_SECRET_ACCESS_KEY=([^ ]+).*/\1/' <<<"$key_line")"
   interfaces="$(in_root "AWS_ACCESS_KEY_ID=$key_id AWS_SECRET_ACCESS_KEY=$secret \
       build/release/tmirror describe-network-interfaces --endpoint-url http://127.0.0.1:$port \
-      --query 'NetworkInterfaces[].NetworkInterfaceId' --output text" 2>&1 || true)"
+      --output json" 2>&1 || true)"
   echo "console: $status"
   echo "interfaces: $interfaces"
   if [[ "$status" == *" 200"* ]] && [[ "$interfaces" == *eni-* ]]; then

@@ -59,6 +59,7 @@ struct CollectArgs {
   uint64_t keep_files = 0;
   uint64_t keep_bytes = 0;
   uint32_t snaplen = collector::kPcapngSnaplen;
+  uint64_t idle_seconds = 60;
 };
 
 void addCollectSubcommand(CLI::App& app, CollectArgs& a) {
@@ -91,6 +92,18 @@ void addCollectSubcommand(CLI::App& app, CollectArgs& a) {
                 "Keep at most this many bytes of finished files per session");
   c->add_option("--snaplen", a.snaplen, "Bytes of each frame written (original length is kept)")
       ->check(CLI::Range(64u, collector::kPcapngSnaplen));
+  c->add_option("--idle-seconds", a.idle_seconds,
+                "Finish a session's file (and free its buffer) after this long without a "
+                "frame; the next frame starts a new file (0: never; default 60)")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 32));
+  c->add_option("--max-open-files", o.file_limits.max_open_files,
+                "Most session files open at once; beyond it the least recently written are "
+                "finished (default: what the descriptor limit allows)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  c->add_option("--buffer-memory", o.file_limits.buffer_budget_bytes,
+                "Bytes of write buffers busy sessions may grow into, beyond each open file's "
+                "first 4 KiB (default 64 MiB)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 40));
   c->add_flag("--stdout", o.to_stdout, "Write every session as one pcap stream to stdout");
   c->add_flag("--tap", o.tap_per_vni, "Write each VNI's frames to a TAP device tmirror-<vni>");
   c->add_option("--tap-single", o.tap_single, "Write every session's frames to this TAP device");
@@ -166,6 +179,7 @@ std::variant<CollectOptions, HelpText> finishCollectOptions(CollectArgs& a) {
     files.rotate_bytes = a.rotate_bytes;
     files.retention = {a.keep_files, a.keep_bytes};
     files.snaplen = a.snaplen;
+    files.idle_seconds = a.idle_seconds;
     o.files = files;
   } else if (a.rotate_seconds || a.rotate_bytes || a.keep_files || a.keep_bytes) {
     return usage("--rotate-*/--keep-* need --output-dir");

@@ -1,8 +1,10 @@
 #include "collector/collector.h"
 
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "collector/forward_sink.h"
@@ -13,6 +15,24 @@
 namespace tmirror::collector {
 
 namespace {
+
+// Files the output may keep open: the descriptor limit (raised to its hard limit) less room
+// for sockets, the metrics server and the TAP devices.
+std::size_t openFileAllowance() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    return 512;
+  }
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+      limit = raised;
+    }
+  }
+  const auto allowed = static_cast<std::size_t>(std::min<rlim_t>(limit.rlim_cur, 1 << 20));
+  return allowed > 512 ? allowed - 256 : std::max<std::size_t>(allowed / 2, 8);
+}
 
 uint64_t wallClockNs() {
   timespec now{};
@@ -53,8 +73,14 @@ Result<std::unique_ptr<Collector>> Collector::create(const CollectorOptions& opt
       return makeError(ErrorCode::Io, "output directory " + options.files->directory.string() +
                                           ": " + ec.message());
     }
-    c->sinks_.push_back(
-        std::make_unique<PcapngFileSink>(*options.files, c->counters_, options.max_sessions));
+    FileSinkLimits limits = options.file_limits;
+    if (limits.max_open_files == 0) {
+      limits.max_open_files = openFileAllowance();
+    }
+    auto files = std::make_unique<PcapngFileSink>(*options.files, c->counters_,
+                                                  options.max_sessions, limits);
+    c->files_ = files.get();
+    c->sinks_.push_back(std::move(files));
   }
   if (options.to_stdout) {
     auto stream = std::make_unique<PcapStreamSink>(STDOUT_FILENO, c->counters_);
@@ -80,6 +106,13 @@ Result<std::unique_ptr<Collector>> Collector::create(const CollectorOptions& opt
     c->sink_pointers_.push_back(sink.get());
   }
   return c;
+}
+
+std::optional<FileSinkStatistics> Collector::fileStatistics() const {
+  if (files_ == nullptr) {
+    return std::nullopt;
+  }
+  return files_->statistics();
 }
 
 bool Collector::outputBroken() const {

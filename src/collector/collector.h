@@ -14,6 +14,7 @@
 #include "collector/admission.h"
 #include "collector/collector_counters.h"
 #include "collector/frame_sink.h"
+#include "collector/pcapng_file_sink.h"
 #include "collector/session_file.h"
 #include "collector/session_table.h"
 #include "collector/udp_receiver.h"
@@ -31,6 +32,7 @@ struct CollectorOptions {
   std::map<uint32_t, SessionMetadata> session_metadata;  // by VNI
 
   std::optional<FileOutputOptions> files;  // --output-dir
+  FileSinkLimits file_limits{.max_open_files = 0};
   bool to_stdout = false;
   bool tap_per_vni = false;
   std::optional<std::string> tap_single;
@@ -55,6 +57,9 @@ class Collector {
 
   SessionTable& sessions() { return sessions_; }
 
+  // The file output's footprint (when there is one).
+  std::optional<FileSinkStatistics> fileStatistics() const;
+
   // True once the stdout reader went away (the command then exits).
   bool outputBroken() const;
 
@@ -68,6 +73,7 @@ class Collector {
   std::vector<std::unique_ptr<FrameSink>> sinks_;
   std::vector<FrameSink*> sink_pointers_;
   class PcapStreamSink* stream_ = nullptr;
+  PcapngFileSink* files_ = nullptr;
   uint16_t port_ = 0;
   int receive_buffer_bytes_ = 0;
 };

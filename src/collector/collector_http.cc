@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -34,9 +35,15 @@ std::string countersJson(const Collector& collector) {
                         {"packets", s->packets.load(std::memory_order_relaxed)},
                         {"bytes", s->bytes.load(std::memory_order_relaxed)}});
   }
-  return json{
-      {"datagrams", c.datagrams()}, {"bytes", c.bytes()}, {"drops", drops}, {"sessions", sessions}}
-      .dump();
+  json out{
+      {"datagrams", c.datagrams()}, {"bytes", c.bytes()}, {"drops", drops}, {"sessions", sessions}};
+  if (const auto files = collector.fileStatistics()) {
+    out["files"] = {{"sessions", files->sessions},
+                    {"open_files", files->open_files},
+                    {"buffer_bytes", files->buffer_bytes},
+                    {"closed_for_open_file_cap", files->closed_for_cap}};
+  }
+  return out.dump();
 }
 
 // Counters live as atomics in the receive path; each scrape moves what is new into the
@@ -67,6 +74,19 @@ class CollectorHttp::Impl {
     drops_ = *drops;
     packets_ = *packets;
     session_bytes_ = *session_bytes;
+    for (auto [name, help, field] :
+         {std::tuple{"tmirror_collector_open_files", "pcapng files open now",
+                     &FileSinkStatistics::open_files},
+          std::tuple{"tmirror_collector_file_buffer_bytes", "Write buffers the files hold now",
+                     &FileSinkStatistics::buffer_bytes}}) {
+      auto added = registry_.gaugeCallback(name, help, [this, field] {
+        const auto files = collector_.fileStatistics();
+        return files ? static_cast<double>((*files).*field) : 0.0;
+      });
+      if (!added) {
+        return added;
+      }
+    }
     return registry_.gaugeCallback(
         "tmirror_collector_sessions", "Sessions (sender, VNI) seen",
         [this] { return static_cast<double>(collector_.sessions().size()); });

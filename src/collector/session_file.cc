@@ -14,6 +14,12 @@ namespace tmirror::collector {
 namespace {
 
 constexpr uint64_t kSecond = 1'000'000'000;
+// A file's first write buffer: one page holds a few small frames.
+constexpr std::size_t kFirstBufferBytes = 4096;
+
+std::size_t roundUpToPage(std::size_t n) {
+  return (n + kFirstBufferBytes - 1) / kFirstBufferBytes * kFirstBufferBytes;
+}
 
 std::string utcStamp(uint64_t ns) {
   const std::time_t seconds = static_cast<std::time_t>(ns / kSecond);
@@ -34,18 +40,22 @@ void fsyncDirectory(const std::filesystem::path& dir) {
 }  // namespace
 
 SessionFile::SessionFile(const FileOutputOptions& options, std::string label,
-                         InterfaceDescription interface, CollectorCounters& counters)
+                         InterfaceDescription interface, CollectorCounters& counters,
+                         FileResources* resources)
     : options_(options),
       label_(std::move(label)),
       preamble_(pcapngPreamble(interface)),
       counters_(counters),
-      buffer_(std::max<std::size_t>(options.buffer_bytes, 64 * 1024)) {}
+      resources_(resources) {}
 
 SessionFile::~SessionFile() {
   close();
 }
 
 bool SessionFile::openNext(uint64_t now_ns) {
+  if (resources_ != nullptr) {
+    resources_->beforeOpen(*this);
+  }
   for (int attempt = 0; attempt < 1000; ++attempt) {
     char seq[16];
     std::snprintf(seq, sizeof seq, "%06llu", static_cast<unsigned long long>(sequence_++));
@@ -65,6 +75,9 @@ bool SessionFile::openNext(uint64_t now_ns) {
   }
   if (!fd_.valid()) {
     const int error = errno;
+    if (resources_ != nullptr) {
+      resources_->afterClose();  // the slot beforeOpen() made is not used
+    }
     if (error == ENOSPC || error == EDQUOT) {
       paused_ = true;
       next_retry_ns_ = now_ns + kSecond;
@@ -82,6 +95,9 @@ bool SessionFile::openNext(uint64_t now_ns) {
       static_cast<ssize_t>(preamble_.size())) {
     const int error = errno;
     fd_.reset();
+    if (resources_ != nullptr) {
+      resources_->afterClose();
+    }
     std::error_code ec;
     std::filesystem::remove(part_path_, ec);
     if (error == ENOSPC || error == EDQUOT || error == 0) {
@@ -94,6 +110,7 @@ bool SessionFile::openNext(uint64_t now_ns) {
     }
     return false;
   }
+  open_.store(true, std::memory_order_relaxed);
   opened_ns_ = now_ns;
   last_flush_ns_ = now_ns;
   committed_bytes_ = preamble_.size();
@@ -155,6 +172,11 @@ void SessionFile::finishCurrent() {
   flush();
   ::fdatasync(fd_.get());
   fd_.reset();
+  open_.store(false, std::memory_order_relaxed);
+  releaseBuffer();
+  if (resources_ != nullptr) {
+    resources_->afterClose();
+  }
   std::error_code ec;
   if (packets_in_file_ == 0 && committed_bytes_ <= preamble_.size()) {
     std::filesystem::remove(part_path_, ec);
@@ -207,12 +229,9 @@ void SessionFile::write(uint64_t timestamp_ns, packet::Bytes frame, uint32_t ori
     counters_.drop(paused_ ? DropReason::DiskFull : DropReason::WriteError);
     return;
   }
-  if (used_ + block > buffer_.size()) {
-    if (!flush() && paused_) {
-      counters_.drop(DropReason::DiskFull);
-      return;
-    }
-    last_flush_ns_ = timestamp_ns;
+  if (!makeRoom(block, timestamp_ns)) {
+    counters_.drop(DropReason::DiskFull);
+    return;
   }
   const std::size_t written = writeEnhancedPacketBlock(
       std::span(buffer_).subspan(used_), timestamp_ns, captured, original_length, direction);
@@ -223,6 +242,46 @@ void SessionFile::write(uint64_t timestamp_ns, packet::Bytes frame, uint32_t ori
   used_ += written;
   ++buffered_packets_;
   ++packets_in_file_;
+  last_write_ns_.store(timestamp_ns, std::memory_order_relaxed);
+}
+
+bool SessionFile::makeRoom(std::size_t block, uint64_t now_ns) {
+  if (buffer_.empty()) {
+    const std::size_t size = std::max(kFirstBufferBytes, roundUpToPage(block));
+    buffer_.resize(size);
+    if (resources_ != nullptr) {
+      resources_->chargeBufferBytes(size);
+    }
+  }
+  if (used_ + block <= buffer_.size()) {
+    return true;
+  }
+  if (!flush() && paused_) {
+    return false;
+  }
+  last_flush_ns_ = now_ns;
+  // It filled up: a busy session gets a larger buffer (fewer, larger writes), one doubling
+  // per fill while the budget allows; a frame larger than the buffer always gets room.
+  const std::size_t size = buffer_.size();
+  if (block > size) {
+    const std::size_t next = std::max(size * 2, roundUpToPage(block));
+    if (resources_ != nullptr) {
+      resources_->chargeBufferBytes(next - size);
+    }
+    buffer_.resize(next);
+  } else if (size * 2 <= options_.buffer_bytes &&
+             (resources_ == nullptr || resources_->takeBufferBytes(size))) {
+    buffer_.resize(size * 2);
+  }
+  return true;
+}
+
+void SessionFile::releaseBuffer() {
+  if (resources_ != nullptr) {
+    resources_->giveBufferBytes(buffer_.size());
+  }
+  std::vector<std::byte>().swap(buffer_);
+  used_ = 0;
 }
 
 void SessionFile::tick(uint64_t now_ns) {
@@ -235,6 +294,11 @@ void SessionFile::tick(uint64_t now_ns) {
     finishCurrent();
     return;
   }
+  const uint64_t last = std::max(last_write_ns_.load(std::memory_order_relaxed), opened_ns_);
+  if (options_.idle_seconds != 0 && now_ns >= last + options_.idle_seconds * kSecond) {
+    finishCurrent();  // idle: the file is finished and its buffer freed
+    return;
+  }
   if (buffered_packets_ > 0 && now_ns >= last_flush_ns_ + kSecond) {
     flush();
     last_flush_ns_ = now_ns;
@@ -244,6 +308,18 @@ void SessionFile::tick(uint64_t now_ns) {
 void SessionFile::close() {
   std::lock_guard lock(mutex_);
   finishCurrent();
+}
+
+bool SessionFile::closeIfFree() {
+  std::unique_lock lock(mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    return false;
+  }
+  if (!fd_.valid()) {
+    return false;
+  }
+  finishCurrent();
+  return true;
 }
 
 }  // namespace tmirror::collector

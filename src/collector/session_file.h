@@ -8,8 +8,14 @@
 //
 // A full disk pauses the file (one log line, the packets counted as disk_full) until free
 // space returns; what was written stays intact.
+//
+// Memory: the write buffer exists only while a file is open. It starts small (a few KiB: a
+// session that sends one frame costs little) and doubles, up to buffer_bytes, each time it
+// fills, while the shared budget (file_resources.h) allows. A file idle for idle_seconds is
+// finished and its buffer freed; the next frame opens a new file.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -18,6 +24,7 @@
 #include <vector>
 
 #include "collector/collector_counters.h"
+#include "collector/file_resources.h"
 #include "collector/pcapng_format.h"
 #include "collector/retention.h"
 #include "common/unique_fd.h"
@@ -30,15 +37,17 @@ struct FileOutputOptions {
   uint64_t rotate_bytes = 0;    // 0: no size rotation
   uint64_t rotate_seconds = 0;  // 0: no time rotation
   RetentionLimits retention;
-  std::size_t buffer_bytes = 1 << 20;
-  uint32_t snaplen = kPcapngSnaplen;  // longer frames are cut; their original length is kept
-  uint64_t min_free_bytes = 4 << 20;  // free space needed to resume after a full disk
+  std::size_t buffer_bytes = 1 << 20;  // largest write buffer of one file
+  uint64_t idle_seconds = 60;          // finish a file after this long without a frame; 0: never
+  uint32_t snaplen = kPcapngSnaplen;   // longer frames are cut; their original length is kept
+  uint64_t min_free_bytes = 4 << 20;   // free space needed to resume after a full disk
 };
 
 class SessionFile {
  public:
+  // `resources`, when given, is shared by the files of one output (budget and open-file cap).
   SessionFile(const FileOutputOptions& options, std::string label, InterfaceDescription interface,
-              CollectorCounters& counters);
+              CollectorCounters& counters, FileResources* resources = nullptr);
   ~SessionFile();
   SessionFile(const SessionFile&) = delete;
   SessionFile& operator=(const SessionFile&) = delete;
@@ -50,10 +59,25 @@ class SessionFile {
   // Finishes the current file (if any).
   void close();
 
+  // Finishes the current file unless another thread is using this one (then false). For the
+  // open-file cap: never waits, so it cannot deadlock with a writer.
+  bool closeIfFree();
+
+  bool isOpen() const { return open_.load(std::memory_order_relaxed); }
+
+  // When the last frame was written (0: never); for choosing which files to close.
+  uint64_t lastWriteNs() const { return last_write_ns_.load(std::memory_order_relaxed); }
+
+  // Bytes of write buffer held now.
+  std::size_t bufferCapacity() const { return buffer_.size(); }
+
  private:
   bool openNext(uint64_t now_ns);
   void finishCurrent();
   bool flush();
+  // Room for a block of `block` bytes: allocates, grows or flushes the buffer.
+  bool makeRoom(std::size_t block, uint64_t now_ns);
+  void releaseBuffer();
   void dropBuffered(DropReason reason);
   bool spaceIsBack();
 
@@ -62,8 +86,11 @@ class SessionFile {
   const std::string label_;
   const std::vector<std::byte> preamble_;
   CollectorCounters& counters_;
+  FileResources* const resources_;
 
   UniqueFd fd_;
+  std::atomic<bool> open_{false};
+  std::atomic<uint64_t> last_write_ns_{0};
   std::filesystem::path part_path_;
   std::filesystem::path final_path_;
   uint64_t opened_ns_ = 0;

@@ -1,9 +1,11 @@
 #include "collector/udp_receiver.h"
 
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <poll.h>
 #include <time.h>
 
+#include <array>
 #include <cstring>
 
 #include "collector/socket_address.h"
@@ -64,6 +66,26 @@ int UdpReceiver::receiveBufferBytes() const {
   return bytes;
 }
 
+void UdpReceiver::countDrops(uint32_t cumulative, CollectorCounters& counters) {
+  // The socket's cumulative drop count (sk_drops); count what is new since the last read. A
+  // datagram carries the count from when it was queued, which can be older than what the
+  // socket said since: never count backwards.
+  const auto fresh = static_cast<int32_t>(cumulative - last_overflow_);
+  if (fresh > 0) {
+    counters.drop(DropReason::SocketOverflow, static_cast<uint32_t>(fresh));
+    last_overflow_ = cumulative;
+  }
+}
+
+void UdpReceiver::readDrops(CollectorCounters& counters) {
+  std::array<uint32_t, SK_MEMINFO_VARS> info{};
+  socklen_t length = sizeof info;
+  if (::getsockopt(fd_.get(), SOL_SOCKET, SO_MEMINFO, info.data(), &length) == 0 &&
+      length > SK_MEMINFO_DROPS * sizeof(uint32_t)) {
+    countDrops(info[SK_MEMINFO_DROPS], counters);
+  }
+}
+
 int UdpReceiver::receiveBatch(ReceivePath& path, CollectorCounters& counters, int timeout_ms) {
   for (std::size_t i = 0; i < kBatchSize; ++i) {
     iovecs_[i] = iovec{buffers_.data() + i * kDatagramBufferSize, kDatagramBufferSize};
@@ -83,6 +105,7 @@ int UdpReceiver::receiveBatch(ReceivePath& path, CollectorCounters& counters, in
     }
     pollfd p{fd_.get(), POLLIN, 0};
     if (::poll(&p, 1, timeout_ms) <= 0) {
+      readDrops(counters);  // quiet: drops of a burst that just ended are counted now
       return 0;
     }
     n = ::recvmmsg(fd_.get(), messages_.data(), kBatchSize, MSG_DONTWAIT, nullptr);
@@ -94,17 +117,17 @@ int UdpReceiver::receiveBatch(ReceivePath& path, CollectorCounters& counters, in
   ::clock_gettime(CLOCK_REALTIME, &now);
   const uint64_t now_ns =
       static_cast<uint64_t>(now.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(now.tv_nsec);
+  if (now_ns >= last_drop_read_ns_ + 100'000'000) {
+    last_drop_read_ns_ = now_ns;
+    readDrops(counters);
+  }
   for (int i = 0; i < n; ++i) {
     msghdr& h = messages_[i].msg_hdr;
     for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
       if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
         uint32_t dropped = 0;
         std::memcpy(&dropped, CMSG_DATA(c), sizeof dropped);
-        // The socket's cumulative drop count; count what is new since the last datagram.
-        if (dropped != last_overflow_) {
-          counters.drop(DropReason::SocketOverflow, dropped - last_overflow_);
-          last_overflow_ = dropped;
-        }
+        countDrops(dropped, counters);
       }
     }
     const std::size_t length = messages_[i].msg_len;
