@@ -155,7 +155,7 @@ if [ $up -eq 1 ]; then
       build/release/tmirror describe-network-interfaces --endpoint-url http://127.0.0.1:$port \
       --output json" 2>&1 || true)"
   echo "console: $status"
-  echo "interfaces: $interfaces"
+  echo "interfaces: $(grep -o 'eni-[0-9a-f]*' <<<"$interfaces" | sort -u | tr '\n' ' ')"
   if [[ "$status" == *" 200"* ]] && [[ "$interfaces" == *eni-* ]]; then
     result ok "console 200, DescribeNetworkInterfaces lists this host's interfaces"
   else
