@@ -7,7 +7,8 @@ straight from the text of DESIGN.md ("Data-plane semantics"), VXLAN decapsulated
 * ``parse_frame(bytes)`` -> ``Frame`` (VLAN tags, IP family, addresses, protocol after IPv6
   extension headers, ports unless a non-first fragment, DHCP/DNS hints)
 * ``Config`` / ``Session`` / ``Rule``: what the API was told, in plain Python
-* ``expected_mirror(config, frames_by_direction)`` -> Counter{(vni, inner bytes): n}
+* ``expected_mirror(config, frames_by_direction)`` -> Counter{(vni, inner bytes): n}, each
+  frame in its wire form (``wire_form``: checksums left to the NIC completed)
 * ``decap_vxlan(pcap frames, ...)`` -> [Mirrored] with every outer-header check applied
 * ``compare(expected, mirrored)`` -> Report (missing, extra, duplicates, port-symmetry errors)
 """
@@ -334,6 +335,61 @@ def mirror_decision(config, fr, direction):
     return None, "not-matched"
 
 
+def _inet_sum(data):
+    if len(data) % 2:
+        data += b"\x00"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return total
+
+
+def wire_form(raw):
+    """The frame as a NIC would send it: a TCP or UDP checksum the capture shows unfinished
+    (checksum offload: the kernel leaves it to the NIC, so tcpdump on the host sees it
+    partial) completed, as the agent's copies carry it (DESIGN.md point 5). Anything that is
+    not a whole, unfragmented TCP/UDP packet over IPv4 or IPv6 without extension headers is
+    returned as it is; so is a UDP/IPv4 datagram sent without a checksum (0)."""
+    off = 12
+    etype = struct.unpack_from("!H", raw, off)[0] if len(raw) >= 14 else 0
+    while etype in VLAN_TPIDS and len(raw) >= off + 6:
+        off += 4
+        etype = struct.unpack_from("!H", raw, off)[0]
+    l3 = off + 2
+    if etype == ETH_P_IP and len(raw) >= l3 + 20:
+        ihl = (raw[l3] & 0x0F) * 4
+        total = struct.unpack_from("!H", raw, l3 + 2)[0]
+        frag = struct.unpack_from("!H", raw, l3 + 6)[0]
+        proto = raw[l3 + 9]
+        if frag & 0x3FFF or ihl < 20 or total < ihl or len(raw) < l3 + total:
+            return raw
+        l4, end = l3 + ihl, l3 + total
+        pseudo = raw[l3 + 12:l3 + 20]
+    elif etype == ETH_P_IPV6 and len(raw) >= l3 + 40:
+        proto = raw[l3 + 6]
+        end = l3 + 40 + struct.unpack_from("!H", raw, l3 + 4)[0]
+        if len(raw) < end:
+            return raw
+        l4 = l3 + 40
+        pseudo = raw[l3 + 8:l3 + 40]
+    else:
+        return raw
+    field = {IPPROTO_TCP: 16, IPPROTO_UDP: 6}.get(proto)
+    if field is None or end - l4 < field + 2:
+        return raw
+    if proto == IPPROTO_UDP and etype == ETH_P_IP and raw[l4 + 6:l4 + 8] == b"\x00\x00":
+        return raw
+    seg = bytearray(raw[l4:end])
+    seg[field:field + 2] = b"\x00\x00"
+    header = pseudo + struct.pack("!BBH", 0, proto, len(seg))
+    check = 0xFFFF ^ _inet_sum(header + bytes(seg))
+    if proto == IPPROTO_UDP and check == 0:
+        check = 0xFFFF
+    out = bytearray(raw)
+    struct.pack_into("!H", out, l4 + field, check)
+    return bytes(out)
+
+
 def expected_length(config, session, n):
     limit = config.path_mtu - OUTER_V4_OVERHEAD
     if session.packet_length:
@@ -355,7 +411,7 @@ def expected_mirror(config, frames_by_direction):
             s, _ = mirror_decision(config, fr, direction)
             if s is not None:
                 n = expected_length(config, s, len(raw))
-                want[(s.vni, raw[:n])] += 1
+                want[(s.vni, wire_form(raw)[:n])] += 1
                 detail.append((ts, direction, fr, s))
     return want, detail
 

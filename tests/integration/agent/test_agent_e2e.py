@@ -386,7 +386,7 @@ class LiveChangeTest(AgentLabCase):
         for ts, raw, _ in obs.truth["egress"]:
             fr = me.parse_frame(raw)
             if fr.proto == 17 and fr.dport == 5001:
-                out.append((ts, copies.get(raw[:1464], [])))
+                out.append((ts, copies.get(me.wire_form(raw)[:1464], [])))
         self.assertGreater(len(out), 100)
         return out
 
