@@ -91,9 +91,12 @@ def wait_written(collector, sent, limit=300):
     while time.time() < deadline:
         c = collector.counters()
         if c["datagrams"] + c["drops"]["socket_overflow"] >= sent:
-            return c
+            break
         time.sleep(0.2)
-    return c
+    # Datagrams are counted as a batch arrives, before its frames reach their sessions: read
+    # again once the receive threads had time to finish the batch.
+    time.sleep(0.5)
+    return collector.counters()
 
 
 def trial(args, name, sessions, rate, seconds, inner_bytes):

@@ -20,6 +20,7 @@ import time
 import unittest
 
 import botocore.exceptions
+import botocore.parsers
 
 from harness import NLB_ARN, TmirrorServer, describe_all, external_endpoint
 
@@ -43,7 +44,9 @@ def call(fn, **kw):
         if 400 <= status < 500:
             raise
         raise Unknown(str(e))
-    except (botocore.exceptions.BotoCoreError, OSError) as e:
+    except (botocore.exceptions.BotoCoreError, botocore.parsers.ResponseParserError,
+            OSError) as e:
+        # No answer, or one cut off by the kill (an empty body after the status line).
         raise Unknown(repr(e))
 
 
