@@ -68,9 +68,6 @@ class SessionFile {
   // When the last frame was written (0: never); for choosing which files to close.
   uint64_t lastWriteNs() const { return last_write_ns_.load(std::memory_order_relaxed); }
 
-  // Bytes of write buffer held now.
-  std::size_t bufferCapacity() const { return buffer_.size(); }
-
  private:
   bool openNext(uint64_t now_ns);
   void finishCurrent();

@@ -31,6 +31,7 @@ import unittest
 import agentlab
 import mirror_eval as me
 from agentlab import lablib
+from test_agent_collector import read_pcapng_frames
 from test_agent_e2e import CLI4, PY, SRC4, TGT4
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -43,15 +44,6 @@ PORT = 5001
 BYTES = 4 * 1000 * 1000
 CLIENT_MTU = 1400
 WIRE_MAX = 14 + CLIENT_MTU  # the largest wire packet of the transfer
-
-
-def read_pcapng_frames(path):
-    """(bytes, original length) of every packet of a pcapng file, via scapy."""
-    from scapy.utils import RawPcapNgReader
-    out = []
-    for data, meta in RawPcapNgReader(path):
-        out.append((bytes(data), getattr(meta, "wirelen", len(data))))
-    return out
 
 
 def expected(seed):
