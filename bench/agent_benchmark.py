@@ -3,7 +3,7 @@
 
     sudo /usr/bin/python3 bench/agent_benchmark.py [--tmirror build/bench/tmirror]
         [--generator build/bench/bench/traffic_generator] [--sizes 64,1500]
-        [--peers agent,mirred,tcpdump] [--trial 1.5] [--steps 7] [--cpu-rate 50000]
+        [--peers agent,agent-nogso,mirred,tcpdump] [--trial 1.5] [--steps 7] [--cpu-rate 50000]
 
 Traffic: ``traffic_generator`` in ``<P>-cli`` (pinned to cpu0) sends UDP frames of many flows to
 the source host's MAC, addressed to 198.51.100.99 (not local, forwarding off: the source's IP
@@ -13,6 +13,9 @@ target's eth0 rx_packets counts what arrived. The mirror sees 10 ingress rules, 
 one last: the agent gets them through the API, the kernel mirror as ten u32 filters (nine that
 never match, then ``match ip protocol 17``), each with ``action mirred egress mirror dev vxm``
 to a vxlan device. tcpdump measures capture alone: ``tcpdump -w /dev/null -B 65536``.
+``agent-nogso`` is the agent with ``--send-gso off`` (every copy its own skb), to show in the
+same run what sending runs of copies as UDP GSO buffers saves. The source's eth0 has UDP
+segmentation offload off, like a NIC without USO: the kernel cuts those buffers before veth.
 
 Per peer and frame size:
 * loss-free rate: binary search (short trials) for the highest offered rate at which ≤ 0.1 % of
@@ -31,7 +34,8 @@ then count wire packets: the agent cuts each super-frame into its 44 packets and
 the kernel mirror's copy is segmented by the source's eth0 (offloads off there) into 44 VXLAN
 packets (tunnel segmentation offload off there: a NIC with VXLAN TSO would do that in
 hardware); tcpdump captures the super-frame (its loss is counted per super-frame, times 44). The
-CPU trial offers ``--cpu-rate`` wire packets per second (``cpu-rate / 44`` super-frames).
+CPU trial offers ``--cpu-rate-super`` wire packets per second (600,000 by default, 13,636
+super-frames/s: at 50,000 a trial holds too few super-frames to measure).
 Figures on a shared 2-vCPU VM are noisy (±15-20 %); veth numbers are not NIC numbers.
 """
 
@@ -64,6 +68,8 @@ GEN_CPU, MIRROR_CPU = 0, 1
 HZ = os.sysconf("SC_CLK_TCK")
 SUPER_SIZE = 64810  # "64k": Ethernet + IPv4 + UDP + 44 x 1,472 bytes of payload
 GSO_SIZE = 1472     # payload per wire packet (1,514-byte frames)
+AGENT = "tmirror agent"
+AGENT_NO_GSO = "tmirror agent --send-gso off"
 
 
 def is_super(size):
@@ -170,6 +176,10 @@ class Bench:
         # that work in hardware): every peer's copies then reach the target as wire packets.
         self.lab.run("src", ["ethtool", "-K", "eth0", "tx-udp_tnl-segmentation", "off",
                              "tx-udp_tnl-csum-segmentation", "off"], check=False)
+        # Likewise UDP segmentation: the agent's runs of copies (one UDP GSO buffer each) are
+        # cut into packets by the source's kernel before veth, as for a NIC without USO (one
+        # with it would cut them in hardware), and the agent's --send-gso auto sees that.
+        self.lab.run("src", ["ethtool", "-K", "eth0", "tx-udp-segmentation", "off"])
         self.sink_kind = self.install_sink()
         log("lab %s up; target sink: %s" % (self.lab.prefix, self.sink_kind))
 
@@ -209,9 +219,14 @@ class Bench:
         self.lab.run("net", ["ethtool", "-K", "p-src"] + features)
         self.offloads_on = on
 
+    def wire_cpu_rate(self, size):
+        """Wire packets per second of the CPU trial: ``--cpu-rate``, or for super-frames
+        ``--cpu-rate-super`` (at 50 kpps a 3 s trial has too few super-frames to measure)."""
+        return self.a.cpu_rate_super if is_super(size) else self.a.cpu_rate
+
     def cpu_rate(self, size):
-        """Frames per second of the CPU trial: ``--cpu-rate`` wire packets."""
-        return max(1, self.a.cpu_rate // segments(size))
+        """Frames per second of the CPU trial."""
+        return max(1, self.wire_cpu_rate(size) // segments(size))
 
     # -- one trial ------------------------------------------------------------------------------
     def trial(self, size, rate, seconds, proc_pid=None, tcpdump=False):
@@ -318,7 +333,7 @@ class Bench:
             self.baseline[size] = b
             log("generator ceiling %d B: %d frames/s (sent %.0f/s); no mirror at %d wire pps: "
                 "generator %.3f µs/pkt, softirq (/proc/stat) %.3f µs/pkt"
-                % (size, self.gen_ceiling[size], r["gen_pps"], self.a.cpu_rate,
+                % (size, self.gen_ceiling[size], r["gen_pps"], self.wire_cpu_rate(size),
                    1e6 * b["gen_s"] / max(1, b["seen"]), 1e6 * b["softirq_s"] / max(1, b["seen"])))
 
     def run_peer(self, name, size, **kw):
@@ -335,7 +350,7 @@ class Bench:
         ours_base = (base["gen_s"] + base["ksoftirqd_s"]) * scale
         row = {"peer": name, "size": size,
                "lossfree_pps": best["pps"] if best else 0,
-               "cpu_rate": self.a.cpu_rate, "cpu_loss": cpu["loss"],
+               "cpu_rate": self.wire_cpu_rate(size), "cpu_loss": cpu["loss"],
                "proc_us": 1e6 * cpu["proc_s"] / mirrored,
                "proc_user_us": 1e6 * cpu["proc_user_s"] / mirrored,
                "softirq_us": 1e6 * extra_softirq / mirrored,
@@ -343,7 +358,7 @@ class Bench:
         self.results.append(row)
         log("  -> loss-free %.0f pps; at %d pps (loss %.3f%%): process %.3f µs/pkt (user %.3f), "
             "softirq %+.3f µs/pkt, all ours over no mirror %.3f µs/pkt"
-            % (row["lossfree_pps"], self.a.cpu_rate, 100 * cpu["loss"], row["proc_us"],
+            % (row["lossfree_pps"], self.wire_cpu_rate(size), 100 * cpu["loss"], row["proc_us"],
                row["proc_user_us"], row["softirq_us"], row["total_us"]))
 
     def peer_tcpdump(self):
@@ -379,18 +394,21 @@ class Bench:
         rules.append(me.Rule(10, "accept", "ingress", "0.0.0.0/0", "0.0.0.0/0", protocol=17))
         return rules
 
-    def peer_agent(self):
+    def peer_agent(self, gso=True):
+        """The agent; ``gso=False``: with --send-gso off (one skb per copy), for comparison."""
         binary = self.a.tmirror
+        name = AGENT if gso else AGENT_NO_GSO
         if not agentlab.has_agent(binary):
             log("%s has no 'agent' subcommand: skipping the agent" % binary)
-            self.results.append({"peer": "tmirror agent", "skipped": "no agent in %s" % binary})
+            self.results.append({"peer": name, "skipped": "no agent in %s" % binary})
             return
         server = agentlab.NsServer(self.lab, binary)
         api = agent = None
         try:
             server.start()
             api = agentlab.NsApi(self.lab, server)
-            agent = agentlab.NsAgent(self.lab, binary, server, block_timeout_ms=None, cpu=MIRROR_CPU)
+            agent = agentlab.NsAgent(self.lab, binary, server, block_timeout_ms=None, cpu=MIRROR_CPU,
+                                     **({} if gso else {"send_gso": "off"}))
             agent.start()
             pin(agent.pid, MIRROR_CPU)
             target = api.target_for(TGT)
@@ -400,9 +418,11 @@ class Bench:
             agent.wait_applied(mark, timeout=10)
             time.sleep(0.5)
             pin(agent.pid, MIRROR_CPU)  # threads started since
-            self.check_copies("tmirror agent")
+            self.check_copies(name)
             for size in self.a.sizes:
-                self.run_peer("tmirror agent", size, proc_pid=agent.pid)
+                self.run_peer(name, size, proc_pid=agent.pid)
+            if not gso:
+                return
             if not self.a.no_steer:
                 for size in self.a.sizes:
                     self.agent_own_cost(size, agent.pid)
@@ -413,7 +433,8 @@ class Bench:
                 c = agentlab.interface_counters(agent.counters(api.thread))
                 log("agent counters: %s" % json.dumps(
                     {k: v for k, v in c.items() if k in ("Frames", "KernelPackets", "KernelDrops",
-                                                         "SkippedSendFailed", "NotMatched")}))
+                                                         "SkippedSendFailed", "NotMatched",
+                                                         "GsoCopiesSent", "LastSendError")}))
             except Exception as e:  # counters are informative here
                 log("agent counters unavailable: %s" % e)
             self.mem = mem
@@ -447,7 +468,7 @@ class Bench:
         self.own.append(row)
         log("  agent's own cost, %d B at %d pps with the copies' receive steered to cpu%d "
             "(loss %.3f%%): process %.3f µs/pkt (user %.3f)"
-            % (size, self.a.cpu_rate, GEN_CPU, 100 * cpu["loss"], row["proc_us"],
+            % (size, self.wire_cpu_rate(size), GEN_CPU, 100 * cpu["loss"], row["proc_us"],
                row["proc_user_us"]))
 
     def unselected_rules(self):
@@ -514,8 +535,9 @@ class Bench:
                  "cpu%d, mirror on cpu%d; sink: %s)" % (os.uname().release, os.cpu_count(),
                                                        GEN_CPU, MIRROR_CPU, self.sink_kind),
                  "10 ingress rules, accepting rule last; loss-free = ≤%.1f%% loss; CPU at %d "
-                 "pps offered; /proc/stat is tick-sampled (no IRQ_TIME_ACCOUNTING)"
-                 % (100 * LOSS_OK, self.a.cpu_rate),
+                 "pps offered (super-frames: %d wire pps); /proc/stat is tick-sampled "
+                 "(no IRQ_TIME_ACCOUNTING)" % (100 * LOSS_OK, self.a.cpu_rate,
+                                               self.a.cpu_rate_super),
                  "",
                  "| peer | frame | loss-free pps | mirroring process µs/pkt (user) | softirq µs/pkt "
                  "(/proc/stat over no mirror; noisy) | CPU µs/pkt (generator+mirror+ksoftirqd "
@@ -586,10 +608,13 @@ def main():
         os.path.join(REPO, "build/release/bench/traffic_generator")))
     ap.add_argument("--sizes", default="64,1500,64k",
                     help="frame sizes; 64k = UDP GSO super-frames of 44 wire packets")
-    ap.add_argument("--peers", default="agent,mirred,tcpdump")
+    ap.add_argument("--peers", default="agent,agent-nogso,mirred,tcpdump",
+                    help="agent, agent-nogso (every copy its own skb), mirred, tcpdump")
     ap.add_argument("--trial", type=float, default=1.5, help="seconds per search trial")
     ap.add_argument("--steps", type=int, default=7, help="binary-search steps")
     ap.add_argument("--cpu-rate", type=int, default=50000, help="pps of the CPU measurement")
+    ap.add_argument("--cpu-rate-super", type=int, default=600000,
+                    help="wire pps of the CPU measurement with super-frames")
     ap.add_argument("--cpu-seconds", type=float, default=3.0)
     ap.add_argument("--flows", type=int, default=256)
     ap.add_argument("--json", help="also write the rows here")
@@ -615,6 +640,8 @@ def main():
         b.measure_generator()
         if "agent" in peers:
             b.peer_agent()
+        if "agent-nogso" in peers:
+            b.peer_agent(gso=False)
         if "mirred" in peers:
             b.peer_mirred()
         if "tcpdump" in peers:

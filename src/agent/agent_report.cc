@@ -1,5 +1,6 @@
 #include "agent/agent_report.h"
 
+#include <cstring>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -76,6 +77,9 @@ std::vector<Extra> extras(const InterfaceReport& r) {
           {"RawFramesSent", r.raw_frames},
           {"RoutedPacketsSent", r.routed_packets},
           {"SendErrors", r.send_errors},
+          {"GsoBuffersSent", r.gso_buffers},
+          {"GsoCopiesSent", r.gso_copies},
+          {"GsoBuffersRefused", r.gso_refused},
           {"CaptureCut", r.capture_cut},
           {"OffloadSuperFrames", r.counters.offload.super_frames},
           {"OffloadSegments", r.counters.offload.segments},
@@ -114,6 +118,9 @@ std::string snapshotToJson(const AgentSnapshot& snapshot) {
     item["OffloadCopiedAsCaptured"] = offload_reasons;
     item["OffloadMetadata"] = r.offload_headers;
     item["KernelPrefilterInstructions"] = r.prefilter_instructions;
+    if (r.last_send_errno != 0) {
+      item["LastSendError"] = std::strerror(r.last_send_errno);
+    }
     addCloudWatch(item, r.counters.mirror);
     if (!r.error.empty()) {
       item["Error"] = r.error;
@@ -217,11 +224,10 @@ std::string snapshotToPrometheus(const AgentSnapshot& snapshot) {
          {std::pair{"super_frame", r.counters.offload.super_frames},
           std::pair{"segment", r.counters.offload.segments},
           std::pair{"checksum_completed", r.counters.offload.checksums_completed}}) {
-      p.sample("tmirror_agent_offload_frames_total",
-               {{"interface", r.name},
-                {"network_interface_id", r.network_interface_id},
-                {"kind", kind}},
-               static_cast<double>(value));
+      p.sample(
+          "tmirror_agent_offload_frames_total",
+          {{"interface", r.name}, {"network_interface_id", r.network_interface_id}, {"kind", kind}},
+          static_cast<double>(value));
     }
   }
   p.family("tmirror_agent_offload_as_captured_total", "counter",
@@ -257,6 +263,13 @@ std::string snapshotToPrometheus(const AgentSnapshot& snapshot) {
     p.sample("tmirror_agent_kernel_drops_total",
              {{"interface", r.name}, {"network_interface_id", r.network_interface_id}},
              static_cast<double>(r.kernel_drops));
+  }
+  p.family("tmirror_agent_gso_copies_total", "counter",
+           "Copies sent in runs as one UDP GSO buffer (cut into packets by the kernel or NIC)");
+  for (const auto& r : snapshot.interfaces) {
+    p.sample("tmirror_agent_gso_copies_total",
+             {{"interface", r.name}, {"network_interface_id", r.network_interface_id}},
+             static_cast<double>(r.gso_copies));
   }
   p.family("tmirror_agent_desired_state_revision", "gauge", "Desired-state revision in effect");
   p.sample("tmirror_agent_desired_state_revision", {}, static_cast<double>(snapshot.revision));

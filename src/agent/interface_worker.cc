@@ -70,6 +70,12 @@ void addReport(InterfaceReport& total, const InterfaceReport& more) {
   total.routed_packets += more.routed_packets;
   total.capture_cut += more.capture_cut;
   total.send_errors += more.send_errors;
+  total.gso_buffers += more.gso_buffers;
+  total.gso_copies += more.gso_copies;
+  total.gso_refused += more.gso_refused;
+  if (more.last_send_errno != 0) {
+    total.last_send_errno = more.last_send_errno;
+  }
 }
 
 InterfaceWorker::InterfaceWorker(std::string name, std::string network_interface_id,
@@ -93,7 +99,7 @@ Result<void> InterfaceWorker::start(std::unique_ptr<engine::MirrorEngine> engine
   if (!ring) {
     return std::unexpected(std::move(ring.error()).withContext(name_));
   }
-  auto sender = MirrorSender::open();
+  auto sender = MirrorSender::open(options_.send_gso);
   if (!sender) {
     return std::unexpected(std::move(sender.error()).withContext(name_));
   }
@@ -194,6 +200,10 @@ void InterfaceWorker::publish() {
   r.raw_frames = s.raw_frames;
   r.routed_packets = s.routed_packets;
   r.send_errors = s.errors + s.would_block;
+  r.gso_buffers = s.gso_buffers;
+  r.gso_copies = s.gso_copies;
+  r.gso_refused = s.gso_refused;
+  r.last_send_errno = s.last_errno;
   std::lock_guard lock(report_mutex_);
   published_ = std::move(r);
 }
@@ -239,6 +249,10 @@ void InterfaceWorker::processBlock(std::chrono::steady_clock::time_point now) {
     }
     engine::FrameWork& work = dp.work;
     engine_->begin(frame.data, wire_length, direction, frame.tag, frame.offload, work);
+    if (work.copies > 1 && dp.sender.size() + work.copies > kSendBatch) {
+      // A super-frame's copies start a batch of their own: they go as few GSO buffers.
+      flushBatch();
+    }
     // A super-frame gives one copy per wire packet; they all point into the block.
     for (uint32_t i = 0; i < work.copies; ++i) {
       const std::size_t position = dp.sender.size();

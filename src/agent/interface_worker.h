@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "agent/capture_ring.h"
+#include "agent/mirror_sender.h"
 #include "agent/rate_limiter.h"
 #include "common/result.h"
 #include "engine/mirror_engine.h"
@@ -29,9 +30,10 @@ namespace tmirror::agent {
 
 struct WorkerOptions {
   RingOptions ring;
-  uint64_t rate_limit_pps = 0;  // 0: no cap
-  uint64_t rate_limit_bps = 0;  // bytes per second of mirror output; 0: no cap
-  std::optional<int> cpu;       // pin the thread
+  uint64_t rate_limit_pps = 0;       // 0: no cap
+  uint64_t rate_limit_bps = 0;       // bytes per second of mirror output; 0: no cap
+  std::optional<int> cpu;            // pin the thread
+  GsoSend send_gso = GsoSend::Auto;  // runs of copies as UDP GSO buffers (mirror_sender.h)
 };
 
 // What a worker has done since it started: the engine's counters accumulated over every
@@ -50,6 +52,10 @@ struct InterfaceReport {
   uint64_t raw_frames = 0;
   uint64_t routed_packets = 0;
   uint64_t send_errors = 0;  // copies the kernel refused (full, interface down, too big)
+  uint64_t gso_buffers = 0;  // UDP GSO buffers sent (each two or more copies)
+  uint64_t gso_copies = 0;   // copies sent inside them
+  uint64_t gso_refused = 0;  // GSO buffers the kernel refused (copies then go one by one)
+  int last_send_errno = 0;   // why the kernel last refused a copy
   uint64_t capture_cut = 0;  // frames larger than a ring block, mirrored as captured
   uint64_t applied_generation = 0;
   std::size_t ring_bytes = 0;

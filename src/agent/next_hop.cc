@@ -15,6 +15,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "agent/device_segmentation.h"
+
 namespace tmirror::agent {
 
 // The netlink macros (NLMSG_*, RTA_*) are C and cast the old way.
@@ -177,6 +179,7 @@ const NextHop& NextHopTable::find(uint32_t destination, std::chrono::steady_cloc
     entry.hop.resolved = true;
     entry.hop.src_mac = *src;
     entry.hop.dst_mac = *dst;
+    entry.hop.segments_gso = probeDeviceSegmentation(route->ifindex).segmentsBeforeWire();
   }
   return entry.hop;
 }

@@ -29,6 +29,9 @@ struct NextHop {
   int ifindex = 0;
   packet::MacAddress src_mac{};
   packet::MacAddress dst_mac{};
+  // Copies to this hop may go as one UDP GSO buffer: the egress device cuts it into wire
+  // packets before anything reads them (device_segmentation.h).
+  bool segments_gso = false;
   std::string error;  // why there is no route, when there is none
 };
 

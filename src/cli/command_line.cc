@@ -319,6 +319,7 @@ Command parseCommandLine(std::span<const char* const> args) {
   std::string metrics_listen = "127.0.0.1:8901";
   std::vector<std::string> dns_resolvers;
   std::optional<int> agent_cpu;
+  std::string send_gso = "auto";
   auto* agent_cmd = app.add_subcommand(
       "agent", "Mirror this host's interfaces as the server's sessions say (run as root)");
   agent_cmd->add_option("--server", agent.server_url, "The tmirror server, http://HOST:PORT")
@@ -354,6 +355,14 @@ Command parseCommandLine(std::span<const char* const> args) {
   agent_cmd->add_option("--dns-resolver", dns_resolvers,
                         "What amazon-dns means here (repeatable; default: /etc/resolv.conf)");
   agent_cmd->add_option("--cpu", agent_cpu, "Pin the capture threads to this CPU");
+  agent_cmd
+      ->add_option("--send-gso", send_gso,
+                   "Send a run of copies of one flow as one UDP GSO buffer: auto (where the "
+                   "egress device cuts it into packets on this host or on its wire: a hardware "
+                   "NIC, or tx-udp-segmentation off), on, or off (every copy alone, UDP "
+                   "checksum 0)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "on", "off"}));
   agent_cmd->add_flag("!--no-kernel-prefilter", agent.kernel_prefilter,
                       "Copy every frame to the ring; by default a cBPF program built from the "
                       "sessions' accept rules drops in the kernel what no session can mirror");
@@ -442,6 +451,9 @@ Command parseCommandLine(std::span<const char* const> args) {
       agent.dns_resolvers.push_back(*address);
     }
     agent.worker.cpu = agent_cpu;
+    agent.worker.send_gso = send_gso == "on"    ? agent::GsoSend::On
+                            : send_gso == "off" ? agent::GsoSend::Off
+                                                : agent::GsoSend::Auto;
     return agent_command;
   }
   options.direction_source = direction == "flags" ? DirectionSource::Flags

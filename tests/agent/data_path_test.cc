@@ -41,14 +41,8 @@ class DataPathTest : public ::testing::Test {
     mac_a_ = lab_.mac("a", "tm0");
     mac_b_ = lab_.mac("b", "tm1");
     ASSERT_TRUE(lab_.enter("b"));
-    receiver_ = UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(4789);
-    address.sin_addr.s_addr = htonl(0xC6336402);  // 198.51.100.2
-    ASSERT_EQ(::bind(receiver_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    const int big = 8 << 20;
-    ::setsockopt(receiver_.get(), SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
+    receiver_ = testing::NetnsPair::udpReceiver(0xC6336402, 4789);  // 198.51.100.2
+    ASSERT_TRUE(receiver_.valid());
     injector_b_ = packetSocket("tm1");
     ASSERT_TRUE(lab_.enter("a"));
     injector_a_ = packetSocket("tm0");

@@ -6,8 +6,11 @@
 // leaves either namespace. Needs root; tests skip otherwise.
 #pragma once
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -71,6 +74,22 @@ class NetnsPair {
 
   int run(const std::string& script) const {
     return std::system(("/bin/sh -c '" + script + "' >/dev/null 2>&1").c_str());
+  }
+
+  // A UDP socket bound to `address` (host order):`port` in the current namespace, with a
+  // large receive buffer.
+  static UniqueFd udpReceiver(uint32_t address, uint16_t port) {
+    UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sockaddr_in bound{};
+    bound.sin_family = AF_INET;
+    bound.sin_port = htons(port);
+    bound.sin_addr.s_addr = htonl(address);
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&bound), sizeof bound) != 0) {
+      return UniqueFd();
+    }
+    const int big = 8 << 20;
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
+    return fd;
   }
 
   // tmN's MAC as seen from its namespace.

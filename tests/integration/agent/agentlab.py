@@ -48,7 +48,7 @@ AGENT_FLAGS = {
     "rate_limit_pps": "--rate-limit-pps", "rate_limit_bps": "--rate-limit-bps",
     "ring_block_size": "--ring-block-size", "ring_blocks": "--ring-blocks",
     "block_timeout_ms": "--block-timeout-ms", "dns_resolver": "--dns-resolver", "cpu": "--cpu",
-    "no_kernel_prefilter": "--no-kernel-prefilter",
+    "no_kernel_prefilter": "--no-kernel-prefilter", "send_gso": "--send-gso",
 }
 AGENT_REGISTERED_RE = re.compile(r"agent (i-[0-9a-f]{17}):((?:\s+\S+=eni-[0-9a-f]{17})*)")
 AGENT_APPLIED_RE = re.compile(r"applied revision (\d+)")
