@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/prometheus_format.h"
+#include "metrics/prometheus_text.h"
 
 namespace tmirror::agent {
 
@@ -146,7 +146,7 @@ class PrometheusText {
  public:
   void family(const std::string& name, const char* type, const char* help) {
     out_ += "# HELP " + name + " ";
-    server::appendEscapedHelp(out_, help);
+    metrics::appendEscapedHelp(out_, help);
     out_ += "\n# TYPE " + name + " " + type + "\n";
   }
 
@@ -161,13 +161,13 @@ class PrometheusText {
         first = false;
         out_ += label;
         out_ += "=\"";
-        server::appendEscapedLabelValue(out_, text);
+        metrics::appendEscapedLabelValue(out_, text);
         out_ += '"';
       }
       out_ += '}';
     }
     out_ += ' ';
-    server::appendSampleValue(out_, value);
+    metrics::appendSampleValue(out_, value);
     out_ += '\n';
   }
 

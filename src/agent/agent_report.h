@@ -1,6 +1,6 @@
 // The agent's counters as one snapshot, and its two renderings: the JSON the agent pushes to
 // the server and serves on GET /counters, and Prometheus text for GET /metrics. Counter names
-// are CloudWatch's traffic-mirroring metrics (DESIGN.md point 8) plus the agent's own: every
+// are CloudWatch's traffic-mirroring metrics (docs/mirroring.md point 8) plus the agent's own: every
 // frame's fate, skip reasons, kernel ring drops.
 #pragma once
 

@@ -3,7 +3,7 @@
 // The kernel fills fixed-size blocks with variable-size frames and hands a block over when it
 // is full or when the block timeout passes; the reader walks the frames in place (no copy) and
 // gives the block back. One syscall (poll) per block instead of one per packet is what makes
-// V3 cheap (reference/performance.md section 1.2).
+// V3 cheap.
 #pragma once
 
 #include <linux/if_packet.h>
@@ -28,9 +28,11 @@ inline constexpr uint32_t kMinBlockSize = 128u << 10;
 
 struct RingOptions {
   uint32_t block_size = 2u << 20;  // bytes; a power of two, at least kMinBlockSize
-  uint32_t block_count = 16;       // 32 MiB in all (reference/performance.md section 8, A8)
-  uint32_t block_timeout_ms = 2;   // bounds latency at low rates (A7)
-  bool offload_headers = true;     // ask for per-frame offload metadata (PACKET_VNET_HDR)
+  // 32 MiB in all: libpcap's 2 MiB default dropped 1.3 % of a 0.7 Mpps burst where 32-64 MiB
+  // dropped nothing; Zeek and Arkime use 128-256 MiB.
+  uint32_t block_count = 16;
+  uint32_t block_timeout_ms = 2;  // bounds latency at low rates
+  bool offload_headers = true;    // ask for per-frame offload metadata (PACKET_VNET_HDR)
 };
 
 // One captured frame, valid until its block is released.

@@ -1,5 +1,5 @@
 // RateLimiter: a token bucket in packets/s and bytes/s, the per-interface cap on mirror
-// output (DESIGN.md point 7). A copy goes out only if both buckets hold enough; otherwise it
+// output (docs/mirroring.md point 7). A copy goes out only if both buckets hold enough; otherwise it
 // is skipped and counted. Refilled from a clock reading the caller takes once per batch.
 #pragma once
 

@@ -11,8 +11,8 @@
 #include "api/request_auth.h"
 #include "api/traffic_mirror_api.h"
 #include "channel/agent_channel.h"
+#include "metrics/registry.h"
 #include "server/http_server.h"
-#include "server/metrics.h"
 #include "store/mirror_store.h"
 
 namespace tmirror::cli {
@@ -125,10 +125,10 @@ int runServer(const ServerOptions& options) {
   // API clients always find a free worker.
   constexpr std::size_t kHttpThreads = 64;
   channel::AgentChannel agents(api, {.max_waiters = 48});
-  server::MetricsRegistry metrics;
+  metrics::Registry metrics;
   (void)metrics.gaugeCallback("tmirror_resources", "Resources in the store, by kind", {"kind"},
                               [&api]() {
-                                std::vector<server::GaugeSample> out;
+                                std::vector<metrics::GaugeSample> out;
                                 api.withStore([&](store::MirrorStore& s) {
                                   if (auto counts = s.countsByKind()) {
                                     for (const auto& [kind, n] : *counts) {
@@ -145,7 +145,7 @@ int runServer(const ServerOptions& options) {
   (void)metrics.gaugeCallback("tmirror_agent_counter",
                               "The latest counters agents pushed, by resource and name",
                               {"resource_id", "name"}, [&agents]() {
-                                std::vector<server::GaugeSample> out;
+                                std::vector<metrics::GaugeSample> out;
                                 for (const auto& [key, value] : agents.counterSnapshot()) {
                                   out.push_back({{key.first, key.second}, value});
                                 }
@@ -156,7 +156,7 @@ int runServer(const ServerOptions& options) {
       "tmirror_agent_problem",
       "1 for each part of a desired state an agent reported it cannot apply, with the reason",
       {"instance_id", "resource_id", "reason"}, [&agents]() {
-        std::vector<server::GaugeSample> out;
+        std::vector<metrics::GaugeSample> out;
         for (const auto& [instance, problems] : agents.problemSnapshot()) {
           for (const auto& [resource, reason] : problems) {
             out.push_back({{instance, resource, reason}, 1.0});

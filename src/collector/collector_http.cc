@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/metrics.h"
+#include "metrics/registry.h"
 
 namespace tmirror::collector {
 
@@ -102,8 +102,8 @@ class CollectorHttp::Impl {
       moveTo(drops_, {dropReasonName(reason)}, c.drops(reason));
     }
     for (const Session* s : collector_.sessions().snapshot()) {
-      server::LabelValues labels{packet::formatIpAddress(s->key.sender),
-                                 std::to_string(s->key.vni)};
+      metrics::LabelValues labels{packet::formatIpAddress(s->key.sender),
+                                  std::to_string(s->key.vni)};
       moveTo(packets_, labels, s->packets.load(std::memory_order_relaxed));
       moveTo(session_bytes_, labels, s->bytes.load(std::memory_order_relaxed));
     }
@@ -115,7 +115,7 @@ class CollectorHttp::Impl {
   int port_ = 0;
 
  private:
-  void moveTo(const server::Counter& counter, const server::LabelValues& labels, uint64_t now) {
+  void moveTo(const metrics::Counter& counter, const metrics::LabelValues& labels, uint64_t now) {
     const double current = counter.value(labels);
     if (static_cast<double>(now) > current) {
       counter.increment(labels, static_cast<double>(now) - current);
@@ -123,9 +123,9 @@ class CollectorHttp::Impl {
   }
 
   const Collector& collector_;
-  server::MetricsRegistry registry_;
+  metrics::Registry registry_;
   std::mutex sync_mutex_;
-  server::Counter datagrams_, bytes_, drops_, packets_, session_bytes_;
+  metrics::Counter datagrams_, bytes_, drops_, packets_, session_bytes_;
 };
 
 CollectorHttp::CollectorHttp(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

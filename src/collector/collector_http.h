@@ -1,5 +1,5 @@
 // CollectorHttp: the collector's own small HTTP listener: GET /metrics (Prometheus text, through
-// the project's MetricsRegistry) and GET /counters (the same numbers as JSON, for tests/scripts).
+// the project's metrics::Registry) and GET /counters (the same numbers as JSON, for tests/scripts).
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 // Counters of one source interface and of each of its sessions, named after CloudWatch's
-// traffic-mirroring metrics (DESIGN.md point 8). Every frame handed to the engine lands in
+// traffic-mirroring metrics (docs/mirroring.md point 8). Every frame handed to the engine lands in
 // exactly one fate counter; mirrored and skipped frames also add to the In/Out counters.
 #pragma once
 

@@ -68,7 +68,7 @@ class MirrorEngine {
   // whose send the caller records with recordSent() or recordSkipped() after take().
   // `offload` says what the kernel left undone: a super-frame (TSO/GSO/GRO) stands for the
   // wire packets a NIC would send, each matched, counted and copied on its own, and a
-  // checksum left to the NIC is completed in the copy (DESIGN.md point 5). A frame that
+  // checksum left to the NIC is completed in the copy (docs/mirroring.md point 5). A frame that
   // cannot be cut as it claims is counted by reason and copied as captured.
   void begin(packet::Bytes frame, uint32_t wire_length, model::TrafficDirection direction,
              const packet::VlanTag& tag, const packet::Offload& offload, FrameWork& work);

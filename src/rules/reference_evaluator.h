@@ -1,4 +1,4 @@
-// The data-plane semantics (DESIGN.md points 2-4) written as plainly as possible. It is the
+// The data-plane semantics (docs/mirroring.md points 2-4) written as plainly as possible. It is the
 // specification the compiled SessionMatcher is tested against, and the "explain" path; it
 // allocates and is slow on purpose.
 #pragma once

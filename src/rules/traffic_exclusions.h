@@ -1,4 +1,4 @@
-// Traffic that is never mirrored whatever the rules say (DESIGN.md, data-plane point 4), and
+// Traffic that is never mirrored whatever the rules say (docs/mirroring.md point 4), and
 // resolver DNS, which only a filter with the amazon-dns network service mirrors.
 #pragma once
 

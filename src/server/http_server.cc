@@ -139,7 +139,7 @@ std::pair<std::string_view, std::string_view> splitTarget(std::string_view targe
 class ListeningServer final : public httplib::Server {
  public:
   ListeningServer(ConnectionLimits limits, std::chrono::milliseconds keep_alive_timeout,
-                  std::size_t max_requests, Counter rejected)
+                  std::size_t max_requests, metrics::Counter rejected)
       : limits_(limits),
         keep_alive_timeout_(keep_alive_timeout),
         max_requests_(max_requests),
@@ -198,7 +198,7 @@ class ListeningServer final : public httplib::Server {
   const ConnectionLimits limits_;
   const std::chrono::milliseconds keep_alive_timeout_;
   const std::size_t max_requests_;
-  const Counter rejected_;
+  const metrics::Counter rejected_;
 };
 
 }  // namespace
@@ -206,8 +206,8 @@ class ListeningServer final : public httplib::Server {
 class HttpServer::Impl {
  public:
   Impl(const HttpServerOptions& options, api::QueryApi& api, AgentRoutes* agent,
-       MetricsRegistry& metrics, bool loopback, Counter requests, Histogram duration,
-       Counter rejected, Counter handler_exceptions)
+       metrics::Registry& metrics, bool loopback, metrics::Counter requests,
+       metrics::Histogram duration, metrics::Counter rejected, metrics::Counter handler_exceptions)
       : options_(options),
         api_(api),
         agent_(agent),
@@ -736,12 +736,12 @@ class HttpServer::Impl {
   const HttpServerOptions options_;
   api::QueryApi& api_;
   AgentRoutes* const agent_;
-  MetricsRegistry& metrics_;
+  metrics::Registry& metrics_;
   const bool loopback_;
-  const Counter requests_;
-  const Histogram duration_;
-  const Counter rejected_;
-  const Counter handler_exceptions_;
+  const metrics::Counter requests_;
+  const metrics::Histogram duration_;
+  const metrics::Counter rejected_;
+  const metrics::Counter handler_exceptions_;
 
   std::unique_ptr<ListeningServer> http_;
   std::mutex lifecycle_mutex_;
@@ -752,7 +752,8 @@ class HttpServer::Impl {
 };
 
 Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOptions& options,
-                                                       api::QueryApi& api, MetricsRegistry& metrics,
+                                                       api::QueryApi& api,
+                                                       metrics::Registry& metrics,
                                                        AgentRoutes* agent) {
   const std::optional<bool> loopback = isLoopbackLiteral(options.listen_address);
   if (!loopback) {

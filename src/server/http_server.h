@@ -14,8 +14,8 @@
 
 #include "api/api_service.h"
 #include "common/result.h"
+#include "metrics/registry.h"
 #include "server/agent_routes.h"
-#include "server/metrics.h"
 
 namespace tmirror::server {
 
@@ -36,7 +36,7 @@ struct HttpServerOptions {
   std::function<bool(const api::HttpRequestView&)> authorize;
 };
 
-// Metric names the server records into its MetricsRegistry.
+// Metric names the server records into its metrics::Registry.
 inline constexpr std::string_view kApiRequestsMetric = "tmirror_api_requests_total";
 inline constexpr std::string_view kApiDurationMetric = "tmirror_api_request_duration_seconds";
 inline constexpr std::string_view kHttpRejectedMetric = "tmirror_http_rejected_total";
@@ -51,7 +51,7 @@ class HttpServer {
   // Checks the options and registers the server's metrics. api, metrics and agent (null: the
   // agent channel answers 404) must outlive the server.
   static Result<std::unique_ptr<HttpServer>> create(const HttpServerOptions& options,
-                                                    api::QueryApi& api, MetricsRegistry& metrics,
+                                                    api::QueryApi& api, metrics::Registry& metrics,
                                                     AgentRoutes* agent);
 
   ~HttpServer();  // stops

@@ -427,7 +427,7 @@ VerbUsage usageOf(std::vector<std::string> args) {
 }
 
 TEST(ApiVerbParse, SessionEncodesExactlyAsTheAwsCliCapture) {
-  // The body aws-cli sent for this command line (reference §1.2).
+  // The body aws-cli sent for this command line (captured from aws-cli against a listener).
   const ApiCall call =
       callOf({"create-traffic-mirror-session",
               "--network-interface-id",

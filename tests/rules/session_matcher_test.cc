@@ -1,4 +1,4 @@
-// Pins the data-plane semantics (DESIGN.md points 2-4) on three evaluators that must agree:
+// Pins the data-plane semantics (docs/mirroring.md points 2-4) on three evaluators that must agree:
 // the reference evaluator, the compiled matcher with linear rule lists, and the compiled
 // matcher forced onto its bit-vector path.
 #include "rules/session_matcher.h"

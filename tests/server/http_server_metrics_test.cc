@@ -171,8 +171,8 @@ TEST_F(ServerMetrics, EveryExpositionLineParses) {
   ASSERT_TRUE(send(postRequest("/", "Action=CreateTrafficMirrorTarget")));
   ASSERT_TRUE(send(getRequest("/nope")));
   ASSERT_TRUE(metrics_.gaugeCallback("tmirror_resources", "Resources by kind.", {"kind"}, [] {
-    return std::vector<GaugeSample>{{{"traffic-mirror-session"}, 2},
-                                    {{"quote\"back\\slash\nnewline"}, 1}};
+    return std::vector<metrics::GaugeSample>{{{"traffic-mirror-session"}, 2},
+                                             {{"quote\"back\\slash\nnewline"}, 1}};
   }));
   auto response = send(getRequest("/metrics"));
   ASSERT_TRUE(response);

@@ -8,9 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include "metrics/registry.h"
 #include "server/fake_routes.h"
 #include "server/http_server.h"
-#include "server/metrics.h"
 #include "server/raw_http_client.h"
 
 namespace tmirror::server::testing {
@@ -45,7 +45,7 @@ class ServerFixture : public ::testing::Test {
   }
 
   FakeQueryApi api_;
-  MetricsRegistry metrics_;
+  metrics::Registry metrics_;
   uint16_t port_ = 0;
   std::unique_ptr<HttpServer> server_;  // last: stops before the routes it calls go away
 };

@@ -23,7 +23,7 @@ Frame fromHex(std::string_view hex);
 // Lower-case hex of `bytes`, no separators (for failure messages).
 std::string toHex(std::span<const std::byte> bytes);
 
-// The first frame of the real AWS mirror capture (reference §4.2, OISF/suricata-verify
+// The first frame of a real AWS mirror capture (OISF/suricata-verify
 // tests/vxlan-decoder-03/vxlan.pcap) as received on the target, 140 bytes: outer Ethernet
 // 06:e2:43:9c:ff:5e <- 06:1d:3c:34:d0:77 | IPv4 172.31.0.238 -> 172.31.17.188, len 126, ID 0,
 // DF clear, TTL 255, checksum 0x5086 | UDP 65445 -> 4789, len 106, checksum 0 | VXLAN 0x08,

@@ -1,7 +1,7 @@
-"""An independent model of DESIGN.md's data-plane semantics, for checking the agent.
+"""An independent model of the data-plane semantics in docs/mirroring.md, for checking the agent.
 
 Nothing here is shared with the C++ code: frames are parsed with ``struct``, rules evaluated
-straight from the text of DESIGN.md ("Data-plane semantics"), VXLAN decapsulated by hand.
+straight from the text of docs/mirroring.md, VXLAN decapsulated by hand.
 
 * ``read_pcap(path)`` -> [(timestamp, bytes)]
 * ``parse_frame(bytes)`` -> ``Frame`` (VLAN tags, IP family, addresses, protocol after IPv6
@@ -205,7 +205,7 @@ class Rule:
         self.dst_ports = tuple(dst_ports) if dst_ports else None
 
     def matches(self, fr):
-        # DESIGN.md point 3.
+        # docs/mirroring.md point 3.
         if fr.family != self.src.version or fr.family != self.dst.version:
             return False
         if fr.src not in self.src or fr.dst not in self.dst:
@@ -271,7 +271,7 @@ class Config:
 
 # -- the semantics ----------------------------------------------------------------------------
 def exclusion(config, fr, direction):
-    """Why a frame is never mirrored (DESIGN.md point 4), or None. 'dns' is conditional."""
+    """Why a frame is never mirrored (docs/mirroring.md point 4), or None. 'dns' is conditional."""
     if not fr.is_ip:
         return "not-ip" if not fr.malformed else "malformed"
     if fr.proto == IPPROTO_UDP and fr.sport is not None:
@@ -347,7 +347,7 @@ def _inet_sum(data):
 def wire_form(raw):
     """The frame as a NIC would send it: a TCP or UDP checksum the capture shows unfinished
     (checksum offload: the kernel leaves it to the NIC, so tcpdump on the host sees it
-    partial) completed, as the agent's copies carry it (DESIGN.md point 5). Anything that is
+    partial) completed, as the agent's copies carry it (docs/mirroring.md point 5). Anything that is
     not a whole, unfragmented TCP/UDP packet over IPv4 or IPv6 without extension headers is
     returned as it is; so is a UDP/IPv4 datagram sent without a checksum (0)."""
     off = 12
@@ -425,7 +425,7 @@ class Mirrored:
 
 
 def decap_vxlan(frames, expect_source=None):
-    """Decapsulates captured UDP 4789 frames; every deviation from DESIGN.md point 6 is put in
+    """Decapsulates captured UDP 4789 frames; every deviation from docs/mirroring.md point 6 is put in
     ``Mirrored.errors``. Non-VXLAN frames are skipped."""
     out = []
     for ts, raw, orig in frames:

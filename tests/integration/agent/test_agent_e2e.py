@@ -4,7 +4,7 @@
 Server and agent run in ``<P>-src``; the API is called from there. Ground truth is tcpdump
 ``-Q in``/``-Q out`` on the source's eth0; what reached the targets is tcpdump on their eth0
 (``udp dst port 4789``), decapsulated and checked by ``mirror_eval`` (an independent model of
-DESIGN.md). Run by hand:
+docs/mirroring.md). Run by hand:
 
     cd tests/integration/agent && TMIRROR_BINARY=<build>/tmirror /usr/bin/python3 -m unittest -v \
         test_agent_e2e

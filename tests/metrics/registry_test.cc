@@ -1,4 +1,4 @@
-#include "server/metrics.h"
+#include "metrics/registry.h"
 
 #include <limits>
 #include <thread>
@@ -6,11 +6,11 @@
 
 #include <gtest/gtest.h>
 
-namespace tmirror::server {
+namespace tmirror::metrics {
 namespace {
 
-TEST(MetricsRegistry, CounterRendersHelpTypeAndSeriesSortedByLabels) {
-  MetricsRegistry registry;
+TEST(Registry, CounterRendersHelpTypeAndSeriesSortedByLabels) {
+  Registry registry;
   auto requests = registry.counter("requests_total", "Requests by action.", {"action", "code"});
   ASSERT_TRUE(requests) << requests.error().message;
   requests->increment({"Describe", "2xx"});
@@ -26,8 +26,8 @@ TEST(MetricsRegistry, CounterRendersHelpTypeAndSeriesSortedByLabels) {
   EXPECT_EQ(requests->value({"Nothing", "2xx"}), 0);
 }
 
-TEST(MetricsRegistry, LabelValuesAndHelpAreEscapedInTheExposition) {
-  MetricsRegistry registry;
+TEST(Registry, LabelValuesAndHelpAreEscapedInTheExposition) {
+  Registry registry;
   auto hits = registry.counter("hits_total", "Hits on \\paths\nby path.", {"path"});
   ASSERT_TRUE(hits);
   hits->increment({"C:\\x \"y\"\nz"});
@@ -37,8 +37,8 @@ TEST(MetricsRegistry, LabelValuesAndHelpAreEscapedInTheExposition) {
             "hits_total{path=\"C:\\\\x \\\"y\\\"\\nz\"} 1\n");
 }
 
-TEST(MetricsRegistry, UnlabelledMetricsShowZeroBeforeFirstUse) {
-  MetricsRegistry registry;
+TEST(Registry, UnlabelledMetricsShowZeroBeforeFirstUse) {
+  Registry registry;
   ASSERT_TRUE(registry.counter("errors_total", "Errors."));
   ASSERT_TRUE(registry.gauge("queue_depth", "Depth."));
   EXPECT_EQ(registry.render(),
@@ -50,8 +50,8 @@ TEST(MetricsRegistry, UnlabelledMetricsShowZeroBeforeFirstUse) {
             "queue_depth 0\n");
 }
 
-TEST(MetricsRegistry, CountersIgnoreNegativeAndNanAmounts) {
-  MetricsRegistry registry;
+TEST(Registry, CountersIgnoreNegativeAndNanAmounts) {
+  Registry registry;
   auto counter = registry.counter("c_total", "C.");
   ASSERT_TRUE(counter);
   counter->increment({}, 5);
@@ -60,8 +60,8 @@ TEST(MetricsRegistry, CountersIgnoreNegativeAndNanAmounts) {
   EXPECT_EQ(counter->value(), 5);
 }
 
-TEST(MetricsRegistry, GaugesSetAndAdd) {
-  MetricsRegistry registry;
+TEST(Registry, GaugesSetAndAdd) {
+  Registry registry;
   auto gauge = registry.gauge("sessions", "Sessions.", {"state"});
   ASSERT_TRUE(gauge);
   gauge->set({"active"}, 4);
@@ -70,8 +70,8 @@ TEST(MetricsRegistry, GaugesSetAndAdd) {
   EXPECT_NE(registry.render().find("sessions{state=\"active\"} 2.5\n"), std::string::npos);
 }
 
-TEST(MetricsRegistry, HistogramBucketsAreCumulativeWithSumAndCount) {
-  MetricsRegistry registry;
+TEST(Registry, HistogramBucketsAreCumulativeWithSumAndCount) {
+  Registry registry;
   auto latency = registry.histogram("latency_seconds", "Latency.", {"action"}, {0.1, 1, 2.5});
   ASSERT_TRUE(latency) << latency.error().message;
   latency->observe({"Describe"}, 0.05);
@@ -92,8 +92,8 @@ TEST(MetricsRegistry, HistogramBucketsAreCumulativeWithSumAndCount) {
   EXPECT_DOUBLE_EQ(latency->sum({"Describe"}), 32.15);
 }
 
-TEST(MetricsRegistry, UnlabelledHistogramPutsLeAlone) {
-  MetricsRegistry registry;
+TEST(Registry, UnlabelledHistogramPutsLeAlone) {
+  Registry registry;
   auto histogram = registry.histogram("h", "H.", {}, {1});
   ASSERT_TRUE(histogram);
   histogram->observe({}, 0.5);
@@ -102,8 +102,8 @@ TEST(MetricsRegistry, UnlabelledHistogramPutsLeAlone) {
             "h_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 1\nh_sum 0.5\nh_count 1\n");
 }
 
-TEST(MetricsRegistry, GaugeCallbacksAreReadAtRender) {
-  MetricsRegistry registry;
+TEST(Registry, GaugeCallbacksAreReadAtRender) {
+  Registry registry;
   int agents = 2;
   ASSERT_TRUE(registry.gaugeCallback("tmirror_registered_agents", "Agents.",
                                      [&agents] { return static_cast<double>(agents); }));
@@ -127,8 +127,8 @@ TEST(MetricsRegistry, GaugeCallbacksAreReadAtRender) {
   EXPECT_TRUE(registry.gaugeCallback("tmirror_registered_agents", "Agents.", [] { return 0.0; }));
 }
 
-TEST(MetricsRegistry, RegisteringTheSameMetricAgainReturnsIt) {
-  MetricsRegistry registry;
+TEST(Registry, RegisteringTheSameMetricAgainReturnsIt) {
+  Registry registry;
   auto first = registry.counter("c_total", "C.", {"reason"});
   auto second = registry.counter("c_total", "C.", {"reason"});
   ASSERT_TRUE(first && second);
@@ -136,8 +136,8 @@ TEST(MetricsRegistry, RegisteringTheSameMetricAgainReturnsIt) {
   EXPECT_EQ(second->value({"x"}), 1);
 }
 
-TEST(MetricsRegistry, ConflictingRegistrationsFail) {
-  MetricsRegistry registry;
+TEST(Registry, ConflictingRegistrationsFail) {
+  Registry registry;
   ASSERT_TRUE(registry.counter("m", "M.", {"a"}));
   auto other_labels = registry.counter("m", "M.", {"b"});
   ASSERT_FALSE(other_labels);
@@ -148,8 +148,8 @@ TEST(MetricsRegistry, ConflictingRegistrationsFail) {
   EXPECT_FALSE(registry.gaugeCallback("cb", "CB.", [] { return 2.0; }));
 }
 
-TEST(MetricsRegistry, InvalidNamesAndBucketsAreRefused) {
-  MetricsRegistry registry;
+TEST(Registry, InvalidNamesAndBucketsAreRefused) {
+  Registry registry;
   EXPECT_EQ(registry.counter("bad-name", "x").error().code, ErrorCode::InvalidArgument);
   EXPECT_FALSE(registry.counter("ok", "x", {"bad label"}));
   EXPECT_FALSE(registry.counter("ok", "x", {"a", "a"}));
@@ -160,8 +160,8 @@ TEST(MetricsRegistry, InvalidNamesAndBucketsAreRefused) {
   EXPECT_TRUE(registry.histogram("h", "x", {}, {1, 2}));
 }
 
-TEST(MetricsRegistry, NewSeriesBeyondTheCapFoldIntoOneOverflowSeries) {
-  MetricsRegistry registry(/*max_series_per_family=*/2);
+TEST(Registry, NewSeriesBeyondTheCapFoldIntoOneOverflowSeries) {
+  Registry registry(/*max_series_per_family=*/2);
   auto counter = registry.counter("c_total", "C.", {"action"});
   ASSERT_TRUE(counter);
   counter->increment({"A"});
@@ -174,15 +174,15 @@ TEST(MetricsRegistry, NewSeriesBeyondTheCapFoldIntoOneOverflowSeries) {
   EXPECT_EQ(counter->value({"overflow"}), 2);
 }
 
-TEST(MetricsRegistry, WrongNumberOfLabelValuesLandsInOverflow) {
-  MetricsRegistry registry;
+TEST(Registry, WrongNumberOfLabelValuesLandsInOverflow) {
+  Registry registry;
   auto counter = registry.counter("c_total", "C.", {"a", "b"});
   ASSERT_TRUE(counter);
   counter->increment({"only-one"});
   EXPECT_EQ(counter->value({"overflow", "overflow"}), 1);
 }
 
-TEST(MetricsRegistry, UnboundHandlesDoNothing) {
+TEST(Registry, UnboundHandlesDoNothing) {
   Counter counter;
   Histogram histogram;
   counter.increment();
@@ -191,8 +191,8 @@ TEST(MetricsRegistry, UnboundHandlesDoNothing) {
   EXPECT_EQ(histogram.count(), 0u);
 }
 
-TEST(MetricsRegistry, ConcurrentUpdatesAreAllCounted) {
-  MetricsRegistry registry;
+TEST(Registry, ConcurrentUpdatesAreAllCounted) {
+  Registry registry;
   auto counter = registry.counter("c_total", "C.", {"worker"});
   auto histogram = registry.histogram("h", "H.", {}, {0.5});
   ASSERT_TRUE(counter && histogram);
@@ -218,4 +218,4 @@ TEST(MetricsRegistry, ConcurrentUpdatesAreAllCounted) {
 }
 
 }  // namespace
-}  // namespace tmirror::server
+}  // namespace tmirror::metrics

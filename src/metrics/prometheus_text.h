@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-namespace tmirror::server {
+namespace tmirror::metrics {
 
 // [a-zA-Z_:][a-zA-Z0-9_:]*
 bool isValidMetricName(std::string_view name);
@@ -22,4 +22,4 @@ void appendEscapedHelp(std::string& out, std::string_view help);
 // them. Whole numbers have no decimal point ("3", not "3.0").
 void appendSampleValue(std::string& out, double value);
 
-}  // namespace tmirror::server
+}  // namespace tmirror::metrics

@@ -1,10 +1,10 @@
-#include "server/prometheus_format.h"
+#include "metrics/prometheus_text.h"
 
 #include <limits>
 
 #include <gtest/gtest.h>
 
-namespace tmirror::server {
+namespace tmirror::metrics {
 namespace {
 
 std::string escapedLabel(std::string_view value) {
@@ -74,4 +74,4 @@ TEST(MetricsFormat, MetricAndLabelNamesFollowThePrometheusGrammar) {
 }
 
 }  // namespace
-}  // namespace tmirror::server
+}  // namespace tmirror::metrics

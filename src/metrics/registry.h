@@ -1,4 +1,4 @@
-// MetricsRegistry: counters, gauges and histograms with label sets, rendered as Prometheus text
+// Registry: counters, gauges and histograms with label sets, rendered as Prometheus text
 // exposition format 0.0.4 for GET /metrics. Thread-safe; handles are cheap to copy and stay valid
 // as long as the registry lives.
 #pragma once
@@ -14,7 +14,7 @@
 
 #include "common/result.h"
 
-namespace tmirror::server {
+namespace tmirror::metrics {
 
 // Values for a family's labels, in the order its label names were declared.
 using LabelValues = std::vector<std::string>;
@@ -43,7 +43,7 @@ class Counter {
   double value(const LabelValues& label_values = {}) const;
 
  private:
-  friend class MetricsRegistry;
+  friend class Registry;
 
   explicit Counter(detail::MetricFamily* family) : family_(family) {}
 
@@ -59,7 +59,7 @@ class Gauge {
   double value(const LabelValues& label_values = {}) const;
 
  private:
-  friend class MetricsRegistry;
+  friend class Registry;
 
   explicit Gauge(detail::MetricFamily* family) : family_(family) {}
 
@@ -75,24 +75,24 @@ class Histogram {
   double sum(const LabelValues& label_values = {}) const;
 
  private:
-  friend class MetricsRegistry;
+  friend class Registry;
 
   explicit Histogram(detail::MetricFamily* family) : family_(family) {}
 
   detail::MetricFamily* family_ = nullptr;
 };
 
-class MetricsRegistry {
+class Registry {
  public:
   static constexpr std::size_t kDefaultMaxSeriesPerFamily = 1000;
 
   // Called at each render; returns the current samples of a labelled gauge.
   using GaugeCollector = std::function<std::vector<GaugeSample>()>;
 
-  explicit MetricsRegistry(std::size_t max_series_per_family = kDefaultMaxSeriesPerFamily);
-  ~MetricsRegistry();
-  MetricsRegistry(const MetricsRegistry&) = delete;
-  MetricsRegistry& operator=(const MetricsRegistry&) = delete;
+  explicit Registry(std::size_t max_series_per_family = kDefaultMaxSeriesPerFamily);
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
 
   // Registering a name again with the same kind, label names (and buckets) returns the existing
   // metric; anything else that reuses a name is AlreadyExists. Invalid names are InvalidArgument.
@@ -126,4 +126,4 @@ class MetricsRegistry {
   std::vector<std::unique_ptr<detail::MetricFamily>> families_;
 };
 
-}  // namespace tmirror::server
+}  // namespace tmirror::metrics

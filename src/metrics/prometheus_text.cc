@@ -1,9 +1,9 @@
-#include "server/prometheus_format.h"
+#include "metrics/prometheus_text.h"
 
 #include <charconv>
 #include <cmath>
 
-namespace tmirror::server {
+namespace tmirror::metrics {
 namespace {
 
 bool isAsciiLetter(char c) {
@@ -103,4 +103,4 @@ void appendSampleValue(std::string& out, double value) {
   out += shortest;
 }
 
-}  // namespace tmirror::server
+}  // namespace tmirror::metrics

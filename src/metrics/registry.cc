@@ -1,12 +1,12 @@
-#include "server/metrics.h"
+#include "metrics/registry.h"
 
 #include <cmath>
 #include <map>
 #include <utility>
 
-#include "server/prometheus_format.h"
+#include "metrics/prometheus_text.h"
 
-namespace tmirror::server {
+namespace tmirror::metrics {
 namespace detail {
 
 enum class MetricKind { Counter, Gauge, Histogram, GaugeCallback };
@@ -56,7 +56,7 @@ class MetricFamily {
            upper_bounds_ == other.upper_bounds_;
   }
 
-  void setCollector(MetricsRegistry::GaugeCollector collect) { collect_ = std::move(collect); }
+  void setCollector(Registry::GaugeCollector collect) { collect_ = std::move(collect); }
 
   void add(const LabelValues& label_values, double delta) {
     std::lock_guard lock(mutex_);
@@ -189,7 +189,7 @@ class MetricFamily {
   const std::vector<std::string> label_names_;
   const std::vector<double> upper_bounds_;
   const std::size_t max_series_;
-  MetricsRegistry::GaugeCollector collect_;
+  Registry::GaugeCollector collect_;
 
   mutable std::mutex mutex_;
   std::map<LabelValues, Series> series_;
@@ -267,12 +267,12 @@ Result<void> checkNames(std::string_view name, const std::vector<std::string>& l
 
 }  // namespace
 
-MetricsRegistry::MetricsRegistry(std::size_t max_series_per_family)
+Registry::Registry(std::size_t max_series_per_family)
     : max_series_per_family_(max_series_per_family == 0 ? 1 : max_series_per_family) {}
 
-MetricsRegistry::~MetricsRegistry() = default;
+Registry::~Registry() = default;
 
-Result<MetricFamily*> MetricsRegistry::add(std::unique_ptr<MetricFamily> family) {
+Result<MetricFamily*> Registry::add(std::unique_ptr<MetricFamily> family) {
   std::lock_guard lock(mutex_);
   for (const auto& existing : families_) {
     if (existing->name() != family->name()) {
@@ -288,8 +288,8 @@ Result<MetricFamily*> MetricsRegistry::add(std::unique_ptr<MetricFamily> family)
   return families_.back().get();
 }
 
-Result<Counter> MetricsRegistry::counter(std::string_view name, std::string_view help,
-                                         std::vector<std::string> label_names) {
+Result<Counter> Registry::counter(std::string_view name, std::string_view help,
+                                  std::vector<std::string> label_names) {
   if (auto ok = checkNames(name, label_names, false); !ok) {
     return std::unexpected(ok.error());
   }
@@ -302,8 +302,8 @@ Result<Counter> MetricsRegistry::counter(std::string_view name, std::string_view
   return Counter(*family);
 }
 
-Result<Gauge> MetricsRegistry::gauge(std::string_view name, std::string_view help,
-                                     std::vector<std::string> label_names) {
+Result<Gauge> Registry::gauge(std::string_view name, std::string_view help,
+                              std::vector<std::string> label_names) {
   if (auto ok = checkNames(name, label_names, false); !ok) {
     return std::unexpected(ok.error());
   }
@@ -316,9 +316,9 @@ Result<Gauge> MetricsRegistry::gauge(std::string_view name, std::string_view hel
   return Gauge(*family);
 }
 
-Result<Histogram> MetricsRegistry::histogram(std::string_view name, std::string_view help,
-                                             std::vector<std::string> label_names,
-                                             std::vector<double> upper_bounds) {
+Result<Histogram> Registry::histogram(std::string_view name, std::string_view help,
+                                      std::vector<std::string> label_names,
+                                      std::vector<double> upper_bounds) {
   if (auto ok = checkNames(name, label_names, true); !ok) {
     return std::unexpected(ok.error());
   }
@@ -338,9 +338,8 @@ Result<Histogram> MetricsRegistry::histogram(std::string_view name, std::string_
   return Histogram(*family);
 }
 
-Result<void> MetricsRegistry::gaugeCallback(std::string_view name, std::string_view help,
-                                            std::vector<std::string> label_names,
-                                            GaugeCollector collect) {
+Result<void> Registry::gaugeCallback(std::string_view name, std::string_view help,
+                                     std::vector<std::string> label_names, GaugeCollector collect) {
   if (auto ok = checkNames(name, label_names, false); !ok) {
     return ok;
   }
@@ -355,8 +354,8 @@ Result<void> MetricsRegistry::gaugeCallback(std::string_view name, std::string_v
   return {};
 }
 
-Result<void> MetricsRegistry::gaugeCallback(std::string_view name, std::string_view help,
-                                            std::function<double()> read) {
+Result<void> Registry::gaugeCallback(std::string_view name, std::string_view help,
+                                     std::function<double()> read) {
   return gaugeCallback(name, help, {}, [read = std::move(read)]() -> std::vector<GaugeSample> {
     if (!read) {
       return {};
@@ -365,14 +364,14 @@ Result<void> MetricsRegistry::gaugeCallback(std::string_view name, std::string_v
   });
 }
 
-void MetricsRegistry::removeGaugeCallback(std::string_view name) {
+void Registry::removeGaugeCallback(std::string_view name) {
   std::lock_guard lock(mutex_);
   std::erase_if(families_, [name](const std::unique_ptr<MetricFamily>& family) {
     return family->name() == name && family->kind() == MetricKind::GaugeCallback;
   });
 }
 
-std::string MetricsRegistry::render() const {
+std::string Registry::render() const {
   std::string out;
   std::lock_guard lock(mutex_);
   for (const auto& family : families_) {
@@ -381,4 +380,4 @@ std::string MetricsRegistry::render() const {
   return out;
 }
 
-}  // namespace tmirror::server
+}  // namespace tmirror::metrics
