@@ -18,7 +18,7 @@ using namespace tmirror;
 // Writes every frame as an EPB into a 64 KiB memory "file" and checks the block it wrote.
 class MemoryPcapngSink : public collector::FrameSink {
  public:
-  void write(collector::Session& session, const collector::ReceivedFrame& frame) override {
+  void write(collector::ReceivedSession& session, const collector::ReceivedFrame& frame) override {
     if (session.index >= preambles_.size()) {
       preambles_.resize(session.index + 1);
     }

@@ -9,7 +9,7 @@
 #include <variant>
 
 #include "agent/agent.h"
-#include "cli/api_verbs.h"
+#include "cli/aws/api_verbs.h"
 #include "cli/up_command.h"
 #include "collector/collector.h"
 #include "common/result.h"
@@ -77,7 +77,7 @@ struct HelpText {
   int exit_code = 2;  // for errors; the API verbs use aws's codes (252, 255)
 };
 
-// ApiCall: `tmirror <aws ec2 verb> ...` (see cli/api_verbs.h).
+// ApiCall: `tmirror <aws ec2 verb> ...` (see cli/aws/api_verbs.h).
 using Command = std::variant<VersionCommand, MirrorPcapOptions, ServerOptions, HelpText, ApiCall,
                              AgentCommand, UpOptions, CollectOptions>;
 

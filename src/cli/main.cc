@@ -3,7 +3,7 @@
 #include <variant>
 
 #include "cli/agent_command.h"
-#include "cli/api_verbs.h"
+#include "cli/aws/api_verbs.h"
 #include "cli/collect_command.h"
 #include "cli/command_line.h"
 #include "cli/mirror_pcap.h"

@@ -214,9 +214,9 @@ Result<MirrorPcapReport> runMirrorPcap(const MirrorPcapOptions& options) {
     const pcap::PcapPacket& packet = **next;
     std::optional<model::TrafficDirection> direction;
     if (options.direction_source != DirectionSource::Mac) {
-      if (packet.direction == pcap::PacketDirection::Inbound) {
+      if (packet.direction == packet::PacketDirection::Inbound) {
         direction = model::TrafficDirection::Ingress;
-      } else if (packet.direction == pcap::PacketDirection::Outbound) {
+      } else if (packet.direction == packet::PacketDirection::Outbound) {
         direction = model::TrafficDirection::Egress;
       }
     }

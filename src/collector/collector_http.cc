@@ -29,7 +29,7 @@ std::string countersJson(const Collector& collector) {
     drops[dropReasonName(reason)] = c.drops(reason);
   }
   json sessions = json::array();
-  for (const Session* s : collector.sessions().snapshot()) {
+  for (const ReceivedSession* s : collector.sessions().snapshot()) {
     sessions.push_back({{"sender", packet::formatIpAddress(s->key.sender)},
                         {"vni", s->key.vni},
                         {"packets", s->packets.load(std::memory_order_relaxed)},
@@ -101,7 +101,7 @@ class CollectorHttp::Impl {
       const auto reason = static_cast<DropReason>(i);
       moveTo(drops_, {dropReasonName(reason)}, c.drops(reason));
     }
-    for (const Session* s : collector_.sessions().snapshot()) {
+    for (const ReceivedSession* s : collector_.sessions().snapshot()) {
       metrics::LabelValues labels{packet::formatIpAddress(s->key.sender),
                                   std::to_string(s->key.vni)};
       moveTo(packets_, labels, s->packets.load(std::memory_order_relaxed));

@@ -28,7 +28,7 @@ Result<std::unique_ptr<ForwardSink>> ForwardSink::create(const packet::IpAddress
   return std::unique_ptr<ForwardSink>(new ForwardSink(std::move(fd), counters));
 }
 
-void ForwardSink::write(Session& session, const ReceivedFrame& frame) {
+void ForwardSink::write(ReceivedSession& session, const ReceivedFrame& frame) {
   std::array<std::byte, packet::kVxlanHeaderSize> header{};
   packet::writeVxlanHeader(header, session.key.vni);
   std::array<iovec, 2> iov{iovec{header.data(), header.size()},

@@ -18,7 +18,7 @@ class ForwardSink : public FrameSink {
   static Result<std::unique_ptr<ForwardSink>> create(const packet::IpAddress& address,
                                                      uint16_t port, CollectorCounters& counters);
 
-  void write(Session& session, const ReceivedFrame& frame) override;
+  void write(ReceivedSession& session, const ReceivedFrame& frame) override;
 
  private:
   ForwardSink(UniqueFd fd, CollectorCounters& counters) : fd_(std::move(fd)), counters_(counters) {}

@@ -19,7 +19,7 @@ class FrameSink {
  public:
   virtual ~FrameSink() = default;
   // An output that cannot take the frame counts it under a drop reason itself.
-  virtual void write(Session& session, const ReceivedFrame& frame) = 0;
+  virtual void write(ReceivedSession& session, const ReceivedFrame& frame) = 0;
 
   // End of a receive batch: stream outputs flush here.
   virtual void endBatch() {}

@@ -23,7 +23,7 @@ PcapStreamSink::PcapStreamSink(int fd, CollectorCounters& counters, uint32_t sna
   used_ = sizeof header;
 }
 
-void PcapStreamSink::write(Session&, const ReceivedFrame& frame) {
+void PcapStreamSink::write(ReceivedSession&, const ReceivedFrame& frame) {
   std::lock_guard lock(mutex_);
   if (broken_) {
     counters_.drop(DropReason::WriteError);

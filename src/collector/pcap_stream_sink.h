@@ -16,7 +16,7 @@ class PcapStreamSink : public FrameSink {
  public:
   PcapStreamSink(int fd, CollectorCounters& counters, uint32_t snaplen = 262144);
 
-  void write(Session& session, const ReceivedFrame& frame) override;
+  void write(ReceivedSession& session, const ReceivedFrame& frame) override;
   void endBatch() override;
   void tick(uint64_t now_ns) override;
   void close() override;

@@ -32,7 +32,7 @@ PcapngFileSink::~PcapngFileSink() {
   close();
 }
 
-SessionFile* PcapngFileSink::fileFor(Session& session) {
+SessionFile* PcapngFileSink::fileFor(ReceivedSession& session) {
   if (session.index >= max_sessions_) {
     return nullptr;
   }
@@ -52,7 +52,7 @@ SessionFile* PcapngFileSink::fileFor(Session& session) {
   return file;
 }
 
-void PcapngFileSink::write(Session& session, const ReceivedFrame& frame) {
+void PcapngFileSink::write(ReceivedSession& session, const ReceivedFrame& frame) {
   SessionFile* file = fileFor(session);
   if (file == nullptr) {
     counters_.drop(DropReason::WriteError);

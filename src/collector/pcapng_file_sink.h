@@ -38,14 +38,14 @@ class PcapngFileSink : public FrameSink, private FileResources {
                  FileSinkLimits limits = {});
   ~PcapngFileSink() override;
 
-  void write(Session& session, const ReceivedFrame& frame) override;
+  void write(ReceivedSession& session, const ReceivedFrame& frame) override;
   void tick(uint64_t now_ns) override;
   void close() override;
 
   FileSinkStatistics statistics() const;
 
  private:
-  SessionFile* fileFor(Session& session);
+  SessionFile* fileFor(ReceivedSession& session);
   std::vector<SessionFile*> allFiles() const;
   void beforeOpen(SessionFile& file) override;
   void afterClose() override;

@@ -96,14 +96,14 @@ std::vector<std::byte> pcapngPreamble(const InterfaceDescription& interface) {
   return out;
 }
 
-std::size_t enhancedPacketBlockSize(std::size_t captured, FrameDirection direction) {
-  const std::size_t options = direction == FrameDirection::Unknown ? 0 : 8 + 4;
+std::size_t enhancedPacketBlockSize(std::size_t captured, packet::PacketDirection direction) {
+  const std::size_t options = direction == packet::PacketDirection::Unknown ? 0 : 8 + 4;
   return 28 + pad4(captured) + options + 4;
 }
 
 std::size_t writeEnhancedPacketBlock(std::span<std::byte> out, uint64_t timestamp_ns,
                                      packet::Bytes data, uint32_t original_length,
-                                     FrameDirection direction) {
+                                     packet::PacketDirection direction) {
   const std::size_t total = enhancedPacketBlockSize(data.size(), direction);
   if (total > out.size() || data.size() > kPcapngSnaplen) {
     return 0;
@@ -127,7 +127,7 @@ std::size_t writeEnhancedPacketBlock(std::span<std::byte> out, uint64_t timestam
   const std::size_t padding = pad4(data.size()) - data.size();
   std::memset(p, 0, padding);
   p += padding;
-  if (direction != FrameDirection::Unknown) {
+  if (direction != packet::PacketDirection::Unknown) {
     const uint16_t code = kOptEpbFlags;
     const uint16_t length = 4;
     std::memcpy(p, &code, 2);

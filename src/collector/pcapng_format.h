@@ -11,14 +11,12 @@
 #include <vector>
 
 #include "packet/byte_reader.h"
+#include "packet/packet_direction.h"
 
 namespace tmirror::collector {
 
 inline constexpr uint32_t kLinkTypeEthernet = 1;
 inline constexpr uint32_t kPcapngSnaplen = 262144;
-
-// epb_flags bits 0-1 (inbound/outbound as seen by the source interface).
-enum class FrameDirection : uint8_t { Unknown = 0, Inbound = 1, Outbound = 2 };
 
 struct InterfaceDescription {
   std::string name;         // if_name
@@ -29,12 +27,12 @@ struct InterfaceDescription {
 std::vector<std::byte> pcapngPreamble(const InterfaceDescription& interface);
 
 // Bytes one EPB for `captured` bytes of packet data takes (flags option included).
-std::size_t enhancedPacketBlockSize(std::size_t captured, FrameDirection direction);
+std::size_t enhancedPacketBlockSize(std::size_t captured, packet::PacketDirection direction);
 
 // Writes one EPB for interface 0 into `out`; returns the bytes written, 0 when it does not fit.
 // `original_length` below data.size() is raised to data.size().
 std::size_t writeEnhancedPacketBlock(std::span<std::byte> out, uint64_t timestamp_ns,
                                      packet::Bytes data, uint32_t original_length,
-                                     FrameDirection direction);
+                                     packet::PacketDirection direction);
 
 }  // namespace tmirror::collector

@@ -14,7 +14,7 @@ void ReceivePath::process(const Datagram& datagram) {
     return;
   }
   const SessionKey key{datagram.sender, vxlan.vni};
-  Session* session = nullptr;
+  ReceivedSession* session = nullptr;
   if (last_session_ != nullptr && key == last_key_) {
     session = last_session_;
   } else {

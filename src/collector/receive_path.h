@@ -35,7 +35,7 @@ class ReceivePath {
   std::span<FrameSink* const> sinks_;
   // Mirror traffic comes in runs of one session: remember the last one, skip the table's lock.
   SessionKey last_key_{};
-  Session* last_session_ = nullptr;
+  ReceivedSession* last_session_ = nullptr;
 };
 
 }  // namespace tmirror::collector

@@ -202,7 +202,7 @@ bool SessionFile::spaceIsBack() {
 }
 
 void SessionFile::write(uint64_t timestamp_ns, packet::Bytes frame, uint32_t original_length,
-                        FrameDirection direction) {
+                        packet::PacketDirection direction) {
   std::lock_guard lock(mutex_);
   if (paused_) {
     if (timestamp_ns < next_retry_ns_ || !spaceIsBack()) {

@@ -53,7 +53,7 @@ class SessionFile {
   SessionFile& operator=(const SessionFile&) = delete;
 
   void write(uint64_t timestamp_ns, packet::Bytes frame, uint32_t original_length,
-             FrameDirection direction);
+             packet::PacketDirection direction);
   // Time rotation, a flush of data older than a second, a retry after a full disk.
   void tick(uint64_t now_ns);
   // Finishes the current file (if any).

@@ -4,13 +4,13 @@
 
 namespace tmirror::collector {
 
-std::string Session::label() const {
+std::string ReceivedSession::label() const {
   std::string sender = packet::formatIpAddress(key.sender);
   std::replace(sender.begin(), sender.end(), ':', '-');  // IPv6: keep file names portable
   return sender + "-vni" + std::to_string(key.vni);
 }
 
-InterfaceDescription Session::interfaceDescription() const {
+InterfaceDescription ReceivedSession::interfaceDescription() const {
   InterfaceDescription d;
   d.name = "tmirror-" + std::to_string(key.vni);
   d.description = "VXLAN mirror from " + packet::formatIpAddress(key.sender) + " VNI " +
@@ -24,9 +24,9 @@ InterfaceDescription Session::interfaceDescription() const {
   return d;
 }
 
-FrameDirection Session::directionOf(packet::Bytes frame) const {
+packet::PacketDirection ReceivedSession::directionOf(packet::Bytes frame) const {
   if (!metadata.source_mac || frame.size() < 12) {
-    return FrameDirection::Unknown;
+    return packet::PacketDirection::Unknown;
   }
   const auto& mac = metadata.source_mac->octets;
   auto equals = [&](std::size_t offset) {
@@ -38,15 +38,15 @@ FrameDirection Session::directionOf(packet::Bytes frame) const {
     return true;
   };
   if (equals(6)) {
-    return FrameDirection::Outbound;  // sent by the source interface: egress
+    return packet::PacketDirection::Outbound;  // sent by the source interface: egress
   }
   if (equals(0)) {
-    return FrameDirection::Inbound;
+    return packet::PacketDirection::Inbound;
   }
-  return FrameDirection::Unknown;
+  return packet::PacketDirection::Unknown;
 }
 
-Session* SessionTable::findOrCreate(const SessionKey& key) {
+ReceivedSession* SessionTable::findOrCreate(const SessionKey& key) {
   std::lock_guard lock(mutex_);
   if (auto it = by_key_.find(key); it != by_key_.end()) {
     return it->second;
@@ -54,7 +54,7 @@ Session* SessionTable::findOrCreate(const SessionKey& key) {
   if (sessions_.size() >= max_sessions_) {
     return nullptr;
   }
-  Session& s = sessions_.emplace_back();
+  ReceivedSession& s = sessions_.emplace_back();
   s.index = static_cast<uint32_t>(sessions_.size() - 1);
   s.key = key;
   if (auto m = metadata_.find(key.vni); m != metadata_.end()) {
@@ -76,9 +76,9 @@ std::size_t SessionTable::size() const {
   return sessions_.size();
 }
 
-std::vector<const Session*> SessionTable::snapshot() const {
+std::vector<const ReceivedSession*> SessionTable::snapshot() const {
   std::lock_guard lock(mutex_);
-  std::vector<const Session*> out;
+  std::vector<const ReceivedSession*> out;
   for (const auto& s : sessions_) {
     out.push_back(&s);
   }

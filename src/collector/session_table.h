@@ -43,7 +43,9 @@ struct SessionMetadata {
   std::optional<packet::MacAddress> source_mac;
 };
 
-struct Session {
+// A mirror session as the collector receives it: the copies one sender sends with one VNI
+// (model::Session is the API's resource).
+struct ReceivedSession {
   uint32_t index = 0;
   SessionKey key;
   SessionMetadata metadata;
@@ -54,7 +56,7 @@ struct Session {
   std::string label() const;
   InterfaceDescription interfaceDescription() const;
   // From the inner frame's MACs and the source interface's MAC, when known.
-  FrameDirection directionOf(packet::Bytes frame) const;
+  packet::PacketDirection directionOf(packet::Bytes frame) const;
 };
 
 class SessionTable {
@@ -68,20 +70,20 @@ class SessionTable {
   void setServerMetadata(std::map<uint32_t, SessionMetadata> metadata);
 
   // The session for `key`, created on first sight; null when the table is full.
-  Session* findOrCreate(const SessionKey& key);
+  ReceivedSession* findOrCreate(const SessionKey& key);
 
   std::size_t size() const;
 
   // Sessions by index; the pointers stay valid for the table's life.
-  std::vector<const Session*> snapshot() const;
+  std::vector<const ReceivedSession*> snapshot() const;
 
  private:
   const std::size_t max_sessions_;
   const std::map<uint32_t, SessionMetadata> metadata_;
   mutable std::mutex mutex_;
   std::map<uint32_t, SessionMetadata> server_metadata_;  // guarded by mutex_
-  std::map<SessionKey, Session*> by_key_;
-  std::deque<Session> sessions_;
+  std::map<SessionKey, ReceivedSession*> by_key_;
+  std::deque<ReceivedSession> sessions_;
 };
 
 }  // namespace tmirror::collector

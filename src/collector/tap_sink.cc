@@ -78,7 +78,7 @@ int TapSink::fdFor(uint32_t vni) {
   return it->second.get();
 }
 
-void TapSink::write(Session& session, const ReceivedFrame& frame) {
+void TapSink::write(ReceivedSession& session, const ReceivedFrame& frame) {
   std::lock_guard lock(mutex_);
   const int fd = fdFor(session.key.vni);
   if (fd < 0 || ::write(fd, frame.inner.data(), frame.inner.size()) < 0) {

@@ -27,7 +27,7 @@ class TapSink : public FrameSink {
   // Opens the single device now, so a missing privilege fails at start.
   Result<void> start();
 
-  void write(Session& session, const ReceivedFrame& frame) override;
+  void write(ReceivedSession& session, const ReceivedFrame& frame) override;
 
  private:
   int fdFor(uint32_t vni);

@@ -114,7 +114,7 @@ Result<std::optional<PcapPacket>> PcapReader::next() {
   packet.data = std::as_bytes(std::span(bytes, header->caplen));
   packet.original_length = header->len;
   packet.timestamp_ns = timestamp_ns;
-  packet.direction = walker_ ? walker_->next() : PacketDirection::Unknown;
+  packet.direction = walker_ ? walker_->next() : packet::PacketDirection::Unknown;
   ++packets_read_;
   return packet;
 }

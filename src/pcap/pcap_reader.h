@@ -11,7 +11,7 @@
 #include <string>
 
 #include "common/result.h"
-#include "pcap/packet_direction.h"
+#include "packet/packet_direction.h"
 #include "pcap/pcapng_walker.h"
 
 struct pcap;
@@ -22,7 +22,7 @@ struct PcapPacket {
   std::span<const std::byte> data;  // the captured bytes (may be shorter than the packet)
   uint32_t original_length = 0;     // length on the wire
   int64_t timestamp_ns = 0;         // since the Unix epoch
-  PacketDirection direction = PacketDirection::Unknown;
+  packet::PacketDirection direction = packet::PacketDirection::Unknown;
 };
 
 class PcapReader {

@@ -43,14 +43,14 @@ uint64_t padTo4(uint64_t n) {
   return (n + 3) & ~uint64_t{3};
 }
 
-PacketDirection directionFromEpbFlags(uint32_t flags) {
+packet::PacketDirection directionFromEpbFlags(uint32_t flags) {
   switch (flags & kEpbFlagsDirectionMask) {
     case 1:
-      return PacketDirection::Inbound;
+      return packet::PacketDirection::Inbound;
     case 2:
-      return PacketDirection::Outbound;
+      return packet::PacketDirection::Outbound;
     default:
-      return PacketDirection::Unknown;
+      return packet::PacketDirection::Unknown;
   }
 }
 
@@ -87,7 +87,7 @@ Result<PcapngDirectionWalker> PcapngDirectionWalker::open(const std::filesystem:
 PcapngDirectionWalker::PcapngDirectionWalker(UniqueFd fd, uint64_t file_size)
     : fd_(std::move(fd)), file_size_(file_size), window_(kWindowSize) {}
 
-PacketDirection PcapngDirectionWalker::next() {
+packet::PacketDirection PcapngDirectionWalker::next() {
   while (state_ == State::Walking) {
     if (offset_ == file_size_) {
       return stop(State::Exhausted);
@@ -140,21 +140,21 @@ PacketDirection PcapngDirectionWalker::next() {
         if (length < kMinSimplePacketLength) {
           return stop(State::Malformed);
         }
-        return PacketDirection::Unknown;
+        return packet::PacketDirection::Unknown;
       case kPcapngObsoletePacketBlock:
         if (length < kMinObsoletePacketLength) {
           return stop(State::Malformed);
         }
-        return PacketDirection::Unknown;
+        return packet::PacketDirection::Unknown;
       default:
         break;  // IDB, statistics, name resolution, custom...: nothing to yield
     }
   }
-  return PacketDirection::Unknown;
+  return packet::PacketDirection::Unknown;
 }
 
-PacketDirection PcapngDirectionWalker::enhancedPacketDirection(uint64_t block_start,
-                                                               uint32_t block_length) {
+packet::PacketDirection PcapngDirectionWalker::enhancedPacketDirection(uint64_t block_start,
+                                                                       uint32_t block_length) {
   if (block_length < kMinEnhancedPacketLength) {
     return stop(State::Malformed);
   }
@@ -168,7 +168,7 @@ PacketDirection PcapngDirectionWalker::enhancedPacketDirection(uint64_t block_st
   if (options_begin > options_end) {
     return stop(State::Malformed);
   }
-  PacketDirection direction = PacketDirection::Unknown;
+  packet::PacketDirection direction = packet::PacketDirection::Unknown;
   uint64_t pos = options_begin;
   while (options_end - pos >= 4) {
     uint16_t code = 0;
@@ -196,9 +196,9 @@ PacketDirection PcapngDirectionWalker::enhancedPacketDirection(uint64_t block_st
   return direction;
 }
 
-PacketDirection PcapngDirectionWalker::stop(State state) {
+packet::PacketDirection PcapngDirectionWalker::stop(State state) {
   state_ = state;
-  return PacketDirection::Unknown;
+  return packet::PacketDirection::Unknown;
 }
 
 bool PcapngDirectionWalker::readU32At(uint64_t offset, uint32_t& value) {

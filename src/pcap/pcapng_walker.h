@@ -11,7 +11,7 @@
 
 #include "common/result.h"
 #include "common/unique_fd.h"
-#include "pcap/packet_direction.h"
+#include "packet/packet_direction.h"
 
 namespace tmirror::pcap {
 
@@ -36,7 +36,7 @@ class PcapngDirectionWalker {
 
   // Direction of the next packet-bearing block (EPB, SPB, obsolete PB); Unknown for SPB/PB,
   // for EPBs without usable epb_flags, and once exhausted or malformed.
-  PacketDirection next();
+  packet::PacketDirection next();
 
   // True once a malformed block stopped the walk.
   bool malformed() const { return state_ == State::Malformed; }
@@ -54,8 +54,8 @@ class PcapngDirectionWalker {
   bool readAt(uint64_t offset, std::span<std::byte> out);
   bool readU32At(uint64_t offset, uint32_t& value);
   bool readU16At(uint64_t offset, uint16_t& value);
-  PacketDirection enhancedPacketDirection(uint64_t block_start, uint32_t block_length);
-  PacketDirection stop(State state);
+  packet::PacketDirection enhancedPacketDirection(uint64_t block_start, uint32_t block_length);
+  packet::PacketDirection stop(State state);
 
   UniqueFd fd_;
   uint64_t file_size_ = 0;

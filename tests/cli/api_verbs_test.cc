@@ -2,7 +2,7 @@
 // converter on cases whose expected output awscli computed, the verb parser without a process,
 // and a full lifecycle where every step runs both `tmirror <verb>` and `/usr/bin/aws ec2 <verb>`
 // against one `tmirror server` on 127.0.0.1 and compares what they print.
-#include "cli/api_verbs.h"
+#include "cli/aws/api_verbs.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -26,9 +26,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "cli/aws_shorthand.h"
+#include "cli/aws/aws_shorthand.h"
+#include "cli/aws/ec2_xml_to_json.h"
 #include "cli/command_line.h"
-#include "cli/ec2_xml_to_json.h"
 #include "cli/tmirror_process.h"
 
 namespace tmirror::cli {

@@ -144,7 +144,7 @@ TEST_P(CollectorLoopback, TwoSessionsGoToTheirOwnFilesByteForByte) {
       EXPECT_EQ(p7[i].data, vni7[i]) << i;
       EXPECT_EQ(p8[i].data, std::vector<std::byte>(vni8[i].begin(), vni8[i].begin() + 200));
       EXPECT_EQ(p7[i].direction,
-                i % 2 ? pcap::PacketDirection::Outbound : pcap::PacketDirection::Inbound);
+                i % 2 ? packet::PacketDirection::Outbound : packet::PacketDirection::Inbound);
     }
   }
   if (pcap::testing::haveTshark()) {
@@ -182,7 +182,7 @@ TEST(CollectorCounters, JsonCountsDropsAndSessions) {
 
 class CountingSink : public FrameSink {
  public:
-  void write(Session&, const ReceivedFrame&) override { ++frames; }
+  void write(ReceivedSession&, const ReceivedFrame&) override { ++frames; }
 
   uint64_t frames = 0;
 };

@@ -19,7 +19,7 @@ struct ReadPacket {
   std::vector<std::byte> data;
   uint32_t original_length = 0;
   int64_t timestamp_ns = 0;
-  pcap::PacketDirection direction = pcap::PacketDirection::Unknown;
+  packet::PacketDirection direction = packet::PacketDirection::Unknown;
 };
 
 // An Ethernet/IPv4/UDP frame of `size` bytes (>= 42) whose payload bytes encode `seed`.

@@ -51,12 +51,12 @@ TEST(DiskFull, PausesWithACounterKeepsFilesReadableAndResumes) {
   uint64_t t = kStart;
   uint32_t written = 0;
   for (; written < 5000 && counters.drops(DropReason::DiskFull) == 0; ++written) {
-    file.write(t++, makeFrame(1000, written), 1000, FrameDirection::Unknown);
+    file.write(t++, makeFrame(1000, written), 1000, packet::PacketDirection::Unknown);
   }
   ASSERT_GT(counters.drops(DropReason::DiskFull), 0u) << "the disk never filled";
   // Paused: more frames are counted, not written.
   const uint64_t before = counters.drops(DropReason::DiskFull);
-  file.write(t++, makeFrame(1000, 1), 1000, FrameDirection::Unknown);
+  file.write(t++, makeFrame(1000, 1), 1000, packet::PacketDirection::Unknown);
   EXPECT_EQ(counters.drops(DropReason::DiskFull), before + 1);
 
   // Everything on disk is a valid capture of frames that were sent, in order.
@@ -81,7 +81,7 @@ TEST(DiskFull, PausesWithACounterKeepsFilesReadableAndResumes) {
   std::filesystem::remove(dir.file("filler"));
   t += 2 * kSecond;
   for (uint32_t i = 0; i < 10; ++i) {
-    file.write(t++, makeFrame(100, 90000 + i), 100, FrameDirection::Unknown);
+    file.write(t++, makeFrame(100, 90000 + i), 100, packet::PacketDirection::Unknown);
   }
   file.close();
   EXPECT_EQ(counters.drops(DropReason::DiskFull), before + 1);

@@ -48,7 +48,7 @@ TEST_F(FileFootprintTest, ABufferStartsAtAPageGrowsWhileBusyAndIsFreedWhenIdle) 
   PcapngFileSink sink(o, counters, 4,
                       FileSinkLimits{.max_open_files = 16, .buffer_budget_bytes = 1 << 20});
   SessionTable table(4);
-  Session* s = table.findOrCreate({packet::IpAddress::v4(0x0A000001), 5});
+  ReceivedSession* s = table.findOrCreate({packet::IpAddress::v4(0x0A000001), 5});
   ASSERT_NE(s, nullptr);
   const auto frame = makeFrame(100, 1);
   sink.write(*s, ReceivedFrame{kStart, frame, 100});
@@ -75,12 +75,12 @@ TEST_F(FileFootprintTest, TheBudgetBoundsGrowthAndLosesNoFrame) {
   PcapngFileSink sink(options(), counters, 64,
                       FileSinkLimits{.max_open_files = 64, .buffer_budget_bytes = 3 * 4096});
   SessionTable table(64);
-  std::vector<Session*> sessions;
+  std::vector<ReceivedSession*> sessions;
   for (uint32_t v = 0; v < 32; ++v) {
     sessions.push_back(table.findOrCreate({packet::IpAddress::v4(0x0A000001), v}));
   }
   for (uint32_t i = 0; i < 200; ++i) {
-    for (Session* s : sessions) {
+    for (ReceivedSession* s : sessions) {
       sink.write(*s, ReceivedFrame{kStart + i, makeFrame(300, i), 300});
     }
   }
@@ -98,14 +98,14 @@ TEST_F(FileFootprintTest, AtTheOpenFileCapTheLeastRecentlyWrittenFilesAreFinishe
   constexpr std::size_t kCap = 8;
   PcapngFileSink sink(options(), counters, 128, FileSinkLimits{.max_open_files = kCap});
   SessionTable table(128);
-  std::vector<Session*> sessions;
+  std::vector<ReceivedSession*> sessions;
   for (uint32_t v = 0; v < 100; ++v) {
     sessions.push_back(table.findOrCreate({packet::IpAddress::v4(0x0A000001), v}));
   }
   std::size_t most_open = 0;
   uint64_t t = kStart;
   for (int round = 0; round < 3; ++round) {
-    for (Session* s : sessions) {
+    for (ReceivedSession* s : sessions) {
       sink.write(*s, ReceivedFrame{t++, makeFrame(80, static_cast<uint32_t>(t)), 80});
       most_open = std::max(most_open, sink.statistics().open_files);
     }
@@ -129,7 +129,7 @@ TEST_F(FileFootprintTest, AtTheOpenFileCapTheLeastRecentlyWrittenFilesAreFinishe
 TEST_F(FileFootprintTest, AFrameOfAnySizeIsWrittenWhole) {
   PcapngFileSink sink(options(), counters, 4, FileSinkLimits{.buffer_budget_bytes = 0});
   SessionTable table(4);
-  Session* s = table.findOrCreate({packet::IpAddress::v4(0x0A000001), 9});
+  ReceivedSession* s = table.findOrCreate({packet::IpAddress::v4(0x0A000001), 9});
   const auto big = makeFrame(65000, 3);
   sink.write(*s, ReceivedFrame{kStart, makeFrame(60, 1), 60});
   sink.write(*s, ReceivedFrame{kStart + 1, big, 65000});

@@ -16,7 +16,7 @@ using testing::readCapture;
 std::filesystem::path writeCapture(const pcap::testing::ScratchDir& dir,
                                    const std::vector<std::vector<std::byte>>& frames,
                                    const std::vector<uint32_t>& original_lengths,
-                                   const std::vector<FrameDirection>& directions) {
+                                   const std::vector<packet::PacketDirection>& directions) {
   std::vector<std::byte> file =
       pcapngPreamble({"tmirror-42", "VXLAN mirror from 10.9.8.7 VNI 42 session tms-1"});
   for (std::size_t i = 0; i < frames.size(); ++i) {
@@ -38,7 +38,8 @@ TEST(PcapngFormat, FramesReadBackByteForByteWithLengthsTimesAndDirections) {
   stored[2].resize(100);
   const auto path =
       writeCapture(dir, stored, {60, 61, 1514},
-                   {FrameDirection::Inbound, FrameDirection::Outbound, FrameDirection::Unknown});
+                   {packet::PacketDirection::Inbound, packet::PacketDirection::Outbound,
+                    packet::PacketDirection::Unknown});
   const auto packets = readCapture(path);
   ASSERT_EQ(packets.size(), 3u);
   EXPECT_EQ(packets[0].data, frames[0]);
@@ -46,9 +47,9 @@ TEST(PcapngFormat, FramesReadBackByteForByteWithLengthsTimesAndDirections) {
   EXPECT_EQ(packets[2].data, stored[2]);
   EXPECT_EQ(packets[2].original_length, 1514u);
   EXPECT_EQ(packets[0].timestamp_ns, 1'700'000'000'123'456'789LL);
-  EXPECT_EQ(packets[0].direction, pcap::PacketDirection::Inbound);
-  EXPECT_EQ(packets[1].direction, pcap::PacketDirection::Outbound);
-  EXPECT_EQ(packets[2].direction, pcap::PacketDirection::Unknown);
+  EXPECT_EQ(packets[0].direction, packet::PacketDirection::Inbound);
+  EXPECT_EQ(packets[1].direction, packet::PacketDirection::Outbound);
+  EXPECT_EQ(packets[2].direction, packet::PacketDirection::Unknown);
 }
 
 TEST(PcapngFormat, TsharkAndCapinfosAcceptTheFileAndSeeTheInterfaceNames) {
@@ -56,8 +57,9 @@ TEST(PcapngFormat, TsharkAndCapinfosAcceptTheFileAndSeeTheInterfaceNames) {
     GTEST_SKIP() << "tshark not installed";
   }
   pcap::testing::ScratchDir dir;
-  const auto path = writeCapture(dir, {makeFrame(60, 1), makeFrame(100, 2)}, {60, 400},
-                                 {FrameDirection::Inbound, FrameDirection::Unknown});
+  const auto path =
+      writeCapture(dir, {makeFrame(60, 1), makeFrame(100, 2)}, {60, 400},
+                   {packet::PacketDirection::Inbound, packet::PacketDirection::Unknown});
   EXPECT_EQ(testing::runQuiet("capinfos '" + path.string() + "'"), 0);
   EXPECT_EQ(*pcap::testing::tsharkFields(path, "frame.interface_name"),
             (std::vector<std::string>{"tmirror-42", "tmirror-42"}));
@@ -74,10 +76,10 @@ TEST(PcapngFormat, TsharkAndCapinfosAcceptTheFileAndSeeTheInterfaceNames) {
 
 TEST(PcapngFormat, BlockThatDoesNotFitIsNotWritten) {
   const auto frame = makeFrame(60, 1);
-  std::vector<std::byte> small(enhancedPacketBlockSize(60, FrameDirection::Unknown) - 1);
-  EXPECT_EQ(writeEnhancedPacketBlock(small, 0, frame, 60, FrameDirection::Unknown), 0u);
-  EXPECT_EQ(enhancedPacketBlockSize(61, FrameDirection::Unknown), 32u + 64u);
-  EXPECT_EQ(enhancedPacketBlockSize(60, FrameDirection::Inbound), 32u + 60u + 12u);
+  std::vector<std::byte> small(enhancedPacketBlockSize(60, packet::PacketDirection::Unknown) - 1);
+  EXPECT_EQ(writeEnhancedPacketBlock(small, 0, frame, 60, packet::PacketDirection::Unknown), 0u);
+  EXPECT_EQ(enhancedPacketBlockSize(61, packet::PacketDirection::Unknown), 32u + 64u);
+  EXPECT_EQ(enhancedPacketBlockSize(60, packet::PacketDirection::Inbound), 32u + 60u + 12u);
 }
 
 }  // namespace

@@ -22,7 +22,7 @@ struct Captured {
 
 class CapturingSink : public FrameSink {
  public:
-  void write(Session& session, const ReceivedFrame& frame) override {
+  void write(ReceivedSession& session, const ReceivedFrame& frame) override {
     frames.push_back({session.index, session.key.vni,
                       std::vector<std::byte>(frame.inner.begin(), frame.inner.end())});
   }
@@ -175,13 +175,13 @@ TEST_F(ReceivePathTest, RandomBytesNeverCrashAndEveryDatagramIsAccountedFor) {
 }
 
 TEST(SessionDirection, InferredFromTheSourceInterfaceMac) {
-  Session s;
+  ReceivedSession s;
   s.metadata.source_mac = packet::parseMacAddress("02:00:00:00:00:01");
-  EXPECT_EQ(s.directionOf(makeFrame(60, 1, 0x01, 0x02)), FrameDirection::Outbound);
-  EXPECT_EQ(s.directionOf(makeFrame(60, 1, 0x02, 0x01)), FrameDirection::Inbound);
-  EXPECT_EQ(s.directionOf(makeFrame(60, 1, 0x03, 0x04)), FrameDirection::Unknown);
-  Session unknown;
-  EXPECT_EQ(unknown.directionOf(makeFrame(60, 1)), FrameDirection::Unknown);
+  EXPECT_EQ(s.directionOf(makeFrame(60, 1, 0x01, 0x02)), packet::PacketDirection::Outbound);
+  EXPECT_EQ(s.directionOf(makeFrame(60, 1, 0x02, 0x01)), packet::PacketDirection::Inbound);
+  EXPECT_EQ(s.directionOf(makeFrame(60, 1, 0x03, 0x04)), packet::PacketDirection::Unknown);
+  ReceivedSession unknown;
+  EXPECT_EQ(unknown.directionOf(makeFrame(60, 1)), packet::PacketDirection::Unknown);
 }
 
 }  // namespace
@@ -200,11 +200,11 @@ TEST(SessionTableServerMetadataTest, NewSessionsTakeWhatTheServerSaysOptionsFirs
   server_7.interface_id = "eni-0123456789abcdef0";
   server_7.source_mac = packet::parseMacAddress("02:00:00:00:00:0a");
   const SessionKey before{*packet::parseIpAddress("198.51.100.20"), 7};
-  Session* early = table.findOrCreate(before);
+  ReceivedSession* early = table.findOrCreate(before);
   ASSERT_NE(early, nullptr);
   EXPECT_TRUE(early->metadata.session_id.empty());
   table.setServerMetadata({{42, server_42}, {7, server_7}});
-  Session* s7 = table.findOrCreate({*packet::parseIpAddress("198.51.100.21"), 7});
+  ReceivedSession* s7 = table.findOrCreate({*packet::parseIpAddress("198.51.100.21"), 7});
   ASSERT_NE(s7, nullptr);
   EXPECT_EQ(s7->metadata.session_id, "tms-0123456789abcdef0");
   EXPECT_NE(s7->interfaceDescription().description.find("tms-0123456789abcdef0"),
@@ -214,8 +214,8 @@ TEST(SessionTableServerMetadataTest, NewSessionsTakeWhatTheServerSaysOptionsFirs
   for (int i = 0; i < 6; ++i) {
     frame[6 + i] = std::byte{s7->metadata.source_mac->octets[i]};
   }
-  EXPECT_EQ(s7->directionOf(frame), FrameDirection::Outbound);
-  Session* s42 = table.findOrCreate({*packet::parseIpAddress("198.51.100.21"), 42});
+  EXPECT_EQ(s7->directionOf(frame), packet::PacketDirection::Outbound);
+  ReceivedSession* s42 = table.findOrCreate({*packet::parseIpAddress("198.51.100.21"), 42});
   EXPECT_EQ(s42->metadata.session_id, "tms-from-options");
 }
 

@@ -51,7 +51,7 @@ TEST_F(SessionFileTest, SizeRotationKeepsEveryFileUnderTheLimitAndLosesNothing) 
     for (uint32_t i = 0; i < 300; ++i) {
       sent.push_back(makeFrame(60 + i % 200, i));
       file.write(kStart + i * 1000, sent.back(), static_cast<uint32_t>(sent.back().size()),
-                 FrameDirection::Unknown);
+                 packet::PacketDirection::Unknown);
     }
     file.close();
   }
@@ -74,7 +74,7 @@ TEST_F(SessionFileTest, TimeRotationStartsANewFileEachPeriod) {
   SessionFile file(options, "s", {"tmirror-1", "t"}, counters);
   const auto frame = makeFrame(60, 1);
   for (uint64_t t = 0; t < 7; ++t) {
-    file.write(kStart + t * kSecond, frame, 60, FrameDirection::Unknown);
+    file.write(kStart + t * kSecond, frame, 60, packet::PacketDirection::Unknown);
   }
   // A period ending without traffic also closes the file (tick).
   file.tick(kStart + 10 * kSecond);
@@ -90,7 +90,7 @@ TEST_F(SessionFileTest, RetentionKeepsTheNewestFilesByCountAndBytes) {
     SessionFile file(options, "s", {"tmirror-1", "t"}, counters);
     for (uint32_t i = 0; i < 500; ++i) {
       const auto frame = makeFrame(200, i);
-      file.write(kStart + i, frame, 200, FrameDirection::Unknown);
+      file.write(kStart + i, frame, 200, packet::PacketDirection::Unknown);
     }
   }
   auto files = filesIn(dir.path(), ".pcapng");
@@ -103,7 +103,8 @@ TEST_F(SessionFileTest, RetentionKeepsTheNewestFilesByCountAndBytes) {
   options.retention = {0, 25'000};
   SessionFile more(options, "s", {"tmirror-1", "t"}, counters);
   for (uint32_t i = 0; i < 100; ++i) {
-    more.write(kStart + kSecond * 100 + i, makeFrame(200, i), 200, FrameDirection::Unknown);
+    more.write(kStart + kSecond * 100 + i, makeFrame(200, i), 200,
+               packet::PacketDirection::Unknown);
   }
   more.close();
   uint64_t total = 0;
@@ -118,7 +119,7 @@ TEST_F(SessionFileTest, FileBeingWrittenIsReadableUpToItsLastFlushedBlock) {
   const auto options = optionsWith(0, 0);
   SessionFile file(options, "s", {"tmirror-1", "t"}, counters);
   for (uint32_t i = 0; i < 10; ++i) {
-    file.write(kStart + i, makeFrame(100, i), 100, FrameDirection::Unknown);
+    file.write(kStart + i, makeFrame(100, i), 100, packet::PacketDirection::Unknown);
   }
   file.tick(kStart + 2 * kSecond);  // data older than a second is flushed
   const auto parts = filesIn(dir.path(), ".pcapng.part");
@@ -135,7 +136,7 @@ TEST_F(SessionFileTest, SnaplenCutsFramesAndKeepsTheOriginalLength) {
   options.snaplen = 64;
   {
     SessionFile file(options, "s", {"tmirror-1", "t"}, counters);
-    file.write(kStart, makeFrame(1000, 9), 1000, FrameDirection::Unknown);
+    file.write(kStart, makeFrame(1000, 9), 1000, packet::PacketDirection::Unknown);
   }
   const auto packets = allPackets();
   ASSERT_EQ(packets.size(), 1u);
@@ -148,8 +149,9 @@ TEST_F(SessionFileTest, SinkRecoversPartFilesOfAnEarlierRun) {
   // What a killed run leaves: whole blocks under a ".part" name.
   std::vector<std::byte> bytes = pcapngPreamble({"tmirror-1", "t"});
   const auto frame = makeFrame(100, 1);
-  std::vector<std::byte> block(enhancedPacketBlockSize(frame.size(), FrameDirection::Unknown));
-  writeEnhancedPacketBlock(block, kStart, frame, 100, FrameDirection::Unknown);
+  std::vector<std::byte> block(
+      enhancedPacketBlockSize(frame.size(), packet::PacketDirection::Unknown));
+  writeEnhancedPacketBlock(block, kStart, frame, 100, packet::PacketDirection::Unknown);
   bytes.insert(bytes.end(), block.begin(), block.end());
   dir.write("s-20270115T080000Z-000000.pcapng.part", bytes);
   PcapngFileSink sink(optionsWith(0, 0), counters, 4);

@@ -95,10 +95,10 @@ TEST_P(PcapReaderPcapng, DirectionsAgreeWithTshark) {
     ASSERT_TRUE(packet && *packet);
     // tshark prints the masked direction bits; nothing (no epb_flags) or 0/3 mean unknown.
     const std::string& f = (*fields)[i];
-    const PacketDirection tshark_direction =
-        (f == "0x1" || f == "0x00000001" || f == "1")   ? PacketDirection::Inbound
-        : (f == "0x2" || f == "0x00000002" || f == "2") ? PacketDirection::Outbound
-                                                        : PacketDirection::Unknown;
+    const packet::PacketDirection tshark_direction =
+        (f == "0x1" || f == "0x00000001" || f == "1")   ? packet::PacketDirection::Inbound
+        : (f == "0x2" || f == "0x00000002" || f == "2") ? packet::PacketDirection::Outbound
+                                                        : packet::PacketDirection::Unknown;
     EXPECT_EQ((*packet)->direction, tshark_direction)
         << "packet " << i << ", tshark says '" << f << "'";
   }
@@ -122,7 +122,7 @@ TEST(PcapReader, PcapngWithMalformedOptionsStillReadsPacketsButDirectionsTurnUnk
 
   auto reader = PcapReader::open(dir.write("bad-opt.pcapng", b.bytes()));
   ASSERT_TRUE(reader) << reader.error().message;
-  std::vector<PacketDirection> directions;
+  std::vector<packet::PacketDirection> directions;
   for (;;) {
     auto packet = reader->next();
     ASSERT_TRUE(packet) << packet.error().message;  // libpcap does not parse EPB options
@@ -131,8 +131,9 @@ TEST(PcapReader, PcapngWithMalformedOptionsStillReadsPacketsButDirectionsTurnUnk
     }
     directions.push_back((*packet)->direction);
   }
-  EXPECT_EQ(directions, (std::vector{PacketDirection::Inbound, PacketDirection::Unknown,
-                                     PacketDirection::Unknown}));
+  EXPECT_EQ(directions,
+            (std::vector{packet::PacketDirection::Inbound, packet::PacketDirection::Unknown,
+                         packet::PacketDirection::Unknown}));
 }
 
 TEST(PcapReader, ClassicPcapHasNanosecondTimestampsAndUnknownDirections) {
@@ -145,7 +146,7 @@ TEST(PcapReader, ClassicPcapHasNanosecondTimestampsAndUnknownDirections) {
     auto packet = reader->next();
     ASSERT_TRUE(packet && *packet);
     EXPECT_EQ((*packet)->timestamp_ns, 1'000'000'000LL * (i + 1) + i);
-    EXPECT_EQ((*packet)->direction, PacketDirection::Unknown);
+    EXPECT_EQ((*packet)->direction, packet::PacketDirection::Unknown);
   }
 }
 

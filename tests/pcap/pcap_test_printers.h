@@ -3,12 +3,12 @@
 
 #include <ostream>
 
-#include "pcap/packet_direction.h"
+#include "packet/packet_direction.h"
 
 namespace tmirror::pcap {
 
-inline void PrintTo(PacketDirection direction, std::ostream* os) {
-  *os << packetDirectionName(direction);
+inline void PrintTo(packet::PacketDirection direction, std::ostream* os) {
+  *os << packet::packetDirectionName(direction);
 }
 
 }  // namespace tmirror::pcap

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "pcap/packet_direction.h"
+#include "packet/packet_direction.h"
 #include "pcapng_builder.h"
 
 namespace tmirror::pcap::testing {
@@ -14,7 +14,7 @@ struct ExpectedPacket {
   std::vector<std::byte> data;
   uint32_t original_length = 0;
   int64_t timestamp_ns = 0;
-  PacketDirection direction = PacketDirection::Unknown;
+  packet::PacketDirection direction = packet::PacketDirection::Unknown;
 };
 
 struct PcapngScenario {
@@ -36,7 +36,7 @@ inline PcapngScenario buildDirectionScenario(ByteOrder order) {
   PcapngScenario s;
   const auto ts = [&](uint64_t units) { return static_cast<int64_t>(units) * ns_per_unit; };
   const auto epb = [&](uint64_t t, std::vector<std::byte> data, uint32_t original_length,
-                       std::vector<PcapngOption> options, PacketDirection direction) {
+                       std::vector<PcapngOption> options, packet::PacketDirection direction) {
     b.enhancedPacket(0, t, data, original_length, options);
     s.packets.push_back({std::move(data), original_length, ts(t), direction});
   };
@@ -49,30 +49,34 @@ inline PcapngScenario buildDirectionScenario(ByteOrder order) {
   b.block(PcapngBuilder::kCustom, custom);
 
   epb(base, patternBytes(60, 0x10), 60,
-      {{PcapngBuilder::kOptComment, bytesOf("first")}, b.epbFlags(0x1)}, PacketDirection::Inbound);
-  epb(base + 1, patternBytes(64, 0x20), 64, {b.epbFlags(0x2)}, PacketDirection::Outbound);
-  epb(base + 2, patternBytes(42, 0x30), 42, {}, PacketDirection::Unknown);
+      {{PcapngBuilder::kOptComment, bytesOf("first")}, b.epbFlags(0x1)},
+      packet::PacketDirection::Inbound);
+  epb(base + 1, patternBytes(64, 0x20), 64, {b.epbFlags(0x2)}, packet::PacketDirection::Outbound);
+  epb(base + 2, patternBytes(42, 0x30), 42, {}, packet::PacketDirection::Unknown);
   // Other flag bits (CRC error) set: only bits 0-1 decide the direction.
-  epb(base + 3, patternBytes(61, 0x40), 1514, {b.epbFlags(0x01000001)}, PacketDirection::Inbound);
-  epb(base + 4, patternBytes(3, 0x48), 3, {b.epbFlags(0x3)}, PacketDirection::Unknown);
+  epb(base + 3, patternBytes(61, 0x40), 1514, {b.epbFlags(0x01000001)},
+      packet::PacketDirection::Inbound);
+  epb(base + 4, patternBytes(3, 0x48), 3, {b.epbFlags(0x3)}, packet::PacketDirection::Unknown);
 
   b.block(0x12345678, patternBytes(20, 0xEE));  // unknown block type: skipped by both
 
   const auto simple = patternBytes(60, 0x50);
   b.simplePacket(simple, 60);
-  s.packets.push_back({simple, 60, 0, PacketDirection::Unknown});  // SPBs carry no timestamp
+  s.packets.push_back(
+      {simple, 60, 0, packet::PacketDirection::Unknown});  // SPBs carry no timestamp
 
   const auto obsolete = patternBytes(50, 0x60);
   b.obsoletePacket(0, base + 6, obsolete, 50);
-  s.packets.push_back({obsolete, 50, ts(base + 6), PacketDirection::Unknown});
+  s.packets.push_back({obsolete, 50, ts(base + 6), packet::PacketDirection::Unknown});
 
   epb(base + 7, patternBytes(70, 0x70), 70,
-      {{PcapngBuilder::kOptComment, bytesOf("odd")}, b.epbFlags(0x2)}, PacketDirection::Outbound);
+      {{PcapngBuilder::kOptComment, bytesOf("odd")}, b.epbFlags(0x2)},
+      packet::PacketDirection::Outbound);
 
   // A second section: interfaces start over.
   b.sectionHeader();
   b.interfaceDescription(kLinkTypeEthernet, 65535, tsresol);
-  epb(base + 8, patternBytes(80, 0x80), 80, {b.epbFlags(0x1)}, PacketDirection::Inbound);
+  epb(base + 8, patternBytes(80, 0x80), 80, {b.epbFlags(0x1)}, packet::PacketDirection::Inbound);
 
   s.file = b.bytes();
   return s;

@@ -24,10 +24,10 @@ using testing::ScratchDir;
 // Upper bound on next() calls in a walk, so a walker that never finishes fails instead of hangs.
 constexpr int kMaxSteps = 100000;
 
-std::vector<PacketDirection> walkAll(PcapngDirectionWalker& walker) {
-  std::vector<PacketDirection> out;
+std::vector<packet::PacketDirection> walkAll(PcapngDirectionWalker& walker) {
+  std::vector<packet::PacketDirection> out;
   for (int i = 0; i < kMaxSteps; ++i) {
-    const PacketDirection d = walker.next();
+    const packet::PacketDirection d = walker.next();
     if (walker.finished()) {
       break;
     }
@@ -36,7 +36,7 @@ std::vector<PacketDirection> walkAll(PcapngDirectionWalker& walker) {
   return out;
 }
 
-std::vector<PacketDirection> walkFile(const std::filesystem::path& path) {
+std::vector<packet::PacketDirection> walkFile(const std::filesystem::path& path) {
   auto walker = PcapngDirectionWalker::open(path);
   EXPECT_TRUE(walker.has_value()) << (walker ? "" : walker.error().message);
   if (!walker) {
@@ -63,7 +63,7 @@ TEST_P(PcapngDirectionWalkerByteOrder, YieldsEpbFlagsDirectionPerPacketBlockInFi
   auto walker = PcapngDirectionWalker::open(dir.write("s.pcapng", scenario.file));
   ASSERT_TRUE(walker) << walker.error().message;
 
-  std::vector<PacketDirection> expected;
+  std::vector<packet::PacketDirection> expected;
   for (const auto& p : scenario.packets) {
     expected.push_back(p.direction);
   }
@@ -89,8 +89,8 @@ TEST(PcapngDirectionWalker, SectionHeaderMidFileSwitchesByteOrder) {
   b.enhancedPacket(0, 3, patternBytes(20, 3), 20, {b.epbFlags(2)});
 
   EXPECT_EQ(walkFile(dir.write("mixed.pcapng", b.bytes())),
-            (std::vector{PacketDirection::Outbound, PacketDirection::Inbound,
-                         PacketDirection::Outbound}));
+            (std::vector{packet::PacketDirection::Outbound, packet::PacketDirection::Inbound,
+                         packet::PacketDirection::Outbound}));
 }
 
 TEST(PcapngDirectionWalker, KeepsReturningUnknownOnceExhausted) {
@@ -98,11 +98,11 @@ TEST(PcapngDirectionWalker, KeepsReturningUnknownOnceExhausted) {
   auto walker = PcapngDirectionWalker::open(
       dir.write("three.pcapng", threeFlaggedPackets(ByteOrder::Little).bytes()));
   ASSERT_TRUE(walker);
-  EXPECT_EQ(walker->next(), PacketDirection::Inbound);
-  EXPECT_EQ(walker->next(), PacketDirection::Outbound);
-  EXPECT_EQ(walker->next(), PacketDirection::Inbound);
+  EXPECT_EQ(walker->next(), packet::PacketDirection::Inbound);
+  EXPECT_EQ(walker->next(), packet::PacketDirection::Outbound);
+  EXPECT_EQ(walker->next(), packet::PacketDirection::Inbound);
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(walker->next(), PacketDirection::Unknown);
+    EXPECT_EQ(walker->next(), packet::PacketDirection::Unknown);
   }
   EXPECT_TRUE(walker->finished());
   EXPECT_FALSE(walker->malformed());
@@ -116,7 +116,7 @@ TEST(PcapngDirectionWalker, EpbFlagsOfWrongSizeAreIgnored) {
                    {{PcapngBuilder::kOptEpbFlags, {std::byte{1}, std::byte{0}}}});
   b.enhancedPacket(0, 2, patternBytes(20, 2), 20, {b.epbFlags(2)});
   EXPECT_EQ(walkFile(dir.write("short-flags.pcapng", b.bytes())),
-            (std::vector{PacketDirection::Unknown, PacketDirection::Outbound}));
+            (std::vector{packet::PacketDirection::Unknown, packet::PacketDirection::Outbound}));
 }
 
 TEST(PcapngDirectionWalker, MissingFileIsNotFound) {
@@ -160,10 +160,10 @@ void expectRestUnknown(ByteOrder order,
   }
   auto walker = PcapngDirectionWalker::open(dir.write("bad.pcapng", file));
   ASSERT_TRUE(walker) << walker.error().message;
-  EXPECT_EQ(walker->next(), PacketDirection::Inbound);
-  EXPECT_EQ(walker->next(), PacketDirection::Unknown);
-  EXPECT_EQ(walker->next(), PacketDirection::Unknown);
-  EXPECT_EQ(walker->next(), PacketDirection::Unknown);
+  EXPECT_EQ(walker->next(), packet::PacketDirection::Inbound);
+  EXPECT_EQ(walker->next(), packet::PacketDirection::Unknown);
+  EXPECT_EQ(walker->next(), packet::PacketDirection::Unknown);
+  EXPECT_EQ(walker->next(), packet::PacketDirection::Unknown);
   EXPECT_TRUE(walker->malformed());
 }
 
@@ -253,7 +253,7 @@ TEST(PcapngDirectionWalker, MalformedFirstSectionHeaderYieldsOnlyUnknown) {
   b.patchU32(4, 12);  // SHB shorter than its fixed fields
   auto walker = PcapngDirectionWalker::open(dir.write("bad-shb.pcapng", b.bytes()));
   ASSERT_TRUE(walker);
-  EXPECT_EQ(walker->next(), PacketDirection::Unknown);
+  EXPECT_EQ(walker->next(), packet::PacketDirection::Unknown);
   EXPECT_TRUE(walker->malformed());
 }
 

@@ -1,4 +1,4 @@
-#include "cli/ec2_xml_to_json.h"
+#include "cli/aws/ec2_xml_to_json.h"
 
 #include <algorithm>
 #include <charconv>

@@ -1,4 +1,4 @@
-#include "cli/api_verbs.h"
+#include "cli/aws/api_verbs.h"
 
 #include <httplib.h>
 #include <unistd.h>
@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "api/sigv4.h"
-#include "cli/aws_shorthand.h"
+#include "cli/aws/aws_shorthand.h"
 
 namespace tmirror::cli {
 

@@ -1,6 +1,6 @@
-#include "pcap/packet_direction.h"
+#include "packet/packet_direction.h"
 
-namespace tmirror::pcap {
+namespace tmirror::packet {
 
 const char* packetDirectionName(PacketDirection direction) {
   switch (direction) {
@@ -14,4 +14,4 @@ const char* packetDirectionName(PacketDirection direction) {
   return "invalid";
 }
 
-}  // namespace tmirror::pcap
+}  // namespace tmirror::packet

@@ -17,8 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/aws_shorthand.h"
-#include "cli/ec2_xml_to_json.h"
+#include "cli/aws/aws_shorthand.h"
+#include "cli/aws/ec2_xml_to_json.h"
 #include "common/result.h"
 
 namespace tmirror::cli {

@@ -1,7 +1,7 @@
 // A port of awscli/shorthand.py (ShorthandParser, aws-cli v2), including its backtracking in
 // comma-separated values ("a=b,c,d=e" is {"a": ["b", "c"], "d": "e"}) and its error texts; then
 // awscli's argprocess (JSON or shorthand, BackCompatVisitor typing) and botocore's validator.
-#include "cli/aws_shorthand.h"
+#include "cli/aws/aws_shorthand.h"
 
 #include <algorithm>
 #include <charconv>

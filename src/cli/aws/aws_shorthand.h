@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/ec2_xml_to_json.h"
+#include "cli/aws/ec2_xml_to_json.h"
 #include "common/result.h"
 
 namespace tmirror::cli {
