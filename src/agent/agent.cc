@@ -9,11 +9,11 @@
 #include <thread>
 
 #include "agent/host_interfaces.h"
-#include "agent/kernel_prefilter.h"
 #include "agent/next_hop.h"
 #include "engine/mirror_engine.h"
 #include "model/mirror_config_json.h"
 #include "packet/encapsulation.h"
+#include "rules/kernel_prefilter.h"
 
 namespace tmirror::agent {
 
@@ -190,7 +190,7 @@ void Agent::applyLocked(const model::HostMirrorConfig& desired) {
   struct Wanted {
     std::string eni;
     std::unique_ptr<engine::MirrorEngine> engine;
-    std::vector<BpfInstruction> prefilter;  // empty: capture everything
+    std::vector<rules::BpfInstruction> prefilter;  // empty: capture everything
   };
 
   std::map<std::string, Wanted> wanted;  // by local interface name
@@ -251,10 +251,11 @@ void Agent::applyLocked(const model::HostMirrorConfig& desired) {
       problems.push_back({source.id, built.error().message});
       continue;
     }
-    std::vector<BpfInstruction> prefilter;
+    std::vector<rules::BpfInstruction> prefilter;
     if (options_.kernel_prefilter) {
       // Too many rules for one cBPF program: no prefilter, the engine alone decides.
-      prefilter = compileKernelPrefilter(usable).value_or(std::vector<BpfInstruction>{});
+      prefilter =
+          rules::compileKernelPrefilter(usable).value_or(std::vector<rules::BpfInstruction>{});
     }
     wanted[found->name] = {source.id, std::make_unique<engine::MirrorEngine>(std::move(*built)),
                            std::move(prefilter)};

@@ -30,8 +30,7 @@ constexpr uint8_t kVirtioGsoUdpL4 = 5;
 constexpr uint8_t kVirtioGsoEcn = 0x80;
 
 uint16_t loadLe16(const std::byte* p) {
-  return static_cast<uint16_t>(static_cast<uint16_t>(p[0]) |
-                               (static_cast<uint16_t>(p[1]) << 8));
+  return static_cast<uint16_t>(static_cast<uint16_t>(p[0]) | (static_cast<uint16_t>(p[1]) << 8));
 }
 
 packet::Offload offloadFromVirtio(const std::byte* header) {
@@ -61,8 +60,8 @@ packet::Offload offloadFromVirtio(const std::byte* header) {
 
 }  // namespace
 
-void decodeFrameHeader(const tpacket3_hdr& header, const std::byte* frame_base,
-                       CapturedFrame& out, OffloadSource source) {
+void decodeFrameHeader(const tpacket3_hdr& header, const std::byte* frame_base, CapturedFrame& out,
+                       OffloadSource source) {
   out.data = packet::Bytes(frame_base + header.tp_mac, header.tp_snaplen);
   out.wire_length = header.tp_len;
   out.tag.present = (header.tp_status & TP_STATUS_VLAN_VALID) != 0;
@@ -123,9 +122,9 @@ Result<CaptureRing> CaptureRing::open(const std::string& interface, const RingOp
   // Offload metadata per frame, so super-frames can be cut as the NIC would (segmenter.h).
   // Must precede the ring. Without it, offloads are inferred from lengths and the MTU.
   const int one = 1;
-  ring.vnet_header_ = options.offload_headers &&
-                      ::setsockopt(ring.fd_.get(), SOL_PACKET, PACKET_VNET_HDR, &one,
-                                   sizeof one) == 0;
+  ring.vnet_header_ =
+      options.offload_headers &&
+      ::setsockopt(ring.fd_.get(), SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) == 0;
   {
     ifreq request{};
     std::snprintf(request.ifr_name, sizeof request.ifr_name, "%s", interface.c_str());
@@ -243,8 +242,8 @@ void CaptureRing::releaseBlock() {
   current_ = (current_ + 1) % block_count_;
 }
 
-Result<void> CaptureRing::setFilter(const std::vector<BpfInstruction>& program) {
-  static_assert(sizeof(BpfInstruction) == sizeof(sock_filter));
+Result<void> CaptureRing::setFilter(const std::vector<rules::BpfInstruction>& program) {
+  static_assert(sizeof(rules::BpfInstruction) == sizeof(sock_filter));
   if (program.empty()) {
     int unused = 0;
     if (::setsockopt(fd_.get(), SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof unused) != 0 &&
@@ -256,7 +255,7 @@ Result<void> CaptureRing::setFilter(const std::vector<BpfInstruction>& program) 
   sock_fprog fprog{};
   fprog.len = static_cast<unsigned short>(program.size());
   // The kernel copies the program; it does not write to it.
-  fprog.filter = reinterpret_cast<sock_filter*>(const_cast<BpfInstruction*>(program.data()));
+  fprog.filter = reinterpret_cast<sock_filter*>(const_cast<rules::BpfInstruction*>(program.data()));
   if (::setsockopt(fd_.get(), SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0) {
     return makeSystemError("SO_ATTACH_FILTER", errno);
   }

@@ -13,12 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "agent/bpf_program.h"
 #include "common/result.h"
 #include "common/unique_fd.h"
 #include "packet/byte_reader.h"
 #include "packet/encapsulation.h"
 #include "packet/segmenter.h"
+#include "rules/bpf_program.h"
 
 namespace tmirror::agent {
 
@@ -82,7 +82,7 @@ class CaptureRing {
 
   // Replaces the socket's classic BPF filter (SO_ATTACH_FILTER, atomic); an empty program
   // removes it, so that every frame reaches the ring.
-  Result<void> setFilter(const std::vector<BpfInstruction>& program);
+  Result<void> setFilter(const std::vector<rules::BpfInstruction>& program);
 
   int fd() const { return fd_.get(); }
 

@@ -94,7 +94,8 @@ InterfaceWorker::~InterfaceWorker() {
 }
 
 Result<void> InterfaceWorker::start(std::unique_ptr<engine::MirrorEngine> engine,
-                                    uint64_t generation, std::vector<BpfInstruction> prefilter) {
+                                    uint64_t generation,
+                                    std::vector<rules::BpfInstruction> prefilter) {
   auto ring = CaptureRing::open(name_, options_.ring);
   if (!ring) {
     return std::unexpected(std::move(ring.error()).withContext(name_));
@@ -118,7 +119,7 @@ Result<void> InterfaceWorker::start(std::unique_ptr<engine::MirrorEngine> engine
 }
 
 void InterfaceWorker::apply(std::unique_ptr<engine::MirrorEngine> engine, uint64_t generation,
-                            std::vector<BpfInstruction> prefilter) {
+                            std::vector<rules::BpfInstruction> prefilter) {
   std::lock_guard lock(pending_mutex_);
   pending_ = std::move(engine);
   pending_generation_ = generation;
@@ -158,7 +159,7 @@ void InterfaceWorker::takePendingEngine() {
   }
   std::unique_ptr<engine::MirrorEngine> next;
   uint64_t generation = 0;
-  std::vector<BpfInstruction> prefilter;
+  std::vector<rules::BpfInstruction> prefilter;
   {
     std::lock_guard lock(pending_mutex_);
     next = std::move(pending_);
@@ -177,7 +178,7 @@ void InterfaceWorker::takePendingEngine() {
   publish();
 }
 
-void InterfaceWorker::installPrefilter(const std::vector<BpfInstruction>& prefilter) {
+void InterfaceWorker::installPrefilter(const std::vector<rules::BpfInstruction>& prefilter) {
   auto set = ring_->setFilter(prefilter);
   if (set) {
     base_.prefilter_instructions = prefilter.size();

@@ -79,11 +79,11 @@ class InterfaceWorker {
   // Opens the ring and the sender and starts the thread with `engine`.
   // `prefilter`: the capture socket's kernel prefilter for this engine (empty: none).
   Result<void> start(std::unique_ptr<engine::MirrorEngine> engine, uint64_t generation,
-                     std::vector<BpfInstruction> prefilter = {});
+                     std::vector<rules::BpfInstruction> prefilter = {});
 
   // Hands over a new engine; the thread takes it before its next block.
   void apply(std::unique_ptr<engine::MirrorEngine> engine, uint64_t generation,
-             std::vector<BpfInstruction> prefilter = {});
+             std::vector<rules::BpfInstruction> prefilter = {});
 
   // The generation whose engine is in effect on the data path.
   uint64_t appliedGeneration() const { return applied_generation_.load(); }
@@ -100,7 +100,7 @@ class InterfaceWorker {
  private:
   void run();
   void takePendingEngine();
-  void installPrefilter(const std::vector<BpfInstruction>& prefilter);
+  void installPrefilter(const std::vector<rules::BpfInstruction>& prefilter);
   void processBlock(std::chrono::steady_clock::time_point now);
   void flushBatch();
   void publish();
@@ -116,7 +116,7 @@ class InterfaceWorker {
   std::mutex pending_mutex_;
   std::unique_ptr<engine::MirrorEngine> pending_;
   uint64_t pending_generation_ = 0;
-  std::vector<BpfInstruction> pending_prefilter_;
+  std::vector<rules::BpfInstruction> pending_prefilter_;
   std::atomic<bool> has_pending_{false};
   std::atomic<uint64_t> applied_generation_{0};
 

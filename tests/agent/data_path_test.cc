@@ -18,9 +18,9 @@
 #include <gtest/gtest.h>
 
 #include "agent/interface_worker.h"
-#include "agent/kernel_prefilter.h"
 #include "netns_fixture.h"
 #include "packet/vxlan.h"
+#include "rules/kernel_prefilter.h"
 #include "rules/rules_test_util.h"
 #include "testing/packet_builder.h"
 
@@ -91,7 +91,7 @@ class DataPathTest : public ::testing::Test {
   }
 
   void startWorker(const model::HostMirrorConfig& host, WorkerOptions options = {},
-                   std::vector<BpfInstruction> prefilter = {}) {
+                   std::vector<rules::BpfInstruction> prefilter = {}) {
     auto engine = engine::MirrorEngine::create(host, host.interfaces[0]);
     ASSERT_TRUE(engine) << engine.error().message;
     options.ring.block_size = 1 << 20;
@@ -271,7 +271,7 @@ TEST_F(DataPathTest, RateCapSkipsExactlyWhatIsNotSent) {
 
 TEST_F(DataPathTest, TheKernelPrefilterKeepsUnwantedFramesOutOfTheRing) {
   const auto host = config();
-  auto prefilter = compileKernelPrefilter(host.interfaces[0]);
+  auto prefilter = rules::compileKernelPrefilter(host.interfaces[0]);
   ASSERT_TRUE(prefilter);
   startWorker(host, {}, *prefilter);
   EXPECT_EQ(worker_->report().prefilter_instructions, prefilter->size());
@@ -306,7 +306,7 @@ TEST_F(DataPathTest, TheKernelPrefilterKeepsUnwantedFramesOutOfTheRing) {
   auto engine = engine::MirrorEngine::create(next, next.interfaces[0]);
   ASSERT_TRUE(engine);
   worker_->apply(std::make_unique<engine::MirrorEngine>(std::move(*engine)), 2,
-                 *compileKernelPrefilter(next.interfaces[0]));
+                 *rules::compileKernelPrefilter(next.interfaces[0]));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   while (worker_->appliedGeneration() < 2 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));

@@ -13,13 +13,13 @@
 #include <string>
 #include <vector>
 
-#include "agent/bpf_program.h"
+#include "rules/bpf_program.h"
 
 namespace tmirror::testing {
 
 // Empty when the kernel would accept the program; otherwise why not.
-inline std::string checkCbpf(const std::vector<agent::BpfInstruction>& program) {
-  if (program.empty() || program.size() > agent::kMaxBpfInstructions) {
+inline std::string checkCbpf(const std::vector<rules::BpfInstruction>& program) {
+  if (program.empty() || program.size() > rules::kMaxBpfInstructions) {
     return "length " + std::to_string(program.size());
   }
   for (std::size_t pc = 0; pc < program.size(); ++pc) {
@@ -46,7 +46,7 @@ inline std::string checkCbpf(const std::vector<agent::BpfInstruction>& program) 
 
 // Runs `program` on `packet` as the kernel would on an AF_PACKET socket; nullopt when it meets
 // an instruction this interpreter does not know (the test then fails).
-inline std::optional<uint32_t> runCbpf(const std::vector<agent::BpfInstruction>& program,
+inline std::optional<uint32_t> runCbpf(const std::vector<rules::BpfInstruction>& program,
                                        std::span<const std::byte> packet, uint32_t packet_type) {
   uint32_t a = 0;
   uint32_t x = 0;

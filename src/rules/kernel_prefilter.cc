@@ -1,4 +1,4 @@
-#include "agent/kernel_prefilter.h"
+#include "rules/kernel_prefilter.h"
 
 #include <linux/filter.h>
 #include <linux/if_packet.h>
@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <array>
 
-namespace tmirror::agent {
+namespace tmirror::rules {
 
 namespace {
 
@@ -397,4 +397,4 @@ std::optional<std::vector<BpfInstruction>> compileKernelPrefilter(
   return e.finish();
 }
 
-}  // namespace tmirror::agent
+}  // namespace tmirror::rules

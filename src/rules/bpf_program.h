@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace tmirror::agent {
+namespace tmirror::rules {
 
 // Layout-identical to struct sock_filter (linux/filter.h).
 struct BpfInstruction {
@@ -17,4 +17,4 @@ struct BpfInstruction {
 
 inline constexpr std::size_t kMaxBpfInstructions = 4096;  // BPF_MAXINSNS
 
-}  // namespace tmirror::agent
+}  // namespace tmirror::rules

@@ -1,7 +1,7 @@
 // The kernel prefilter never drops a frame the engine would mirror (property, against the
 // reference evaluator on random rule sets and frames), drops what it can, and is a program the
 // kernel accepts.
-#include "agent/kernel_prefilter.h"
+#include "rules/kernel_prefilter.h"
 
 #include <linux/filter.h>
 #include <linux/if_packet.h>
@@ -14,12 +14,12 @@
 
 #include <gtest/gtest.h>
 
-#include "agent/cbpf_interpreter.h"
+#include "rules/cbpf_interpreter.h"
 #include "rules/random_traffic.h"
 #include "rules/reference_evaluator.h"
 #include "rules/rules_test_util.h"
 
-namespace tmirror::agent {
+namespace tmirror::rules {
 namespace {
 
 using model::RuleAction;
@@ -268,4 +268,4 @@ TEST(KernelPrefilter, TheKernelAcceptsTheProgram) {
 }
 
 }  // namespace
-}  // namespace tmirror::agent
+}  // namespace tmirror::rules

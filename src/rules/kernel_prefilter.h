@@ -16,14 +16,14 @@
 #include <optional>
 #include <vector>
 
-#include "agent/bpf_program.h"
 #include "model/mirror_config.h"
+#include "rules/bpf_program.h"
 
-namespace tmirror::agent {
+namespace tmirror::rules {
 
 // The program for `interface`, or nullopt when it would exceed kMaxBpfInstructions (then the
 // agent captures everything and the engine alone decides).
 std::optional<std::vector<BpfInstruction>> compileKernelPrefilter(
     const model::InterfaceMirrorConfig& interface);
 
-}  // namespace tmirror::agent
+}  // namespace tmirror::rules
