@@ -6,11 +6,11 @@
 
 #include <cerrno>
 #include <fstream>
-#include <random>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "common/random.h"
 #include "common/unique_fd.h"
 #include "model/mirror_config_json.h"
 
@@ -64,13 +64,7 @@ std::optional<std::string> readFile(const std::filesystem::path& path) {
 }
 
 std::string randomHostKey() {
-  std::random_device device;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string key;
-  for (int i = 0; i < 32; ++i) {
-    key += kHex[device() % 16];
-  }
-  return key;
+  return secureRandomHex(32);
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 #include "api/action_context.h"
 
 #include <algorithm>
-#include <random>
 #include <set>
+
+#include "common/random.h"
 
 namespace tmirror::api {
 
@@ -44,14 +45,7 @@ constexpr std::string_view kTokenPrefix = "tmnt1.";
 }  // namespace
 
 std::string newResourceId(std::string_view prefix) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(prefix);
-  id += '-';
-  for (int i = 0; i < 17; ++i) {
-    id += kHex[rng() & 0xF];
-  }
-  return id;
+  return std::string(prefix) + "-" + secureRandomHex(17);
 }
 
 ApiResult<void> checkIdFormat(std::string_view value, std::string_view prefix,

@@ -1,9 +1,9 @@
 // Traffic mirror sessions: a source interface, a target, a filter, a number, a VNI.
 #include <algorithm>
-#include <random>
 #include <set>
 
 #include "api/action_context.h"
+#include "common/random.h"
 
 namespace tmirror::api {
 
@@ -48,14 +48,12 @@ ApiResult<std::string> sessionResponse(ActionContext& ctx, const std::string& id
 
 // A VNI no other session uses, drawn at random as AWS does.
 int64_t unusedVni(const std::vector<SessionRecord>& sessions) {
-  static thread_local std::mt19937 rng{std::random_device{}()};
   std::set<int64_t> used;
   for (const auto& s : sessions) {
     used.insert(s.virtual_network_id);
   }
-  std::uniform_int_distribution<int64_t> any(1, 16777215);
   while (true) {
-    const int64_t vni = any(rng);
+    const auto vni = static_cast<int64_t>(secureRandomBetween(1, 16777215));
     if (!used.contains(vni)) {
       return vni;
     }

@@ -1,9 +1,10 @@
 // Network interfaces (external appliances and agent-registered) and traffic mirror targets.
 #include <algorithm>
+#include <array>
 #include <cstdio>
-#include <random>
 
 #include "api/action_context.h"
+#include "common/random.h"
 #include "packet/ip_address.h"
 
 namespace tmirror::api {
@@ -14,14 +15,12 @@ using store::NetworkInterfaceRecord;
 using store::TargetRecord;
 
 std::string randomLocalMac() {
-  static thread_local std::mt19937 rng{std::random_device{}()};
+  std::array<std::byte, 5> octet{};
+  secureRandomBytes(octet);
   char out[18];
-  unsigned octet[5];
-  for (auto& o : octet) {
-    o = static_cast<unsigned>(rng() & 0xFF);
-  }
-  std::snprintf(out, sizeof(out), "02:%02x:%02x:%02x:%02x:%02x", octet[0], octet[1], octet[2],
-                octet[3], octet[4]);
+  std::snprintf(out, sizeof(out), "02:%02x:%02x:%02x:%02x:%02x", static_cast<unsigned>(octet[0]),
+                static_cast<unsigned>(octet[1]), static_cast<unsigned>(octet[2]),
+                static_cast<unsigned>(octet[3]), static_cast<unsigned>(octet[4]));
   return out;
 }
 

@@ -1,9 +1,10 @@
 #include "api/traffic_mirror_api.h"
 
 #include <algorithm>
-#include <random>
 #include <string_view>
 #include <utility>
+
+#include "common/random.h"
 
 namespace tmirror::api {
 
@@ -51,31 +52,12 @@ bool isFormBody(const HttpRequestView& request) {
 
 }  // namespace
 
-std::string newRequestId() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (int i = 0; i < 32; ++i) {
-    int nibble = static_cast<int>(rng() & 0xF);
-    if (i == 12) {
-      nibble = 4;  // version 4
-    } else if (i == 16) {
-      nibble = 8 | (nibble & 3);  // RFC 4122 variant
-    }
-    if (i == 8 || i == 12 || i == 16 || i == 20) {
-      id += '-';
-    }
-    id += kHex[nibble];
-  }
-  return id;
-}
-
 TrafficMirrorApi::TrafficMirrorApi(store::MirrorStore& store, ApiLimits limits,
                                    Authenticator authenticate)
     : store_(store), limits_(limits), authenticate_(std::move(authenticate)) {}
 
 HttpResponse TrafficMirrorApi::handle(const HttpRequestView& request) {
-  const std::string request_id = newRequestId();
+  const std::string request_id = newUuid4();
   std::string action;
   auto result = dispatch(request, request_id, action);
   HttpResponse response;

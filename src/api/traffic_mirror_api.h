@@ -45,7 +45,4 @@ class TrafficMirrorApi : public QueryApi {
   std::mutex mutex_;
 };
 
-// A random RFC 4122 version-4 UUID, as EC2 request ids are.
-std::string newRequestId();
-
 }  // namespace tmirror::api

@@ -1,7 +1,6 @@
 #include "channel/agent_channel.h"
 
 #include <algorithm>
-#include <random>
 #include <set>
 #include <thread>
 
@@ -9,6 +8,7 @@
 
 #include "api/action_context.h"
 #include "api/sigv4.h"
+#include "common/random.h"
 #include "model/mirror_config_json.h"
 
 namespace tmirror::channel {
@@ -202,12 +202,7 @@ Result<model::HostMirrorConfig> resolveDesiredState(store::MirrorStore& store,
 }
 
 Result<std::string> createAgentToken(store::MirrorStore& store) {
-  std::random_device rd;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string token = "tma-";
-  for (int i = 0; i < 40; ++i) {
-    token += kHex[rd() & 0xF];
-  }
+  const std::string token = "tma-" + secureRandomHex(40);
   if (auto r = store.insertAgentToken(api::sha256Hex(token)); !r) {
     return std::unexpected(r.error());
   }
@@ -453,7 +448,7 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
       return fail(r.error());
     }
     if (auto r = s.appendAudit({"agent:" + instance.id, "RegisterAgent", instance.id, "ok",
-                                api::newRequestId(), request.remote_address});
+                                newUuid4(), request.remote_address});
         !r) {
       return fail(r.error());
     }

@@ -4,13 +4,13 @@
 
 #include <chrono>
 #include <cstdio>
-#include <random>
 
 #include <nlohmann/json.hpp>
 
 #include "api/request_auth.h"
 #include "api/traffic_mirror_api.h"
 #include "channel/agent_channel.h"
+#include "common/random.h"
 #include "metrics/registry.h"
 #include "server/http_server.h"
 #include "store/mirror_store.h"
@@ -18,16 +18,6 @@
 namespace tmirror::cli {
 
 namespace {
-
-std::string randomString(std::string_view alphabet, int length) {
-  std::random_device rd;
-  std::uniform_int_distribution<std::size_t> pick(0, alphabet.size() - 1);
-  std::string out;
-  for (int i = 0; i < length; ++i) {
-    out += alphabet[pick(rd)];
-  }
-  return out;
-}
 
 bool isLoopback(const std::string& address) {
   return address.starts_with("127.") || address == "::1" || address == "localhost";
@@ -42,9 +32,9 @@ int createAccessKey(const ServerOptions& options) {
     return 1;
   }
   // The shapes aws configure expects: AKIA + 16 upper-case alphanumerics, 40-char secret.
-  const std::string id = "AKIA" + randomString("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16);
+  const std::string id = "AKIA" + secureRandomString("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16);
   const std::string secret =
-      randomString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40);
+      secureRandomString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40);
   if (auto r = store->insertAccessKey(id, secret); !r) {
     std::fprintf(stderr, "tmirror server: %s\n", r.error().message.c_str());
     return 1;

@@ -13,7 +13,4 @@ inline constexpr std::string_view kXmlContentType = "text/xml;charset=UTF-8";
 // fresh request ID.
 std::string errorEnvelope(std::string_view code, std::string_view message);
 
-// A random RFC 4122 version-4 UUID in lower-case hex, as AWS request IDs look.
-std::string newRequestId();
-
 }  // namespace tmirror::server

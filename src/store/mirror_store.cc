@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <array>
-#include <random>
+
+#include "common/random.h"
 
 namespace tmirror::store {
 
@@ -214,12 +215,7 @@ Result<void> MirrorStore::loadAccountId() {
     return {};
   }
   // A 12-digit account id, fixed for this installation (AWS ownerId shape).
-  std::random_device rd;
-  std::uniform_int_distribution<int> digit(0, 9);
-  account_id_ = std::to_string(1 + digit(rd) % 9);
-  for (int i = 0; i < 11; ++i) {
-    account_id_ += static_cast<char>('0' + digit(rd));
-  }
+  account_id_ = secureRandomString("123456789", 1) + secureRandomString("0123456789", 11);
   auto stmt = db_.prepare("INSERT INTO meta (key, value) VALUES ('account_id', ?)");
   if (!stmt) {
     return std::unexpected(stmt.error());

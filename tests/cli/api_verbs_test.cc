@@ -30,6 +30,7 @@
 #include "cli/aws/ec2_xml_to_json.h"
 #include "cli/command_line.h"
 #include "cli/tmirror_process.h"
+#include "common/random.h"
 
 namespace tmirror::cli {
 namespace {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/random.h"
 #include "server/error_envelope.h"
 
 namespace tmirror::server {
@@ -69,11 +70,11 @@ TEST(ServerErrorEnvelope, CarriesEscapedCodeMessageAndAFreshRequestId) {
                            "</Error></Errors><RequestID>"))
       << envelope;
   EXPECT_TRUE(envelope.ends_with("</RequestID></Response>"));
-  const std::string id = newRequestId();
+  const std::string id = newUuid4();
   ASSERT_EQ(id.size(), 36u);
   EXPECT_EQ(id[8], '-');
   EXPECT_EQ(id[14], '4');  // version 4
-  EXPECT_NE(id, newRequestId());
+  EXPECT_NE(id, newUuid4());
 }
 
 }  // namespace

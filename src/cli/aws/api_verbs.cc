@@ -16,6 +16,7 @@
 
 #include "api/sigv4.h"
 #include "cli/aws/aws_shorthand.h"
+#include "common/random.h"
 
 namespace tmirror::cli {
 
@@ -750,7 +751,7 @@ std::expected<Json, CallFailure> callOnce(const ClientSettings& settings,
   const std::string body = formEncode(ec2QueryParameters(verb, input));
   std::expected<HttpReply, TransportError> reply;
   int attempt = 1;
-  std::mt19937_64 jitter{std::random_device{}()};
+  std::mt19937_64 jitter{secureRandomU64()};
   for (;; ++attempt) {
     if (globals.debug) {
       std::fprintf(stderr, "tmirror: POST %s (attempt %d)\n%s\n", settings.endpointText().c_str(),
@@ -1210,26 +1211,6 @@ Result<ClientSettings> resolveClientSettings(const ApiGlobalOptions& globals, co
     }
   }
   return settings;
-}
-
-std::string newUuid4() {
-  std::random_device device;
-  std::array<unsigned char, 16> bytes{};
-  for (auto& b : bytes) {
-    b = static_cast<unsigned char>(device() & 0xFF);
-  }
-  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0F) | 0x40);
-  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3F) | 0x80);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) {
-      out += '-';
-    }
-    out += kHex[bytes[i] >> 4];
-    out += kHex[bytes[i] & 0xF];
-  }
-  return out;
 }
 
 int runApiVerb(const ApiCall& call) {

@@ -115,9 +115,6 @@ using FileReader = std::function<std::optional<std::string>(const std::filesyste
 Result<ClientSettings> resolveClientSettings(const ApiGlobalOptions& globals, const EnvLookup& env,
                                              const FileReader& read);
 
-// A random (version 4) UUID, as botocore fills ClientToken.
-std::string newUuid4();
-
 // Runs the call against the server and prints what aws prints; returns aws's exit code
 // (0, 252 bad settings, 253 no credentials, 254 service error, 255 other failures).
 int runApiVerb(const ApiCall& call);
