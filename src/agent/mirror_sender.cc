@@ -130,8 +130,7 @@ std::size_t MirrorSender::runLength(std::size_t first) const {
   return n;
 }
 
-void MirrorSender::addSingle(std::size_t position, bool raw, std::size_t message,
-                             std::size_t& iov_used) {
+void MirrorSender::addSingle(std::size_t position, std::size_t message, std::size_t& iov_used) {
   Pending& p = pending_[position];
   iovec* iov = &iov_[iov_used];
   std::size_t k = 0;
@@ -139,15 +138,15 @@ void MirrorSender::addSingle(std::size_t position, bool raw, std::size_t message
     iov[k++] = p.iov[i];
   }
   iov_used += k;
-  if (raw) {
-    setMessage(message, iov, k, &p.link, sizeof p.link, Span{position, 1}, false);
+  if (p.raw) {
+    setMessage(message, iov, k, &p.link, sizeof p.link, Span{position, 1, false});
   } else {
-    setMessage(message, iov, k, &p.ip, sizeof p.ip, Span{position, 1}, false);
+    setMessage(message, iov, k, &p.ip, sizeof p.ip, Span{position, 1, false});
   }
 }
 
 void MirrorSender::setMessage(std::size_t message, iovec* iov, std::size_t iov_count, void* address,
-                              socklen_t address_length, Span span, bool gso) {
+                              socklen_t address_length, Span span) {
   mmsghdr& m = messages_[message];
   m = mmsghdr{};
   m.msg_hdr.msg_iov = iov;
@@ -155,7 +154,6 @@ void MirrorSender::setMessage(std::size_t message, iovec* iov, std::size_t iov_c
   m.msg_hdr.msg_name = address;
   m.msg_hdr.msg_namelen = address_length;
   spans_[message] = span;
-  span_gso_[message] = gso;
 }
 
 void MirrorSender::addGsoBuffer(std::size_t first, std::size_t count, std::size_t message,
@@ -203,7 +201,7 @@ void MirrorSender::addGsoBuffer(std::size_t first, std::size_t count, std::size_
     }
   }
   iov_used += k;
-  setMessage(message, iov, k, &a.link, sizeof a.link, Span{first, count}, true);
+  setMessage(message, iov, k, &a.link, sizeof a.link, Span{first, count, true});
 }
 
 std::size_t MirrorSender::buildRaw(std::size_t from) {
@@ -218,7 +216,7 @@ std::size_t MirrorSender::buildRaw(std::size_t from) {
     if (run >= 2) {
       addGsoBuffer(i, run, n, iov_used);
     } else {
-      addSingle(i, true, n, iov_used);
+      addSingle(i, n, iov_used);
     }
     ++n;
     i += run;
@@ -246,7 +244,7 @@ std::size_t MirrorSender::sendMessages(int fd, std::size_t first, std::size_t n,
           sent[i] = true;
         }
         (raw ? stats_.raw_frames : stats_.routed_packets) += s.count;
-        if (span_gso_[k]) {
+        if (spans_[k].gso) {
           ++stats_.gso_buffers;
           stats_.gso_copies += s.count;
         }
@@ -259,7 +257,7 @@ std::size_t MirrorSender::sendMessages(int fd, std::size_t first, std::size_t n,
       continue;
     }
     stats_.last_errno = error;
-    if (error == EINVAL && span_gso_[done]) {
+    if (error == EINVAL && spans_[done].gso) {
       return done;  // this kernel cannot take the buffer: the caller sends its copies alone
     }
     if (error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS) {
@@ -292,11 +290,11 @@ void MirrorSender::flush(std::array<bool, kSendBatch>& sent) {
     std::size_t refused = n;
     for (std::size_t k = 0; k < n;) {
       std::size_t end = k;
-      while (end < n && span_gso_[end] == span_gso_[k]) {
+      while (end < n && spans_[end].gso == spans_[k].gso) {
         ++end;
       }
       const std::size_t r =
-          sendMessages(span_gso_[k] ? gso_fd_.get() : packet_fd_.get(), k, end, true, sent);
+          sendMessages(spans_[k].gso ? gso_fd_.get() : packet_fd_.get(), k, end, true, sent);
       if (r != end) {
         refused = r;
         break;
@@ -315,7 +313,7 @@ void MirrorSender::flush(std::array<bool, kSendBatch>& sent) {
   std::size_t iov_used = 0;
   for (std::size_t i = 0; i < count_; ++i) {
     if (!pending_[i].raw) {
-      addSingle(i, false, n++, iov_used);
+      addSingle(i, n++, iov_used);
     }
   }
   sendMessages(ip_fd_.get(), 0, n, false, sent);

@@ -105,21 +105,22 @@ class MirrorSender {
     sockaddr_in ip{};
   };
 
-  // One message of a sendmmsg: `count` queue positions from `first`.
+  // One message of a sendmmsg: `count` queue positions from `first`, as one GSO buffer or not.
   struct Span {
     std::size_t first = 0;
     std::size_t count = 0;
+    bool gso = false;
   };
 
   // Copies from `first` on that can share its GSO buffer (1 when none can).
   std::size_t runLength(std::size_t first) const;
   // Fills messages_ and spans_ with the raw copies from queue position `from` on.
   std::size_t buildRaw(std::size_t from);
-  void addSingle(std::size_t position, bool raw, std::size_t message, std::size_t& iov_used);
+  void addSingle(std::size_t position, std::size_t message, std::size_t& iov_used);
   void addGsoBuffer(std::size_t first, std::size_t count, std::size_t message,
                     std::size_t& iov_used);
   void setMessage(std::size_t message, iovec* iov, std::size_t iov_count, void* address,
-                  socklen_t address_length, Span span, bool gso);
+                  socklen_t address_length, Span span);
   // Sends messages_[first, n). Returns the index of a GSO buffer the kernel refused, or n.
   std::size_t sendMessages(int fd, std::size_t first, std::size_t n, bool raw,
                            std::array<bool, kSendBatch>& sent);
@@ -131,9 +132,10 @@ class MirrorSender {
   std::array<Pending, kSendBatch> pending_{};
   std::array<mmsghdr, kSendBatch> messages_{};
   std::array<Span, kSendBatch> spans_{};
-  std::array<bool, kSendBatch> span_gso_{};
-  // Per message: at most a virtio header, the GSO head, and four pieces per copy.
-  std::array<iovec, kSendBatch * 6> iov_{};
+  // At most four pieces per copy (a GSO buffer: its VXLAN header and up to three frame
+  // pieces) and two per GSO buffer (virtio header, outer head), of which there are at most
+  // kSendBatch / 2.
+  std::array<iovec, kSendBatch * 5> iov_{};
   std::array<VirtioHeader, kSendBatch> virtio_{};
   std::array<std::array<std::byte, kGsoHeadSize>, kSendBatch> gso_heads_{};
   std::size_t count_ = 0;
