@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdio>
+#include <set>
 
 #include "agent/mirror_sender.h"
 #include "agent/next_hop.h"
@@ -17,7 +18,6 @@ struct WorkerDataPath {
   explicit WorkerDataPath(MirrorSender s) : sender(std::move(s)) {}
 
   MirrorSender sender;
-  NextHopTable hops;
   std::array<packet::EncapSlot, kSendBatch> slots{};
   std::array<engine::Decision, kSendBatch> decisions{};
   std::array<bool, kSendBatch> sent{};
@@ -84,18 +84,34 @@ InterfaceWorker::InterfaceWorker(std::string name, std::string network_interface
       network_interface_id_(std::move(network_interface_id)),
       options_(options),
       limiter_(options.rate_limit_pps, options.rate_limit_bps) {
-  base_.name = name_;
-  base_.network_interface_id = network_interface_id_;
-  published_ = base_;
+  retired_.name = name_;
+  retired_.network_interface_id = network_interface_id_;
 }
 
 InterfaceWorker::~InterfaceWorker() {
   stop();
 }
 
-Result<void> InterfaceWorker::start(std::unique_ptr<engine::MirrorEngine> engine,
-                                    uint64_t generation,
-                                    std::vector<rules::BpfInstruction> prefilter) {
+namespace {
+
+// The IPv4 targets `e` sends to.
+std::vector<uint32_t> targetsOf(const engine::MirrorEngine& e) {
+  std::set<uint32_t> targets;
+  for (std::size_t i = 0; i < e.sessionCount(); ++i) {
+    for (const packet::IpAddress& address : e.session(i).target.addresses) {
+      if (address.family == packet::IpFamily::V4) {
+        targets.insert(static_cast<uint32_t>(address.value));
+      }
+    }
+  }
+  return {targets.begin(), targets.end()};
+}
+
+}  // namespace
+
+Result<void> InterfaceWorker::open(std::unique_ptr<engine::MirrorEngine> engine,
+                                   uint64_t generation,
+                                   std::vector<rules::BpfInstruction> prefilter) {
   auto ring = CaptureRing::open(name_, options_.ring);
   if (!ring) {
     return std::unexpected(std::move(ring.error()).withContext(name_));
@@ -106,20 +122,41 @@ Result<void> InterfaceWorker::start(std::unique_ptr<engine::MirrorEngine> engine
   }
   ring_.emplace(std::move(*ring));
   data_path_ = std::make_unique<WorkerDataPath>(std::move(*sender));
-  base_.ring_bytes = ring_->mappedBytes();
-  base_.offload_headers = ring_->hasOffloadHeaders();
-  installPrefilter(prefilter);
-  engine_ = std::move(engine);
-  applied_generation_ = generation;
-  base_.applied_generation = generation;
-  publish();  // the ring and the prefilter are in place before the first frame
+  {
+    std::lock_guard lock(report_mutex_);
+    retired_.ring_bytes = ring_->mappedBytes();
+    retired_.offload_headers = ring_->hasOffloadHeaders();
+  }
+  // The first engine goes the way every later one does, so that the data path takes it,
+  // its prefilter and its next hops before the first frame.
+  apply(std::move(engine), generation, std::move(prefilter));
+  takePendingEngine();
+  hops_.take();
+  last_publish_ = std::chrono::steady_clock::now();
+  publish();
+  return {};
+}
+
+Result<void> InterfaceWorker::start(std::unique_ptr<engine::MirrorEngine> engine,
+                                    uint64_t generation,
+                                    std::vector<rules::BpfInstruction> prefilter) {
+  if (auto opened = open(std::move(engine), generation, std::move(prefilter)); !opened) {
+    return opened;
+  }
   running_ = true;
   thread_ = std::thread([this] { run(); });
+  upkeep_thread_ = std::thread([this] { upkeep(); });
   return {};
 }
 
 void InterfaceWorker::apply(std::unique_ptr<engine::MirrorEngine> engine, uint64_t generation,
                             std::vector<rules::BpfInstruction> prefilter) {
+  {
+    // The hops first: the data path takes them with the engine or before it.
+    std::lock_guard lock(hops_mutex_);
+    destinations_ = engine ? targetsOf(*engine) : std::vector<uint32_t>{};
+    resolveNextHops();
+  }
   std::lock_guard lock(pending_mutex_);
   pending_ = std::move(engine);
   pending_generation_ = generation;
@@ -127,31 +164,73 @@ void InterfaceWorker::apply(std::unique_ptr<engine::MirrorEngine> engine, uint64
   has_pending_.store(true, std::memory_order_release);
 }
 
+void InterfaceWorker::resolveNextHops() {
+  hops_.post(NextHops::resolve(destinations_));
+}
+
 void InterfaceWorker::stop() {
-  stop_ = true;
+  {
+    std::lock_guard lock(upkeep_mutex_);
+    stop_ = true;
+  }
+  upkeep_wake_.notify_all();
   if (thread_.joinable()) {
     thread_.join();
+  }
+  if (upkeep_thread_.joinable()) {
+    upkeep_thread_.join();
+  }
+}
+
+void InterfaceWorker::upkeep() {
+  // Next hops live a second, like the kernel's answers they come from.
+  constexpr auto kHopLifetime = std::chrono::seconds(1);
+  constexpr auto kInterfaceCheck = std::chrono::milliseconds(100);
+  auto next_hops = std::chrono::steady_clock::now() + kHopLifetime;
+  const int ifindex = ring_->ifindex();
+  std::unique_lock lock(upkeep_mutex_);
+  while (!stop_.load()) {
+    upkeep_wake_.wait_for(lock, kInterfaceCheck, [this] { return stop_.load(); });
+    if (stop_.load()) {
+      break;
+    }
+    lock.unlock();
+    char current[IF_NAMESIZE] = {};
+    if (::if_indextoname(static_cast<unsigned>(ifindex), current) == nullptr || name_ != current) {
+      interface_gone_.store(true, std::memory_order_relaxed);
+    }
+    if (const auto now = std::chrono::steady_clock::now(); now >= next_hops) {
+      next_hops = now + kHopLifetime;
+      std::lock_guard hops_lock(hops_mutex_);
+      resolveNextHops();
+    }
+    lock.lock();
   }
 }
 
 InterfaceReport InterfaceWorker::report() const {
   std::lock_guard lock(report_mutex_);
-  return published_;
-}
-
-namespace {
-
-// The engine's counters as a report, sessions keyed by id.
-InterfaceReport engineReport(const engine::MirrorEngine& e) {
-  InterfaceReport r;
-  r.counters = e.counters();
-  for (std::size_t i = 0; i < e.sessionCount(); ++i) {
-    addCounters(r.sessions[e.session(i).id], e.sessionCounters(i));
+  InterfaceReport r = retired_;
+  addCounters(r.counters, live_counters_);
+  for (std::size_t i = 0; i < live_sessions_.size() && i < live_session_ids_.size(); ++i) {
+    addCounters(r.sessions[live_session_ids_[i]], live_sessions_[i]);
   }
+  r.skipped_rate_limit = live_path_.skipped_rate_limit;
+  r.skipped_send_failed = live_path_.skipped_send_failed;
+  r.skipped_no_route = live_path_.skipped_no_route;
+  r.capture_cut = live_path_.capture_cut;
+  r.kernel_packets = live_path_.kernel_packets;
+  r.kernel_drops = live_path_.kernel_drops;
+  r.send_calls = live_send_.send_calls;
+  r.raw_frames = live_send_.raw_frames;
+  r.routed_packets = live_send_.routed_packets;
+  r.send_errors = live_send_.errors + live_send_.would_block;
+  r.gso_buffers = live_send_.gso_buffers;
+  r.gso_copies = live_send_.gso_copies;
+  r.gso_refused = live_send_.gso_refused;
+  r.last_send_errno = live_send_.last_errno;
   return r;
 }
-
-}  // namespace
 
 void InterfaceWorker::takePendingEngine() {
   if (!has_pending_.load(std::memory_order_acquire)) {
@@ -169,44 +248,56 @@ void InterfaceWorker::takePendingEngine() {
   }
   // Frames already in the ring passed the old prefilter; the new engine decides on them.
   installPrefilter(prefilter);
-  if (engine_) {
-    addReport(base_, engineReport(*engine_));
+  std::vector<std::string> ids;
+  if (next) {
+    for (std::size_t i = 0; i < next->sessionCount(); ++i) {
+      ids.push_back(next->session(i).id);
+    }
+  }
+  {
+    // The old engine's counters move to the retired totals in the same step in which the
+    // live ones restart from zero: a report never counts them twice or loses them.
+    std::lock_guard lock(report_mutex_);
+    if (engine_) {
+      addCounters(retired_.counters, engine_->counters());
+      for (std::size_t i = 0; i < engine_->sessionCount(); ++i) {
+        addCounters(retired_.sessions[engine_->session(i).id], engine_->sessionCounters(i));
+      }
+    }
+    live_counters_ = {};
+    live_sessions_.assign(ids.size(), engine::MirrorCounters{});
+    live_session_ids_ = std::move(ids);
+    retired_.applied_generation = generation;
   }
   engine_ = std::move(next);
-  base_.applied_generation = generation;
   applied_generation_.store(generation);
-  publish();
 }
 
 void InterfaceWorker::installPrefilter(const std::vector<rules::BpfInstruction>& prefilter) {
   auto set = ring_->setFilter(prefilter);
-  if (set) {
-    base_.prefilter_instructions = prefilter.size();
-    base_.prefilter_error.clear();
-    return;
+  std::string error;
+  if (!set) {
+    // Refused: capture everything (the engine alone decides) and say why.
+    error = set.error().message;
+    (void)ring_->setFilter({});
   }
-  // Refused: capture everything (the engine alone decides) and say why.
-  base_.prefilter_error = set.error().message;
-  base_.prefilter_instructions = 0;
-  (void)ring_->setFilter({});
+  std::lock_guard lock(report_mutex_);
+  retired_.prefilter_instructions = set ? prefilter.size() : 0;
+  retired_.prefilter_error = std::move(error);
 }
 
 void InterfaceWorker::publish() {
-  InterfaceReport r = base_;
-  if (engine_) {
-    addReport(r, engineReport(*engine_));
-  }
+  // Numbers into storage sized when the engine came: no allocation, no map.
   const SendStatistics& s = data_path_->sender.statistics();
-  r.send_calls = s.send_calls;
-  r.raw_frames = s.raw_frames;
-  r.routed_packets = s.routed_packets;
-  r.send_errors = s.errors + s.would_block;
-  r.gso_buffers = s.gso_buffers;
-  r.gso_copies = s.gso_copies;
-  r.gso_refused = s.gso_refused;
-  r.last_send_errno = s.last_errno;
   std::lock_guard lock(report_mutex_);
-  published_ = std::move(r);
+  live_path_ = path_;
+  live_send_ = s;
+  if (engine_) {
+    live_counters_ = engine_->counters();
+    for (std::size_t i = 0; i < live_sessions_.size(); ++i) {
+      live_sessions_[i] = engine_->sessionCounters(i);
+    }
+  }
 }
 
 void InterfaceWorker::flushBatch() {
@@ -221,13 +312,17 @@ void InterfaceWorker::flushBatch() {
       engine_->recordSent(dp.decisions[i]);
     } else {
       engine_->recordSkipped(dp.decisions[i]);
-      ++base_.skipped_send_failed;
+      ++path_.skipped_send_failed;
     }
   }
 }
 
-void InterfaceWorker::processBlock(std::chrono::steady_clock::time_point now) {
+void InterfaceWorker::processBlock() {
+  // A target missing from the table (never expected: hops come before their engine) goes
+  // through the kernel's IP layer.
+  static const NextHop kThroughTheKernel{};
   WorkerDataPath& dp = *data_path_;
+  const NextHops* hops = hops_.current();
   ring_->visitBlock([&](const CapturedFrame& frame) {
     if (!engine_) {
       return;
@@ -246,7 +341,7 @@ void InterfaceWorker::processBlock(std::chrono::steady_clock::time_point now) {
     uint32_t wire_length = frame.wire_length;
     if (frame.data.size() < wire_length) {
       wire_length = static_cast<uint32_t>(frame.data.size());
-      ++base_.capture_cut;
+      ++path_.capture_cut;
     }
     engine::FrameWork& work = dp.work;
     engine_->begin(frame.data, wire_length, direction, frame.tag, frame.offload, work);
@@ -261,10 +356,11 @@ void InterfaceWorker::processBlock(std::chrono::steady_clock::time_point now) {
       packet::EncapSlot& slot = dp.slots[position];
       engine_->take(work, i, slot, decision);
       const uint32_t destination = static_cast<uint32_t>(decision.target.value);
-      const NextHop& hop = dp.hops.find(destination, now);
+      const NextHop* found = hops != nullptr ? hops->find(destination) : nullptr;
+      const NextHop& hop = found != nullptr ? *found : kThroughTheKernel;
       if (!hop.error.empty()) {
         engine_->recordSkipped(decision);
-        ++base_.skipped_no_route;
+        ++path_.skipped_no_route;
         continue;
       }
       if (!limiter_.unlimited()) {
@@ -272,7 +368,7 @@ void InterfaceWorker::processBlock(std::chrono::steady_clock::time_point now) {
         limiter_.refillNanoseconds(frame.timestamp_ns);
         if (!limiter_.admit(decision.copy.outerWireLength())) {
           engine_->recordSkipped(decision);
-          ++base_.skipped_rate_limit;
+          ++path_.skipped_rate_limit;
           continue;
         }
       }
@@ -287,6 +383,28 @@ void InterfaceWorker::processBlock(std::chrono::steady_clock::time_point now) {
   ring_->releaseBlock();
 }
 
+Result<void> InterfaceWorker::runOnce(int wait_ms) {
+  takePendingEngine();
+  hops_.take();
+  auto ready = ring_->waitForBlock(wait_ms);
+  if (!ready) {
+    return std::unexpected(std::move(ready.error()));
+  }
+  if (*ready) {
+    processBlock();
+  }
+  if (const auto now = std::chrono::steady_clock::now();
+      now - last_publish_ >= std::chrono::milliseconds(100)) {
+    last_publish_ = now;
+    if (auto stats = ring_->readStatistics()) {
+      path_.kernel_packets += stats->packets;
+      path_.kernel_drops += stats->drops;
+    }
+    publish();
+  }
+  return {};
+}
+
 void InterfaceWorker::run() {
   if (options_.cpu) {
     cpu_set_t set;
@@ -294,40 +412,26 @@ void InterfaceWorker::run() {
     CPU_SET(*options_.cpu, &set);
     ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set);
   }
-  auto last_publish = std::chrono::steady_clock::now();
   std::string error;
   while (!stop_.load(std::memory_order_relaxed)) {
-    takePendingEngine();
-    auto ready = ring_->waitForBlock(50);
-    if (!ready) {
-      error = ready.error().message;
+    if (interface_gone_.load(std::memory_order_relaxed)) {
+      error = "the interface is gone";
       break;
     }
-    const auto now = std::chrono::steady_clock::now();
-    if (*ready) {
-      processBlock(now);
-    }
-    if (now - last_publish >= std::chrono::milliseconds(100)) {
-      last_publish = now;
-      char current[IF_NAMESIZE] = {};
-      if (::if_indextoname(static_cast<unsigned>(ring_->ifindex()), current) == nullptr ||
-          name_ != current) {
-        error = "the interface is gone";
-        break;
-      }
-      if (auto stats = ring_->readStatistics()) {
-        base_.kernel_packets += stats->packets;
-        base_.kernel_drops += stats->drops;
-      }
-      publish();
+    if (auto round = runOnce(50); !round) {
+      error = round.error().message;
+      break;
     }
   }
   if (auto stats = ring_->readStatistics()) {
-    base_.kernel_packets += stats->packets;
-    base_.kernel_drops += stats->drops;
+    path_.kernel_packets += stats->packets;
+    path_.kernel_drops += stats->drops;
   }
-  base_.error = error;
   publish();
+  {
+    std::lock_guard lock(report_mutex_);
+    retired_.error = error;
+  }
   running_ = false;
 }
 

@@ -4,13 +4,21 @@
 //                      -> rate cap -> next hop -> MirrorSender batch -> sendmmsg
 //                      -> counters; the block goes back to the kernel after its copies left.
 //
+// The data-path thread only reads and sends: it makes no lookup, takes no lock per block and
+// allocates nothing (tests/agent/data_path_no_allocation_test.cc). Beside it an upkeep thread
+// resolves the next hops of the engine's targets once a second into an immutable table that
+// the data path swaps in without a lock (common/handoff.h), and watches that the interface
+// still exists. Every 100 ms the data path copies its counters, numbers only, into the
+// published slot; report() turns them into the named report on the caller's thread.
+//
 // A new desired state arrives as a ready-built engine (apply()); the thread swaps it in
 // between blocks, so no frame is ever half old and half new, and folds the old engine's
-// counters into the running totals so that they never go backwards.
+// counters into the retired totals so that they never go backwards.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -22,7 +30,9 @@
 
 #include "agent/capture_ring.h"
 #include "agent/mirror_sender.h"
+#include "agent/next_hop.h"
 #include "agent/rate_limiter.h"
+#include "common/handoff.h"
 #include "common/result.h"
 #include "engine/mirror_engine.h"
 
@@ -69,6 +79,16 @@ void addCounters(engine::MirrorCounters& total, const engine::MirrorCounters& mo
 void addCounters(engine::InterfaceCounters& total, const engine::InterfaceCounters& more);
 void addReport(InterfaceReport& total, const InterfaceReport& more);
 
+// What the data path counts itself, beside the engine: numbers only, copied as one.
+struct PathCounters {
+  uint64_t skipped_rate_limit = 0;
+  uint64_t skipped_send_failed = 0;
+  uint64_t skipped_no_route = 0;
+  uint64_t capture_cut = 0;
+  uint64_t kernel_packets = 0;
+  uint64_t kernel_drops = 0;
+};
+
 class InterfaceWorker {
  public:
   InterfaceWorker(std::string name, std::string network_interface_id, WorkerOptions options);
@@ -76,19 +96,30 @@ class InterfaceWorker {
   InterfaceWorker(const InterfaceWorker&) = delete;
   InterfaceWorker& operator=(const InterfaceWorker&) = delete;
 
-  // Opens the ring and the sender and starts the thread with `engine`.
-  // `prefilter`: the capture socket's kernel prefilter for this engine (empty: none).
+  // open(), then starts the data-path and upkeep threads.
   Result<void> start(std::unique_ptr<engine::MirrorEngine> engine, uint64_t generation,
                      std::vector<rules::BpfInstruction> prefilter = {});
 
-  // Hands over a new engine; the thread takes it before its next block.
+  // Opens the ring and the sender with `engine` and resolves its next hops, without starting
+  // a thread: the caller may drive the data path itself with runOnce() (tests).
+  // `prefilter`: the capture socket's kernel prefilter for this engine (empty: none).
+  Result<void> open(std::unique_ptr<engine::MirrorEngine> engine, uint64_t generation,
+                    std::vector<rules::BpfInstruction> prefilter = {});
+
+  // Hands over a new engine (its next hops resolved first); the data path takes it before its
+  // next block.
   void apply(std::unique_ptr<engine::MirrorEngine> engine, uint64_t generation,
              std::vector<rules::BpfInstruction> prefilter = {});
+
+  // One round of the data path on the calling thread: takes a new engine and new next hops
+  // if there are, waits up to `wait_ms` for a block and mirrors it, and publishes the
+  // counters when 100 ms have passed. The data-path thread calls it in a loop.
+  Result<void> runOnce(int wait_ms);
 
   // The generation whose engine is in effect on the data path.
   uint64_t appliedGeneration() const { return applied_generation_.load(); }
 
-  // Stops the thread (idempotent); the report keeps the final counters.
+  // Stops the threads (idempotent); the report keeps the final counters.
   void stop();
 
   bool running() const { return running_.load(); }
@@ -99,20 +130,27 @@ class InterfaceWorker {
 
  private:
   void run();
+  void upkeep();
+  void resolveNextHops();  // hops_mutex_ held
   void takePendingEngine();
   void installPrefilter(const std::vector<rules::BpfInstruction>& prefilter);
-  void processBlock(std::chrono::steady_clock::time_point now);
+  void processBlock();
   void flushBatch();
   void publish();
 
   std::string name_;
   std::string network_interface_id_;
   WorkerOptions options_;
+
+  // The data path's own (its thread, or the caller of runOnce()).
   std::optional<CaptureRing> ring_;
   std::unique_ptr<struct WorkerDataPath> data_path_;
   std::unique_ptr<engine::MirrorEngine> engine_;
   RateLimiter limiter_;
+  PathCounters path_;
+  std::chrono::steady_clock::time_point last_publish_{};
 
+  // Control thread -> data path: the next engine.
   std::mutex pending_mutex_;
   std::unique_ptr<engine::MirrorEngine> pending_;
   uint64_t pending_generation_ = 0;
@@ -120,13 +158,27 @@ class InterfaceWorker {
   std::atomic<bool> has_pending_{false};
   std::atomic<uint64_t> applied_generation_{0};
 
-  InterfaceReport base_;  // counters of retired engines (thread-owned)
+  // Upkeep (and apply()) -> data path: the next hops of the targets, taken without a lock.
+  std::mutex hops_mutex_;               // the producers'; the data path never takes it
+  std::vector<uint32_t> destinations_;  // the targets of the newest engine (hops_mutex_)
+  Handoff<NextHops> hops_;
+  std::atomic<bool> interface_gone_{false};
+
+  // Published by the data path, read by report() (report_mutex_).
   mutable std::mutex report_mutex_;
-  InterfaceReport published_;
+  InterfaceReport retired_;  // retired engines' counters, and what is not a counter
+  engine::InterfaceCounters live_counters_;
+  std::vector<engine::MirrorCounters> live_sessions_;  // the engine in effect, by index
+  std::vector<std::string> live_session_ids_;
+  PathCounters live_path_;
+  SendStatistics live_send_;
 
   std::atomic<bool> stop_{false};
   std::atomic<bool> running_{false};
+  std::mutex upkeep_mutex_;
+  std::condition_variable upkeep_wake_;
   std::thread thread_;
+  std::thread upkeep_thread_;
 };
 
 }  // namespace tmirror::agent

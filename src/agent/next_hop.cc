@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
@@ -158,30 +159,44 @@ std::optional<packet::MacAddress> interfaceMac(int ifindex) {
   return mac;
 }
 
-const NextHop& NextHopTable::find(uint32_t destination, std::chrono::steady_clock::time_point now) {
-  auto [it, inserted] = entries_.try_emplace(destination);
-  Entry& entry = it->second;
-  if (!inserted && now < entry.expires) {
-    return entry.hop;
-  }
-  entry.expires = now + lifetime_;
-  entry.hop = NextHop{};
+NextHop resolveNextHop(uint32_t destination) {
+  NextHop hop;
   auto route = lookupRoute(destination);
   if (!route) {
-    entry.hop.error = route.error().message;
-    return entry.hop;
+    hop.error = route.error().message;
+    return hop;
   }
-  entry.hop.ifindex = route->ifindex;
+  hop.ifindex = route->ifindex;
   const auto src = interfaceMac(route->ifindex);
   const auto dst =
       lookupNeighbour(route->gateway != 0 ? route->gateway : destination, route->ifindex);
   if (src && dst) {
-    entry.hop.resolved = true;
-    entry.hop.src_mac = *src;
-    entry.hop.dst_mac = *dst;
-    entry.hop.segments_gso = probeDeviceSegmentation(route->ifindex).segmentsBeforeWire();
+    hop.resolved = true;
+    hop.src_mac = *src;
+    hop.dst_mac = *dst;
+    hop.segments_gso = probeDeviceSegmentation(route->ifindex).segmentsBeforeWire();
   }
-  return entry.hop;
+  return hop;
+}
+
+NextHops NextHops::resolve(std::span<const uint32_t> destinations) {
+  NextHops hops;
+  std::vector<uint32_t> distinct(destinations.begin(), destinations.end());
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  hops.entries_.reserve(distinct.size());
+  for (uint32_t destination : distinct) {
+    hops.entries_.emplace_back(destination, resolveNextHop(destination));
+  }
+  return hops;
+}
+
+const NextHop* NextHops::find(uint32_t destination) const {
+  // A handful of targets per interface: a sorted array beats a hash table here.
+  auto it = std::lower_bound(
+      entries_.begin(), entries_.end(), destination,
+      [](const std::pair<uint32_t, NextHop>& entry, uint32_t d) { return entry.first < d; });
+  return it != entries_.end() && it->first == destination ? &it->second : nullptr;
 }
 
 }  // namespace tmirror::agent

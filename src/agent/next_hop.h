@@ -1,16 +1,20 @@
-// NextHopTable: where a mirror copy to an IPv4 target leaves the host, as raw Ethernet:
-// the egress interface and the next hop's MAC (the target itself on the same link, else the
-// gateway). Routes come from the kernel (netlink RTM_GETROUTE), neighbours from the ARP table.
+// Where a mirror copy to an IPv4 target leaves the host, as raw Ethernet: the egress
+// interface and the next hop's MAC (the target itself on the same link, else the gateway).
+// Routes come from the kernel (netlink RTM_GETROUTE), neighbours from the ARP table.
 //
-// An entry is kept for a second, then looked up again. While a neighbour is unknown the
-// sender goes through the kernel's IP layer instead (which resolves it), so nothing waits.
+// Resolving takes system calls and file reads, so the data path never does it: the worker's
+// upkeep thread resolves every target of the engine in effect once a second into an
+// immutable NextHops table, which the data path reads (interface_worker.h). While a
+// neighbour is unknown the sender goes through the kernel's IP layer instead (which
+// resolves it), so nothing waits.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
-#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "common/result.h"
 #include "common/unique_fd.h"
@@ -44,23 +48,24 @@ std::optional<packet::MacAddress> lookupNeighbour(uint32_t address, int ifindex)
 // An interface's own MAC from /sys/class/net/<name>/address.
 std::optional<packet::MacAddress> interfaceMac(int ifindex);
 
-class NextHopTable {
- public:
-  explicit NextHopTable(std::chrono::milliseconds lifetime = std::chrono::seconds(1))
-      : lifetime_(lifetime) {}
+// Everything about reaching `destination` (host-order IPv4) now: route, MACs, and whether
+// the egress device cuts GSO buffers. Never fails: a hop without a route carries the reason.
+NextHop resolveNextHop(uint32_t destination);
 
-  // The next hop for `destination`, looked up again when older than the lifetime.
-  // `now` is passed in so that one clock read serves a whole batch.
-  const NextHop& find(uint32_t destination, std::chrono::steady_clock::time_point now);
+// The next hops of a set of destinations, resolved at one moment; read-only once built.
+class NextHops {
+ public:
+  NextHops() = default;
+  // Resolves each distinct destination once.
+  static NextHops resolve(std::span<const uint32_t> destinations);
+
+  // The hop to `destination`; nullptr when it was not among the destinations.
+  const NextHop* find(uint32_t destination) const;
+
+  std::size_t size() const { return entries_.size(); }
 
  private:
-  struct Entry {
-    NextHop hop;
-    std::chrono::steady_clock::time_point expires;
-  };
-
-  std::chrono::milliseconds lifetime_;
-  std::unordered_map<uint32_t, Entry> entries_;
+  std::vector<std::pair<uint32_t, NextHop>> entries_;  // sorted by destination
 };
 
 }  // namespace tmirror::agent

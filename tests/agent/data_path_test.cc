@@ -18,7 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "agent/interface_worker.h"
-#include "netns_fixture.h"
+#include "data_path_fixture.h"
 #include "packet/vxlan.h"
 #include "rules/kernel_prefilter.h"
 #include "rules/rules_test_util.h"
@@ -31,44 +31,8 @@ using model::TrafficDirection;
 using testing::PacketBuilder;
 using Frame = std::vector<std::byte>;
 
-class DataPathTest : public ::testing::Test {
+class DataPathTest : public DataPathLab {
  protected:
-  void SetUp() override {
-    std::string why;
-    if (!lab_.create(why)) {
-      GTEST_SKIP() << why;
-    }
-    mac_a_ = lab_.mac("a", "tm0");
-    mac_b_ = lab_.mac("b", "tm1");
-    ASSERT_TRUE(lab_.enter("b"));
-    receiver_ = testing::NetnsPair::udpReceiver(0xC6336402, 4789);  // 198.51.100.2
-    ASSERT_TRUE(receiver_.valid());
-    injector_b_ = packetSocket("tm1");
-    ASSERT_TRUE(lab_.enter("a"));
-    injector_a_ = packetSocket("tm0");
-  }
-
-  void TearDown() override {
-    if (worker_) {
-      worker_->stop();
-    }
-    lab_.destroy();
-  }
-
-  static UniqueFd packetSocket(const char* device) {
-    UniqueFd fd(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
-    sockaddr_ll address{};
-    address.sll_family = AF_PACKET;
-    address.sll_ifindex = static_cast<int>(::if_nametoindex(device));
-    address.sll_protocol = 0;
-    EXPECT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    return fd;
-  }
-
-  static void inject(const UniqueFd& fd, const Frame& frame) {
-    ASSERT_EQ(::send(fd.get(), frame.data(), frame.size(), 0), static_cast<ssize_t>(frame.size()));
-  }
-
   // A session mirroring UDP to port 6000 in (and from port 6000 out) to 198.51.100.2.
   model::HostMirrorConfig config(std::optional<uint32_t> packet_length = std::nullopt) {
     auto interface = testing::makeInterface();
@@ -102,42 +66,6 @@ class DataPathTest : public ::testing::Test {
     ASSERT_TRUE(started) << started.error().message;
   }
 
-  Frame ingressFrame(uint16_t dport, std::size_t payload, std::optional<uint16_t> vlan = {},
-                     const char* source = "198.51.100.2") {
-    PacketBuilder b;
-    b.macs(packet::formatMacAddress(mac_a_), packet::formatMacAddress(mac_b_));
-    if (vlan) {
-      b.vlan(*vlan);
-    }
-    return b.ipv4(source, "198.51.100.1").udp(5000, dport).payload(payload).build();
-  }
-
-  Frame egressFrame(uint16_t sport, std::size_t payload) {
-    return PacketBuilder()
-        .macs(packet::formatMacAddress(mac_b_), packet::formatMacAddress(mac_a_))
-        .ipv4("198.51.100.1", "198.51.100.2")
-        .udp(sport, 5000)
-        .payload(payload)
-        .build();
-  }
-
-  // VXLAN payloads received in namespace b until `count` arrived or a quiet second passed.
-  std::vector<Frame> receive(std::size_t count) {
-    std::vector<Frame> out;
-    std::vector<std::byte> buffer(65536);
-    while (out.size() < count) {
-      pollfd p{receiver_.get(), POLLIN, 0};
-      if (::poll(&p, 1, 1000) <= 0) {
-        break;
-      }
-      const ssize_t n = ::recv(receiver_.get(), buffer.data(), buffer.size(), 0);
-      if (n > 0) {
-        out.emplace_back(buffer.begin(), buffer.begin() + n);
-      }
-    }
-    return out;
-  }
-
   InterfaceReport waitForFrames(uint64_t mirrored_and_skipped) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     InterfaceReport r;
@@ -155,11 +83,6 @@ class DataPathTest : public ::testing::Test {
     }
     return r;
   }
-
-  testing::NetnsPair lab_;
-  packet::MacAddress mac_a_{}, mac_b_{};
-  UniqueFd receiver_, injector_a_, injector_b_;
-  std::unique_ptr<InterfaceWorker> worker_;
 };
 
 TEST_F(DataPathTest, MirrorsBothDirectionsExactlyOnceWithTheSessionsVni) {
@@ -235,7 +158,8 @@ TEST_F(DataPathTest, UnresolvedNeighbourGoesThroughTheKernelThenRaw) {
   EXPECT_EQ(receive(5).size(), 5u);
   EXPECT_EQ(report.routed_packets + report.raw_frames, 5u);
   EXPECT_GE(report.routed_packets, 1u) << "the first copy cannot know the MAC";
-  // Once the kernel resolved it (and the next-hop entry expired), copies leave raw.
+  // Once the kernel resolved it (and the upkeep thread resolved the next hop again), copies
+  // leave raw.
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));
   inject(injector_b_, ingressFrame(6000, 10, {}, "198.51.100.9"));
   report = waitForFrames(6);

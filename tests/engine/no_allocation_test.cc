@@ -1,94 +1,11 @@
 // Proves the match-and-encapsulate path allocates nothing per packet: every global operator
-// new in this binary is counted, and processing many frames must not move the count.
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
+// new this thread makes is counted (testing/allocation_counter.h), and processing many frames
+// must not move the count.
 #include <gtest/gtest.h>
 
 #include "engine/mirror_engine.h"
 #include "rules/rules_test_util.h"
-
-namespace {
-std::atomic<uint64_t> g_allocations{0};
-}  // namespace
-
-// These replacements are the allocator: new is malloc and delete is free by construction.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
-void* operator new(std::size_t size) {
-  ++g_allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) {
-    return p;
-  }
-  throw std::bad_alloc();
-}
-
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  ++g_allocations;
-  return std::malloc(size == 0 ? 1 : size);
-}
-
-void* operator new(std::size_t size, std::align_val_t align) {
-  ++g_allocations;
-  const auto a = static_cast<std::size_t>(align);
-  if (void* p = std::aligned_alloc(a, (size + a - 1) / a * a)) {
-    return p;
-  }
-  throw std::bad_alloc();
-}
-
-void* operator new[](std::size_t size) {
-  return operator new(size);
-}
-
-void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
-  return operator new(size, tag);
-}
-
-void* operator new[](std::size_t size, std::align_val_t align) {
-  return operator new(size, align);
-}
-
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-
-void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-
-void operator delete[](void* p, std::size_t) noexcept {
-  std::free(p);
-}
-
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
-
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
-
-void operator delete(void* p, std::align_val_t) noexcept {
-  std::free(p);
-}
-
-void operator delete[](void* p, std::align_val_t) noexcept {
-  std::free(p);
-}
-
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-  std::free(p);
-}
-
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
-  std::free(p);
-}
+#include "testing/allocation_counter.h"
 
 namespace tmirror::engine {
 namespace {
@@ -97,10 +14,10 @@ using model::TrafficDirection;
 using testing::PacketBuilder;
 
 TEST(NoAllocation, CountingHookSeesAllocations) {
-  const uint64_t before = g_allocations.load();
+  testing::CountAllocations allocations;
   auto* v = new std::vector<int>(100);
   delete v;
-  EXPECT_GE(g_allocations.load() - before, 2u);  // the hook is live in this binary
+  EXPECT_GE(allocations.count(), 2u);  // the hook is live in this binary
 }
 
 void runWithRules(std::size_t rule_count) {
@@ -139,7 +56,7 @@ void runWithRules(std::size_t rule_count) {
   std::vector<packet::EncapSlot> slots(frames.size());
   std::vector<Decision> decisions(frames.size());
 
-  const uint64_t before = g_allocations.load();
+  testing::CountAllocations allocations;
   uint64_t mirrored = 0;
   for (int round = 0; round < 100; ++round) {
     for (std::size_t i = 0; i < frames.size(); ++i) {
@@ -151,7 +68,7 @@ void runWithRules(std::size_t rule_count) {
       }
     }
   }
-  EXPECT_EQ(g_allocations.load() - before, 0u);
+  EXPECT_EQ(allocations.count(), 0u);
   EXPECT_GT(mirrored, 0u);
 }
 
