@@ -116,7 +116,14 @@ std::vector<packet::IpAddress> Agent::resolvers() const {
 bool Agent::registerHost(bool log_failure) {
   const auto interfaces = listHostInterfaces(options_.interfaces);
   ControlClient client(url_, options_.token);
-  auto registration = client.registerHost(identity_.host_key, hostName(), resolvers(), interfaces);
+  model::RegisterRequest request;
+  request.host_key = identity_.host_key;
+  request.hostname = hostName();
+  request.dns_resolvers = resolvers();
+  for (const auto& i : interfaces) {
+    request.interfaces.push_back({i.name, i.mac, i.ipv4, i.ipv6, i.mtu});
+  }
+  auto registration = client.registerHost(request);
   if (!registration) {
     if (log_failure) {
       log(registration.error().message + " (retrying)");
@@ -128,9 +135,9 @@ bool Agent::registerHost(bool log_failure) {
     std::lock_guard lock(mutex_);
     registered_ = interfaces;
     interface_ids_.clear();
-    for (const auto& [name, id] : registration->interfaces) {
-      interface_ids_[name] = id;
-      line += " " + name + "=" + id;
+    for (const auto& i : registration->interfaces) {
+      interface_ids_[i.name] = i.network_interface_id;
+      line += " " + i.name + "=" + i.network_interface_id;
     }
   }
   // Resolved again at each registration: a name that did not resolve at start does now.
@@ -185,7 +192,7 @@ void Agent::applyLocked(const model::HostMirrorConfig& desired) {
     host.dns_resolvers = options_.dns_resolvers;
   }
   const auto local = listHostInterfaces(options_.interfaces);
-  std::vector<Problem> problems;
+  std::vector<model::Problem> problems;
 
   struct Wanted {
     std::string eni;
@@ -444,7 +451,7 @@ void Agent::countersLoop() {
     if (s.instance_id.empty()) {
       continue;
     }
-    auto pushed = client.pushCounters(snapshotToJson(s));
+    auto pushed = client.pushCounters(snapshotToReport(s));
     if (!pushed && !failing) {
       log("counters: " + pushed.error().message + " (will keep trying)");
     }

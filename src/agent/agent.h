@@ -85,7 +85,7 @@ class Agent {
   std::map<std::string, std::string> interface_ids_;                 // name -> eni-
   std::map<std::string, std::unique_ptr<InterfaceWorker>> workers_;  // by interface name
   std::map<std::string, InterfaceReport> retired_;  // by eni-: counters of stopped workers
-  std::vector<Problem> problems_;
+  std::vector<model::Problem> problems_;
   std::vector<model::ControlEndpoint> control_endpoints_;
   uint64_t generation_ = 0;
   std::atomic<bool> reregister_{true};

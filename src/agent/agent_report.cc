@@ -3,13 +3,9 @@
 #include <cstring>
 #include <map>
 
-#include <nlohmann/json.hpp>
-
 #include "metrics/prometheus_text.h"
 
 namespace tmirror::agent {
-
-using json = nlohmann::json;
 
 namespace {
 
@@ -52,9 +48,9 @@ constexpr std::pair<rules::PacketFate, const char*> kFates[] = {
     {rules::PacketFate::ResolverDns, "ResolverDns"},
 };
 
-void addCloudWatch(json& item, const engine::MirrorCounters& c) {
+void addCloudWatch(model::ResourceCounters& item, const engine::MirrorCounters& c) {
   for (const auto& f : kCloudWatch) {
-    item[f.name] = c.of(f.direction).*f.field;
+    item.counts.emplace_back(f.name, c.of(f.direction).*f.field);
   }
 }
 
@@ -88,56 +84,61 @@ std::vector<Extra> extras(const InterfaceReport& r) {
 
 }  // namespace
 
-std::string snapshotToJson(const AgentSnapshot& snapshot) {
-  json out = {{"InstanceId", snapshot.instance_id}, {"Revision", snapshot.revision}};
-  out["Interfaces"] = json::array();
-  out["Sessions"] = json::array();
+model::CountersReport snapshotToReport(const AgentSnapshot& snapshot) {
+  model::CountersReport out;
+  out.instance_id = snapshot.instance_id;
+  out.revision = snapshot.revision;
   for (const auto& r : snapshot.interfaces) {
-    json item = {{"Name", r.name}, {"NetworkInterfaceId", r.network_interface_id}};
+    model::ResourceCounters item;
+    item.id = r.network_interface_id;
+    item.name = r.name;
     for (const auto& e : extras(r)) {
-      item[e.json_name] = e.value;
+      item.counts.emplace_back(e.json_name, e.value);
     }
     for (const auto& [fate, name] : kFates) {
-      item[name] = r.counters.fate(fate);
+      item.counts.emplace_back(name, r.counters.fate(fate));
     }
-    json reasons = json::object();
+    auto& malformed = item.by_reason.emplace_back("MalformedReasons",
+                                                  std::vector<std::pair<std::string, uint64_t>>{});
     for (std::size_t i = 0; i < r.counters.malformed.size(); ++i) {
       if (r.counters.malformed[i] != 0) {
-        reasons[packet::frameStatusName(static_cast<packet::FrameStatus>(i))] =
-            r.counters.malformed[i];
+        malformed.second.emplace_back(packet::frameStatusName(static_cast<packet::FrameStatus>(i)),
+                                      r.counters.malformed[i]);
       }
     }
-    item["MalformedReasons"] = reasons;
-    json offload_reasons = json::object();
+    auto& offload = item.by_reason.emplace_back("OffloadCopiedAsCaptured",
+                                                std::vector<std::pair<std::string, uint64_t>>{});
     for (std::size_t i = 0; i < r.counters.offload.problems.size(); ++i) {
       if (r.counters.offload.problems[i] != 0) {
-        offload_reasons[packet::segmentStatusName(static_cast<packet::SegmentStatus>(i))] =
-            r.counters.offload.problems[i];
+        offload.second.emplace_back(
+            packet::segmentStatusName(static_cast<packet::SegmentStatus>(i)),
+            r.counters.offload.problems[i]);
       }
     }
-    item["OffloadCopiedAsCaptured"] = offload_reasons;
-    item["OffloadMetadata"] = r.offload_headers;
-    item["KernelPrefilterInstructions"] = r.prefilter_instructions;
+    item.flags.emplace_back("OffloadMetadata", r.offload_headers);
+    item.counts.emplace_back("KernelPrefilterInstructions", r.prefilter_instructions);
     if (r.last_send_errno != 0) {
-      item["LastSendError"] = std::strerror(r.last_send_errno);
+      item.notes.emplace_back("LastSendError", std::strerror(r.last_send_errno));
     }
     addCloudWatch(item, r.counters.mirror);
     if (!r.error.empty()) {
-      item["Error"] = r.error;
+      item.notes.emplace_back("Error", r.error);
     }
-    out["Interfaces"].push_back(std::move(item));
+    out.interfaces.push_back(std::move(item));
     for (const auto& [id, counters] : r.sessions) {
-      json session = {{"TrafficMirrorSessionId", id},
-                      {"NetworkInterfaceId", r.network_interface_id}};
+      model::ResourceCounters session;
+      session.id = id;
+      session.network_interface_id = r.network_interface_id;
       addCloudWatch(session, counters);
-      out["Sessions"].push_back(std::move(session));
+      out.sessions.push_back(std::move(session));
     }
   }
-  out["Problems"] = json::array();
-  for (const auto& p : snapshot.problems) {
-    out["Problems"].push_back({{"ResourceId", p.resource_id}, {"Reason", p.reason}});
-  }
-  return out.dump();
+  out.problems = snapshot.problems;
+  return out;
+}
+
+std::string snapshotToJson(const AgentSnapshot& snapshot) {
+  return model::countersReportToJson(snapshotToReport(snapshot));
 }
 
 namespace {

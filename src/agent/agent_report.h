@@ -1,7 +1,7 @@
 // The agent's counters as one snapshot, and its two renderings: the JSON the agent pushes to
 // the server and serves on GET /counters, and Prometheus text for GET /metrics. Counter names
-// are CloudWatch's traffic-mirroring metrics (docs/mirroring.md point 8) plus the agent's own: every
-// frame's fate, skip reasons, kernel ring drops.
+// are CloudWatch's traffic-mirroring metrics (docs/mirroring.md point 8) plus the agent's own:
+// every frame's fate, skip reasons, kernel ring drops.
 #pragma once
 
 #include <cstdint>
@@ -9,23 +9,19 @@
 #include <vector>
 
 #include "agent/interface_worker.h"
+#include "model/agent_protocol.h"
 
 namespace tmirror::agent {
-
-struct Problem {
-  std::string resource_id;  // eni-..., tms-..., tmt-... (or the instance)
-  std::string reason;
-
-  friend bool operator==(const Problem&, const Problem&) = default;
-};
 
 struct AgentSnapshot {
   std::string instance_id;
   uint64_t revision = 0;  // desired-state revision in effect
   std::vector<InterfaceReport> interfaces;
-  std::vector<Problem> problems;
+  std::vector<model::Problem> problems;
 };
 
+// The counters report the agent pushes (model/agent_protocol.h), and its JSON.
+model::CountersReport snapshotToReport(const AgentSnapshot& snapshot);
 std::string snapshotToJson(const AgentSnapshot& snapshot);
 std::string snapshotToPrometheus(const AgentSnapshot& snapshot);
 

@@ -4,13 +4,10 @@
 
 #include <charconv>
 
-#include <nlohmann/json.hpp>
-
+#include "model/agent_protocol.h"
 #include "model/mirror_config_json.h"
 
 namespace tmirror::agent {
-
-using json = nlohmann::json;
 
 Result<ServerUrl> parseServerUrl(const std::string& url) {
   constexpr std::string_view kHttp = "http://";
@@ -84,55 +81,25 @@ Error httpError(const std::string& what, const httplib::Result& r) {
     return Error{ErrorCode::Io, what + ": " + httplib::to_string(r.error())};
   }
   std::string message = what + ": HTTP " + std::to_string(r->status);
-  const json body = json::parse(r->body, nullptr, false);
-  if (body.is_object() && body.contains("Error") && body["Error"].is_object()) {
-    message += " " + body["Error"].value("Code", std::string()) + ": " +
-               body["Error"].value("Message", std::string());
+  if (const auto error = model::parseProtocolError(r->body)) {
+    message += " " + error->code + ": " + error->message;
   }
   return Error{r->status == 404 ? ErrorCode::NotFound : ErrorCode::Io, message};
 }
 
 }  // namespace
 
-Result<Registration> ControlClient::registerHost(const std::string& host_key,
-                                                 const std::string& hostname,
-                                                 const std::vector<packet::IpAddress>& resolvers,
-                                                 const std::vector<HostInterface>& interfaces) {
-  json body = {{"HostKey", host_key}, {"Hostname", hostname}};
-  body["DnsResolvers"] = json::array();
-  for (const auto& r : resolvers) {
-    body["DnsResolvers"].push_back(packet::formatIpAddress(r));
-  }
-  body["Interfaces"] = json::array();
-  for (const auto& i : interfaces) {
-    json item = {{"Name", i.name}, {"MacAddress", packet::formatMacAddress(i.mac)}, {"Mtu", i.mtu}};
-    if (i.ipv4) {
-      item["PrivateIpAddress"] = packet::formatIpAddress(*i.ipv4);
-    }
-    if (i.ipv6) {
-      item["Ipv6Address"] = packet::formatIpAddress(*i.ipv6);
-    }
-    body["Interfaces"].push_back(std::move(item));
-  }
-  auto r = client_->Post("/agent/v1/register", body.dump(), "application/json");
+Result<model::RegisterResponse> ControlClient::registerHost(const model::RegisterRequest& request) {
+  auto r = client_->Post("/agent/v1/register", model::registerRequestToJson(request),
+                         "application/json");
   if (!r || r->status != 200) {
     return std::unexpected(httpError("register", r));
   }
-  const json answer = json::parse(r->body, nullptr, false);
-  if (answer.is_discarded() || !answer.is_object() || !answer.contains("InstanceId") ||
-      !answer["InstanceId"].is_string()) {
-    return makeError(ErrorCode::Io, "register: the server's answer is not understood");
+  auto answer = model::parseRegisterResponse(r->body);
+  if (!answer) {
+    return makeError(ErrorCode::Io, "register: " + answer.error().message);
   }
-  Registration out;
-  out.instance_id = answer["InstanceId"].get<std::string>();
-  out.revision = answer.value("Revision", uint64_t{0});
-  for (const auto& i : answer.value("NetworkInterfaces", json::array())) {
-    if (i.is_object()) {
-      out.interfaces.emplace_back(i.value("Name", std::string()),
-                                  i.value("NetworkInterfaceId", std::string()));
-    }
-  }
-  return out;
+  return answer;
 }
 
 Result<model::HostMirrorConfig> ControlClient::desiredState(const std::string& instance_id,
@@ -154,8 +121,9 @@ Result<model::HostMirrorConfig> ControlClient::desiredState(const std::string& i
   return config;
 }
 
-Result<void> ControlClient::pushCounters(const std::string& json_body) {
-  auto r = client_->Post("/agent/v1/counters", json_body, "application/json");
+Result<void> ControlClient::pushCounters(const model::CountersReport& report) {
+  auto r =
+      client_->Post("/agent/v1/counters", model::countersReportToJson(report), "application/json");
   if (!r || r->status != 200) {
     return std::unexpected(httpError("counters", r));
   }

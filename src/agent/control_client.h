@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/host_interfaces.h"
 #include "common/result.h"
+#include "model/agent_protocol.h"
 #include "model/mirror_config.h"
 
 namespace httplib {
@@ -28,12 +28,6 @@ struct ServerUrl {
 // token in clear to a TLS port.
 Result<ServerUrl> parseServerUrl(const std::string& url);
 
-struct Registration {
-  std::string instance_id;
-  std::vector<std::pair<std::string, std::string>> interfaces;  // (name, eni-...)
-  uint64_t revision = 0;
-};
-
 class ControlClient {
  public:
   ControlClient(ServerUrl url, std::string token);
@@ -41,16 +35,14 @@ class ControlClient {
   ControlClient(ControlClient&&) noexcept;
   ControlClient& operator=(ControlClient&&) noexcept;
 
-  Result<Registration> registerHost(const std::string& host_key, const std::string& hostname,
-                                    const std::vector<packet::IpAddress>& resolvers,
-                                    const std::vector<HostInterface>& interfaces);
+  Result<model::RegisterResponse> registerHost(const model::RegisterRequest& request);
 
   // The host's desired state once its revision passes `have` or `wait` ends (then the current
   // one). NotFound when the server does not know the instance (register again).
   Result<model::HostMirrorConfig> desiredState(const std::string& instance_id, uint64_t have,
                                                std::chrono::seconds wait);
 
-  Result<void> pushCounters(const std::string& json_body);
+  Result<void> pushCounters(const model::CountersReport& report);
 
   // Stops a request in progress from another thread (shutdown).
   void cancel();

@@ -1,6 +1,6 @@
 // RateLimiter: a token bucket in packets/s and bytes/s, the per-interface cap on mirror
-// output (docs/mirroring.md point 7). A copy goes out only if both buckets hold enough; otherwise it
-// is skipped and counted. Refilled from a clock reading the caller takes once per batch.
+// output (docs/mirroring.md point 7). A copy goes out only if both buckets hold enough; otherwise
+// it is skipped and counted. Refilled from a clock reading the caller takes once per batch.
 #pragma once
 
 #include <algorithm>

@@ -4,29 +4,27 @@
 #include <set>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
 #include "api/action_context.h"
 #include "api/sigv4.h"
 #include "common/random.h"
+#include "model/agent_protocol.h"
 #include "model/mirror_config_json.h"
 
 namespace tmirror::channel {
 
 namespace {
 
-using nlohmann::json;
-
-api::HttpResponse jsonResponse(int status, const json& body) {
+api::HttpResponse jsonResponse(int status, std::string body) {
   api::HttpResponse r;
   r.status = status;
   r.content_type = "application/json";
-  r.body = body.dump();
+  r.body = std::move(body);
   return r;
 }
 
 api::HttpResponse jsonError(int status, std::string_view code, std::string_view message) {
-  return jsonResponse(status, json{{"Error", {{"Code", code}, {"Message", message}}}});
+  return jsonResponse(status,
+                      model::protocolErrorToJson({std::string(code), std::string(message)}));
 }
 
 std::string queryValue(std::string_view query, std::string_view name) {
@@ -293,84 +291,24 @@ api::HttpResponse AgentChannel::handle(const api::HttpRequestView& request) {
 }
 
 api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request) {
-  const json body = json::parse(request.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    return jsonError(400, "InvalidParameterValue", "the body is not a JSON object");
+  auto parsed = model::parseRegisterRequest(request.body);
+  if (!parsed) {
+    return jsonError(400, "InvalidParameterValue", parsed.error().message);
   }
-  const std::string host_key = body.value("HostKey", "");
-  const std::string hostname = body.value("Hostname", "");
-  if (host_key.empty() || host_key.size() > 128 || hostname.size() > 255) {
-    return jsonError(400, "InvalidParameterValue", "HostKey (1-128 chars) is required");
-  }
+  const model::RegisterRequest& body = *parsed;
+  const std::string& host_key = body.host_key;
+  const std::string& hostname = body.hostname;
   // A collector registers its receiving interface as a would-be target; on a host that also
   // runs an agent the same NIC is then known twice, so the description says which is which.
-  const json role = body.value("Role", json("agent"));
-  if (!role.is_string() || (role != "agent" && role != "collector")) {
-    return jsonError(400, "InvalidParameterValue", "Role must be agent or collector");
-  }
-  const std::string role_note =
-      role == "collector" ? " (tmirror collector: receives VXLAN, a target)" : "";
+  const std::string role_note = body.role == model::HostRole::Collector
+                                    ? " (tmirror collector: receives VXLAN, a target)"
+                                    : "";
   std::string resolvers;
-  if (body.contains("DnsResolvers") && body["DnsResolvers"].is_array()) {
-    for (const auto& r : body["DnsResolvers"]) {
-      if (!r.is_string() || !packet::parseIpAddress(r.get<std::string>())) {
-        return jsonError(400, "InvalidParameterValue", "DnsResolvers: not an IP address");
-      }
-      resolvers += (resolvers.empty() ? "" : ",") + r.get<std::string>();
-    }
+  for (const auto& r : body.dns_resolvers) {
+    resolvers += (resolvers.empty() ? "" : ",") + packet::formatIpAddress(r);
   }
-
-  struct Reported {
-    std::string name, mac;
-    std::optional<std::string> ipv4, ipv6;
-    int64_t mtu = 1500;
-  };
-
-  std::vector<Reported> reported;
-  // A collector that serves a network load balancer's target says which one.
-  std::optional<std::string> load_balancer;
-  if (body.contains("LoadBalancerArn")) {
-    const json& arn = body["LoadBalancerArn"];
-    if (!arn.is_string() || !arn.get<std::string>().starts_with("arn:") ||
-        arn.get<std::string>().size() > 1600) {
-      return jsonError(400, "InvalidParameterValue", "LoadBalancerArn must be an ARN");
-    }
-    load_balancer = arn.get<std::string>();
-  }
-  const json interfaces = body.value("Interfaces", json::array());
-  if (!interfaces.is_array() || interfaces.size() > 256) {
-    return jsonError(400, "InvalidParameterValue", "Interfaces must be a list of at most 256");
-  }
-  for (const auto& i : interfaces) {
-    if (!i.is_object()) {
-      return jsonError(400, "InvalidParameterValue", "Interfaces: each must be an object");
-    }
-    Reported r;
-    r.name = i.value("Name", "");
-    const auto mac = packet::parseMacAddress(i.value("MacAddress", ""));
-    if (r.name.empty() || r.name.size() > 64 || !mac) {
-      return jsonError(400, "InvalidParameterValue", "Interfaces: Name and MacAddress required");
-    }
-    r.mac = packet::formatMacAddress(*mac);
-    for (auto [field, family, out] : {std::tuple{"PrivateIpAddress", packet::IpFamily::V4, &r.ipv4},
-                                      std::tuple{"Ipv6Address", packet::IpFamily::V6, &r.ipv6}}) {
-      if (i.contains(field)) {
-        const auto address = i[field].is_string()
-                                 ? packet::parseIpAddress(i[field].get<std::string>())
-                                 : std::nullopt;
-        if (!address || address->family != family) {
-          return jsonError(400, "InvalidParameterValue", std::string("Interfaces: bad ") + field);
-        }
-        *out = packet::formatIpAddress(*address);
-      }
-    }
-    const json mtu = i.value("Mtu", json(1500));
-    if (!mtu.is_number_integer() || mtu.get<int64_t>() < 68 || mtu.get<int64_t>() > 65535) {
-      return jsonError(400, "InvalidParameterValue", "Interfaces: Mtu must be 68-65535");
-    }
-    r.mtu = mtu.get<int64_t>();
-    reported.push_back(std::move(r));
-  }
+  const std::optional<std::string>& load_balancer = body.load_balancer_arn;
+  const std::vector<model::ReportedInterface>& reported = body.interfaces;
 
   return api_.withStore([&](store::MirrorStore& s) -> api::HttpResponse {
     if (auto r = s.db().begin(); !r) {
@@ -400,8 +338,9 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
     }
     // Interfaces the host no longer has stay known (ids, sessions) but are detached.
     for (auto k : *known) {
-      const bool still = std::any_of(reported.begin(), reported.end(),
-                                     [&](const auto& r) { return r.mac == k.mac; });
+      const bool still = std::any_of(reported.begin(), reported.end(), [&](const auto& r) {
+        return packet::formatMacAddress(r.mac) == k.mac;
+      });
       if (!still && k.attached) {
         k.attached = false;
         if (auto written = s.updateNetworkInterface(k); !written) {
@@ -409,23 +348,27 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
         }
       }
     }
-    json out_interfaces = json::array();
+    model::RegisterResponse answer;
+    answer.instance_id = instance.id;
     for (const auto& r : reported) {
+      const std::string mac = packet::formatMacAddress(r.mac);
       // An interface keeps its id across restarts: it is known by host and MAC.
       auto it =
-          std::find_if(known->begin(), known->end(), [&](const auto& k) { return k.mac == r.mac; });
+          std::find_if(known->begin(), known->end(), [&](const auto& k) { return k.mac == mac; });
       store::NetworkInterfaceRecord eni;
       if (it != known->end()) {
         eni = *it;
       } else {
         eni.id = api::newResourceId("eni");
         eni.subnet_id = "subnet-00000000";
-        eni.mac = r.mac;
+        eni.mac = mac;
         eni.instance_id = instance.id;
         eni.description = r.name + " on " + (hostname.empty() ? instance.id : hostname) + role_note;
       }
-      eni.private_ip = r.ipv4;
-      eni.ipv6 = r.ipv6;
+      eni.private_ip =
+          r.ipv4 ? std::optional(packet::formatIpAddress(*r.ipv4)) : std::optional<std::string>();
+      eni.ipv6 =
+          r.ipv6 ? std::optional(packet::formatIpAddress(*r.ipv6)) : std::optional<std::string>();
       eni.mtu = r.mtu;
       eni.device_name = r.name;
       eni.attached = true;
@@ -441,8 +384,7 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
         std::lock_guard lock(health_mutex_);
         member_seen_[eni.id] = std::chrono::steady_clock::now();
       }
-      out_interfaces.push_back(
-          {{"Name", r.name}, {"MacAddress", r.mac}, {"NetworkInterfaceId", eni.id}});
+      answer.interfaces.push_back({r.name, r.mac, eni.id});
     }
     if (auto r = s.bumpRevision(); !r) {
       return fail(r.error());
@@ -455,10 +397,8 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
     if (auto r = s.db().commit(); !r) {
       return fail(r.error());
     }
-    auto revision = s.revision();
-    return jsonResponse(200, {{"InstanceId", instance.id},
-                              {"NetworkInterfaces", out_interfaces},
-                              {"Revision", revision.value_or(0)}});
+    answer.revision = static_cast<uint64_t>(s.revision().value_or(0));
+    return jsonResponse(200, model::registerResponseToJson(answer));
   });
 }
 
@@ -506,50 +446,29 @@ api::HttpResponse AgentChannel::desiredState(const api::HttpRequestView& request
 }
 
 api::HttpResponse AgentChannel::counters(const api::HttpRequestView& request) {
-  const json body = json::parse(request.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    return jsonError(400, "InvalidParameterValue", "the body is not a JSON object");
+  auto report = model::parseCountersReport(request.body);
+  if (!report) {
+    return jsonError(400, "InvalidParameterValue", report.error().message);
   }
+  // Every number of every item, keyed by the item's own resource id (a session's item also
+  // names its source interface, which is not its key).
   std::map<std::pair<std::string, std::string>, double> update;
-  // A session's item also names its source interface: the key is the list's own id field.
-  for (const auto& [list, id_field] : {std::pair{"Interfaces", "NetworkInterfaceId"},
-                                       std::pair{"Sessions", "TrafficMirrorSessionId"}}) {
-    const json items = body.value(list, json::array());
-    if (!items.is_array() || items.size() > 4096) {
-      return jsonError(400, "InvalidParameterValue", std::string(list) + " must be a list");
-    }
-    for (const auto& item : items) {
-      if (!item.is_object()) {
-        return jsonError(400, "InvalidParameterValue", std::string(list) + ": objects only");
+  for (const auto* items : {&report->interfaces, &report->sessions}) {
+    for (const auto& item : *items) {
+      for (const auto& [name, value] : item.counts) {
+        update[{item.id, name}] = static_cast<double>(value);
       }
-      const std::string id = item.value(id_field, "");
-      if (id.empty() || id.size() > 64) {
-        return jsonError(400, "InvalidParameterValue", "each item needs its resource id");
-      }
-      for (const auto& [name, value] : item.items()) {
-        if (value.is_number() && name.size() <= 64) {
-          update[{id, name}] = value.get<double>();
-        }
+      for (const auto& [name, value] : item.values) {
+        update[{item.id, name}] = value;
       }
     }
   }
   // What the agent could not apply, with its reasons: replaces what it said before.
   std::vector<std::pair<std::string, std::string>> problems;
-  const json reported = body.value("Problems", json::array());
-  if (!reported.is_array() || reported.size() > 1024) {
-    return jsonError(400, "InvalidParameterValue", "Problems must be a list");
+  for (const auto& p : report->problems.value_or(std::vector<model::Problem>{})) {
+    problems.emplace_back(p.resource_id, p.reason);
   }
-  for (const auto& p : reported) {
-    if (!p.is_object() || !p.value("ResourceId", json()).is_string() ||
-        !p.value("Reason", json()).is_string()) {
-      return jsonError(400, "InvalidParameterValue", "Problems: ResourceId and Reason strings");
-    }
-    problems.emplace_back(p["ResourceId"].get<std::string>().substr(0, 64),
-                          p["Reason"].get<std::string>().substr(0, 512));
-  }
-  const std::string instance = body.value("InstanceId", json()).is_string()
-                                   ? body["InstanceId"].get<std::string>().substr(0, 64)
-                                   : std::string();
+  const std::string& instance = report->instance_id;
   {
     const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(health_mutex_);
@@ -566,7 +485,7 @@ api::HttpResponse AgentChannel::counters(const api::HttpRequestView& request) {
   if (!instance.empty()) {
     problems_[instance] = std::move(problems);
   }
-  return jsonResponse(200, {{"Accepted", update.size()}});
+  return jsonResponse(200, model::countersAnswerToJson(update.size()));
 }
 
 std::map<std::pair<std::string, std::string>, double> AgentChannel::counterSnapshot() const {
@@ -600,23 +519,24 @@ api::HttpResponse AgentChannel::collectorSessions(const api::HttpRequestView& re
         mine.insert(t.id);
       }
     }
-    json out = json::array();
+    std::vector<model::CollectorSession> out;
     for (const auto& session : *sessions) {
       if (!mine.contains(session.target_id)) {
         continue;
       }
-      json item = {{"TrafficMirrorSessionId", session.id},
-                   {"VirtualNetworkId", session.virtual_network_id},
-                   {"NetworkInterfaceId", session.network_interface_id}};
+      model::CollectorSession item;
+      item.session_id = session.id;
+      item.virtual_network_id = static_cast<uint32_t>(session.virtual_network_id);
+      item.network_interface_id = session.network_interface_id;
       if (auto source = s.networkInterface(session.network_interface_id); source && *source) {
-        item["MacAddress"] = (*source)->mac;
+        item.mac = packet::parseMacAddress((*source)->mac);
         if ((*source)->private_ip) {
-          item["PrivateIpAddress"] = *(*source)->private_ip;
+          item.private_ip = packet::parseIpAddress(*(*source)->private_ip);
         }
       }
       out.push_back(std::move(item));
     }
-    return jsonResponse(200, {{"Sessions", out}});
+    return jsonResponse(200, model::collectorSessionsToJson(out));
   });
 }
 

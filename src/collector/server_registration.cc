@@ -11,16 +11,14 @@
 #include <cstring>
 
 #include <netpacket/packet.h>
-#include <nlohmann/json.hpp>
 
 #include "collector/socket_address.h"
 #include "common/unique_fd.h"
+#include "model/agent_protocol.h"
 
 namespace tmirror::collector {
 
 namespace {
-
-using nlohmann::json;
 
 struct IfaddrsDeleter {
   void operator()(ifaddrs* p) const { freeifaddrs(p); }
@@ -97,23 +95,16 @@ Result<LocalInterface> findLocalInterface(const packet::IpAddress& address) {
 std::string registrationBody(const std::string& host_key, const std::string& hostname,
                              const LocalInterface& interface,
                              const std::string& load_balancer_arn) {
-  json i{{"Name", interface.name},
-         {"MacAddress", packet::formatMacAddress(interface.mac)},
-         {"Mtu", interface.mtu}};
-  if (interface.ipv4) {
-    i["PrivateIpAddress"] = packet::formatIpAddress(*interface.ipv4);
-  }
-  if (interface.ipv6) {
-    i["Ipv6Address"] = packet::formatIpAddress(*interface.ipv6);
-  }
-  json body{{"HostKey", host_key},
-            {"Hostname", hostname},
-            {"Role", "collector"},
-            {"Interfaces", json::array({i})}};
+  model::RegisterRequest request;
+  request.host_key = host_key;
+  request.hostname = hostname;
+  request.role = model::HostRole::Collector;
+  request.interfaces.push_back({interface.name, interface.mac, interface.ipv4, interface.ipv6,
+                                static_cast<uint32_t>(interface.mtu)});
   if (!load_balancer_arn.empty()) {
-    body["LoadBalancerArn"] = load_balancer_arn;
+    request.load_balancer_arn = load_balancer_arn;
   }
-  return body.dump();
+  return model::registerRequestToJson(request);
 }
 
 ServerRegistration::ServerRegistration(std::string url, std::string token, LocalInterface interface,
@@ -170,15 +161,14 @@ bool ServerRegistration::registerOnce() {
     }
     return false;
   }
-  const json body = json::parse(res->body, nullptr, false);
-  if (body.is_discarded() || !body.contains("NetworkInterfaces") ||
-      !body["NetworkInterfaces"].is_array() || body["NetworkInterfaces"].empty()) {
+  const auto answer = model::parseRegisterResponse(res->body);
+  if (!answer || answer->interfaces.empty()) {
     std::fprintf(stderr, "tmirror collect: unexpected registration answer from %s\n", url_.c_str());
     return false;
   }
   std::lock_guard lock(mutex_);
-  state_.instance_id = body.value("InstanceId", "");
-  state_.network_interface_id = body["NetworkInterfaces"][0].value("NetworkInterfaceId", "");
+  state_.instance_id = answer->instance_id;
+  state_.network_interface_id = answer->interfaces.front().network_interface_id;
   std::fprintf(stderr, "tmirror collect: registered as %s, interface %s (%s) is %s\n",
                state_.instance_id.c_str(), interface_.name.c_str(),
                interface_.ipv4 ? packet::formatIpAddress(*interface_.ipv4).c_str() : "-",
@@ -199,36 +189,36 @@ void ServerRegistration::fetchSessions() {
   if (!res || res->status != 200) {
     return;
   }
-  const json body = json::parse(res->body, nullptr, false);
-  if (!body.is_object() || !body.value("Sessions", json()).is_array()) {
+  const auto sessions = model::parseCollectorSessions(res->body);
+  if (!sessions) {
     return;
   }
   std::map<uint32_t, SessionMetadata> out;
-  for (const auto& item : body["Sessions"]) {
-    if (!item.is_object() || !item.value("VirtualNetworkId", json()).is_number_unsigned()) {
-      continue;
-    }
+  for (const auto& s : *sessions) {
     SessionMetadata m;
-    m.session_id = item.value("TrafficMirrorSessionId", "");
-    m.interface_id = item.value("NetworkInterfaceId", "");
-    if (item.value("MacAddress", json()).is_string()) {
-      m.source_mac = packet::parseMacAddress(item["MacAddress"].get<std::string>());
-    }
-    out[item["VirtualNetworkId"].get<uint32_t>()] = std::move(m);
+    m.session_id = s.session_id;
+    m.interface_id = s.network_interface_id;
+    m.source_mac = s.mac;
+    out[s.virtual_network_id] = std::move(m);
   }
   on_sessions_(std::move(out));
 }
 
 bool ServerRegistration::reportOnce() {
-  json item{{"NetworkInterfaceId", state().network_interface_id}, {"CollectorHealthy", 1}};
+  // Its health, and its counters as the server's metrics.
+  model::ResourceCounters item;
+  item.id = state().network_interface_id;
+  item.counts.emplace_back("CollectorHealthy", 1);
   for (const auto& [name, value] : counters_()) {
-    item[name] = value;
+    item.values.emplace_back(name, value);
   }
+  model::CountersReport report;
+  report.interfaces.push_back(std::move(item));
   httplib::Client client(url_);
   client.set_connection_timeout(5);
   client.set_read_timeout(10);
   auto res = client.Post("/agent/v1/counters", {{"Authorization", "Bearer " + token_}},
-                         json{{"Interfaces", json::array({item})}}.dump(), "application/json");
+                         model::countersReportToJson(report), "application/json");
   if (!res || res->status != 200) {
     return false;
   }

@@ -1,0 +1,144 @@
+// The agent protocol's messages (docs/architecture.md, "The agent protocol"): what agents and
+// collectors send to the server's agent channel under /agent/v1/ and what it answers, each
+// with its one JSON form. Both ends use these functions: the hosts write requests and read
+// answers, the server reads requests (checking everything it must not trust) and writes
+// answers. The desired state, the largest message, has its own file (mirror_config_json.h).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+#include "packet/ip_address.h"
+
+namespace tmirror::model {
+
+// --- POST /agent/v1/register ---------------------------------------------------------------
+
+enum class HostRole { Agent, Collector };
+
+// One interface as its host reports it.
+struct ReportedInterface {
+  std::string name;  // the device, 1-64 characters
+  packet::MacAddress mac{};
+  std::optional<packet::IpAddress> ipv4;
+  std::optional<packet::IpAddress> ipv6;
+  uint32_t mtu = 1500;  // 68-65535
+
+  friend bool operator==(const ReportedInterface&, const ReportedInterface&) = default;
+};
+
+struct RegisterRequest {
+  std::string host_key;  // stable per host and role, 1-128 characters
+  std::string hostname;  // at most 255 characters
+  HostRole role = HostRole::Agent;
+  std::vector<packet::IpAddress> dns_resolvers;
+  std::vector<ReportedInterface> interfaces;  // at most 256
+  // A collector serving a network load balancer's target: the load balancer's ARN.
+  std::optional<std::string> load_balancer_arn;
+
+  friend bool operator==(const RegisterRequest&, const RegisterRequest&) = default;
+};
+
+struct RegisteredInterface {
+  std::string name;
+  packet::MacAddress mac{};
+  std::string network_interface_id;  // eni-..., stable across registrations
+
+  friend bool operator==(const RegisteredInterface&, const RegisteredInterface&) = default;
+};
+
+struct RegisterResponse {
+  std::string instance_id;  // i-...
+  std::vector<RegisteredInterface> interfaces;
+  uint64_t revision = 0;  // of the desired state, after this registration
+
+  friend bool operator==(const RegisterResponse&, const RegisterResponse&) = default;
+};
+
+std::string registerRequestToJson(const RegisterRequest& request);
+// InvalidArgument with a message fit for the client when a field is missing or out of range.
+Result<RegisterRequest> parseRegisterRequest(std::string_view json_text);
+
+std::string registerResponseToJson(const RegisterResponse& response);
+Result<RegisterResponse> parseRegisterResponse(std::string_view json_text);
+
+// --- POST /agent/v1/counters ---------------------------------------------------------------
+
+// One resource's counters. Names are CloudWatch's traffic-mirroring metrics and tmirror's own.
+struct ResourceCounters {
+  std::string id;                                        // interfaces: eni-...; sessions: tms-...
+  std::string network_interface_id;                      // sessions: their source interface
+  std::string name;                                      // interfaces: the device, when known
+  std::vector<std::pair<std::string, uint64_t>> counts;  // whole numbers
+  std::vector<std::pair<std::string, double>> values;    // other numbers
+  // A count split by reason, e.g. MalformedReasons: {"TruncatedIpv4": 3}.
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, uint64_t>>>> by_reason;
+  std::vector<std::pair<std::string, bool>> flags;
+  std::vector<std::pair<std::string, std::string>> notes;  // e.g. LastSendError, Error
+
+  friend bool operator==(const ResourceCounters&, const ResourceCounters&) = default;
+};
+
+// Something the host cannot apply, and why.
+struct Problem {
+  std::string resource_id;  // eni-..., tms-..., tmt-... (or the instance); at most 64 kept
+  std::string reason;       // at most 512 characters kept
+
+  friend bool operator==(const Problem&, const Problem&) = default;
+};
+
+struct CountersReport {
+  std::string instance_id;                   // empty for a collector
+  std::optional<uint64_t> revision;          // the desired-state revision in effect (agents)
+  std::vector<ResourceCounters> interfaces;  // at most 4096
+  std::vector<ResourceCounters> sessions;    // at most 4096
+  // What the host cannot apply (agents; at most 1024). Replaces what it said before.
+  std::optional<std::vector<Problem>> problems;
+
+  friend bool operator==(const CountersReport&, const CountersReport&) = default;
+};
+
+// Each number is written as it is (a count as an integer). Keys come out sorted.
+std::string countersReportToJson(const CountersReport& report);
+// Unknown fields of an item are kept by type (numbers, objects of counts, flags, strings);
+// fields with names longer than 64 characters are dropped.
+Result<CountersReport> parseCountersReport(std::string_view json_text);
+
+// The server's answer: how many numbers it took.
+std::string countersAnswerToJson(std::size_t accepted);
+
+// --- GET /agent/v1/collector-sessions ------------------------------------------------------
+
+// A session whose copies a collector's interface receives.
+struct CollectorSession {
+  std::string session_id;  // tms-...
+  uint32_t virtual_network_id = 0;
+  std::string network_interface_id;             // the session's source
+  std::optional<packet::MacAddress> mac;        // the source's MAC: tells a copy's direction
+  std::optional<packet::IpAddress> private_ip;  // the source's IPv4 address
+
+  friend bool operator==(const CollectorSession&, const CollectorSession&) = default;
+};
+
+std::string collectorSessionsToJson(const std::vector<CollectorSession>& sessions);
+// Items without a session id or VNI are skipped (an older or newer server's extras).
+Result<std::vector<CollectorSession>> parseCollectorSessions(std::string_view json_text);
+
+// --- Errors --------------------------------------------------------------------------------
+
+// Every refusal: {"Error": {"Code": ..., "Message": ...}}, with EC2-style codes.
+struct ProtocolError {
+  std::string code;
+  std::string message;
+};
+
+std::string protocolErrorToJson(const ProtocolError& error);
+// nullopt when the body is not an error document.
+std::optional<ProtocolError> parseProtocolError(std::string_view json_text);
+
+}  // namespace tmirror::model
