@@ -333,31 +333,26 @@ std::unexpected<ApiError> internalError(const Error& error) {
 ApiResult<void> runMutation(ActionContext& ctx, std::string& resource_id,
                             const std::function<ApiResult<void>()>& mutate) {
   store::MirrorStore& store = ctx.store;
-  if (auto r = store.db().begin(); !r) {
+  auto transaction = store.transaction();
+  if (!transaction) {
+    return internalError(transaction.error());
+  }
+  // Any early return below drops the transaction, which rolls it back.
+  if (auto result = mutate(); !result) {
+    return result;
+  }
+  if (auto r = store.bumpRevision(); !r) {
     return internalError(r.error());
   }
-  ApiResult<void> result = mutate();
-  if (result) {
-    if (auto r = store.bumpRevision(); !r) {
-      result = internalError(r.error());
-    }
+  if (auto r = store.appendAudit(
+          {ctx.access_key_id, ctx.action, resource_id, "ok", ctx.request_id, ctx.remote_address});
+      !r) {
+    return internalError(r.error());
   }
-  if (result) {
-    if (auto r = store.appendAudit(
-            {ctx.access_key_id, ctx.action, resource_id, "ok", ctx.request_id, ctx.remote_address});
-        !r) {
-      result = internalError(r.error());
-    }
+  if (auto r = transaction->commit(); !r) {
+    return internalError(r.error());
   }
-  if (result) {
-    if (auto r = store.db().commit(); !r) {
-      store.db().rollback();
-      return internalError(r.error());
-    }
-    return {};
-  }
-  store.db().rollback();
-  return result;
+  return {};
 }
 
 namespace {

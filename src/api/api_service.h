@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/aws_xml.h"
+
 namespace tmirror::api {
 
 struct HttpRequestView {
@@ -19,8 +21,11 @@ struct HttpRequestView {
 
 struct HttpResponse {
   int status = 200;
-  std::string content_type = "text/xml;charset=UTF-8";
+  std::string content_type = std::string(kXmlContentType);
   std::string body;
+  // For the server's metrics, so that it never re-reads a request or an answer:
+  std::string action;      // the action the API accepted (one of its own names); else empty
+  std::string error_code;  // the AWS error code answered; empty on success
 };
 
 // Anything that answers EC2 Query API requests. Implementations are thread-safe.

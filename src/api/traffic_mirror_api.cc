@@ -4,6 +4,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/aws_xml.h"
 #include "common/random.h"
 
 namespace tmirror::api {
@@ -61,12 +62,14 @@ HttpResponse TrafficMirrorApi::handle(const HttpRequestView& request) {
   std::string action;
   auto result = dispatch(request, request_id, action);
   HttpResponse response;
+  response.action = std::move(action);
   if (result) {
     response.body = std::move(*result);
     return response;
   }
   response.status = httpStatusOf(result.error().code);
-  response.body = errorDocument(result.error().code, result.error().message, request_id);
+  response.error_code = result.error().code;
+  response.body = awsErrorDocument(result.error().code, result.error().message, request_id);
   return response;
 }
 
@@ -97,14 +100,14 @@ ApiResult<std::string> TrafficMirrorApi::dispatch(const HttpRequestView& request
   if (!action_name || action_name->empty()) {
     return apiError("MissingAction", "The request must contain the parameter Action.");
   }
-  action = *action_name;
   const auto it = std::find_if(std::begin(kActions), std::end(kActions),
-                               [&](const auto& entry) { return entry.first == action; });
+                               [&](const auto& entry) { return entry.first == *action_name; });
   if (it == std::end(kActions)) {
-    return apiError("InvalidAction", "The action " + action.substr(0, 64) +
+    return apiError("InvalidAction", "The action " + action_name->substr(0, 64) +
                                          " is not valid for "
                                          "this web service.");
   }
+  action = it->first;  // ours from here on, never what the client typed
   if (auto version = params->get("Version"); version && *version != "2016-11-15") {
     return apiError("InvalidParameterValue",
                     "Version " + version->substr(0, 32) + " is not supported; use 2016-11-15.");
@@ -115,12 +118,10 @@ ApiResult<std::string> TrafficMirrorApi::dispatch(const HttpRequestView& request
   auto result = it->second(ctx);
   if (!result && !action.starts_with("Describe")) {
     // Refused mutations are audited too: attempts matter where mirroring can exfiltrate.
-    if (store_.db().begin()) {
+    if (auto transaction = store_.transaction()) {
       if (store_.appendAudit({*access_key, action, firstResourceId(*params), result.error().code,
                               request_id, request.remote_address})) {
-        (void)store_.db().commit();
-      } else {
-        store_.db().rollback();
+        (void)transaction->commit();
       }
     }
   }

@@ -30,11 +30,4 @@ class XmlWriter {
   std::vector<std::string> stack_;
 };
 
-// The AWS error envelope: <Response><Errors><Error><Code/><Message/></Error></Errors>
-// <RequestID/></Response>.
-std::string errorDocument(std::string_view code, std::string_view message,
-                          std::string_view request_id);
-
-void appendEscaped(std::string& out, std::string_view text);
-
 }  // namespace tmirror::api

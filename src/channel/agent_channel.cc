@@ -311,13 +311,12 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
   const std::vector<model::ReportedInterface>& reported = body.interfaces;
 
   return api_.withStore([&](store::MirrorStore& s) -> api::HttpResponse {
-    if (auto r = s.db().begin(); !r) {
-      return jsonError(500, "InternalError", r.error().message);
+    auto transaction = s.transaction();
+    if (!transaction) {
+      return jsonError(500, "InternalError", transaction.error().message);
     }
-    auto fail = [&](const Error& e) {
-      s.db().rollback();
-      return jsonError(500, "InternalError", e.message);
-    };
+    // An early return drops the transaction, which rolls it back.
+    auto fail = [&](const Error& e) { return jsonError(500, "InternalError", e.message); };
     auto existing = s.instanceByHostKey(host_key);
     if (!existing) {
       return fail(existing.error());
@@ -394,7 +393,7 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
         !r) {
       return fail(r.error());
     }
-    if (auto r = s.db().commit(); !r) {
+    if (auto r = transaction->commit(); !r) {
       return fail(r.error());
     }
     answer.revision = static_cast<uint64_t>(s.revision().value_or(0));

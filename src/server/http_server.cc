@@ -20,10 +20,11 @@
 #include <utility>
 #include <vector>
 
+#include "common/aws_xml.h"
+#include "common/random.h"
 #include "console/console_routes.h"
 #include "server/api_request_labels.h"
 #include "server/capture_files.h"
-#include "server/error_envelope.h"
 #include "server/http_connection.h"
 
 namespace tmirror::server {
@@ -436,7 +437,7 @@ class HttpServer::Impl {
   static void answerEnvelope(httplib::Response& res, int status, std::string_view code,
                              std::string_view message) {
     res.status = status;
-    res.set_content(errorEnvelope(code, message), std::string(kXmlContentType));
+    res.set_content(awsErrorDocument(code, message, newUuid4()), std::string(kXmlContentType));
   }
 
   // Answers with an error envelope and closes the connection: after a request that breaks the
@@ -625,10 +626,9 @@ class HttpServer::Impl {
       applyResponse(answer, res);
     } catch (...) {
       answerInternalError(res);
-      answer.status = res.status;
-      answer.body = res.body;
+      answer = api::HttpResponse{.status = res.status, .error_code = "InternalError"};
     }
-    const ApiRequestLabels labels = apiRequestLabels(query, *body, answer.status, answer.body);
+    const ApiRequestLabels labels = apiRequestLabels(answer);
     requests_.increment({labels.action, labels.code});
     duration_.observe({labels.action},
                       std::chrono::duration<double>(Clock::now() - started).count());

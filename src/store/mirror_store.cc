@@ -289,6 +289,52 @@ Result<void> MirrorStore::insertClientToken(const std::string& action, const std
   return stmt->run();
 }
 
+Transaction::~Transaction() {
+  if (db_ != nullptr) {
+    db_->rollback();
+  }
+}
+
+Result<void> Transaction::commit() {
+  Database* db = std::exchange(db_, nullptr);
+  if (db == nullptr) {
+    return makeError(ErrorCode::Internal, "the transaction is already over");
+  }
+  if (auto r = db->commit(); !r) {
+    db->rollback();
+    return r;
+  }
+  return {};
+}
+
+Result<Transaction> MirrorStore::transaction() {
+  if (auto r = db_.begin(); !r) {
+    return std::unexpected(r.error());
+  }
+  return Transaction(&db_);
+}
+
+Result<std::vector<AuditEntry>> MirrorStore::auditLog() {
+  auto stmt = db_.prepare(
+      "SELECT access_key_id, action, resource_id, result, request_id, remote_address "
+      "FROM audit_log ORDER BY seq");
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  std::vector<AuditEntry> out;
+  while (true) {
+    auto row = stmt->step();
+    if (!row) {
+      return std::unexpected(row.error());
+    }
+    if (!*row) {
+      return out;
+    }
+    out.push_back(
+        {stmt->text(0), stmt->text(1), stmt->text(2), stmt->text(3), stmt->text(4), stmt->text(5)});
+  }
+}
+
 Result<void> MirrorStore::appendAudit(const AuditEntry& e) {
   auto stmt = db_.prepare(
       "INSERT INTO audit_log (access_key_id, action, resource_id, result, request_id, "

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -100,12 +101,36 @@ struct AuditEntry {
   std::string remote_address;
 };
 
+// One transaction of the store (BEGIN IMMEDIATE): what the store's calls write meanwhile is
+// kept by commit() and dropped when the object goes away uncommitted, so that no error path
+// can leave half a change behind.
+class Transaction {
+ public:
+  Transaction(Transaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+
+  Transaction& operator=(Transaction&&) = delete;
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction();
+
+  // On failure the transaction is rolled back.
+  Result<void> commit();
+
+ private:
+  friend class MirrorStore;
+
+  explicit Transaction(Database* db) : db_(db) {}
+
+  Database* db_;  // null once committed or rolled back
+};
+
 class MirrorStore {
  public:
   // Opens DIR/tmirror.db, creating and migrating it as needed.
   static Result<MirrorStore> open(const std::filesystem::path& data_dir);
 
-  Database& db() { return db_; }
+  // Starts a transaction; one at a time (callers serialise, as TrafficMirrorApi does).
+  Result<Transaction> transaction();
 
   const std::string& accountId() const { return account_id_; }
 
@@ -129,6 +154,7 @@ class MirrorStore {
                                  const std::string& fingerprint, const std::string& resource_id);
 
   Result<void> appendAudit(const AuditEntry& entry);
+  Result<std::vector<AuditEntry>> auditLog();  // oldest first
 
   // Network interfaces.
   Result<void> insertNetworkInterface(const NetworkInterfaceRecord& r);

@@ -68,6 +68,24 @@ class ApiTest : public ::testing::Test {
 
 constexpr const char* kV = "&Version=2016-11-15";
 
+TEST_F(ApiTest, TheAnswerSaysWhichActionRanAndWhichCodeItGave) {
+  HttpResponse ok = call(std::string("Action=DescribeTrafficMirrorSessions") + kV);
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.action, "DescribeTrafficMirrorSessions");
+  EXPECT_EQ(ok.error_code, "");
+  HttpResponse refused = call(std::string("Action=CreateTrafficMirrorSession") + kV);
+  EXPECT_EQ(refused.action, "CreateTrafficMirrorSession");
+  EXPECT_EQ(refused.error_code, "MissingParameter");
+  EXPECT_EQ(field(refused.body, "Code"), "MissingParameter");
+  // What the client typed is never echoed as the action.
+  HttpResponse unknown = call(std::string("Action=MadeUpAction") + kV);
+  EXPECT_EQ(unknown.action, "");
+  EXPECT_EQ(unknown.error_code, "InvalidAction");
+  HttpResponse none = call(kV + 1);
+  EXPECT_EQ(none.action, "");
+  EXPECT_EQ(none.error_code, "MissingAction");
+}
+
 TEST_F(ApiTest, SessionLifecycleFromInterfacesToDelete) {
   const std::string src = create(
       std::string(
@@ -212,12 +230,11 @@ TEST_F(ApiTest, EveryMutatingCallIsAuditedAcceptedOrRefused) {
   EXPECT_EQ(errorCode(std::string("Action=CreateTrafficMirrorSession&SessionNumber=0") + kV),
             "MissingParameter");
   (void)call(std::string("Action=DescribeTrafficMirrorFilters") + kV);
-  auto stmt = store_->db().prepare(
-      "SELECT access_key_id, action, resource_id, result FROM audit_log ORDER BY seq");
-  ASSERT_TRUE(stmt.has_value());
+  auto log = store_->auditLog();
+  ASSERT_TRUE(log.has_value());
   std::vector<std::string> rows;
-  while (*stmt->step()) {
-    rows.push_back(stmt->text(0) + " " + stmt->text(1) + " " + stmt->text(2) + " " + stmt->text(3));
+  for (const auto& e : *log) {
+    rows.push_back(e.access_key_id + " " + e.action + " " + e.resource_id + " " + e.result);
   }
   ASSERT_EQ(rows.size(), 3u);  // describes are not audited
   EXPECT_EQ(rows[0], "test CreateTrafficMirrorFilter " + filter + " ok");

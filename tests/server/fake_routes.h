@@ -60,7 +60,8 @@ class RecordingRoutes {
     if (responder) {
       return responder(request);
     }
-    return api::HttpResponse{.status = 200, .body = kDescribeSessionsXml};
+    return api::HttpResponse{
+        .status = 200, .body = kDescribeSessionsXml, .action = "DescribeTrafficMirrorSessions"};
   }
 
  private:
@@ -79,13 +80,16 @@ class FakeAgentRoutes final : public AgentRoutes, public RecordingRoutes {
   api::HttpResponse handle(const api::HttpRequestView& request) override { return record(request); }
 };
 
-// An AWS error envelope as the real QueryApi writes it.
-inline api::HttpResponse errorResponse(int status, const std::string& code) {
+// An AWS error envelope as the real QueryApi writes it; `action`: the one it accepted, if any.
+inline api::HttpResponse errorResponse(int status, const std::string& code,
+                                       const std::string& action = "") {
   return api::HttpResponse{
       .status = status,
       .body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>" + code +
               "</Code><Message>test</Message></Error></Errors><RequestID>"
-              "ea966190-f9aa-478e-9ede-0123456789ab</RequestID></Response>"};
+              "ea966190-f9aa-478e-9ede-0123456789ab</RequestID></Response>",
+      .action = action,
+      .error_code = code};
 }
 
 }  // namespace tmirror::server::testing

@@ -98,9 +98,10 @@ std::string parseSample(std::string_view text) {
 api::HttpResponse answerByAction(const RecordedRequest& request) {
   const std::string params = request.query + "&" + request.body;
   if (params.find("Action=CreateTrafficMirrorTarget") != std::string::npos) {
-    return errorResponse(400, "InvalidParameterValue");
+    return errorResponse(400, "InvalidParameterValue", "CreateTrafficMirrorTarget");
   }
-  return api::HttpResponse{.status = 200, .body = kDescribeSessionsXml};
+  return api::HttpResponse{
+      .status = 200, .body = kDescribeSessionsXml, .action = "DescribeTrafficMirrorSessions"};
 }
 
 TEST_F(ServerMetrics, RequestsAreCountedByActionAndCodeWithALatencyHistogram) {

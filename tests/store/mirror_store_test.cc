@@ -95,10 +95,12 @@ TEST_F(MirrorStoreTest, WhatIsWrittenIsThereAfterReopening) {
 
 TEST_F(MirrorStoreTest, ARolledBackTransactionLeavesNothing) {
   const int64_t before = store_->revision().value_or(-1);
-  ASSERT_TRUE(store_->db().begin());
-  ASSERT_TRUE(store_->insertFilter(filter("tmf-02")));
-  ASSERT_TRUE(store_->bumpRevision());
-  store_->db().rollback();
+  {
+    auto transaction = store_->transaction();
+    ASSERT_TRUE(transaction);
+    ASSERT_TRUE(store_->insertFilter(filter("tmf-02")));
+    ASSERT_TRUE(store_->bumpRevision());
+  }  // dropped uncommitted: rolled back
   auto f = store_->filter("tmf-02");
   ASSERT_TRUE(f);
   EXPECT_FALSE(*f);
@@ -107,10 +109,11 @@ TEST_F(MirrorStoreTest, ARolledBackTransactionLeavesNothing) {
 
 TEST_F(MirrorStoreTest, ACommittedTransactionIsDurable) {
   const int64_t before = store_->revision().value_or(-1);
-  ASSERT_TRUE(store_->db().begin());
+  auto transaction = store_->transaction();
+  ASSERT_TRUE(transaction);
   ASSERT_TRUE(store_->insertFilter(filter("tmf-03")));
   ASSERT_TRUE(store_->bumpRevision());
-  ASSERT_TRUE(store_->db().commit());
+  ASSERT_TRUE(transaction->commit());
   reopen();
   auto f = store_->filter("tmf-03");
   ASSERT_TRUE(f);
@@ -188,6 +191,25 @@ TEST_F(MirrorStoreTest, AnAgentHostIsFoundByItsKeyAndKeepsItsInterfaces) {
   ASSERT_TRUE(interfaces);
   ASSERT_EQ(interfaces->size(), 1u);
   EXPECT_EQ((*interfaces)[0].mac, "02:00:00:00:00:01");
+}
+
+TEST_F(MirrorStoreTest, ATransactionCommitsOnceAndTheAuditLogReadsBackInOrder) {
+  auto transaction = store_->transaction();
+  ASSERT_TRUE(transaction);
+  ASSERT_TRUE(store_->appendAudit({"AKIA1", "CreateTrafficMirrorFilter", "tmf-04", "ok", "r-1",
+                                   "127.0.0.1"}));
+  ASSERT_TRUE(store_->appendAudit(
+      {"AKIA1", "DeleteTrafficMirrorFilter", "tmf-05", "InvalidTrafficMirrorFilterId.NotFound",
+       "r-2", "::1"}));
+  ASSERT_TRUE(transaction->commit());
+  EXPECT_FALSE(transaction->commit()) << "a transaction ends once";
+  auto log = store_->auditLog();
+  ASSERT_TRUE(log);
+  ASSERT_EQ(log->size(), 2u);
+  EXPECT_EQ((*log)[0].resource_id, "tmf-04");
+  EXPECT_EQ((*log)[0].remote_address, "127.0.0.1");
+  EXPECT_EQ((*log)[1].result, "InvalidTrafficMirrorFilterId.NotFound");
+  EXPECT_EQ((*log)[1].request_id, "r-2");
 }
 
 }  // namespace
