@@ -326,6 +326,70 @@ ApiResult<std::string> deleteResource(ActionContext& ctx, const DeleteSpec& spec
   return xml.finish();
 }
 
+ApiResult<std::string> createResource(ActionContext& ctx, const CreateSpec& spec) {
+  const QueryParams& p = ctx.params;
+  if (auto ok = spec.read(); !ok) {
+    return std::unexpected(ok.error());
+  }
+  auto tags = tagSpecifications(ctx, spec.resource_type);
+  const auto token = p.get("ClientToken");
+  auto dry = dryRunFlag(p);
+  if (!tags) {
+    return std::unexpected(tags.error());
+  }
+  if (!dry) {
+    return std::unexpected(dry.error());
+  }
+  if (auto ok = rejectUnknownParameters(p); !ok) {
+    return std::unexpected(ok.error());
+  }
+  auto earlier = earlierCreate(ctx, token);
+  if (!earlier) {
+    return std::unexpected(earlier.error());
+  }
+  if (*earlier) {
+    return spec.respond(**earlier, token);
+  }
+  if (spec.check) {
+    if (auto ok = spec.check(); !ok) {
+      return std::unexpected(ok.error());
+    }
+  }
+  if (*dry) {
+    return dryRunSucceeded();
+  }
+  std::string resource_id;
+  auto done = runMutation(ctx, resource_id, [&]() -> ApiResult<void> {
+    auto id = spec.insert();
+    if (!id) {
+      return std::unexpected(id.error());
+    }
+    resource_id = *id;
+    for (const auto& tag : *tags) {
+      if (auto r = ctx.store.putTag(resource_id, tag); !r) {
+        return internalError(r.error());
+      }
+    }
+    return rememberCreate(ctx, token, resource_id);
+  });
+  if (!done) {
+    return std::unexpected(done.error());
+  }
+  return spec.respond(resource_id, token);
+}
+
+ApiResult<void> checkResourceQuota(ActionContext& ctx, std::string_view table,
+                                   std::string_view code, std::string_view message) {
+  auto rows = ctx.store.count(table);
+  if (!rows) {
+    return internalError(rows.error());
+  }
+  if (*rows >= ctx.limits.resources_per_kind) {
+    return apiError(std::string(code), std::string(message));
+  }
+  return {};
+}
+
 std::unexpected<ApiError> internalError(const Error& error) {
   return apiError("InternalError", "An internal error has occurred (" + error.message + ").");
 }

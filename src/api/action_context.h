@@ -213,6 +213,29 @@ ApiResult<std::optional<std::string>> earlierCreate(ActionContext& ctx,
 ApiResult<void> rememberCreate(ActionContext& ctx, const std::optional<std::string>& token,
                                const std::string& resource_id);
 
+// One Create* action. `read` reads and checks the action's own parameters; then come
+// TagSpecification (of `resource_type`), ClientToken and DryRun. Unknown parameters are
+// refused; a ClientToken seen before with the same parameters answers with the earlier
+// resource (IdempotentParameterMismatch with others); `check` runs what needs the store
+// (existence, in use, quotas); a dry run answers DryRunOperation; else, in one audited
+// mutation, `insert` writes the record and returns its new id, its tags are put and the
+// token remembered. `respond` answers for the new or the earlier id.
+struct CreateSpec {
+  std::string_view resource_type;  // e.g. "traffic-mirror-target"
+  std::function<ApiResult<void>()> read;
+  std::function<ApiResult<void>()> check;  // optional
+  std::function<ApiResult<std::string>()> insert;
+  std::function<ApiResult<std::string>(const std::string& id,
+                                       const std::optional<std::string>& token)>
+      respond;
+};
+
+ApiResult<std::string> createResource(ActionContext& ctx, const CreateSpec& spec);
+
+// `code` (e.g. TrafficMirrorTargetLimitExceeded) once `table` holds the most rows a kind may.
+ApiResult<void> checkResourceQuota(ActionContext& ctx, std::string_view table,
+                                   std::string_view code, std::string_view message);
+
 // Delete* of one resource by id: reads the id parameter and DryRun, checks the id format
 // and unknown parameters, runs `check` (NotFound, in use...), answers DryRunOperation on a dry
 // run, else removes the resource's tags and the resource in one audited mutation and answers

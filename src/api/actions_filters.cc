@@ -224,60 +224,34 @@ ApiResult<std::string> enumParameter(const QueryParams& p, std::string_view name
 }  // namespace
 
 ApiResult<std::string> createTrafficMirrorFilter(ActionContext& ctx) {
-  const QueryParams& p = ctx.params;
-  auto description = optionalText(p, "Description");
-  auto tags = tagSpecifications(ctx, "traffic-mirror-filter");
-  auto token = p.get("ClientToken");
-  auto dry = dryRunFlag(p);
-  if (!description) {
-    return std::unexpected(description.error());
-  }
-  if (!tags) {
-    return std::unexpected(tags.error());
-  }
-  if (!dry) {
-    return std::unexpected(dry.error());
-  }
-  if (auto ok = rejectUnknownParameters(p); !ok) {
-    return std::unexpected(ok.error());
-  }
-  auto earlier = earlierCreate(ctx, token);
-  if (!earlier) {
-    return std::unexpected(earlier.error());
-  }
-  if (*earlier) {
-    return filterResponse(ctx, **earlier, token);
-  }
-  auto filters = ctx.store.count("filters");
-  if (!filters) {
-    return internalError(filters.error());
-  }
-  if (*filters >= ctx.limits.resources_per_kind) {
-    return apiError("TrafficMirrorFilterLimitExceeded",
-                    "The maximum number of traffic mirror filters has been reached.");
-  }
-  if (*dry) {
-    return dryRunSucceeded();
-  }
   FilterRecord record;
-  record.id = newResourceId("tmf");
-  record.description = *description;
-  std::string resource_id = record.id;
-  auto done = runMutation(ctx, resource_id, [&]() -> ApiResult<void> {
-    if (auto r = ctx.store.insertFilter(record); !r) {
-      return internalError(r.error());
-    }
-    for (const auto& tag : *tags) {
-      if (auto r = ctx.store.putTag(record.id, tag); !r) {
-        return internalError(r.error());
-      }
-    }
-    return rememberCreate(ctx, token, record.id);
-  });
-  if (!done) {
-    return std::unexpected(done.error());
-  }
-  return filterResponse(ctx, record.id, token);
+  return createResource(
+      ctx, {.resource_type = "traffic-mirror-filter",
+            .read = [&]() -> ApiResult<void> {
+              auto description = optionalText(ctx.params, "Description");
+              if (!description) {
+                return std::unexpected(description.error());
+              }
+              record.description = *description;
+              return {};
+            },
+            .check =
+                [&] {
+                  return checkResourceQuota(
+                      ctx, "filters", "TrafficMirrorFilterLimitExceeded",
+                      "The maximum number of traffic mirror filters has been reached.");
+                },
+            .insert = [&]() -> ApiResult<std::string> {
+              record.id = newResourceId("tmf");
+              if (auto r = ctx.store.insertFilter(record); !r) {
+                return internalError(r.error());
+              }
+              return record.id;
+            },
+            .respond =
+                [&](const std::string& id, const std::optional<std::string>& token) {
+                  return filterResponse(ctx, id, token);
+                }});
 }
 
 ApiResult<std::string> describeTrafficMirrorFilters(ActionContext& ctx) {
@@ -400,93 +374,77 @@ ApiResult<std::string> modifyTrafficMirrorFilterNetworkServices(ActionContext& c
 ApiResult<std::string> createTrafficMirrorFilterRule(ActionContext& ctx) {
   const QueryParams& p = ctx.params;
   RuleRecord r;
-  auto filter_id = p.required("TrafficMirrorFilterId");
-  auto direction = enumParameter(p, "TrafficDirection", {"ingress", "egress"}, true);
-  auto number = p.requiredInt("RuleNumber", 1, 32766);
-  auto action = enumParameter(p, "RuleAction", {"accept", "reject"}, true);
-  auto protocol = p.optionalInt("Protocol", 0, 255);
-  auto src = p.required("SourceCidrBlock");
-  auto dst = p.required("DestinationCidrBlock");
-  auto description = optionalText(p, "Description");
-  auto ports = readPortRange(p, "SourcePortRange", r.source_from_port, r.source_to_port);
-  if (ports) {
-    ports =
-        readPortRange(p, "DestinationPortRange", r.destination_from_port, r.destination_to_port);
-  }
-  auto tags = tagSpecifications(ctx, "traffic-mirror-filter-rule");
-  auto token = p.get("ClientToken");
-  auto dry = dryRunFlag(p);
-  for (const ApiError* e :
-       {filter_id ? nullptr : &filter_id.error(), direction ? nullptr : &direction.error(),
-        number ? nullptr : &number.error(), action ? nullptr : &action.error(),
-        protocol ? nullptr : &protocol.error(), src ? nullptr : &src.error(),
-        dst ? nullptr : &dst.error(), description ? nullptr : &description.error(),
-        ports ? nullptr : &ports.error(), tags ? nullptr : &tags.error(),
-        dry ? nullptr : &dry.error()}) {
-    if (e != nullptr) {
-      return std::unexpected(*e);
-    }
-  }
-  if (auto ok = checkIdFormat(*filter_id, "tmf", "TrafficMirrorFilterId"); !ok) {
-    return std::unexpected(ok.error());
-  }
-  r.filter_id = *filter_id;
-  r.direction = *direction;
-  r.rule_number = *number;
-  r.action = *action;
-  r.protocol = *protocol;
-  r.source_cidr = *src;
-  r.destination_cidr = *dst;
-  r.description = *description;
-  if (auto ok = checkRule(r); !ok) {
-    return std::unexpected(ok.error());
-  }
-  if (auto ok = rejectUnknownParameters(p); !ok) {
-    return std::unexpected(ok.error());
-  }
-  auto earlier = earlierCreate(ctx, token);
-  if (!earlier) {
-    return std::unexpected(earlier.error());
-  }
-  if (*earlier) {
-    return ruleResponse(ctx, **earlier, token);
-  }
-  auto existing = existingFilter(ctx, r.filter_id);
-  if (!existing) {
-    return std::unexpected(existing.error());
-  }
-  auto rules = ctx.store.rulesOf(r.filter_id);
-  if (!rules) {
-    return internalError(rules.error());
-  }
-  if (auto ok = checkRuleNumberFree(*rules, r); !ok) {
-    return std::unexpected(ok.error());
-  }
-  if (static_cast<int64_t>(rules->size()) >= ctx.limits.rules_per_filter) {
-    return apiError("TrafficMirrorFilterRuleLimitExceeded",
-                    "Filter " + r.filter_id + " already has " + std::to_string(rules->size()) +
-                        " rules, the most a filter can have.");
-  }
-  if (*dry) {
-    return dryRunSucceeded();
-  }
-  r.id = newResourceId("tmfr");
-  std::string resource_id = r.id;
-  auto done = runMutation(ctx, resource_id, [&]() -> ApiResult<void> {
-    if (auto w = ctx.store.insertRule(r); !w) {
-      return internalError(w.error());
-    }
-    for (const auto& tag : *tags) {
-      if (auto w = ctx.store.putTag(r.id, tag); !w) {
-        return internalError(w.error());
-      }
-    }
-    return rememberCreate(ctx, token, r.id);
-  });
-  if (!done) {
-    return std::unexpected(done.error());
-  }
-  return ruleResponse(ctx, r.id, token);
+  return createResource(
+      ctx,
+      {.resource_type = "traffic-mirror-filter-rule",
+       .read = [&]() -> ApiResult<void> {
+         auto filter_id = p.required("TrafficMirrorFilterId");
+         auto direction = enumParameter(p, "TrafficDirection", {"ingress", "egress"}, true);
+         auto number = p.requiredInt("RuleNumber", 1, 32766);
+         auto action = enumParameter(p, "RuleAction", {"accept", "reject"}, true);
+         auto protocol = p.optionalInt("Protocol", 0, 255);
+         auto src = p.required("SourceCidrBlock");
+         auto dst = p.required("DestinationCidrBlock");
+         auto description = optionalText(p, "Description");
+         auto ports = readPortRange(p, "SourcePortRange", r.source_from_port, r.source_to_port);
+         if (ports) {
+           ports = readPortRange(p, "DestinationPortRange", r.destination_from_port,
+                                 r.destination_to_port);
+         }
+         for (const ApiError* e :
+              {filter_id ? nullptr : &filter_id.error(), direction ? nullptr : &direction.error(),
+               number ? nullptr : &number.error(), action ? nullptr : &action.error(),
+               protocol ? nullptr : &protocol.error(), src ? nullptr : &src.error(),
+               dst ? nullptr : &dst.error(), description ? nullptr : &description.error(),
+               ports ? nullptr : &ports.error()}) {
+           if (e != nullptr) {
+             return std::unexpected(*e);
+           }
+         }
+         if (auto ok = checkIdFormat(*filter_id, "tmf", "TrafficMirrorFilterId"); !ok) {
+           return ok;
+         }
+         r.filter_id = *filter_id;
+         r.direction = *direction;
+         r.rule_number = *number;
+         r.action = *action;
+         r.protocol = *protocol;
+         r.source_cidr = *src;
+         r.destination_cidr = *dst;
+         r.description = *description;
+         return checkRule(r);
+       },
+       .check = [&]() -> ApiResult<void> {
+         auto existing = existingFilter(ctx, r.filter_id);
+         if (!existing) {
+           return std::unexpected(existing.error());
+         }
+         auto rules = ctx.store.rulesOf(r.filter_id);
+         if (!rules) {
+           return internalError(rules.error());
+         }
+         if (auto ok = checkRuleNumberFree(*rules, r); !ok) {
+           return ok;
+         }
+         if (static_cast<int64_t>(rules->size()) >= ctx.limits.rules_per_filter) {
+           return apiError("TrafficMirrorFilterRuleLimitExceeded",
+                           "Filter " + r.filter_id + " already has " +
+                               std::to_string(rules->size()) +
+                               " rules, the most a filter can have.");
+         }
+         return {};
+       },
+       .insert = [&]() -> ApiResult<std::string> {
+         r.id = newResourceId("tmfr");
+         if (auto w = ctx.store.insertRule(r); !w) {
+           return internalError(w.error());
+         }
+         return r.id;
+       },
+       .respond =
+           [&](const std::string& id, const std::optional<std::string>& token) {
+             return ruleResponse(ctx, id, token);
+           }});
 }
 
 ApiResult<std::string> describeTrafficMirrorFilterRules(ActionContext& ctx) {

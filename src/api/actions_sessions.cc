@@ -127,82 +127,67 @@ ApiResult<void> checkSession(ActionContext& ctx, const SessionRecord& s,
 
 ApiResult<std::string> createTrafficMirrorSession(ActionContext& ctx) {
   const QueryParams& p = ctx.params;
-  auto eni = p.required("NetworkInterfaceId");
-  auto target = p.required("TrafficMirrorTargetId");
-  auto filter = p.required("TrafficMirrorFilterId");
-  auto packet_length = p.optionalInt("PacketLength", 1, 8500);
-  auto number = p.requiredInt("SessionNumber", 1, 32766);
-  auto vni = p.optionalInt("VirtualNetworkId", 0, 16777215);
-  auto description = optionalText(p, "Description");
-  auto tags = tagSpecifications(ctx, "traffic-mirror-session");
-  auto token = p.get("ClientToken");
-  auto dry = dryRunFlag(p);
-  for (const ApiError* e :
-       {eni ? nullptr : &eni.error(), target ? nullptr : &target.error(),
-        filter ? nullptr : &filter.error(), packet_length ? nullptr : &packet_length.error(),
-        number ? nullptr : &number.error(), vni ? nullptr : &vni.error(),
-        description ? nullptr : &description.error(), tags ? nullptr : &tags.error(),
-        dry ? nullptr : &dry.error()}) {
-    if (e != nullptr) {
-      return std::unexpected(*e);
-    }
-  }
-  for (auto [value, prefix, name] : {std::tuple{&*eni, "eni", "NetworkInterfaceId"},
-                                     std::tuple{&*target, "tmt", "TrafficMirrorTargetId"},
-                                     std::tuple{&*filter, "tmf", "TrafficMirrorFilterId"}}) {
-    if (auto ok = checkIdFormat(*value, prefix, name); !ok) {
-      return std::unexpected(ok.error());
-    }
-  }
-  if (auto ok = rejectUnknownParameters(p); !ok) {
-    return std::unexpected(ok.error());
-  }
-  auto earlier = earlierCreate(ctx, token);
-  if (!earlier) {
-    return std::unexpected(earlier.error());
-  }
-  if (*earlier) {
-    return sessionResponse(ctx, **earlier, token);
-  }
-  auto sessions = ctx.store.sessions();
-  if (!sessions) {
-    return internalError(sessions.error());
-  }
-  if (static_cast<int64_t>(sessions->size()) >= ctx.limits.resources_per_kind) {
-    return apiError("TrafficMirrorSessionLimitExceeded",
-                    "The maximum number of traffic mirror sessions has been reached.");
-  }
   SessionRecord s;
-  s.id = newResourceId("tms");
-  s.network_interface_id = *eni;
-  s.target_id = *target;
-  s.filter_id = *filter;
-  s.session_number = *number;
-  s.packet_length = *packet_length;
-  s.description = *description;
-  s.virtual_network_id = vni->has_value() ? **vni : unusedVni(*sessions);
-  if (auto ok = checkSession(ctx, s, *sessions); !ok) {
-    return std::unexpected(ok.error());
-  }
-  if (*dry) {
-    return dryRunSucceeded();
-  }
-  std::string resource_id = s.id;
-  auto done = runMutation(ctx, resource_id, [&]() -> ApiResult<void> {
-    if (auto r = ctx.store.insertSession(s); !r) {
-      return internalError(r.error());
-    }
-    for (const auto& tag : *tags) {
-      if (auto r = ctx.store.putTag(s.id, tag); !r) {
-        return internalError(r.error());
-      }
-    }
-    return rememberCreate(ctx, token, s.id);
-  });
-  if (!done) {
-    return std::unexpected(done.error());
-  }
-  return sessionResponse(ctx, s.id, token);
+  std::optional<int64_t> vni;  // chosen by the server when not given
+  return createResource(
+      ctx,
+      {.resource_type = "traffic-mirror-session",
+       .read = [&]() -> ApiResult<void> {
+         auto eni = p.required("NetworkInterfaceId");
+         auto target = p.required("TrafficMirrorTargetId");
+         auto filter = p.required("TrafficMirrorFilterId");
+         auto packet_length = p.optionalInt("PacketLength", 1, 8500);
+         auto number = p.requiredInt("SessionNumber", 1, 32766);
+         auto given_vni = p.optionalInt("VirtualNetworkId", 0, 16777215);
+         auto description = optionalText(p, "Description");
+         for (const ApiError* e :
+              {eni ? nullptr : &eni.error(), target ? nullptr : &target.error(),
+               filter ? nullptr : &filter.error(), packet_length ? nullptr : &packet_length.error(),
+               number ? nullptr : &number.error(), given_vni ? nullptr : &given_vni.error(),
+               description ? nullptr : &description.error()}) {
+           if (e != nullptr) {
+             return std::unexpected(*e);
+           }
+         }
+         for (auto [value, prefix, name] : {std::tuple{&*eni, "eni", "NetworkInterfaceId"},
+                                            std::tuple{&*target, "tmt", "TrafficMirrorTargetId"},
+                                            std::tuple{&*filter, "tmf", "TrafficMirrorFilterId"}}) {
+           if (auto ok = checkIdFormat(*value, prefix, name); !ok) {
+             return ok;
+           }
+         }
+         s.network_interface_id = *eni;
+         s.target_id = *target;
+         s.filter_id = *filter;
+         s.session_number = *number;
+         s.packet_length = *packet_length;
+         s.description = *description;
+         vni = *given_vni;
+         return {};
+       },
+       .check = [&]() -> ApiResult<void> {
+         auto sessions = ctx.store.sessions();
+         if (!sessions) {
+           return internalError(sessions.error());
+         }
+         if (static_cast<int64_t>(sessions->size()) >= ctx.limits.resources_per_kind) {
+           return apiError("TrafficMirrorSessionLimitExceeded",
+                           "The maximum number of traffic mirror sessions has been reached.");
+         }
+         s.virtual_network_id = vni ? *vni : unusedVni(*sessions);
+         return checkSession(ctx, s, *sessions);
+       },
+       .insert = [&]() -> ApiResult<std::string> {
+         s.id = newResourceId("tms");
+         if (auto r = ctx.store.insertSession(s); !r) {
+           return internalError(r.error());
+         }
+         return s.id;
+       },
+       .respond =
+           [&](const std::string& id, const std::optional<std::string>& token) {
+             return sessionResponse(ctx, id, token);
+           }});
 }
 
 ApiResult<std::string> describeTrafficMirrorSessions(ActionContext& ctx) {

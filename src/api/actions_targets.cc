@@ -140,70 +140,48 @@ ApiResult<std::string> targetResponse(ActionContext& ctx, const std::string& id,
 
 ApiResult<std::string> createNetworkInterface(ActionContext& ctx) {
   const QueryParams& p = ctx.params;
-  auto subnet = p.required("SubnetId");
-  if (!subnet) {
-    return std::unexpected(subnet.error());
-  }
-  if (auto ok = checkIdFormat(*subnet, "subnet", "SubnetId"); !ok) {
-    return std::unexpected(ok.error());
-  }
-  auto description = optionalText(p, "Description");
-  auto ip = p.get("PrivateIpAddress");
-  if (!description) {
-    return std::unexpected(description.error());
-  }
-  if (ip) {
-    auto parsed = packet::parseIpAddress(*ip);
-    if (!parsed || parsed->family != packet::IpFamily::V4) {
-      return apiError("InvalidParameterValue", "Value (" + ip->substr(0, 64) +
+  NetworkInterfaceRecord record;
+  return createResource(ctx,
+                        {.resource_type = "network-interface",
+                         .read = [&]() -> ApiResult<void> {
+                           auto subnet = p.required("SubnetId");
+                           if (!subnet) {
+                             return std::unexpected(subnet.error());
+                           }
+                           if (auto ok = checkIdFormat(*subnet, "subnet", "SubnetId"); !ok) {
+                             return ok;
+                           }
+                           auto description = optionalText(p, "Description");
+                           if (!description) {
+                             return std::unexpected(description.error());
+                           }
+                           const auto ip = p.get("PrivateIpAddress");
+                           if (ip) {
+                             auto parsed = packet::parseIpAddress(*ip);
+                             if (!parsed || parsed->family != packet::IpFamily::V4) {
+                               return apiError("InvalidParameterValue",
+                                               "Value (" + ip->substr(0, 64) +
                                                    ") for parameter PrivateIpAddress is invalid. "
                                                    "Expected an IPv4 address.");
-    }
-  }
-  auto tags = tagSpecifications(ctx, "network-interface");
-  auto token = p.get("ClientToken");
-  auto dry = dryRunFlag(p);
-  if (!tags) {
-    return std::unexpected(tags.error());
-  }
-  if (!dry) {
-    return std::unexpected(dry.error());
-  }
-  if (auto ok = rejectUnknownParameters(p); !ok) {
-    return std::unexpected(ok.error());
-  }
-  auto earlier = earlierCreate(ctx, token);
-  if (!earlier) {
-    return std::unexpected(earlier.error());
-  }
-  if (*earlier) {
-    return interfaceResponse(ctx, **earlier, token);
-  }
-  if (*dry) {
-    return dryRunSucceeded();
-  }
-  NetworkInterfaceRecord record;
-  record.id = newResourceId("eni");
-  record.subnet_id = *subnet;
-  record.description = description->value_or("");
-  record.mac = randomLocalMac();
-  record.private_ip = ip;
-  std::string resource_id = record.id;
-  auto done = runMutation(ctx, resource_id, [&]() -> ApiResult<void> {
-    if (auto r = ctx.store.insertNetworkInterface(record); !r) {
-      return internalError(r.error());
-    }
-    for (const auto& tag : *tags) {
-      if (auto r = ctx.store.putTag(record.id, tag); !r) {
-        return internalError(r.error());
-      }
-    }
-    return rememberCreate(ctx, token, record.id);
-  });
-  if (!done) {
-    return std::unexpected(done.error());
-  }
-  return interfaceResponse(ctx, record.id, token);
+                             }
+                           }
+                           record.subnet_id = *subnet;
+                           record.description = description->value_or("");
+                           record.private_ip = ip;
+                           return {};
+                         },
+                         .insert = [&]() -> ApiResult<std::string> {
+                           record.id = newResourceId("eni");
+                           record.mac = randomLocalMac();
+                           if (auto r = ctx.store.insertNetworkInterface(record); !r) {
+                             return internalError(r.error());
+                           }
+                           return record.id;
+                         },
+                         .respond =
+                             [&](const std::string& id, const std::optional<std::string>& token) {
+                               return interfaceResponse(ctx, id, token);
+                             }});
 }
 
 ApiResult<std::string> describeNetworkInterfaces(ActionContext& ctx) {
@@ -310,109 +288,84 @@ ApiResult<std::string> deleteNetworkInterface(ActionContext& ctx) {
 
 ApiResult<std::string> createTrafficMirrorTarget(ActionContext& ctx) {
   const QueryParams& p = ctx.params;
-  auto eni = p.get("NetworkInterfaceId");
-  auto nlb = p.get("NetworkLoadBalancerArn");
-  auto gwlbe = p.get("GatewayLoadBalancerEndpointId");
-  auto description = optionalText(p, "Description");
-  auto tags = tagSpecifications(ctx, "traffic-mirror-target");
-  auto token = p.get("ClientToken");
-  auto dry = dryRunFlag(p);
-  if (!description) {
-    return std::unexpected(description.error());
-  }
-  if (!tags) {
-    return std::unexpected(tags.error());
-  }
-  if (!dry) {
-    return std::unexpected(dry.error());
-  }
-  const int kinds = int{eni.has_value()} + int{nlb.has_value()} + int{gwlbe.has_value()};
-  if (kinds != 1) {
-    return apiError("InvalidParameterCombination",
-                    "Exactly one of NetworkInterfaceId, NetworkLoadBalancerArn and "
-                    "GatewayLoadBalancerEndpointId is required.");
-  }
-  if (eni) {
-    if (auto ok = checkIdFormat(*eni, "eni", "NetworkInterfaceId"); !ok) {
-      return std::unexpected(ok.error());
-    }
-  }
-  if (nlb && (!nlb->starts_with("arn:") || nlb->find(":loadbalancer/net/") == std::string::npos ||
-              nlb->size() > 2048)) {
-    return apiError("InvalidParameterValue",
-                    "Value (" + nlb->substr(0, 128) +
-                        ") for parameter NetworkLoadBalancerArn is invalid. Expected a Network "
-                        "Load Balancer ARN (arn:...:loadbalancer/net/NAME/ID).");
-  }
-  if (gwlbe) {
-    if (auto ok = checkIdFormat(*gwlbe, "vpce", "GatewayLoadBalancerEndpointId"); !ok) {
-      return std::unexpected(ok.error());
-    }
-  }
-  if (auto ok = rejectUnknownParameters(p); !ok) {
-    return std::unexpected(ok.error());
-  }
-  auto earlier = earlierCreate(ctx, token);
-  if (!earlier) {
-    return std::unexpected(earlier.error());
-  }
-  if (*earlier) {
-    return targetResponse(ctx, **earlier, token);
-  }
-  auto targets = ctx.store.count("targets");
-  if (!targets) {
-    return internalError(targets.error());
-  }
-  if (*targets >= ctx.limits.resources_per_kind) {
-    return apiError("TrafficMirrorTargetLimitExceeded",
-                    "The maximum number of traffic mirror targets has been reached.");
-  }
-  if (eni) {
-    auto record = ctx.store.networkInterface(*eni);
-    auto sessions = ctx.store.sessions();
-    if (!record || !sessions) {
-      return internalError(!record ? record.error() : sessions.error());
-    }
-    if (!*record) {
-      return apiError("InvalidNetworkInterfaceID.NotFound",
-                      "The networkInterface ID '" + *eni + "' does not exist");
-    }
-    for (const auto& s : *sessions) {
-      if (s.network_interface_id == *eni) {
-        return apiError("InvalidParameterCombination",
-                        "Interface " + *eni + " is the source of traffic mirror session " + s.id +
-                            "; an interface cannot be both a source and a target.");
-      }
-    }
-  }
-  if (*dry) {
-    return dryRunSucceeded();
-  }
+  const auto eni = p.get("NetworkInterfaceId");
+  const auto nlb = p.get("NetworkLoadBalancerArn");
+  const auto gwlbe = p.get("GatewayLoadBalancerEndpointId");
   TargetRecord record;
-  record.id = newResourceId("tmt");
-  record.type = eni   ? "network-interface"
-                : nlb ? "network-load-balancer"
-                      : "gateway-load-balancer-endpoint";
-  record.network_interface_id = eni;
-  record.network_load_balancer_arn = nlb;
-  record.gateway_load_balancer_endpoint_id = gwlbe;
-  record.description = *description;
-  std::string resource_id = record.id;
-  auto done = runMutation(ctx, resource_id, [&]() -> ApiResult<void> {
-    if (auto r = ctx.store.insertTarget(record); !r) {
-      return internalError(r.error());
-    }
-    for (const auto& tag : *tags) {
-      if (auto r = ctx.store.putTag(record.id, tag); !r) {
-        return internalError(r.error());
-      }
-    }
-    return rememberCreate(ctx, token, record.id);
-  });
-  if (!done) {
-    return std::unexpected(done.error());
-  }
-  return targetResponse(ctx, record.id, token);
+  return createResource(
+      ctx,
+      {.resource_type = "traffic-mirror-target",
+       .read = [&]() -> ApiResult<void> {
+         auto description = optionalText(p, "Description");
+         if (!description) {
+           return std::unexpected(description.error());
+         }
+         record.description = *description;
+         const int kinds = int{eni.has_value()} + int{nlb.has_value()} + int{gwlbe.has_value()};
+         if (kinds != 1) {
+           return apiError("InvalidParameterCombination",
+                           "Exactly one of NetworkInterfaceId, NetworkLoadBalancerArn and "
+                           "GatewayLoadBalancerEndpointId is required.");
+         }
+         if (eni) {
+           if (auto ok = checkIdFormat(*eni, "eni", "NetworkInterfaceId"); !ok) {
+             return ok;
+           }
+         }
+         if (nlb && (!nlb->starts_with("arn:") ||
+                     nlb->find(":loadbalancer/net/") == std::string::npos || nlb->size() > 2048)) {
+           return apiError("InvalidParameterValue",
+                           "Value (" + nlb->substr(0, 128) +
+                               ") for parameter NetworkLoadBalancerArn is invalid. Expected a "
+                               "Network Load Balancer ARN (arn:...:loadbalancer/net/NAME/ID).");
+         }
+         if (gwlbe) {
+           return checkIdFormat(*gwlbe, "vpce", "GatewayLoadBalancerEndpointId");
+         }
+         return {};
+       },
+       .check = [&]() -> ApiResult<void> {
+         if (auto ok = checkResourceQuota(
+                 ctx, "targets", "TrafficMirrorTargetLimitExceeded",
+                 "The maximum number of traffic mirror targets has been reached.");
+             !ok || !eni) {
+           return ok;
+         }
+         auto source = ctx.store.networkInterface(*eni);
+         auto sessions = ctx.store.sessions();
+         if (!source || !sessions) {
+           return internalError(!source ? source.error() : sessions.error());
+         }
+         if (!*source) {
+           return apiError("InvalidNetworkInterfaceID.NotFound",
+                           "The networkInterface ID '" + *eni + "' does not exist");
+         }
+         for (const auto& s : *sessions) {
+           if (s.network_interface_id == *eni) {
+             return apiError("InvalidParameterCombination",
+                             "Interface " + *eni + " is the source of traffic mirror session " +
+                                 s.id + "; an interface cannot be both a source and a target.");
+           }
+         }
+         return {};
+       },
+       .insert = [&]() -> ApiResult<std::string> {
+         record.id = newResourceId("tmt");
+         record.type = eni   ? "network-interface"
+                       : nlb ? "network-load-balancer"
+                             : "gateway-load-balancer-endpoint";
+         record.network_interface_id = eni;
+         record.network_load_balancer_arn = nlb;
+         record.gateway_load_balancer_endpoint_id = gwlbe;
+         if (auto r = ctx.store.insertTarget(record); !r) {
+           return internalError(r.error());
+         }
+         return record.id;
+       },
+       .respond =
+           [&](const std::string& id, const std::optional<std::string>& token) {
+             return targetResponse(ctx, id, token);
+           }});
 }
 
 ApiResult<std::string> describeTrafficMirrorTargets(ActionContext& ctx) {
