@@ -76,4 +76,13 @@ ApiResult<std::string> authenticateRequest(const HttpRequestView& request,
   return std::move(parsed.access_key_id);
 }
 
+ApiResult<std::string> sigV4Authenticator(const HttpRequestView& request,
+                                          const SecretLookup& secret_for) {
+  return authenticateRequest(request, secret_for, std::chrono::system_clock::now());
+}
+
+ApiResult<std::string> anonymousAuthenticator(const HttpRequestView&, const SecretLookup&) {
+  return std::string("anonymous");
+}
+
 }  // namespace tmirror::api

@@ -22,4 +22,11 @@ ApiResult<std::string> authenticateRequest(const HttpRequestView& request,
                                            const SecretLookup& secret_for,
                                            std::chrono::system_clock::time_point now);
 
+// The server's two ways (TrafficMirrorApi's Authenticator): SigV4 against the store's
+// access keys, and everyone as "anonymous" (--auth none, loopback only).
+ApiResult<std::string> sigV4Authenticator(const HttpRequestView& request,
+                                          const SecretLookup& secret_for);
+ApiResult<std::string> anonymousAuthenticator(const HttpRequestView& request,
+                                              const SecretLookup& secret_for);
+
 }  // namespace tmirror::api

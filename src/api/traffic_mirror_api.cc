@@ -57,6 +57,14 @@ TrafficMirrorApi::TrafficMirrorApi(store::MirrorStore& store, ApiLimits limits,
                                    Authenticator authenticate)
     : store_(store), limits_(limits), authenticate_(std::move(authenticate)) {}
 
+ApiResult<std::string> TrafficMirrorApi::authenticate(const HttpRequestView& request) {
+  return authenticate_(request, [this](std::string_view key) -> std::optional<std::string> {
+    std::lock_guard lock(mutex_);
+    auto secret = store_.secretFor(std::string(key));
+    return secret ? *secret : std::nullopt;
+  });
+}
+
 HttpResponse TrafficMirrorApi::handle(const HttpRequestView& request) {
   const std::string request_id = newUuid4();
   std::string action;
@@ -92,7 +100,7 @@ ApiResult<std::string> TrafficMirrorApi::dispatch(const HttpRequestView& request
       return std::unexpected(merged.error());
     }
   }
-  auto access_key = authenticate_(request);
+  auto access_key = authenticate(request);
   if (!access_key) {
     return std::unexpected(access_key.error());
   }

@@ -9,12 +9,16 @@
 
 #include "api/action_context.h"
 #include "api/api_service.h"
+#include "api/sigv4.h"
 #include "store/mirror_store.h"
 
 namespace tmirror::api {
 
-// Returns the caller's access key id, or the AWS error to answer.
-using Authenticator = std::function<ApiResult<std::string>(const HttpRequestView&)>;
+// Returns the caller's access key id, or the AWS error to answer. `secret_for` looks a
+// secret key up in the API's store, under the API's lock (request_auth.h has the two the
+// server uses: SigV4 and anonymous).
+using Authenticator =
+    std::function<ApiResult<std::string>(const HttpRequestView&, const SecretLookup& secret_for)>;
 
 class TrafficMirrorApi : public QueryApi {
  public:
@@ -24,9 +28,7 @@ class TrafficMirrorApi : public QueryApi {
 
   // The API's own authentication of `request` (SigV4, or anonymous with --auth none): the
   // access key id. For the server's other signed routes.
-  ApiResult<std::string> authenticate(const HttpRequestView& request) const {
-    return authenticate_(request);
-  }
+  ApiResult<std::string> authenticate(const HttpRequestView& request);
 
   // Runs `fn` with the store under the API's lock (for other components sharing the store).
   template <typename F>

@@ -89,27 +89,8 @@ int runServer(const ServerOptions& options) {
   const api::ApiLimits limits{.rules_per_filter = options.rules_per_filter,
                               .sessions_per_interface = options.sessions_per_interface,
                               .sources_per_target = options.sources_per_target};
-  api::TrafficMirrorApi* api_ptr = nullptr;
-  api::Authenticator authenticate;
-  if (options.auth_none) {
-    authenticate = [](const api::HttpRequestView&) -> api::ApiResult<std::string> {
-      return std::string("anonymous");
-    };
-  } else {
-    authenticate = [&api_ptr](const api::HttpRequestView& request) {
-      return api::authenticateRequest(
-          request,
-          [&api_ptr](std::string_view key) -> std::optional<std::string> {
-            return api_ptr->withStore([&](store::MirrorStore& s) -> std::optional<std::string> {
-              auto secret = s.secretFor(std::string(key));
-              return secret ? *secret : std::nullopt;
-            });
-          },
-          std::chrono::system_clock::now());
-    };
-  }
-  api::TrafficMirrorApi api(*store, limits, std::move(authenticate));
-  api_ptr = &api;
+  api::TrafficMirrorApi api(
+      *store, limits, options.auth_none ? api::anonymousAuthenticator : api::sigV4Authenticator);
 
   // Each waiting long-poll holds one HTTP worker: cap the waiters well below the pool, so
   // API clients always find a free worker.

@@ -23,7 +23,9 @@ class DescribeInstancesTest : public ::testing::Test {
     store_ = std::make_unique<store::MirrorStore>(std::move(*store));
     api_ = std::make_unique<TrafficMirrorApi>(
         *store_, ApiLimits{},
-        [](const HttpRequestView&) -> ApiResult<std::string> { return std::string("test"); });
+        [](const HttpRequestView&, const SecretLookup&) -> ApiResult<std::string> {
+          return std::string("test");
+        });
     for (int i = 1; i <= 7; ++i) {
       store::InstanceRecord host;
       host.id = "i-0000000000000000" + std::to_string(i);

@@ -26,7 +26,9 @@ class ApiTest : public ::testing::Test {
     store_ = std::make_unique<store::MirrorStore>(std::move(*store));
     api_ = std::make_unique<TrafficMirrorApi>(
         *store_, ApiLimits{},
-        [](const HttpRequestView&) -> ApiResult<std::string> { return std::string("test"); });
+        [](const HttpRequestView&, const SecretLookup&) -> ApiResult<std::string> {
+          return std::string("test");
+        });
   }
 
   void TearDown() override {

@@ -32,7 +32,9 @@ class AgentChannelTest : public ::testing::Test {
     token_ = *token;
     api_ = std::make_unique<api::TrafficMirrorApi>(
         *store_, api::ApiLimits{},
-        [](const api::HttpRequestView&) -> api::ApiResult<std::string> { return "test"; });
+        [](const api::HttpRequestView&, const api::SecretLookup&) -> api::ApiResult<std::string> {
+          return "test";
+        });
     channel_ = std::make_unique<AgentChannel>(
         *api_, AgentChannelOptions{.poll_interval = std::chrono::milliseconds(10),
                                    .member_health_window = std::chrono::milliseconds(300),
