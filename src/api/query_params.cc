@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/utf8.h"
+
 namespace tmirror::api {
 
 namespace {
@@ -31,6 +33,14 @@ ApiResult<QueryParams> QueryParams::parse(std::string_view encoded) {
   }
   QueryParams params;
   for (auto& [name, value] : pairs) {
+    // Stored text goes back out in XML answers, which cannot carry what is not UTF-8.
+    if (!isValidUtf8(name)) {
+      return apiError("InvalidParameterValue", "A parameter name is not valid UTF-8.");
+    }
+    if (!isValidUtf8(value)) {
+      return apiError("InvalidParameterValue",
+                      "Value for parameter " + quoted(name) + " is not valid UTF-8.");
+    }
     if (params.values_.contains(name)) {
       return apiError("MalformedQueryString", "parameter " + quoted(name) + " is given twice");
     }

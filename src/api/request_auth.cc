@@ -65,20 +65,30 @@ ApiError authError(SigV4Status status, const SigV4Parsed& parsed,
 
 ApiResult<std::string> authenticateRequest(const HttpRequestView& request,
                                            const SecretLookup& secret_for,
-                                           std::chrono::system_clock::time_point now) {
+                                           std::chrono::system_clock::time_point now,
+                                           std::string_view region) {
   const SigV4Request sigv4{request.method, request.path, request.query, request.body,
                            &request.headers};
   SigV4Parsed parsed;
   const SigV4Status status = verifySigV4(sigv4, secret_for, now, kEc2SigningService, parsed);
+  // The verifier signs with the request's own scope; a region other than the server's would
+  // have given another signature at EC2, which names the scope as the fault.
+  if ((status == SigV4Status::Ok || status == SigV4Status::SignatureMismatch) &&
+      parsed.region != region) {
+    return apiError("AuthFailure", "Credential should be scoped to a valid region, not '" +
+                                       parsed.region.substr(0, 64) + "'.");
+  }
   if (status != SigV4Status::Ok) {
     return std::unexpected(authError(status, parsed, now));
   }
   return std::move(parsed.access_key_id);
 }
 
-ApiResult<std::string> sigV4Authenticator(const HttpRequestView& request,
-                                          const SecretLookup& secret_for) {
-  return authenticateRequest(request, secret_for, std::chrono::system_clock::now());
+Authenticator sigV4Authenticator(std::string region) {
+  return
+      [region = std::move(region)](const HttpRequestView& request, const SecretLookup& secret_for) {
+        return authenticateRequest(request, secret_for, std::chrono::system_clock::now(), region);
+      };
 }
 
 ApiResult<std::string> anonymousAuthenticator(const HttpRequestView&, const SecretLookup&) {

@@ -116,7 +116,12 @@ ApiResult<std::string> TrafficMirrorApi::dispatch(const HttpRequestView& request
                                          "this web service.");
   }
   action = it->first;  // ours from here on, never what the client typed
-  if (auto version = params->get("Version"); version && *version != "2016-11-15") {
+  const auto version = params->get("Version");
+  if (!version) {
+    // EC2 runs nothing without it: the version fixes the meaning of every parameter.
+    return apiError("MissingParameter", "The request must contain the parameter Version.");
+  }
+  if (*version != "2016-11-15") {
     return apiError("InvalidParameterValue",
                     "Version " + version->substr(0, 32) + " is not supported; use 2016-11-15.");
   }

@@ -9,16 +9,10 @@
 
 #include "api/action_context.h"
 #include "api/api_service.h"
-#include "api/sigv4.h"
+#include "api/request_auth.h"
 #include "store/mirror_store.h"
 
 namespace tmirror::api {
-
-// Returns the caller's access key id, or the AWS error to answer. `secret_for` looks a
-// secret key up in the API's store, under the API's lock (request_auth.h has the two the
-// server uses: SigV4 and anonymous).
-using Authenticator =
-    std::function<ApiResult<std::string>(const HttpRequestView&, const SecretLookup& secret_for)>;
 
 class TrafficMirrorApi : public QueryApi {
  public:

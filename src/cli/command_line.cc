@@ -297,6 +297,9 @@ Command parseCommandLine(std::span<const char* const> args) {
   server_cmd->add_option("--listen", listen, "Address:port to listen on (default 127.0.0.1:8900)");
   server_cmd->add_option("--data-dir", server.data_dir, "Where the database lives")
       ->capture_default_str();
+  server_cmd->add_option("--region", server.region,
+                         "The region clients sign for (their --region / AWS_DEFAULT_REGION); "
+                         "default us-east-1");
   server_cmd->add_option("--auth", auth, "sigv4 (default) or none (loopback listeners only)")
       ->check(CLI::IsMember({"sigv4", "none"}));
   server_cmd->add_flag("--create-access-key", server.create_access_key,

@@ -44,9 +44,10 @@ struct ServerOptions {
   std::string listen_address = "127.0.0.1";
   uint16_t port = 8900;
   std::filesystem::path data_dir = "tmirror-data";
-  bool auth_none = false;           // only allowed on a loopback listener
-  bool create_access_key = false;   // print a new key pair and exit
-  bool create_agent_token = false;  // print a new agent token and exit
+  bool auth_none = false;            // only allowed on a loopback listener
+  std::string region = "us-east-1";  // the region clients sign for
+  bool create_access_key = false;    // print a new key pair and exit
+  bool create_agent_token = false;   // print a new agent token and exit
   int64_t rules_per_filter = 10;
   int64_t sessions_per_interface = 3;
   int64_t sources_per_target = 10;

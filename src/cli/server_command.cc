@@ -89,8 +89,9 @@ int runServer(const ServerOptions& options) {
   const api::ApiLimits limits{.rules_per_filter = options.rules_per_filter,
                               .sessions_per_interface = options.sessions_per_interface,
                               .sources_per_target = options.sources_per_target};
-  api::TrafficMirrorApi api(
-      *store, limits, options.auth_none ? api::anonymousAuthenticator : api::sigV4Authenticator);
+  api::TrafficMirrorApi api(*store, limits,
+                            options.auth_none ? api::Authenticator(api::anonymousAuthenticator)
+                                              : api::sigV4Authenticator(options.region));
 
   // Each waiting long-poll holds one HTTP worker: cap the waiters well below the pool, so
   // API clients always find a free worker.

@@ -262,7 +262,7 @@ int runUp(const UpOptions& options) {
   say("");
   say("tmirror is up. Data in " + data_dir.string());
   say("  console      " + url + "/console/");
-  say("  API          " + url + "   (aws ec2 --endpoint-url " + url + " ...)");
+  say("  API          " + url + "   (aws ec2 --endpoint-url " + url + " --region us-east-1 ...)");
   say("  access key   AWS_ACCESS_KEY_ID=" + creds->access_key_id +
       " AWS_SECRET_ACCESS_KEY=" + creds->secret_access_key);
   say("               (kept in " + (data_dir / "credentials.json").string() + ")");

@@ -1,13 +1,19 @@
 #include "common/aws_xml.h"
 
+#include "common/utf8.h"
+
 namespace tmirror {
 
 void appendXmlEscaped(std::string& out, std::string_view text) {
-  // Most text needs no escaping: copy runs of plain characters at once.
+  // Most text needs no escaping: copy runs of plain characters at once. Whatever the input,
+  // the output is well-formed XML text: what XML 1.0 cannot carry becomes U+FFFD.
+  constexpr std::string_view kReplacement = "&#xFFFD;";
   std::size_t run = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
+  std::size_t i = 0;
+  while (i < text.size()) {
     const char c = text[i];
-    const char* replacement = nullptr;
+    std::string_view replacement;
+    std::size_t length = 1;
     switch (c) {
       case '&':
         replacement = "&amp;";
@@ -25,16 +31,28 @@ void appendXmlEscaped(std::string& out, std::string_view text) {
         replacement = "&apos;";
         break;
       default:
-        // XML 1.0 cannot carry most control characters, even escaped.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-          replacement = "&#xFFFD;";
+        if (static_cast<unsigned char>(c) < 0x20) {
+          // Control characters, even escaped, except tab, newline and carriage return.
+          if (c != '\t' && c != '\n' && c != '\r') {
+            replacement = kReplacement;
+          }
+        } else if (static_cast<unsigned char>(c) >= 0x80) {
+          length = utf8SequenceLength(text.substr(i));
+          // Not UTF-8, or U+FFFE/U+FFFF (EF BF BE/BF), which XML excludes too.
+          const bool noncharacter = length == 3 && text.substr(i, 2) == "\xEF\xBF" &&
+                                    static_cast<unsigned char>(text[i + 2]) >= 0xBE;
+          if (length == 0 || noncharacter) {
+            replacement = kReplacement;
+            length = length == 0 ? 1 : length;
+          }
         }
     }
-    if (replacement != nullptr) {
+    if (!replacement.empty()) {
       out.append(text.data() + run, i - run);
       out += replacement;
-      run = i + 1;
+      run = i + length;
     }
+    i += length;
   }
   out.append(text.data() + run, text.size() - run);
 }

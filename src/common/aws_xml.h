@@ -10,8 +10,9 @@ namespace tmirror {
 
 inline constexpr std::string_view kXmlContentType = "text/xml;charset=UTF-8";
 
-// Appends `text` as XML character data: the five entities, and U+FFFD for the control
-// characters XML 1.0 cannot carry even escaped.
+// Appends `text` as XML character data: the five entities, and U+FFFD for what XML 1.0
+// cannot carry even escaped (control characters, bytes that are not UTF-8, U+FFFE/U+FFFF),
+// so that no input can make the document ill-formed.
 void appendXmlEscaped(std::string& out, std::string_view text);
 
 // <Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>.

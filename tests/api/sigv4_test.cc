@@ -611,6 +611,29 @@ TEST(RequestAuth, ReturnsTheAccessKeyOfAValidRequest) {
   EXPECT_EQ(httpStatusOf(unsigned_request.error().code), 401);
 }
 
+TEST(RequestAuth, ACredentialScopedToAnotherRegionIsRefused) {
+  const auto now = utc(2026, 11, 22, 2, 43, 48);
+  HttpRequestView view;
+  view.method = "POST";
+  view.path = "/";
+  view.body = "Action=DescribeTrafficMirrorTargets&Version=2016-11-15";
+  for (auto& [name, value] : signHeaders("POST", "localhost:8080", "/", "", view.body, kFormType,
+                                         kExampleAkid, kExampleSecret, "eu-west-1", "ec2", now)) {
+    std::string lower = name;
+    for (char& c : lower) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    view.headers[lower] = value;
+  }
+  const ApiResult<std::string> refused = authenticateRequest(view, exampleKeys(), now);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, "AuthFailure");
+  EXPECT_EQ(refused.error().message,
+            "Credential should be scoped to a valid region, not 'eu-west-1'.");
+  // A server told to serve eu-west-1 takes it.
+  EXPECT_TRUE(authenticateRequest(view, exampleKeys(), now, "eu-west-1").has_value());
+}
+
 TEST(RequestAuth, EveryFailureMapsToAnAuthCodeInTheStatusTable) {
   SigV4Parsed parsed;
   parsed.service = "s3";

@@ -70,6 +70,39 @@ class ApiTest : public ::testing::Test {
 
 constexpr const char* kV = "&Version=2016-11-15";
 
+TEST_F(ApiTest, EveryRequestNeedsItsVersion) {
+  EXPECT_EQ(errorCode("Action=DescribeTrafficMirrorSessions"), "MissingParameter");
+  EXPECT_EQ(errorCode("Action=CreateTrafficMirrorFilter"), "MissingParameter");
+  EXPECT_EQ(call(std::string("Action=DescribeTrafficMirrorFilters") + kV).status, 200);
+  EXPECT_EQ(call(std::string("Action=DescribeTrafficMirrorFilters") + kV).body.find("<item>"),
+            std::string::npos)
+      << "the refused create made nothing";
+}
+
+TEST_F(ApiTest, TextThatIsNotUtf8IsRefusedAndNeverStored) {
+  EXPECT_EQ(errorCode(std::string("Action=CreateTrafficMirrorFilter&Description=a%FFb") + kV),
+            "InvalidParameterValue");
+  EXPECT_EQ(errorCode(std::string("Action=CreateTrafficMirrorFilter&Description=%ED%A0%80") + kV),
+            "InvalidParameterValue");
+  // Well-formed UTF-8 beyond ASCII is kept as it is.
+  const std::string filter =
+      create(std::string("Action=CreateTrafficMirrorFilter&Description=caf%C3%A9+%E2%82%AC") + kV,
+             "trafficMirrorFilterId");
+  const HttpResponse described =
+      call("Action=DescribeTrafficMirrorFilters&TrafficMirrorFilterId.1=" + filter + kV);
+  EXPECT_EQ(field(described.body, "description"), "caf\xC3\xA9 \xE2\x82\xAC");
+}
+
+TEST_F(ApiTest, APrivateAddressIsUsedOncePerSubnet) {
+  const std::string body =
+      std::string("Action=CreateNetworkInterface&PrivateIpAddress=198.51.100.77&SubnetId=");
+  const std::string first = create(body + "subnet-0123abcd" + kV, "networkInterfaceId");
+  EXPECT_FALSE(first.empty());
+  EXPECT_EQ(errorCode(body + "subnet-0123abcd" + kV), "InvalidIPAddress.InUse");
+  EXPECT_FALSE(create(body + "subnet-4567abcd" + kV, "networkInterfaceId").empty())
+      << "another subnet may hold the same address";
+}
+
 TEST_F(ApiTest, TheAnswerSaysWhichActionRanAndWhichCodeItGave) {
   HttpResponse ok = call(std::string("Action=DescribeTrafficMirrorSessions") + kV);
   EXPECT_EQ(ok.status, 200);

@@ -70,7 +70,8 @@ class AgentChannelTest : public ::testing::Test {
     api::HttpRequestView r;
     r.method = "POST";
     r.path = "/";
-    r.body = body;
+    const std::string versioned = body + "&Version=2016-11-15";
+    r.body = versioned;
     const api::HttpResponse response = api_->handle(r);
     EXPECT_EQ(response.status, 200) << response.body;
     return testing::xmlField(response.body, id_field);

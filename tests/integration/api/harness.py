@@ -418,12 +418,13 @@ def encode_params(action, params, version=API_VERSION):
 
 def raw_request(server, action=None, params=None, body=None, sign=True, access_key=None,
                 secret_key=None, clock_skew=None, tamper=None, version=API_VERSION,
-                timeout=30):
+                timeout=30, region=REGION):
     """POST a form-encoded EC2 query, SigV4-signed with botocore's signer.
 
     body        -- send this exact body (str) instead of encoding action/params
     sign        -- False sends no Authorization / X-Amz-Date headers
     clock_skew  -- datetime.timedelta added to the signing time
+    region      -- the region the credential is scoped to
     tamper      -- callable(body:str)->str applied to the body after signing
     Returns a RawResponse (status, code, message, root).
     """
@@ -437,10 +438,10 @@ def raw_request(server, action=None, params=None, body=None, sign=True, access_k
         creds = botocore.credentials.Credentials(access_key or server.access_key,
                                                  secret_key or server.secret_key)
         if clock_skew is None:
-            signer = botocore.auth.SigV4Auth(creds, "ec2", REGION)
+            signer = botocore.auth.SigV4Auth(creds, "ec2", region)
         else:
             when = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) + clock_skew
-            signer = _FixedTimeSigV4Auth(creds, "ec2", REGION, when)
+            signer = _FixedTimeSigV4Auth(creds, "ec2", region, when)
         signer.add_auth(req)
     send_body = body if tamper is None else tamper(body)
     out_headers = {k: v for k, v in req.headers.items()}

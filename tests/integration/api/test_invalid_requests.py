@@ -43,6 +43,23 @@ CASES = [
      {}),
     ("bad_percent_encoding", None, None, "MalformedQueryString", 400,
      {"body": "Action=DescribeTrafficMirrorTargets&Version=2016-11-15&Filter.1.Name=%ZZ"}),
+    ("missing_version", "DescribeTrafficMirrorTargets", [], "MissingParameter", 400,
+     {"version": None}),
+    ("signed_for_another_region", "DescribeTrafficMirrorTargets", [], "AuthFailure", 401,
+     {"region": "eu-west-1"}),
+    # Bytes that are not UTF-8 would come back in every Describe and break its XML.
+    ("description_not_utf8", None, None, "InvalidParameterValue", 400,
+     {"body": "Action=CreateTrafficMirrorFilter&Version=2016-11-15&Description=ok%FF%FE"}),
+    ("tag_value_overlong_utf8", None, None, "InvalidParameterValue", 400,
+     {"body": "Action=CreateTrafficMirrorFilter&Version=2016-11-15"
+              "&TagSpecification.1.ResourceType=traffic-mirror-filter"
+              "&TagSpecification.1.Tag.1.Key=k&TagSpecification.1.Tag.1.Value=%C0%AF"}),
+    ("surrogate_in_rule_description", None, None, "InvalidParameterValue", 400,
+     {"body": "Action=ModifyTrafficMirrorFilterRule&Version=2016-11-15"
+              "&TrafficMirrorFilterRuleId={tmfr}&Description=%ED%A0%80"}),
+    ("private_ip_in_use_in_subnet", "CreateNetworkInterface",
+     [("SubnetId", "{subnet}"), ("PrivateIpAddress", "{ip_src}")], "InvalidIPAddress.InUse", 400,
+     {}),
     ("unknown_parameter", "DescribeTrafficMirrorTargets", [("Bogus", "1")], "UnknownParameter",
      400, {}),
     ("unknown_parameter_on_create", "CreateTrafficMirrorFilter",
@@ -321,11 +338,16 @@ class InvalidRequests(ServerTestCase):
         f["tmf_tok"] = cls.ec2.create_traffic_mirror_filter(
             Description="a", ClientToken="fixed-token-1")["TrafficMirrorFilter"][
             "TrafficMirrorFilterId"]
+        f["subnet"] = fx.subnet_id()
+        f["ip_src"] = cls.ec2.describe_network_interfaces(NetworkInterfaceIds=[f["eni_src"]])[
+            "NetworkInterfaces"][0]["PrivateIpAddress"]
         cls.f = f
 
     def run_case(self, action, params, code, status, kw):
         if params is not None:
             params = [(k, v.format(**self.f)) for k, v in params]
+        if "body" in kw:
+            kw = dict(kw, body=kw["body"].format(**self.f))
         before = snapshot(self.ec2)
         resp = self.server.raw(action, params, **kw)
         self.assertEqual(resp.code, code, resp)
