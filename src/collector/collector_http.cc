@@ -43,7 +43,7 @@ std::string countersJson(const Collector& collector) {
                     {"buffer_bytes", files->buffer_bytes},
                     {"closed_for_open_file_cap", files->closed_for_cap}};
   }
-  return out.dump();
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 // Counters live as atomics in the receive path; each scrape moves what is new into the

@@ -20,6 +20,12 @@ constexpr std::size_t kMaxCounterName = 64;
 constexpr std::size_t kMaxProblems = 1024;
 constexpr std::size_t kMaxReason = 512;
 
+// Host-side text (host and interface names, error messages) need not be UTF-8, which JSON
+// must be: a byte that is not becomes U+FFFD instead of an exception.
+std::string toText(const Json& value) {
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 std::unexpected<Error> invalid(std::string message) {
   return makeError(ErrorCode::InvalidArgument, std::move(message));
 }
@@ -68,7 +74,7 @@ std::string registerRequestToJson(const RegisterRequest& request) {
   if (request.load_balancer_arn) {
     body["LoadBalancerArn"] = *request.load_balancer_arn;
   }
-  return body.dump();
+  return toText(body);
 }
 
 Result<RegisterRequest> parseRegisterRequest(std::string_view json_text) {
@@ -151,10 +157,9 @@ std::string registerResponseToJson(const RegisterResponse& response) {
                           {"MacAddress", packet::formatMacAddress(i.mac)},
                           {"NetworkInterfaceId", i.network_interface_id}});
   }
-  return Json{{"InstanceId", response.instance_id},
-              {"NetworkInterfaces", std::move(interfaces)},
-              {"Revision", response.revision}}
-      .dump();
+  return toText(Json{{"InstanceId", response.instance_id},
+                     {"NetworkInterfaces", std::move(interfaces)},
+                     {"Revision", response.revision}});
 }
 
 Result<RegisterResponse> parseRegisterResponse(std::string_view json_text) {
@@ -281,7 +286,7 @@ std::string countersReportToJson(const CountersReport& report) {
       out["Problems"].push_back({{"ResourceId", p.resource_id}, {"Reason", p.reason}});
     }
   }
-  return out.dump();
+  return toText(out);
 }
 
 Result<CountersReport> parseCountersReport(std::string_view json_text) {
@@ -329,7 +334,7 @@ Result<CountersReport> parseCountersReport(std::string_view json_text) {
 }
 
 std::string countersAnswerToJson(std::size_t accepted) {
-  return Json{{"Accepted", accepted}}.dump();
+  return toText(Json{{"Accepted", accepted}});
 }
 
 // --- collector sessions --------------------------------------------------------------------
@@ -348,7 +353,7 @@ std::string collectorSessionsToJson(const std::vector<CollectorSession>& session
     }
     list.push_back(std::move(item));
   }
-  return Json{{"Sessions", std::move(list)}}.dump();
+  return toText(Json{{"Sessions", std::move(list)}});
 }
 
 Result<std::vector<CollectorSession>> parseCollectorSessions(std::string_view json_text) {
@@ -376,7 +381,7 @@ Result<std::vector<CollectorSession>> parseCollectorSessions(std::string_view js
 // --- errors --------------------------------------------------------------------------------
 
 std::string protocolErrorToJson(const ProtocolError& error) {
-  return Json{{"Error", {{"Code", error.code}, {"Message", error.message}}}}.dump();
+  return toText(Json{{"Error", {{"Code", error.code}, {"Message", error.message}}}});
 }
 
 std::optional<ProtocolError> parseProtocolError(std::string_view json_text) {

@@ -81,7 +81,9 @@ std::string captureFilesToJson(const std::vector<CaptureFile>& files) {
     }
     list.push_back(std::move(item));
   }
-  return nlohmann::json{{"Files", list}}.dump();
+  // File names need not be UTF-8; JSON must be.
+  return nlohmann::json{{"Files", list}}.dump(-1, ' ', false,
+                                              nlohmann::json::error_handler_t::replace);
 }
 
 std::optional<std::filesystem::path> resolveCaptureFile(const std::filesystem::path& directory,

@@ -79,6 +79,22 @@ TEST(AgentProtocol, ARegisterRequestTheServerMustNotTrustIsRefusedWithTheReason)
   EXPECT_FALSE(parseRegisterRequest(many + "]}"));
 }
 
+TEST(AgentProtocol, HostTextThatIsNotUtf8BecomesAReplacementCharacterNotAnException) {
+  RegisterRequest r = aRequest();
+  r.hostname = "web\xFF";
+  r.interfaces[0].name = "eth\xC0";
+  auto back = parseRegisterRequest(registerRequestToJson(r));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->hostname, "web\xEF\xBF\xBD");
+  EXPECT_EQ(back->interfaces[0].name, "eth\xEF\xBF\xBD");
+  CountersReport report;
+  report.instance_id = "i-1";
+  report.problems = std::vector<Problem>{{"eni-1", "capture on eth\xC0 stopped"}};
+  auto counters = parseCountersReport(countersReportToJson(report));
+  ASSERT_TRUE(counters) << counters.error().message;
+  EXPECT_EQ(counters->problems->at(0).reason, "capture on eth\xEF\xBF\xBD stopped");
+}
+
 TEST(AgentProtocol, ARegisterResponseReadsBackAsWritten) {
   RegisterResponse r{
       "i-0123456789abcdef0", {{"eth0", mac("02:00:00:00:00:01"), "eni-0123456789abcdef0"}}, 42};
