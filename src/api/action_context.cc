@@ -290,11 +290,8 @@ ApiResult<std::string> deleteResource(ActionContext& ctx, const DeleteSpec& spec
   const QueryParams& p = ctx.params;
   auto id = p.required(spec.id_parameter);
   auto dry = dryRunFlag(p);
-  if (!id) {
-    return std::unexpected(id.error());
-  }
-  if (!dry) {
-    return std::unexpected(dry.error());
+  if (auto e = firstError(id, dry)) {
+    return std::unexpected(*e);
   }
   if (auto ok = checkIdFormat(*id, spec.id_prefix, spec.id_parameter); !ok) {
     return std::unexpected(ok.error());
@@ -334,11 +331,8 @@ ApiResult<std::string> createResource(ActionContext& ctx, const CreateSpec& spec
   auto tags = tagSpecifications(ctx, spec.resource_type);
   const auto token = p.get("ClientToken");
   auto dry = dryRunFlag(p);
-  if (!tags) {
-    return std::unexpected(tags.error());
-  }
-  if (!dry) {
-    return std::unexpected(dry.error());
+  if (auto e = firstError(tags, dry)) {
+    return std::unexpected(*e);
   }
   if (auto ok = rejectUnknownParameters(p); !ok) {
     return std::unexpected(ok.error());

@@ -128,11 +128,8 @@ ApiResult<std::string> describeResources(ActionContext& ctx, const DescribeSpec<
   auto filters = describeFilters(p, spec.filter_names);
   auto page = pageRequest(p);
   auto dry = dryRunFlag(p);
-  for (const ApiError* e : {ids ? nullptr : &ids.error(), filters ? nullptr : &filters.error(),
-                            page ? nullptr : &page.error(), dry ? nullptr : &dry.error()}) {
-    if (e != nullptr) {
-      return std::unexpected(*e);
-    }
+  if (auto e = firstError(ids, filters, page, dry)) {
+    return std::unexpected(*e);
   }
   for (const auto& id : *ids) {
     if (auto ok = checkIdFormat(id, spec.id_prefix, spec.id_parameter); !ok) {

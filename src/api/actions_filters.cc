@@ -122,11 +122,8 @@ ApiResult<void> readPortRange(const QueryParams& p, const std::string& name,
                               std::optional<int64_t>& from, std::optional<int64_t>& to) {
   auto f = p.optionalInt(name + ".FromPort", 0, 65535);
   auto t = p.optionalInt(name + ".ToPort", 0, 65535);
-  if (!f) {
-    return std::unexpected(f.error());
-  }
-  if (!t) {
-    return std::unexpected(t.error());
+  if (auto e = firstError(f, t)) {
+    return std::unexpected(*e);
   }
   if (!*f && !*t) {
     return {};
@@ -319,17 +316,8 @@ ApiResult<std::string> modifyTrafficMirrorFilterNetworkServices(ActionContext& c
   auto add = p.list("AddNetworkService");
   auto remove = p.list("RemoveNetworkService");
   auto dry = dryRunFlag(p);
-  if (!id) {
-    return std::unexpected(id.error());
-  }
-  if (!add) {
-    return std::unexpected(add.error());
-  }
-  if (!remove) {
-    return std::unexpected(remove.error());
-  }
-  if (!dry) {
-    return std::unexpected(dry.error());
+  if (auto e = firstError(id, add, remove, dry)) {
+    return std::unexpected(*e);
   }
   for (const auto* list : {&*add, &*remove}) {
     for (const auto& service : *list) {
@@ -375,76 +363,70 @@ ApiResult<std::string> createTrafficMirrorFilterRule(ActionContext& ctx) {
   const QueryParams& p = ctx.params;
   RuleRecord r;
   return createResource(
-      ctx,
-      {.resource_type = "traffic-mirror-filter-rule",
-       .read = [&]() -> ApiResult<void> {
-         auto filter_id = p.required("TrafficMirrorFilterId");
-         auto direction = enumParameter(p, "TrafficDirection", {"ingress", "egress"}, true);
-         auto number = p.requiredInt("RuleNumber", 1, 32766);
-         auto action = enumParameter(p, "RuleAction", {"accept", "reject"}, true);
-         auto protocol = p.optionalInt("Protocol", 0, 255);
-         auto src = p.required("SourceCidrBlock");
-         auto dst = p.required("DestinationCidrBlock");
-         auto description = optionalText(p, "Description");
-         auto ports = readPortRange(p, "SourcePortRange", r.source_from_port, r.source_to_port);
-         if (ports) {
-           ports = readPortRange(p, "DestinationPortRange", r.destination_from_port,
-                                 r.destination_to_port);
-         }
-         for (const ApiError* e :
-              {filter_id ? nullptr : &filter_id.error(), direction ? nullptr : &direction.error(),
-               number ? nullptr : &number.error(), action ? nullptr : &action.error(),
-               protocol ? nullptr : &protocol.error(), src ? nullptr : &src.error(),
-               dst ? nullptr : &dst.error(), description ? nullptr : &description.error(),
-               ports ? nullptr : &ports.error()}) {
-           if (e != nullptr) {
-             return std::unexpected(*e);
-           }
-         }
-         if (auto ok = checkIdFormat(*filter_id, "tmf", "TrafficMirrorFilterId"); !ok) {
-           return ok;
-         }
-         r.filter_id = *filter_id;
-         r.direction = *direction;
-         r.rule_number = *number;
-         r.action = *action;
-         r.protocol = *protocol;
-         r.source_cidr = *src;
-         r.destination_cidr = *dst;
-         r.description = *description;
-         return checkRule(r);
-       },
-       .check = [&]() -> ApiResult<void> {
-         auto existing = existingFilter(ctx, r.filter_id);
-         if (!existing) {
-           return std::unexpected(existing.error());
-         }
-         auto rules = ctx.store.rulesOf(r.filter_id);
-         if (!rules) {
-           return internalError(rules.error());
-         }
-         if (auto ok = checkRuleNumberFree(*rules, r); !ok) {
-           return ok;
-         }
-         if (static_cast<int64_t>(rules->size()) >= ctx.limits.rules_per_filter) {
-           return apiError("TrafficMirrorFilterRuleLimitExceeded",
-                           "Filter " + r.filter_id + " already has " +
-                               std::to_string(rules->size()) +
-                               " rules, the most a filter can have.");
-         }
-         return {};
-       },
-       .insert = [&]() -> ApiResult<std::string> {
-         r.id = newResourceId("tmfr");
-         if (auto w = ctx.store.insertRule(r); !w) {
-           return internalError(w.error());
-         }
-         return r.id;
-       },
-       .respond =
-           [&](const std::string& id, const std::optional<std::string>& token) {
-             return ruleResponse(ctx, id, token);
-           }});
+      ctx, {.resource_type = "traffic-mirror-filter-rule",
+            .read = [&]() -> ApiResult<void> {
+              auto filter_id = p.required("TrafficMirrorFilterId");
+              auto direction = enumParameter(p, "TrafficDirection", {"ingress", "egress"}, true);
+              auto number = p.requiredInt("RuleNumber", 1, 32766);
+              auto action = enumParameter(p, "RuleAction", {"accept", "reject"}, true);
+              auto protocol = p.optionalInt("Protocol", 0, 255);
+              auto src = p.required("SourceCidrBlock");
+              auto dst = p.required("DestinationCidrBlock");
+              auto description = optionalText(p, "Description");
+              auto ports =
+                  readPortRange(p, "SourcePortRange", r.source_from_port, r.source_to_port);
+              if (ports) {
+                ports = readPortRange(p, "DestinationPortRange", r.destination_from_port,
+                                      r.destination_to_port);
+              }
+              if (auto e = firstError(filter_id, direction, number, action, protocol, src, dst,
+                                      description, ports)) {
+                return std::unexpected(*e);
+              }
+              if (auto ok = checkIdFormat(*filter_id, "tmf", "TrafficMirrorFilterId"); !ok) {
+                return ok;
+              }
+              r.filter_id = *filter_id;
+              r.direction = *direction;
+              r.rule_number = *number;
+              r.action = *action;
+              r.protocol = *protocol;
+              r.source_cidr = *src;
+              r.destination_cidr = *dst;
+              r.description = *description;
+              return checkRule(r);
+            },
+            .check = [&]() -> ApiResult<void> {
+              auto existing = existingFilter(ctx, r.filter_id);
+              if (!existing) {
+                return std::unexpected(existing.error());
+              }
+              auto rules = ctx.store.rulesOf(r.filter_id);
+              if (!rules) {
+                return internalError(rules.error());
+              }
+              if (auto ok = checkRuleNumberFree(*rules, r); !ok) {
+                return ok;
+              }
+              if (static_cast<int64_t>(rules->size()) >= ctx.limits.rules_per_filter) {
+                return apiError("TrafficMirrorFilterRuleLimitExceeded",
+                                "Filter " + r.filter_id + " already has " +
+                                    std::to_string(rules->size()) +
+                                    " rules, the most a filter can have.");
+              }
+              return {};
+            },
+            .insert = [&]() -> ApiResult<std::string> {
+              r.id = newResourceId("tmfr");
+              if (auto w = ctx.store.insertRule(r); !w) {
+                return internalError(w.error());
+              }
+              return r.id;
+            },
+            .respond =
+                [&](const std::string& id, const std::optional<std::string>& token) {
+                  return ruleResponse(ctx, id, token);
+                }});
 }
 
 ApiResult<std::string> describeTrafficMirrorFilterRules(ActionContext& ctx) {
@@ -519,15 +501,9 @@ ApiResult<std::string> modifyTrafficMirrorFilterRule(ActionContext& ctx) {
   }
   auto remove = p.list("RemoveField");
   auto dry = dryRunFlag(p);
-  for (const ApiError* e :
-       {id ? nullptr : &id.error(), direction ? nullptr : &direction.error(),
-        number ? nullptr : &number.error(), action ? nullptr : &action.error(),
-        protocol ? nullptr : &protocol.error(), description ? nullptr : &description.error(),
-        ports ? nullptr : &ports.error(), remove ? nullptr : &remove.error(),
-        dry ? nullptr : &dry.error()}) {
-    if (e != nullptr) {
-      return std::unexpected(*e);
-    }
+  if (auto e =
+          firstError(id, direction, number, action, protocol, description, ports, remove, dry)) {
+    return std::unexpected(*e);
   }
   for (const auto& field : *remove) {
     if (field != "destination-port-range" && field != "source-port-range" && field != "protocol" &&

@@ -140,14 +140,9 @@ ApiResult<std::string> createTrafficMirrorSession(ActionContext& ctx) {
          auto number = p.requiredInt("SessionNumber", 1, 32766);
          auto given_vni = p.optionalInt("VirtualNetworkId", 0, 16777215);
          auto description = optionalText(p, "Description");
-         for (const ApiError* e :
-              {eni ? nullptr : &eni.error(), target ? nullptr : &target.error(),
-               filter ? nullptr : &filter.error(), packet_length ? nullptr : &packet_length.error(),
-               number ? nullptr : &number.error(), given_vni ? nullptr : &given_vni.error(),
-               description ? nullptr : &description.error()}) {
-           if (e != nullptr) {
-             return std::unexpected(*e);
-           }
+         if (auto e =
+                 firstError(eni, target, filter, packet_length, number, given_vni, description)) {
+           return std::unexpected(*e);
          }
          for (auto [value, prefix, name] : {std::tuple{&*eni, "eni", "NetworkInterfaceId"},
                                             std::tuple{&*target, "tmt", "TrafficMirrorTargetId"},
@@ -243,14 +238,8 @@ ApiResult<std::string> modifyTrafficMirrorSession(ActionContext& ctx) {
   auto description = optionalText(p, "Description");
   auto remove = p.list("RemoveField");
   auto dry = dryRunFlag(p);
-  for (const ApiError* e :
-       {id ? nullptr : &id.error(), packet_length ? nullptr : &packet_length.error(),
-        number ? nullptr : &number.error(), vni ? nullptr : &vni.error(),
-        description ? nullptr : &description.error(), remove ? nullptr : &remove.error(),
-        dry ? nullptr : &dry.error()}) {
-    if (e != nullptr) {
-      return std::unexpected(*e);
-    }
+  if (auto e = firstError(id, packet_length, number, vni, description, remove, dry)) {
+    return std::unexpected(*e);
   }
   for (const auto& field : *remove) {
     if (field != "packet-length" && field != "description" && field != "virtual-network-id") {

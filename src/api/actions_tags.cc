@@ -243,14 +243,8 @@ ApiResult<std::string> describeTags(ActionContext& ctx) {
   auto filters = describeFilters(p, {"key", "value", "resource-id", "resource-type"});
   auto page = pageRequest(p);
   auto dry = dryRunFlag(p);
-  if (!filters) {
-    return std::unexpected(filters.error());
-  }
-  if (!page) {
-    return std::unexpected(page.error());
-  }
-  if (!dry) {
-    return std::unexpected(dry.error());
+  if (auto e = firstError(filters, page, dry)) {
+    return std::unexpected(*e);
   }
   if (auto ok = rejectUnknownParameters(p); !ok) {
     return std::unexpected(ok.error());

@@ -247,11 +247,8 @@ ApiResult<std::string> deleteNetworkInterface(ActionContext& ctx) {
   const QueryParams& p = ctx.params;
   auto id = p.required("NetworkInterfaceId");
   auto dry = dryRunFlag(p);
-  if (!id) {
-    return std::unexpected(id.error());
-  }
-  if (!dry) {
-    return std::unexpected(dry.error());
+  if (auto e = firstError(id, dry)) {
+    return std::unexpected(*e);
   }
   if (auto ok = checkIdFormat(*id, "eni", "NetworkInterfaceId"); !ok) {
     return std::unexpected(ok.error());
