@@ -133,7 +133,7 @@ Result<void> InterfaceWorker::open(std::unique_ptr<engine::MirrorEngine> engine,
   takePendingEngine();
   hops_.take();
   last_publish_ = std::chrono::steady_clock::now();
-  publish();
+  publish(/*always=*/true);
   return {};
 }
 
@@ -154,7 +154,12 @@ void InterfaceWorker::apply(std::unique_ptr<engine::MirrorEngine> engine, uint64
   {
     // The hops first: the data path takes them with the engine or before it.
     std::lock_guard lock(hops_mutex_);
-    destinations_ = engine ? targetsOf(*engine) : std::vector<uint32_t>{};
+    newest_destinations_ = engine ? targetsOf(*engine) : std::vector<uint32_t>{};
+    newest_generation_ = generation;
+    // The engine in effect keeps its hops until the data path has swapped it out.
+    std::vector<uint32_t> both = destinations_;
+    both.insert(both.end(), newest_destinations_.begin(), newest_destinations_.end());
+    destinations_ = std::move(both);
     resolveNextHops();
   }
   std::lock_guard lock(pending_mutex_);
@@ -165,6 +170,9 @@ void InterfaceWorker::apply(std::unique_ptr<engine::MirrorEngine> engine, uint64
 }
 
 void InterfaceWorker::resolveNextHops() {
+  if (applied_generation_.load() >= newest_generation_) {
+    destinations_ = newest_destinations_;  // the older engine is gone from the data path
+  }
   hops_.post(NextHops::resolve(destinations_));
 }
 
@@ -286,10 +294,15 @@ void InterfaceWorker::installPrefilter(const std::vector<rules::BpfInstruction>&
   retired_.prefilter_error = std::move(error);
 }
 
-void InterfaceWorker::publish() {
+void InterfaceWorker::publish(bool always) {
   // Numbers into storage sized when the engine came: no allocation, no map.
   const SendStatistics& s = data_path_->sender.statistics();
-  std::lock_guard lock(report_mutex_);
+  std::unique_lock lock(report_mutex_, std::defer_lock);
+  if (always) {
+    lock.lock();
+  } else if (!lock.try_lock()) {
+    return;  // report() is copying: never wait for it on the data path
+  }
   live_path_ = path_;
   live_send_ = s;
   if (engine_) {
@@ -318,8 +331,8 @@ void InterfaceWorker::flushBatch() {
 }
 
 void InterfaceWorker::processBlock() {
-  // A target missing from the table (never expected: hops come before their engine) goes
-  // through the kernel's IP layer.
+  // A target missing from the table (not expected: the table holds the targets of the engine
+  // in effect and of the one handed over next) goes through the kernel's IP layer.
   static const NextHop kThroughTheKernel{};
   WorkerDataPath& dp = *data_path_;
   const NextHops* hops = hops_.current();
@@ -427,7 +440,7 @@ void InterfaceWorker::run() {
     path_.kernel_packets += stats->packets;
     path_.kernel_drops += stats->drops;
   }
-  publish();
+  publish(/*always=*/true);
   {
     std::lock_guard lock(report_mutex_);
     retired_.error = error;

@@ -136,7 +136,9 @@ class InterfaceWorker {
   void installPrefilter(const std::vector<rules::BpfInstruction>& prefilter);
   void processBlock();
   void flushBatch();
-  void publish();
+  // Copies the counters to the published slot. `always`: wait for report() to finish with
+  // it; otherwise a busy slot is skipped (the counts are cumulative: the next one carries them).
+  void publish(bool always = false);
 
   std::string name_;
   std::string network_interface_id_;
@@ -159,8 +161,14 @@ class InterfaceWorker {
   std::atomic<uint64_t> applied_generation_{0};
 
   // Upkeep (and apply()) -> data path: the next hops of the targets, taken without a lock.
-  std::mutex hops_mutex_;               // the producers'; the data path never takes it
-  std::vector<uint32_t> destinations_;  // the targets of the newest engine (hops_mutex_)
+  // Guarded by hops_mutex_ (the producers'; the data path never takes it). Until the data
+  // path has taken the newest engine, the table holds the targets of the engine it still
+  // runs too: destinations_ is their union, and it narrows to newest_destinations_ once
+  // appliedGeneration() reaches newest_generation_.
+  std::mutex hops_mutex_;
+  std::vector<uint32_t> destinations_;
+  std::vector<uint32_t> newest_destinations_;
+  uint64_t newest_generation_ = 0;
   Handoff<NextHops> hops_;
   std::atomic<bool> interface_gone_{false};
 

@@ -31,9 +31,11 @@ void appendXmlEscaped(std::string& out, std::string_view text) {
         replacement = "&apos;";
         break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          // Control characters, even escaped, except tab, newline and carriage return.
-          if (c != '\t' && c != '\n' && c != '\r') {
+        if (c == '\r') {
+          replacement = "&#xD;";  // a raw one would be read back as a newline
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+          // Control characters, even escaped, except tab and newline.
+          if (c != '\t' && c != '\n') {
             replacement = kReplacement;
           }
         } else if (static_cast<unsigned char>(c) >= 0x80) {

@@ -84,6 +84,10 @@ Result<RegisterRequest> parseRegisterRequest(std::string_view json_text) {
   }
   const Json& body = *parsed;
   RegisterRequest out;
+  if (const auto hostname = body.find("Hostname");
+      hostname != body.end() && !hostname->is_string()) {
+    return invalid("Hostname must be a string");
+  }
   out.host_key = stringOr(body, "HostKey");
   out.hostname = stringOr(body, "Hostname");
   if (out.host_key.empty() || out.host_key.size() > kMaxHostKey ||

@@ -126,7 +126,7 @@ struct CollectorSession {
 };
 
 std::string collectorSessionsToJson(const std::vector<CollectorSession>& sessions);
-// Items without a session id or VNI are skipped (an older or newer server's extras).
+// Items without a VNI (0 to 2^24-1) are skipped (an older or newer server's extras).
 Result<std::vector<CollectorSession>> parseCollectorSessions(std::string_view json_text);
 
 // --- Errors --------------------------------------------------------------------------------

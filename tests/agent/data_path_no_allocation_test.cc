@@ -61,7 +61,7 @@ class DataPathNoAllocationTest : public DataPathLab {
     uint64_t seen = start;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (seen - start < frames && std::chrono::steady_clock::now() < deadline) {
-      // Past the publish period, so that every round below also publishes.
+      // Past the publish period, so that the first round below publishes too.
       std::this_thread::sleep_for(std::chrono::milliseconds(110));
       {
         testing::CountAllocations counted;

@@ -17,10 +17,11 @@ TEST(AwsXml, ErrorEnvelopeIsTheAwsShape) {
             "</Message></Error></Errors><RequestID>r-2</RequestID></Response>");
 }
 
-TEST(AwsXml, TabsAndNewlinesStayAndPlainRunsAreCopied) {
+TEST(AwsXml, TabsAndNewlinesStayAndACarriageReturnSurvivesTheRoundTrip) {
   std::string out = "x";
   appendXmlEscaped(out, "a\tb\nc\r\"d\"");
-  EXPECT_EQ(out, "xa\tb\nc\r&quot;d&quot;");
+  // A carriage return is escaped: XML readers turn a raw one into a newline.
+  EXPECT_EQ(out, "xa\tb\nc&#xD;&quot;d&quot;");
 }
 
 }  // namespace

@@ -51,6 +51,7 @@ TEST(AgentProtocol, ARegisterRequestTheServerMustNotTrustIsRefusedWithTheReason)
       {"[]", "the body is not a JSON object"},
       {"{", "the body is not a JSON object"},
       {R"({"Hostname":"h"})", "HostKey (1-128 chars) is required"},
+      {R"({"HostKey":"k","Hostname":7})", "Hostname must be a string"},
       {R"({"HostKey":")" + std::string(129, 'k') + R"("})", "HostKey (1-128 chars) is required"},
       {R"({"HostKey":"k","Role":"spy"})", "Role must be agent or collector"},
       {R"({"HostKey":"k","DnsResolvers":["not-an-ip"]})", "DnsResolvers: not an IP address"},
