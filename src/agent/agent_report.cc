@@ -54,7 +54,7 @@ void addCloudWatch(model::ResourceCounters& item, const engine::MirrorCounters& 
   }
 }
 
-// Agent-only counters of an interface, as (JSON name, Prometheus name, label, value).
+// Agent-only counters of an interface, by their JSON name.
 struct Extra {
   const char* json_name;
   uint64_t value;

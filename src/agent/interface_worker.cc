@@ -330,10 +330,15 @@ void InterfaceWorker::flushBatch() {
   }
 }
 
+namespace {
+
+// A target missing from the table (not expected: the table holds the targets of the engine in
+// effect and of the one handed over next) goes through the kernel's IP layer.
+const NextHop kThroughTheKernel{};
+
+}  // namespace
+
 void InterfaceWorker::processBlock() {
-  // A target missing from the table (not expected: the table holds the targets of the engine
-  // in effect and of the one handed over next) goes through the kernel's IP layer.
-  static const NextHop kThroughTheKernel{};
   WorkerDataPath& dp = *data_path_;
   const NextHops* hops = hops_.current();
   ring_->visitBlock([&](const CapturedFrame& frame) {

@@ -141,65 +141,65 @@ ApiResult<std::string> targetResponse(ActionContext& ctx, const std::string& id,
 ApiResult<std::string> createNetworkInterface(ActionContext& ctx) {
   const QueryParams& p = ctx.params;
   NetworkInterfaceRecord record;
-  return createResource(
-      ctx, {.resource_type = "network-interface",
-            .read = [&]() -> ApiResult<void> {
-              auto subnet = p.required("SubnetId");
-              if (!subnet) {
-                return std::unexpected(subnet.error());
-              }
-              if (auto ok = checkIdFormat(*subnet, "subnet", "SubnetId"); !ok) {
-                return ok;
-              }
-              auto description = optionalText(p, "Description");
-              if (!description) {
-                return std::unexpected(description.error());
-              }
-              const auto ip = p.get("PrivateIpAddress");
-              if (ip) {
-                auto parsed = packet::parseIpAddress(*ip);
-                if (!parsed || parsed->family != packet::IpFamily::V4) {
-                  return apiError("InvalidParameterValue",
-                                  "Value (" + ip->substr(0, 64) +
-                                      ") for parameter PrivateIpAddress is invalid. "
-                                      "Expected an IPv4 address.");
-                }
-              }
-              record.subnet_id = *subnet;
-              record.description = description->value_or("");
-              record.private_ip = ip;
-              return {};
-            },
-            .check = [&]() -> ApiResult<void> {
-              if (!record.private_ip) {
-                return {};
-              }
-              auto all = ctx.store.networkInterfaces();
-              if (!all) {
-                return internalError(all.error());
-              }
-              for (const auto& other : *all) {
-                if (other.subnet_id == record.subnet_id && other.private_ip == record.private_ip) {
-                  return apiError("InvalidIPAddress.InUse",
-                                  "The specified address " + *record.private_ip +
-                                      " is already in use by " + other.id + " in subnet " +
-                                      record.subnet_id + ".");
-                }
-              }
-              return {};
-            },
-            .insert = [&]() -> ApiResult<std::string> {
-              record.id = newResourceId("eni");
-              record.mac = randomLocalMac();
-              if (auto r = ctx.store.insertNetworkInterface(record); !r) {
-                return internalError(r.error());
-              }
-              return record.id;
-            },
-            .respond =
-                [&](const std::string& id, const std::optional<std::string>& token) {
-                  return interfaceResponse(ctx, id, token);
-                }});
+  return createResource(ctx,
+                        {.resource_type = "network-interface",
+                         .read = [&]() -> ApiResult<void> {
+                           auto subnet = p.required("SubnetId");
+                           if (!subnet) {
+                             return std::unexpected(subnet.error());
+                           }
+                           if (auto ok = checkIdFormat(*subnet, "subnet", "SubnetId"); !ok) {
+                             return ok;
+                           }
+                           auto description = optionalText(p, "Description");
+                           if (!description) {
+                             return std::unexpected(description.error());
+                           }
+                           const auto ip = p.get("PrivateIpAddress");
+                           if (ip) {
+                             auto parsed = packet::parseIpAddress(*ip);
+                             if (!parsed || parsed->family != packet::IpFamily::V4) {
+                               return apiError("InvalidParameterValue",
+                                               "Value (" + ip->substr(0, 64) +
+                                                   ") for parameter PrivateIpAddress is invalid. "
+                                                   "Expected an IPv4 address.");
+                             }
+                           }
+                           record.subnet_id = *subnet;
+                           record.description = description->value_or("");
+                           record.private_ip = ip;
+                           return {};
+                         },
+                         .check = [&]() -> ApiResult<void> {
+                           if (!record.private_ip) {
+                             return {};
+                           }
+                           auto holders = ctx.store.interfacesWithAddress(*record.private_ip);
+                           if (!holders) {
+                             return internalError(holders.error());
+                           }
+                           for (const auto& other : *holders) {
+                             if (other.subnet_id == record.subnet_id) {
+                               return apiError("InvalidIPAddress.InUse",
+                                               "The specified address " + *record.private_ip +
+                                                   " is already in use by " + other.id +
+                                                   " in subnet " + record.subnet_id + ".");
+                             }
+                           }
+                           return {};
+                         },
+                         .insert = [&]() -> ApiResult<std::string> {
+                           record.id = newResourceId("eni");
+                           record.mac = randomLocalMac();
+                           if (auto r = ctx.store.insertNetworkInterface(record); !r) {
+                             return internalError(r.error());
+                           }
+                           return record.id;
+                         },
+                         .respond =
+                             [&](const std::string& id, const std::optional<std::string>& token) {
+                               return interfaceResponse(ctx, id, token);
+                             }});
 }
 
 ApiResult<std::string> describeNetworkInterfaces(ActionContext& ctx) {

@@ -88,7 +88,7 @@ Result<LocalInterface> findLocalInterface(const packet::IpAddress& address) {
     (address.family == packet::IpFamily::V4 ? out.ipv4 : out.ipv6) = address;
   }
   // Loopback's 65536 is beyond what an IPv4 path MTU can be (and what the server accepts).
-  out.mtu = std::min(interfaceMtu(chosen), 65535);
+  out.mtu = static_cast<uint32_t>(std::min(interfaceMtu(chosen), 65535));
   return out;
 }
 
@@ -99,8 +99,7 @@ std::string registrationBody(const std::string& host_key, const std::string& hos
   request.host_key = host_key;
   request.hostname = hostname;
   request.role = model::HostRole::Collector;
-  request.interfaces.push_back({interface.name, interface.mac, interface.ipv4, interface.ipv6,
-                                static_cast<uint32_t>(interface.mtu)});
+  request.interfaces.push_back(interface);
   if (!load_balancer_arn.empty()) {
     request.load_balancer_arn = load_balancer_arn;
   }

@@ -17,17 +17,13 @@
 
 #include "collector/session_table.h"
 #include "common/result.h"
+#include "model/agent_protocol.h"
 #include "packet/ip_address.h"
 
 namespace tmirror::collector {
 
-struct LocalInterface {
-  std::string name;
-  packet::MacAddress mac;
-  std::optional<packet::IpAddress> ipv4;
-  std::optional<packet::IpAddress> ipv6;
-  int mtu = 1500;
-};
+// The collector's receiving interface as the agent protocol reports it.
+using LocalInterface = model::ReportedInterface;
 
 // The interface that holds `address`; for a wildcard address, the first interface that is up,
 // not loopback, and has an IPv4 address.

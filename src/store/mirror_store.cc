@@ -315,24 +315,13 @@ Result<Transaction> MirrorStore::transaction() {
 }
 
 Result<std::vector<AuditEntry>> MirrorStore::auditLog() {
-  auto stmt = db_.prepare(
+  return collect<AuditEntry>(
+      db_,
       "SELECT access_key_id, action, resource_id, result, request_id, remote_address "
-      "FROM audit_log ORDER BY seq");
-  if (!stmt) {
-    return std::unexpected(stmt.error());
-  }
-  std::vector<AuditEntry> out;
-  while (true) {
-    auto row = stmt->step();
-    if (!row) {
-      return std::unexpected(row.error());
-    }
-    if (!*row) {
-      return out;
-    }
-    out.push_back(
-        {stmt->text(0), stmt->text(1), stmt->text(2), stmt->text(3), stmt->text(4), stmt->text(5)});
-  }
+      "FROM audit_log ORDER BY seq",
+      nullptr, [](const Statement& st) {
+        return AuditEntry{st.text(0), st.text(1), st.text(2), st.text(3), st.text(4), st.text(5)};
+      });
 }
 
 Result<void> MirrorStore::appendAudit(const AuditEntry& e) {
@@ -379,6 +368,13 @@ Result<std::vector<NetworkInterfaceRecord>> MirrorStore::networkInterfaces() {
 Result<std::optional<NetworkInterfaceRecord>> MirrorStore::networkInterface(const std::string& id) {
   return first(collect<NetworkInterfaceRecord>(
       db_, select(kInterfaceColumns, "network_interfaces", "WHERE id = ?"), &id, readInterface));
+}
+
+Result<std::vector<NetworkInterfaceRecord>> MirrorStore::interfacesWithAddress(
+    const std::string& private_ip) {
+  return collect<NetworkInterfaceRecord>(
+      db_, select(kInterfaceColumns, "network_interfaces", "WHERE private_ip = ? ORDER BY seq"),
+      &private_ip, readInterface);
 }
 
 Result<void> MirrorStore::deleteNetworkInterface(const std::string& id) {

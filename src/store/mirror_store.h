@@ -160,6 +160,7 @@ class MirrorStore {
   Result<void> insertNetworkInterface(const NetworkInterfaceRecord& r);
   Result<std::vector<NetworkInterfaceRecord>> networkInterfaces();
   Result<std::optional<NetworkInterfaceRecord>> networkInterface(const std::string& id);
+  Result<std::vector<NetworkInterfaceRecord>> interfacesWithAddress(const std::string& private_ip);
   Result<void> deleteNetworkInterface(const std::string& id);
 
   // Targets.

@@ -82,19 +82,7 @@ class DataPathLab : public ::testing::Test {
 
   // VXLAN payloads received in namespace b until `count` arrived or a quiet second passed.
   std::vector<Frame> receive(std::size_t count) {
-    std::vector<Frame> out;
-    std::vector<std::byte> buffer(65536);
-    while (out.size() < count) {
-      pollfd p{receiver_.get(), POLLIN, 0};
-      if (::poll(&p, 1, 1000) <= 0) {
-        break;
-      }
-      const ssize_t n = ::recv(receiver_.get(), buffer.data(), buffer.size(), 0);
-      if (n > 0) {
-        out.emplace_back(buffer.begin(), buffer.begin() + n);
-      }
-    }
-    return out;
+    return testing::NetnsPair::readDatagrams(receiver_, count, 1000);
   }
 
   testing::NetnsPair lab_;

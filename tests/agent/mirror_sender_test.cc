@@ -111,19 +111,7 @@ class MirrorSenderTest : public ::testing::Test {
 
   // Frames read from `fd` until `count` arrived or a quiet half second passed.
   static std::vector<Frame> read(const UniqueFd& fd, std::size_t count) {
-    std::vector<Frame> out;
-    std::vector<std::byte> buffer(1 << 17);
-    while (out.size() < count) {
-      pollfd p{fd.get(), POLLIN, 0};
-      if (::poll(&p, 1, 500) <= 0) {
-        break;
-      }
-      const ssize_t n = ::recv(fd.get(), buffer.data(), buffer.size(), 0);
-      if (n > 0) {
-        out.emplace_back(buffer.begin(), buffer.begin() + n);
-      }
-    }
-    return out;
+    return testing::NetnsPair::readDatagrams(fd, count, 500);
   }
 
   // Checks what arrived against frames_: one datagram per copy, in order, each the copy's

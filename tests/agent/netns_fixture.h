@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "common/unique_fd.h"
 #include "packet/ip_address.h"
@@ -90,6 +92,24 @@ class NetnsPair {
     const int big = 8 << 20;
     ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
     return fd;
+  }
+
+  // Datagrams (or frames) read from `fd` until `count` arrived or `quiet_ms` passed without one.
+  static std::vector<std::vector<std::byte>> readDatagrams(const UniqueFd& fd, std::size_t count,
+                                                           int quiet_ms) {
+    std::vector<std::vector<std::byte>> out;
+    std::vector<std::byte> buffer(1 << 17);
+    while (out.size() < count) {
+      pollfd p{fd.get(), POLLIN, 0};
+      if (::poll(&p, 1, quiet_ms) <= 0) {
+        break;
+      }
+      const ssize_t n = ::recv(fd.get(), buffer.data(), buffer.size(), 0);
+      if (n > 0) {
+        out.emplace_back(buffer.begin(), buffer.begin() + n);
+      }
+    }
+    return out;
   }
 
   // tmN's MAC as seen from its namespace.

@@ -581,20 +581,26 @@ TEST(SigV4Status, EveryStatusHasText) {
 
 // ---- request_auth: AWS error codes --------------------------------------------------------
 
-TEST(RequestAuth, ReturnsTheAccessKeyOfAValidRequest) {
-  const auto now = utc(2026, 11, 22, 2, 43, 48);
+// A DescribeTrafficMirrorTargets request signed with the example key for `region` at `now`.
+HttpRequestView signedDescribe(const char* region, std::chrono::system_clock::time_point now) {
   HttpRequestView view;
   view.method = "POST";
   view.path = "/";
   view.body = "Action=DescribeTrafficMirrorTargets&Version=2016-11-15";
   for (auto& [name, value] : signHeaders("POST", "localhost:8080", "/", "", view.body, kFormType,
-                                         kExampleAkid, kExampleSecret, "us-east-1", "ec2", now)) {
+                                         kExampleAkid, kExampleSecret, region, "ec2", now)) {
     std::string lower = name;
     for (char& c : lower) {
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
     view.headers[lower] = value;
   }
+  return view;
+}
+
+TEST(RequestAuth, ReturnsTheAccessKeyOfAValidRequest) {
+  const auto now = utc(2026, 11, 22, 2, 43, 48);
+  HttpRequestView view = signedDescribe("us-east-1", now);
   const ApiResult<std::string> ok = authenticateRequest(view, exampleKeys(), now);
   ASSERT_TRUE(ok.has_value()) << ok.error().code << ": " << ok.error().message;
   EXPECT_EQ(*ok, kExampleAkid);
@@ -613,18 +619,7 @@ TEST(RequestAuth, ReturnsTheAccessKeyOfAValidRequest) {
 
 TEST(RequestAuth, ACredentialScopedToAnotherRegionIsRefused) {
   const auto now = utc(2026, 11, 22, 2, 43, 48);
-  HttpRequestView view;
-  view.method = "POST";
-  view.path = "/";
-  view.body = "Action=DescribeTrafficMirrorTargets&Version=2016-11-15";
-  for (auto& [name, value] : signHeaders("POST", "localhost:8080", "/", "", view.body, kFormType,
-                                         kExampleAkid, kExampleSecret, "eu-west-1", "ec2", now)) {
-    std::string lower = name;
-    for (char& c : lower) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    view.headers[lower] = value;
-  }
+  HttpRequestView view = signedDescribe("eu-west-1", now);
   const ApiResult<std::string> refused = authenticateRequest(view, exampleKeys(), now);
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code, "AuthFailure");
