@@ -158,7 +158,7 @@ def stop_process(proc: subprocess.Popen | None) -> None:
             continue
 
 
-def start_tmirror(binary: str, workdir: str, procs: list) -> Server:
+def start_tmirror(binary: str, workdir: str, procs: list, extra_args: tuple[str, ...] = ()) -> Server:
     data_dir = os.path.join(workdir, "tmirror-data")
     os.makedirs(data_dir)
     out = subprocess.run([binary, "server", "--data-dir", data_dir, "--create-access-key"],
@@ -167,7 +167,7 @@ def start_tmirror(binary: str, workdir: str, procs: list) -> Server:
     log_path = os.path.join(workdir, "tmirror.log")
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [binary, "server", "--data-dir", data_dir, "--listen", "127.0.0.1:0"],
+            [binary, "server", "--data-dir", data_dir, "--listen", "127.0.0.1:0", *extra_args],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     procs.append(proc)
     deadline = time.monotonic() + 20

@@ -19,7 +19,7 @@ purpose="${1:-run}"
 run_packages=(
   build-essential cmake make pkg-config
   libpcap-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev
-  libssl-dev libcpp-httplib-dev
+  libssl-dev libcpp-httplib-dev libboost-dev
   iproute2 ca-certificates
 )
 offline_packages=(tshark)

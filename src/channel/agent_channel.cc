@@ -209,11 +209,16 @@ Result<std::string> createAgentToken(store::MirrorStore& store) {
 
 AgentChannel::AgentChannel(api::TrafficMirrorApi& api, AgentChannelOptions options)
     : api_(api), options_(options) {
-  health_checker_ = std::thread([this] {
+  ticker_ = std::thread([this] {
+    auto next_health_check = std::chrono::steady_clock::now() + options_.health_check_interval;
     std::unique_lock lock(stop_mutex_);
-    while (!stop_cv_.wait_for(lock, options_.health_check_interval, [this] { return stopping_; })) {
+    while (!stop_cv_.wait_for(lock, options_.poll_interval, [this] { return stopping_; })) {
       lock.unlock();
-      checkMemberHealth();
+      if (std::chrono::steady_clock::now() >= next_health_check) {
+        checkMemberHealth();
+        next_health_check = std::chrono::steady_clock::now() + options_.health_check_interval;
+      }
+      answerDueWaiters();
       lock.lock();
     }
   });
@@ -225,7 +230,12 @@ AgentChannel::~AgentChannel() {
     stopping_ = true;
   }
   stop_cv_.notify_all();
-  health_checker_.join();
+  ticker_.join();
+}
+
+std::size_t AgentChannel::parkedLongPolls() const {
+  std::lock_guard lock(waiters_mutex_);
+  return waiters_.size();
 }
 
 bool AgentChannel::memberHealthy(const std::string& network_interface_id) const {
@@ -261,7 +271,26 @@ void AgentChannel::checkMemberHealth() {
   });
 }
 
-api::HttpResponse AgentChannel::handle(const api::HttpRequestView& request) {
+void AgentChannel::handle(const api::HttpRequestView& request, server::Respond respond) {
+  if (auto refused = authenticate(request)) {
+    respond(std::move(*refused));
+    return;
+  }
+  std::string_view path = request.path;
+  if (path == "/agent/v1/register" && request.method == "POST") {
+    respond(registerHost(request));
+  } else if (path == "/agent/v1/desired-state" && request.method == "GET") {
+    desiredState(request, std::move(respond));
+  } else if (path == "/agent/v1/counters" && request.method == "POST") {
+    respond(counters(request));
+  } else if (path == "/agent/v1/collector-sessions" && request.method == "GET") {
+    respond(collectorSessions(request));
+  } else {
+    respond(jsonError(404, "NotFound", "no such agent endpoint"));
+  }
+}
+
+std::optional<api::HttpResponse> AgentChannel::authenticate(const api::HttpRequestView& request) {
   const auto auth = request.headers.find("authorization");
   if (auth == request.headers.end() || !auth->second.starts_with("Bearer ")) {
     return jsonError(401, "AuthFailure", "an agent token is required (Authorization: Bearer)");
@@ -274,20 +303,7 @@ api::HttpResponse AgentChannel::handle(const api::HttpRequestView& request) {
   if (!known) {
     return jsonError(401, "AuthFailure", "the agent token is not valid");
   }
-  std::string_view path = request.path;
-  if (path == "/agent/v1/register" && request.method == "POST") {
-    return registerHost(request);
-  }
-  if (path == "/agent/v1/desired-state" && request.method == "GET") {
-    return desiredState(request);
-  }
-  if (path == "/agent/v1/counters" && request.method == "POST") {
-    return counters(request);
-  }
-  if (path == "/agent/v1/collector-sessions" && request.method == "GET") {
-    return collectorSessions(request);
-  }
-  return jsonError(404, "NotFound", "no such agent endpoint");
+  return std::nullopt;
 }
 
 api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request) {
@@ -401,46 +417,62 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
   });
 }
 
-api::HttpResponse AgentChannel::desiredState(const api::HttpRequestView& request) {
-  const std::string instance_id = queryValue(request.query, "instance-id");
+void AgentChannel::desiredState(const api::HttpRequestView& request, server::Respond respond) {
+  std::string instance_id = queryValue(request.query, "instance-id");
   const auto have = toInt(queryValue(request.query, "revision")).value_or(-1);
   const auto wait_s = toInt(queryValue(request.query, "wait")).value_or(0);
   if (instance_id.empty()) {
-    return jsonError(400, "MissingParameter", "instance-id is required");
+    respond(jsonError(400, "MissingParameter", "instance-id is required"));
+    return;
   }
-  const auto deadline =
-      std::chrono::steady_clock::now() +
-      std::min<std::chrono::seconds>(std::chrono::seconds(wait_s), options_.max_wait);
-  // Long-poll: recheck the revision until it passes the agent's or the wait ends. Waiters
-  // are capped so that they cannot take every server thread.
-  const bool may_wait = ++waiters_ <= options_.max_waiters;
-  while (true) {
-    auto answer = api_.withStore([&](store::MirrorStore& s) -> std::optional<api::HttpResponse> {
-      auto revision = s.revision();
-      if (!revision) {
-        return jsonError(500, "InternalError", revision.error().message);
-      }
-      if (*revision <= have && may_wait && std::chrono::steady_clock::now() < deadline) {
-        return std::nullopt;
-      }
-      auto config = resolveDesiredState(
-          s, instance_id, [this](const std::string& eni) { return memberHealthy(eni); });
-      if (!config) {
-        return jsonError(config.error().code == ErrorCode::NotFound ? 404 : 500,
-                         config.error().code == ErrorCode::NotFound ? "InvalidInstanceID.NotFound"
-                                                                    : "InternalError",
-                         config.error().message);
-      }
-      api::HttpResponse r;
-      r.content_type = "application/json";
-      r.body = model::hostMirrorConfigToJson(*config);
-      return r;
-    });
-    if (answer) {
-      --waiters_;
-      return *answer;
+  const auto wait = std::min<std::chrono::seconds>(std::chrono::seconds(wait_s), options_.max_wait);
+  const auto revision = api_.withStore([](store::MirrorStore& s) { return s.revision(); });
+  if (!revision) {
+    respond(jsonError(500, "InternalError", revision.error().message));
+    return;
+  }
+  if (*revision <= have && wait.count() > 0) {
+    // Long-poll: parked without a thread until the ticker sees the revision pass the agent's
+    // or the wait end. A change between the read above and parking is seen by the next tick,
+    // which compares with `have`, not with what was read here.
+    std::lock_guard lock(waiters_mutex_);
+    if (waiters_.size() < options_.max_waiters) {
+      waiters_.push_back(Waiter{std::move(instance_id), have,
+                                std::chrono::steady_clock::now() + wait, std::move(respond)});
+      return;
     }
-    std::this_thread::sleep_for(options_.poll_interval);
+  }
+  respond(desiredStateNow(instance_id));
+}
+
+api::HttpResponse AgentChannel::desiredStateNow(const std::string& instance_id) {
+  return api_.withStore([&](store::MirrorStore& s) {
+    auto config = resolveDesiredState(
+        s, instance_id, [this](const std::string& eni) { return memberHealthy(eni); });
+    if (!config) {
+      return jsonError(config.error().code == ErrorCode::NotFound ? 404 : 500,
+                       config.error().code == ErrorCode::NotFound ? "InvalidInstanceID.NotFound"
+                                                                  : "InternalError",
+                       config.error().message);
+    }
+    return jsonResponse(200, model::hostMirrorConfigToJson(*config));
+  });
+}
+
+void AgentChannel::answerDueWaiters() {
+  const auto revision = api_.withStore([](store::MirrorStore& s) { return s.revision(); });
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<Waiter> due;
+  {
+    std::lock_guard lock(waiters_mutex_);
+    const auto still_waiting = std::partition(
+        waiters_.begin(), waiters_.end(),
+        [&](const Waiter& w) { return revision && *revision <= w.have && now < w.deadline; });
+    std::move(still_waiting, waiters_.end(), std::back_inserter(due));
+    waiters_.erase(still_waiting, waiters_.end());
+  }
+  for (Waiter& waiter : due) {
+    waiter.respond(desiredStateNow(waiter.instance_id));
   }
 }
 

@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,9 +32,11 @@
 namespace tmirror::channel {
 
 struct AgentChannelOptions {
-  std::chrono::milliseconds poll_interval{100};  // how often a long-poll rechecks the revision
+  std::chrono::milliseconds poll_interval{100};  // how often parked long-polls are checked
   std::chrono::seconds max_wait{30};
-  int max_waiters = 48;  // long-polls beyond this are answered at once
+  // Parked long-polls hold no thread, only a few hundred bytes each; beyond this many they
+  // are answered at once.
+  std::size_t max_waiters = 65536;
   // A load-balancer member (a collector) is healthy while it reported health this recently
   // (collectors report every 10 s by default). Checked every health_check_interval; a change
   // bumps the revision so that agents re-resolve the members.
@@ -47,9 +50,9 @@ using MemberHealth = std::function<bool(const std::string& network_interface_id)
 class AgentChannel : public server::AgentRoutes {
  public:
   AgentChannel(api::TrafficMirrorApi& api, AgentChannelOptions options = {});
-  ~AgentChannel() override;  // stops the health checker
+  ~AgentChannel() override;  // stops the ticker; parked long-polls are dropped unanswered
 
-  api::HttpResponse handle(const api::HttpRequestView& request) override;
+  void handle(const api::HttpRequestView& request, server::Respond respond) override;
 
   // The latest counters each agent pushed: (resource id, counter name) -> value.
   std::map<std::pair<std::string, std::string>, double> counterSnapshot() const;
@@ -60,17 +63,34 @@ class AgentChannel : public server::AgentRoutes {
   // Hosts that registered.
   int64_t registeredAgents();
 
+  // Long-polls parked now.
+  std::size_t parkedLongPolls() const;
+
  private:
+  // A desired-state long-poll waiting for the revision to pass `have`.
+  struct Waiter {
+    std::string instance_id;
+    int64_t have = 0;
+    std::chrono::steady_clock::time_point deadline;
+    server::Respond respond;
+  };
+
+  // The refusal when the request carries no valid agent token.
+  std::optional<api::HttpResponse> authenticate(const api::HttpRequestView& request);
   api::HttpResponse registerHost(const api::HttpRequestView& request);
-  api::HttpResponse desiredState(const api::HttpRequestView& request);
+  void desiredState(const api::HttpRequestView& request, server::Respond respond);
+  api::HttpResponse desiredStateNow(const std::string& instance_id);
   api::HttpResponse counters(const api::HttpRequestView& request);
   api::HttpResponse collectorSessions(const api::HttpRequestView& request);
   bool memberHealthy(const std::string& network_interface_id) const;
   void checkMemberHealth();
+  // Answers the parked long-polls whose revision passed or whose wait ended.
+  void answerDueWaiters();
 
   api::TrafficMirrorApi& api_;
   AgentChannelOptions options_;
-  std::atomic<int> waiters_{0};
+  mutable std::mutex waiters_mutex_;
+  std::vector<Waiter> waiters_;
   mutable std::mutex counters_mutex_;
   std::map<std::pair<std::string, std::string>, double> counters_;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> problems_;
@@ -83,7 +103,7 @@ class AgentChannel : public server::AgentRoutes {
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;
-  std::thread health_checker_;
+  std::thread ticker_;  // answers due long-polls; checks member health
 };
 
 // The fully resolved desired state of one host, read from the store: its interfaces, and for

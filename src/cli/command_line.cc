@@ -316,6 +316,23 @@ Command parseCommandLine(std::span<const char* const> args) {
                          "console (signed requests only)");
   server_cmd->add_option("--sources-per-target", server.sources_per_target, "Quota (AWS: 10)")
       ->check(CLI::Range(int64_t{1}, int64_t{10000}));
+  server_cmd
+      ->add_option("--max-connections", server.max_connections,
+                   "HTTP connections open at once; more are refused with 503 (default 16384; "
+                   "each takes a file descriptor)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  server_cmd
+      ->add_option("--max-connections-per-address", server.max_connections_per_address,
+                   "HTTP connections from one client address (default 1024)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  server_cmd
+      ->add_option("--header-timeout", server.header_timeout_seconds,
+                   "Seconds a client has to send a request's headers (default 10)")
+      ->check(CLI::Range(int64_t{1}, int64_t{3600}));
+  server_cmd
+      ->add_option("--idle-timeout", server.idle_timeout_seconds,
+                   "Seconds a kept-alive connection may sit idle between requests (default 5)")
+      ->check(CLI::Range(int64_t{1}, int64_t{3600}));
 
   AgentCommand agent_command;
   agent::AgentOptions& agent = agent_command.options;

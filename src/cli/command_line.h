@@ -52,6 +52,11 @@ struct ServerOptions {
   int64_t sessions_per_interface = 3;
   int64_t sources_per_target = 10;
   std::filesystem::path captures_dir;  // the collector's files, for the console (tmirror up)
+  // Connection hygiene (see server::HttpServerOptions).
+  int64_t max_connections = 16384;
+  int64_t max_connections_per_address = 1024;
+  int64_t header_timeout_seconds = 10;
+  int64_t idle_timeout_seconds = 5;
 };
 
 // `tmirror agent`: the options of agent::Agent.

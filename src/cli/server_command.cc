@@ -1,7 +1,9 @@
 #include "cli/server_command.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -21,6 +23,29 @@ namespace {
 
 bool isLoopback(const std::string& address) {
   return address.starts_with("127.") || address == "::1" || address == "localhost";
+}
+
+// Every connection is a descriptor: lift the soft limit (often 1024) toward what the caps
+// allow, as far as the hard limit lets.
+void raiseOpenFileLimit(std::size_t connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    return;
+  }
+  constexpr rlim_t kOtherDescriptors = 256;  // the store, logs, the listener
+  const rlim_t wanted = std::min<rlim_t>(limit.rlim_max, connections + kOtherDescriptors);
+  if (limit.rlim_cur < wanted) {
+    limit.rlim_cur = wanted;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+      return;
+    }
+  }
+  if (limit.rlim_cur < connections + kOtherDescriptors) {
+    std::fprintf(stderr,
+                 "tmirror server: only %llu file descriptors allowed (ulimit -n); "
+                 "--max-connections %zu may not be reached\n",
+                 static_cast<unsigned long long>(limit.rlim_cur), connections);
+  }
 }
 
 }  // namespace
@@ -93,10 +118,7 @@ int runServer(const ServerOptions& options) {
                             options.auth_none ? api::Authenticator(api::anonymousAuthenticator)
                                               : api::sigV4Authenticator(options.region));
 
-  // Each waiting long-poll holds one HTTP worker: cap the waiters well below the pool, so
-  // API clients always find a free worker.
-  constexpr std::size_t kHttpThreads = 64;
-  channel::AgentChannel agents(api, {.max_waiters = 48});
+  channel::AgentChannel agents(api);
   metrics::Registry metrics;
   (void)metrics.gaugeCallback("tmirror_resources", "Resources in the store, by kind", {"kind"},
                               [&api]() {
@@ -144,7 +166,11 @@ int runServer(const ServerOptions& options) {
   };
   http.listen_address = options.listen_address;
   http.port = options.port;
-  http.threads = kHttpThreads;
+  http.max_connections = static_cast<std::size_t>(options.max_connections);
+  http.max_connections_per_address = static_cast<std::size_t>(options.max_connections_per_address);
+  http.header_timeout = std::chrono::seconds(options.header_timeout_seconds);
+  http.keep_alive_timeout = std::chrono::seconds(options.idle_timeout_seconds);
+  raiseOpenFileLimit(http.max_connections);
   auto server = server::HttpServer::create(http, api, metrics, &agents);
   if (!server) {
     std::fprintf(stderr, "tmirror server: %s\n", server.error().message.c_str());

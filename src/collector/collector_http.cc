@@ -1,14 +1,12 @@
 #include "collector/collector_http.h"
 
-#include <httplib.h>
-
 #include <map>
 #include <mutex>
-#include <thread>
 #include <tuple>
 
 #include <nlohmann/json.hpp>
 
+#include "http/listener.h"
 #include "metrics/registry.h"
 
 namespace tmirror::collector {
@@ -48,7 +46,7 @@ std::string countersJson(const Collector& collector) {
 
 // Counters live as atomics in the receive path; each scrape moves what is new into the
 // registry's counters, so /metrics types them as counters.
-class CollectorHttp::Impl {
+class CollectorHttp::Impl final : public http::Handler {
  public:
   explicit Impl(const Collector& collector) : collector_(collector) {}
 
@@ -110,9 +108,31 @@ class CollectorHttp::Impl {
     return registry_.render();
   }
 
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
+  // http::Handler. Both answers are quick reads of atomics: served on the I/O thread.
+  void serve(http::Request request, http::Responder respond) override {
+    const bool get = request.method == "GET" || request.method == "HEAD";
+    if (get && request.path() == "/metrics") {
+      respond({.status = 200, .content_type = kMetricsContentType, .body = renderMetrics()});
+    } else if (get && request.path() == "/counters") {
+      respond(
+          {.status = 200, .content_type = "application/json", .body = countersJson(collector_)});
+    } else {
+      respond({.status = 404, .content_type = "text/plain", .body = "not found\n"});
+    }
+  }
+
+  http::Response refusal(http::Refusal why) override {
+    const int status = why == http::Refusal::BodyTooLarge       ? 413
+                       : why == http::Refusal::Timeout          ? 408
+                       : why == http::Refusal::UriTooLong       ? 414
+                       : why == http::Refusal::HeadersTooLarge  ? 431
+                       : why == http::Refusal::MethodNotAllowed ? 405
+                       : why == http::Refusal::InternalError    ? 500
+                                                                : 400;
+    return {.status = status, .content_type = "text/plain", .body = "refused\n", .close = true};
+  }
+
+  std::unique_ptr<http::HttpListener> listener_;
 
  private:
   void moveTo(const metrics::Counter& counter, const metrics::LabelValues& labels, uint64_t now) {
@@ -131,14 +151,11 @@ class CollectorHttp::Impl {
 CollectorHttp::CollectorHttp(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 CollectorHttp::~CollectorHttp() {
-  impl_->server_.stop();
-  if (impl_->thread_.joinable()) {
-    impl_->thread_.join();
-  }
+  impl_->listener_->stop();
 }
 
 uint16_t CollectorHttp::port() const {
-  return static_cast<uint16_t>(impl_->port_);
+  return impl_->listener_->port();
 }
 
 Result<std::unique_ptr<CollectorHttp>> CollectorHttp::start(const Collector& collector,
@@ -148,19 +165,21 @@ Result<std::unique_ptr<CollectorHttp>> CollectorHttp::start(const Collector& col
   if (auto r = impl->registerMetrics(); !r) {
     return std::unexpected(r.error());
   }
-  Impl* raw = impl.get();
-  raw->server_.Get("/metrics", [raw](const httplib::Request&, httplib::Response& res) {
-    res.set_content(raw->renderMetrics(), kMetricsContentType);
-  });
-  raw->server_.Get("/counters", [&collector](const httplib::Request&, httplib::Response& res) {
-    res.set_content(countersJson(collector), "application/json");
-  });
-  raw->port_ = port == 0 ? raw->server_.bind_to_any_port(address)
-                         : (raw->server_.bind_to_port(address, port) ? port : -1);
-  if (raw->port_ <= 0) {
-    return makeError(ErrorCode::Io, "cannot listen on " + address + ":" + std::to_string(port));
+  // Scrapers and scripts: one I/O thread, a few connections, small requests.
+  auto listener = http::HttpListener::create({.address = address,
+                                              .port = port,
+                                              .io_threads = 1,
+                                              .max_connections = 256,
+                                              .max_connections_per_address = 64,
+                                              .max_body_bytes = 64 * 1024},
+                                             *impl);
+  if (!listener) {
+    return std::unexpected(listener.error());
   }
-  raw->thread_ = std::thread([raw] { raw->server_.listen_after_bind(); });
+  impl->listener_ = std::move(*listener);
+  if (auto started = impl->listener_->start(); !started) {
+    return std::unexpected(started.error());
+  }
   return std::unique_ptr<CollectorHttp>(new CollectorHttp(std::move(impl)));
 }
 

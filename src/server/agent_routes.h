@@ -2,18 +2,26 @@
 // /agent/v1/, whatever the method; the agent component implements it.
 #pragma once
 
+#include <functional>
+
 #include "api/api_service.h"
 
 namespace tmirror::server {
 
 inline constexpr std::string_view kAgentPathPrefix = "/agent/v1/";
 
+// Sends the answer to one request. Callable from any thread; the first call counts, and an
+// answer for a client that has gone is dropped.
+using Respond = std::function<void(api::HttpResponse)>;
+
 class AgentRoutes {
  public:
   virtual ~AgentRoutes() = default;
-  // Thread-safe: called from the server's worker threads. The view's path is the raw path as
-  // sent (still percent-encoded).
-  virtual api::HttpResponse handle(const api::HttpRequestView& request) = 0;
+  // Called on one of the server's worker threads, which it may block briefly (the store). It
+  // answers through respond at once, or keeps respond and answers later from another thread
+  // (a long-poll); the view only borrows the request, so a later answer copies what it needs.
+  // The view's path is the raw path as sent (still percent-encoded).
+  virtual void handle(const api::HttpRequestView& request, Respond respond) = 0;
 };
 
 }  // namespace tmirror::server

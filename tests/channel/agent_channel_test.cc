@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -63,7 +64,15 @@ class AgentChannelTest : public ::testing::Test {
     if (authenticated) {
       r.headers["authorization"] = "Bearer " + token_;
     }
-    return channel_->handle(r);
+    // Long-polls are answered later, from the channel's ticker thread.
+    auto answer = std::make_shared<std::promise<api::HttpResponse>>();
+    auto answered = answer->get_future();
+    channel_->handle(r, [answer](api::HttpResponse response) { answer->set_value(response); });
+    if (answered.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+      ADD_FAILURE() << "no answer to " << method_ << " " << path_ << "?" << query_;
+      return api::HttpResponse{.status = 0};
+    }
+    return answered.get();
   }
 
   std::string apiCall(const std::string& body, const std::string& id_field) {

@@ -77,7 +77,9 @@ class FakeQueryApi final : public api::QueryApi, public RecordingRoutes {
 
 class FakeAgentRoutes final : public AgentRoutes, public RecordingRoutes {
  public:
-  api::HttpResponse handle(const api::HttpRequestView& request) override { return record(request); }
+  void handle(const api::HttpRequestView& request, Respond respond) override {
+    respond(record(request));
+  }
 };
 
 // An AWS error envelope as the real QueryApi writes it; `action`: the one it accepted, if any.

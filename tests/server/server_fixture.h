@@ -11,9 +11,15 @@
 #include "metrics/registry.h"
 #include "server/fake_routes.h"
 #include "server/http_server.h"
-#include "server/raw_http_client.h"
+#include "testing/raw_http_client.h"
 
 namespace tmirror::server::testing {
+
+using tmirror::testing::getRequest;
+using tmirror::testing::postRequest;
+using tmirror::testing::RawHttpConnection;
+using tmirror::testing::RawResponse;
+using tmirror::testing::requestOnce;
 
 class ServerFixture : public ::testing::Test {
  protected:

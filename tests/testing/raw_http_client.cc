@@ -1,4 +1,4 @@
-#include "server/raw_http_client.h"
+#include "testing/raw_http_client.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <string>
 
-namespace tmirror::server::testing {
+namespace tmirror::testing {
 namespace {
 
 std::string toLower(std::string_view text) {
@@ -150,28 +150,33 @@ std::optional<RawResponse> RawHttpConnection::readResponse(std::chrono::millisec
   return response;
 }
 
-bool RawHttpConnection::waitClosed(std::chrono::milliseconds timeout) {
+std::optional<std::string> RawHttpConnection::readUntilClosed(std::chrono::milliseconds timeout) {
   const auto until = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= until) {
-      return false;
-    }
-    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(until - now);
+  std::string received = std::move(buffer_);
+  buffer_.clear();
+  while (std::chrono::steady_clock::now() < until) {
+    const auto wait =
+        std::chrono::ceil<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
     pollfd descriptor{fd_, POLLIN, 0};
     const int ready = ::poll(&descriptor, 1, static_cast<int>(wait.count()));
     if (ready < 0 && errno == EINTR) {
       continue;
     }
     if (ready <= 0) {
-      return false;
+      return std::nullopt;
     }
     char chunk[16384];
-    const ssize_t received = ::recv(fd_, chunk, sizeof(chunk), 0);
-    if (received <= 0) {
-      return true;
+    const ssize_t got = ::recv(fd_, chunk, sizeof(chunk), 0);
+    if (got <= 0) {
+      return received;
     }
+    received.append(chunk, static_cast<std::size_t>(got));
   }
+  return std::nullopt;
+}
+
+bool RawHttpConnection::waitClosed(std::chrono::milliseconds timeout) {
+  return readUntilClosed(timeout).has_value();
 }
 
 std::optional<RawResponse> requestOnce(uint16_t port, std::string_view request,
@@ -205,4 +210,4 @@ std::string postRequest(std::string_view target, std::string_view body,
   return request;
 }
 
-}  // namespace tmirror::server::testing
+}  // namespace tmirror::testing

@@ -1,4 +1,4 @@
-// A raw-socket HTTP/1.1 client for the server tests: sends exactly the bytes a test writes
+// A raw-socket HTTP/1.1 client for the HTTP tests: sends exactly the bytes a test writes
 // (encoded query strings, broken framing, stalls) and reads Content-Length-framed responses.
 #pragma once
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace tmirror::server::testing {
+namespace tmirror::testing {
 
 struct RawResponse {
   int status = 0;
@@ -32,6 +32,9 @@ class RawHttpConnection {
   // One response; nullopt when it does not arrive complete within timeout.
   std::optional<RawResponse> readResponse(
       std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+  // Every byte until the server closes the connection; nullopt when it stays open past timeout.
+  std::optional<std::string> readUntilClosed(std::chrono::milliseconds timeout);
 
   // True when the server closes the connection (end of stream or reset) within timeout; bytes
   // that arrive meanwhile are discarded.
@@ -56,4 +59,4 @@ std::string getRequest(std::string_view target, std::string_view extra_headers =
 std::string postRequest(std::string_view target, std::string_view body,
                         std::string_view extra_headers = "");
 
-}  // namespace tmirror::server::testing
+}  // namespace tmirror::testing

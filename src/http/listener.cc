@@ -1,0 +1,248 @@
+#include "http/listener.h"
+
+#include <arpa/inet.h>
+
+#include <future>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "http/connection.h"
+
+namespace tmirror::http {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using BoostError = boost::system::error_code;
+
+// What a connection over a cap is told before it is closed: written once, without reading the
+// request, so a refusal costs the server one accept, one send and one close.
+constexpr std::string_view kOverCapacity =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\n"
+    "Connection: close\r\n\r\n";
+
+// After accept() fails for want of descriptors or memory, wait this long before trying again
+// rather than spinning.
+constexpr std::chrono::milliseconds kAcceptBackoff{100};
+
+std::string endpointText(const std::string& address, uint16_t port) {
+  const bool v6 = address.find(':') != std::string::npos;
+  return (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
+}
+
+// An IPv4-mapped IPv6 client is shown as the IPv4 address it is.
+std::string clientAddress(const tcp::endpoint& endpoint) {
+  const auto address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  }
+  return address.to_string();
+}
+
+}  // namespace
+
+class HttpListener::Impl {
+ public:
+  Impl(const ListenerOptions& options, Handler& handler, asio::ip::address address)
+      : state_(std::make_shared<detail::ListenerState>(options, handler)),
+        address_(address),
+        acceptor_(asio::make_strand(state_->io)),
+        backoff_(acceptor_.get_executor()) {}
+
+  ~Impl() { stop(); }
+
+  Result<void> start() {
+    std::lock_guard lock(lifecycle_mutex_);
+    if (started_) {
+      return makeError(tmirror::ErrorCode::InvalidArgument,
+                       "the HTTP listener was already started");
+    }
+    started_ = true;
+    const auto& options = state_->options;
+    const std::string endpoint = endpointText(options.address, options.port);
+    const auto fail = [&](const boost::system::error_code& error) {
+      stopped_ = true;
+      if (error.category() == boost::system::system_category()) {
+        return makeSystemError("cannot listen on " + endpoint, error.value());
+      }
+      return makeError(tmirror::ErrorCode::Io,
+                       "cannot listen on " + endpoint + ": " + error.message());
+    };
+    BoostError error;
+    const tcp::endpoint at(address_, options.port);
+    acceptor_.open(at.protocol(), error);
+    if (!error) {
+      // SO_REUSEADDR only: SO_REUSEPORT would let a second server share a port in use.
+      acceptor_.set_option(tcp::acceptor::reuse_address(true), error);
+    }
+    if (!error && at.address().is_v6()) {
+      acceptor_.set_option(asio::ip::v6_only(true), error);
+    }
+    if (!error) {
+      acceptor_.bind(at, error);
+    }
+    if (!error) {
+      acceptor_.listen(asio::socket_base::max_listen_connections, error);
+    }
+    if (error) {
+      BoostError ignored;
+      acceptor_.close(ignored);
+      return fail(error);
+    }
+    port_ = acceptor_.local_endpoint(error).port();
+    work_.emplace(state_->io.get_executor());
+    accept();
+    for (std::size_t i = 0; i < options.io_threads; ++i) {
+      threads_.emplace_back([this] { state_->io.run(); });
+    }
+    return {};
+  }
+
+  uint16_t port() const { return port_ != 0 ? port_ : state_->options.port; }
+
+  void stop() {
+    std::lock_guard lock(lifecycle_mutex_);
+    if (stopped_ || !started_) {
+      stopped_ = true;
+      return;
+    }
+    stopped_ = true;
+    // The acceptor belongs to its strand: close it there, and wait until it is closed.
+    std::promise<void> closed;
+    asio::post(acceptor_.get_executor(), [this, &closed] {
+      BoostError ignored;
+      acceptor_.close(ignored);
+      backoff_.cancel();
+      closed.set_value();
+    });
+    closed.get_future().wait();
+    state_->abortAll();
+    work_.reset();
+    for (std::thread& thread : threads_) {
+      thread.join();
+    }
+    threads_.clear();
+  }
+
+  ListenerStats stats() const {
+    return ListenerStats{.open = state_->open.load(),
+                         .accepted = state_->accepted.load(),
+                         .refused_total_cap = state_->refused_total_cap.load(),
+                         .refused_address_cap = state_->refused_address_cap.load()};
+  }
+
+ private:
+  void accept() {
+    acceptor_.async_accept(
+        asio::make_strand(state_->io),
+        [this](BoostError error, tcp::socket socket) { onAccept(error, std::move(socket)); });
+  }
+
+  void onAccept(BoostError error, tcp::socket socket) {
+    if (!acceptor_.is_open()) {
+      return;
+    }
+    if (error) {
+      if (error == asio::error::no_descriptors || error == asio::error::no_buffer_space ||
+          error == asio::error::no_memory) {
+        backoff_.expires_after(kAcceptBackoff);
+        backoff_.async_wait([this](BoostError waited) {
+          if (!waited && acceptor_.is_open()) {
+            accept();
+          }
+        });
+        return;
+      }
+      accept();  // the client gave up before we took it (ECONNABORTED and the like)
+      return;
+    }
+    BoostError peer_error;
+    const tcp::endpoint peer = socket.remote_endpoint(peer_error);
+    std::string remote = peer_error ? std::string() : clientAddress(peer);
+    const auto admission = state_->admit(remote);
+    if (admission == detail::ListenerState::Admission::Admitted) {
+      detail::startConnection(std::move(socket), state_, std::move(remote));
+    } else {
+      BoostError ignored;
+      socket.non_blocking(true, ignored);
+      socket.write_some(asio::buffer(kOverCapacity.data(), kOverCapacity.size()), ignored);
+      socket.close(ignored);
+      try {
+        state_->handler.connectionRefused(admission == detail::ListenerState::Admission::OverAddress
+                                              ? ConnectionCap::PerAddress
+                                              : ConnectionCap::Total);
+      } catch (...) {
+      }
+    }
+    accept();
+  }
+
+  const std::shared_ptr<detail::ListenerState> state_;
+  const asio::ip::address address_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer backoff_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::vector<std::thread> threads_;
+  std::mutex lifecycle_mutex_;
+  bool started_ = false;
+  bool stopped_ = false;
+  uint16_t port_ = 0;
+};
+
+Result<std::unique_ptr<HttpListener>> HttpListener::create(const ListenerOptions& options,
+                                                           Handler& handler) {
+  BoostError error;
+  const auto address = asio::ip::make_address(options.address, error);
+  if (error || options.address.find('%') != std::string::npos) {
+    return makeError(tmirror::ErrorCode::InvalidArgument,
+                     "listen address '" + options.address + "' is not an IPv4 or IPv6 address");
+  }
+  if (options.io_threads == 0 || options.max_connections == 0 ||
+      options.max_connections_per_address == 0 || options.max_header_bytes == 0 ||
+      options.max_target_bytes == 0 || options.max_body_bytes == 0 ||
+      options.max_requests_per_connection == 0) {
+    return makeError(tmirror::ErrorCode::InvalidArgument,
+                     "HTTP thread, connection, size and request limits must be at least 1");
+  }
+  using std::chrono::milliseconds;
+  for (const milliseconds timeout :
+       {options.header_timeout, options.read_timeout, options.request_timeout, options.idle_timeout,
+        options.write_timeout}) {
+    if (timeout <= milliseconds(0)) {
+      return makeError(tmirror::ErrorCode::InvalidArgument, "HTTP timeouts must be positive");
+    }
+  }
+  return std::unique_ptr<HttpListener>(
+      new HttpListener(std::make_unique<Impl>(options, handler, address)));
+}
+
+HttpListener::HttpListener(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpListener::~HttpListener() = default;
+
+Result<void> HttpListener::start() {
+  return impl_->start();
+}
+
+uint16_t HttpListener::port() const {
+  return impl_->port();
+}
+
+void HttpListener::stop() {
+  impl_->stop();
+}
+
+ListenerStats HttpListener::stats() const {
+  return impl_->stats();
+}
+
+}  // namespace tmirror::http
