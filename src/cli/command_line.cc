@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/loopback.h"
+
 namespace tmirror::cli {
 
 namespace {
@@ -329,6 +331,18 @@ Command parseCommandLine(std::span<const char* const> args) {
       ->add_option("--header-timeout", server.header_timeout_seconds,
                    "Seconds a client has to send a request's headers (default 10)")
       ->check(CLI::Range(int64_t{1}, int64_t{3600}));
+  std::string tls_mode;
+  server_cmd
+      ->add_option("--tls", tls_mode,
+                   "auto: serve HTTPS with a private CA made in the data dir (prints the CA file "
+                   "and its fingerprint for agents)")
+      ->check(CLI::IsMember({"auto"}));
+  server_cmd->add_option("--tls-cert", server.tls_cert,
+                         "Serve HTTPS with this PEM certificate chain (with --tls-key)");
+  server_cmd->add_option("--tls-key", server.tls_key, "The PEM private key of --tls-cert");
+  server_cmd->add_flag("--insecure-http", server.insecure_http,
+                       "Allow plain HTTP on a non-loopback address (tokens and signatures "
+                       "cross the network in clear)");
   server_cmd
       ->add_option("--idle-timeout", server.idle_timeout_seconds,
                    "Seconds a kept-alive connection may sit idle between requests (default 5)")
@@ -442,6 +456,20 @@ Command parseCommandLine(std::span<const char* const> args) {
     server.listen_address = address->first;
     server.port = address->second;
     server.auth_none = auth == "none";
+    server.tls_auto = tls_mode == "auto";
+    if (server.tls_cert.empty() != server.tls_key.empty()) {
+      return HelpText{"tmirror server: --tls-cert and --tls-key go together\n", true};
+    }
+    if (server.tls_auto && !server.tls_cert.empty()) {
+      return HelpText{"tmirror server: --tls auto or --tls-cert/--tls-key, not both\n", true};
+    }
+    const bool tls = server.tls_auto || !server.tls_cert.empty();
+    if (!tls && !server.insecure_http && !isLoopbackHost(server.listen_address)) {
+      return HelpText{"tmirror server: refusing plain HTTP on " + server.listen_address +
+                          ": agent tokens and API signatures would cross the network in clear. "
+                          "Use --tls auto, --tls-cert/--tls-key, or --insecure-http.\n",
+                      true};
+    }
     return server;
   }
   if (app.got_subcommand("up")) {

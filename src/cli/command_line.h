@@ -57,6 +57,11 @@ struct ServerOptions {
   int64_t max_connections_per_address = 1024;
   int64_t header_timeout_seconds = 10;
   int64_t idle_timeout_seconds = 5;
+  // HTTPS: a private CA made in the data dir (auto), or the operator's certificate and key.
+  bool tls_auto = false;
+  std::filesystem::path tls_cert;
+  std::filesystem::path tls_key;
+  bool insecure_http = false;  // plain HTTP on a non-loopback address, knowingly
 };
 
 // `tmirror agent`: the options of agent::Agent.

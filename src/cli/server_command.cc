@@ -6,24 +6,23 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "api/request_auth.h"
 #include "api/traffic_mirror_api.h"
 #include "channel/agent_channel.h"
+#include "common/loopback.h"
 #include "common/random.h"
 #include "metrics/registry.h"
 #include "server/http_server.h"
+#include "server/private_ca.h"
 #include "store/mirror_store.h"
 
 namespace tmirror::cli {
 
 namespace {
-
-bool isLoopback(const std::string& address) {
-  return address.starts_with("127.") || address == "::1" || address == "localhost";
-}
 
 // Every connection is a descriptor: lift the soft limit (often 1024) toward what the caps
 // allow, as far as the hard limit lets.
@@ -93,7 +92,7 @@ int runServer(const ServerOptions& options) {
   if (options.create_agent_token) {
     return createAgentToken(options);
   }
-  if (options.auth_none && !isLoopback(options.listen_address)) {
+  if (options.auth_none && !isLoopbackHost(options.listen_address)) {
     std::fprintf(stderr,
                  "tmirror server: --auth none is only allowed on a loopback listener, not %s\n",
                  options.listen_address.c_str());
@@ -171,6 +170,19 @@ int runServer(const ServerOptions& options) {
   http.header_timeout = std::chrono::seconds(options.header_timeout_seconds);
   http.keep_alive_timeout = std::chrono::seconds(options.idle_timeout_seconds);
   raiseOpenFileLimit(http.max_connections);
+  std::optional<server::ServerIdentity> identity;
+  if (options.tls_auto) {
+    auto made = server::ensurePrivateCa(options.data_dir / "tls",
+                                        server::serverNames(options.listen_address));
+    if (!made) {
+      std::fprintf(stderr, "tmirror server: --tls auto: %s\n", made.error().message.c_str());
+      return 1;
+    }
+    identity = *made;
+    http.tls = http::TlsFiles{identity->certificate_chain, identity->private_key};
+  } else if (!options.tls_cert.empty()) {
+    http.tls = http::TlsFiles{options.tls_cert, options.tls_key};
+  }
   auto server = server::HttpServer::create(http, api, metrics, &agents);
   if (!server) {
     std::fprintf(stderr, "tmirror server: %s\n", server.error().message.c_str());
@@ -181,8 +193,16 @@ int runServer(const ServerOptions& options) {
     return 1;
   }
   const bool v6 = options.listen_address.find(':') != std::string::npos;
-  std::printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", options.listen_address.c_str(),
-              v6 ? "]" : "", static_cast<unsigned>((*server)->port()));
+  if (identity) {
+    // What agents, collectors and API clients need to trust this server.
+    std::printf("TLS: private CA %s (%s)\n", identity->ca_certificate.c_str(),
+                identity->ca_fingerprint.c_str());
+    std::printf("     agents: --ca-file %s or --server-fingerprint %s\n",
+                identity->ca_certificate.c_str(), identity->ca_fingerprint.c_str());
+  }
+  std::printf("listening on %s://%s%s%s:%u\n", http.tls ? "https" : "http", v6 ? "[" : "",
+              options.listen_address.c_str(), v6 ? "]" : "",
+              static_cast<unsigned>((*server)->port()));
   std::fflush(stdout);
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);

@@ -5,9 +5,11 @@
 #include <chrono>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/file.hpp>
@@ -74,12 +76,17 @@ bool methodTakesNoBody(bhttp::verb method) {
          method == bhttp::verb::options;
 }
 
-class Connection final : public ConnectionBase, public std::enable_shared_from_this<Connection> {
+// Stream: tcp::socket, or ssl::stream<tcp::socket> when the listener has TLS.
+template <typename Stream>
+class Connection final : public ConnectionBase,
+                         public std::enable_shared_from_this<Connection<Stream>> {
  public:
-  Connection(tcp::socket socket, std::shared_ptr<ListenerState> state, std::string remote)
+  static constexpr bool kTls = !std::is_same_v<Stream, tcp::socket>;
+
+  Connection(Stream stream, std::shared_ptr<ListenerState> state, std::string remote)
       : state_(std::move(state)),
-        socket_(std::move(socket)),
-        timer_(socket_.get_executor()),
+        stream_(std::move(stream)),
+        timer_(stream_.get_executor()),
         limits_(state_->options),
         remote_(std::move(remote)),
         buffer_(limits_.max_header_bytes + 64 * 1024) {}
@@ -90,20 +97,26 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     // Responses leave in more than one send(); without TCP_NODELAY a kept-alive client's next
     // request waits for its delayed ACK (~40 ms).
     BoostError ignored;
-    socket_.set_option(tcp::no_delay(true), ignored);
+    socket().set_option(tcp::no_delay(true), ignored);
     opened_ = Clock::now();
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->readRequest(); });
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        self->handshake();
+      } else {
+        self->readRequest();
+      }
+    });
   }
 
   void abort() override {
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->close(); });
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->close(); });
   }
 
   // Holds the connection weakly while queued: an answer posted after the I/O threads stopped
   // must not keep the connection (and its io_context) alive in the io_context's own queue.
   void deliver(uint64_t request, Response response) override {
-    asio::post(socket_.get_executor(),
-               [weak = weak_from_this(), request, response = std::move(response)]() mutable {
+    asio::post(stream_.get_executor(),
+               [weak = this->weak_from_this(), request, response = std::move(response)]() mutable {
                  if (const auto self = weak.lock()) {
                    self->onResponse(request, std::move(response));
                  }
@@ -114,6 +127,22 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
 
  private:
   enum class Phase { Reading, Serving, Writing, Lingering, Closed };
+
+  tcp::socket& socket() { return beast::get_lowest_layer(stream_); }
+
+  // TLS: the handshake must end within the head deadline, like a plain request's head.
+  void handshake() {
+    armTimer(opened_ + limits_.header_timeout);
+    stream_.async_handshake(asio::ssl::stream_base::server,
+                            [self = this->shared_from_this()](BoostError error) {
+                              self->disarmTimer();
+                              if (error || self->timed_out_ || self->phase_ == Phase::Closed) {
+                                self->close();
+                                return;
+                              }
+                              self->readRequest();
+                            });
+  }
 
   // --- reading a request -----------------------------------------------------------------
 
@@ -161,8 +190,8 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
       }
     }
     armTimer(until);
-    socket_.async_read_some(buffer_.prepare(room),
-                            [self = shared_from_this()](BoostError error, std::size_t bytes) {
+    stream_.async_read_some(buffer_.prepare(room),
+                            [self = this->shared_from_this()](BoostError error, std::size_t bytes) {
                               self->onRead(error, bytes);
                             });
   }
@@ -268,8 +297,8 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
 
   void sendContinue() {
     armTimer(Clock::now() + limits_.write_timeout);
-    asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
-                      [self = shared_from_this()](BoostError error, std::size_t) {
+    asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                      [self = this->shared_from_this()](BoostError error, std::size_t) {
                         self->disarmTimer();
                         if (error || self->timed_out_ || self->phase_ == Phase::Closed) {
                           self->close();
@@ -302,8 +331,8 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     ++served_;
     ++request_id_;
     phase_ = Phase::Serving;
-    self_ = shared_from_this();  // until the answer comes, whoever holds the Responder
-    const Responder respond(weak_from_this(), request_id_);
+    self_ = this->shared_from_this();  // until the answer comes, whoever holds the Responder
+    const Responder respond(this->weak_from_this(), request_id_);
     try {
       state_->handler.serve(std::move(request), respond);
     } catch (...) {
@@ -374,13 +403,13 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     if (head_request_) {
       // The head as a GET would have it, Content-Length included, and no body.
       auto serializer = std::make_shared<bhttp::response_serializer<Body>>(*message);
-      bhttp::async_write_header(socket_, *serializer,
-                                [self = shared_from_this(), message, serializer](
+      bhttp::async_write_header(stream_, *serializer,
+                                [self = this->shared_from_this(), message, serializer](
                                     BoostError error, std::size_t) { self->onWritten(error); });
       return;
     }
-    bhttp::async_write(socket_, *message,
-                       [self = shared_from_this(), message](BoostError error, std::size_t) {
+    bhttp::async_write(stream_, *message,
+                       [self = this->shared_from_this(), message](BoostError error, std::size_t) {
                          self->onWritten(error);
                        });
   }
@@ -399,8 +428,15 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
       readRequest();
       return;
     }
+    if constexpr (kTls) {
+      // close_notify, then the close; a client that does not answer it has the linger budget.
+      phase_ = Phase::Lingering;
+      armTimer(Clock::now() + kLingerBudget);
+      stream_.async_shutdown([self = this->shared_from_this()](BoostError) { self->close(); });
+      return;
+    }
     BoostError ignored;
-    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    socket().shutdown(tcp::socket::shutdown_send, ignored);
     if (linger_) {
       phase_ = Phase::Lingering;
       drain_ = std::make_unique<std::array<char, 4096>>();
@@ -413,14 +449,14 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
 
   // Reads and drops what the client still sends until it closes or the linger budget ends.
   void drain() {
-    socket_.async_read_some(asio::buffer(*drain_),
-                            [self = shared_from_this()](BoostError error, std::size_t) {
-                              if (error || self->timed_out_ || self->phase_ == Phase::Closed) {
-                                self->close();
-                                return;
-                              }
-                              self->drain();
-                            });
+    socket().async_read_some(asio::buffer(*drain_),
+                             [self = this->shared_from_this()](BoostError error, std::size_t) {
+                               if (error || self->timed_out_ || self->phase_ == Phase::Closed) {
+                                 self->close();
+                                 return;
+                               }
+                               self->drain();
+                             });
   }
 
   // --- deadlines and closing -------------------------------------------------------------
@@ -431,13 +467,13 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     timed_out_ = false;
     const uint64_t generation = ++timer_generation_;
     timer_.expires_at(until);
-    timer_.async_wait([self = shared_from_this(), generation](BoostError error) {
+    timer_.async_wait([self = this->shared_from_this(), generation](BoostError error) {
       if (error || generation != self->timer_generation_ || self->phase_ == Phase::Closed) {
         return;
       }
       self->timed_out_ = true;
       BoostError ignored;
-      self->socket_.cancel(ignored);
+      self->socket().cancel(ignored);
     });
   }
 
@@ -454,13 +490,13 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     closed_.store(true, std::memory_order_relaxed);
     disarmTimer();
     BoostError ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    socket().shutdown(tcp::socket::shutdown_both, ignored);
+    socket().close(ignored);
     self_.reset();
   }
 
   const std::shared_ptr<ListenerState> state_;  // first: the io_context outlives the socket
-  tcp::socket socket_;                          // its executor is this connection's strand
+  Stream stream_;                               // its executor is this connection's strand
   asio::steady_timer timer_;
   const ListenerOptions& limits_;
   const std::string remote_;
@@ -468,7 +504,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::unique_ptr<std::array<char, 4096>> drain_;
-  std::shared_ptr<Connection> self_;
+  std::shared_ptr<Connection> self_;  // while a Responder owes the answer
 
   Phase phase_ = Phase::Reading;
   std::atomic<bool> closed_{false};
@@ -539,8 +575,15 @@ void ListenerState::abortAll() {
 
 void startConnection(tcp::socket socket, std::shared_ptr<ListenerState> state, std::string remote) {
   ListenerState& owner = *state;
-  auto connection =
-      std::make_shared<Connection>(std::move(socket), std::move(state), std::move(remote));
+  std::shared_ptr<ConnectionBase> connection;
+  if (owner.tls) {
+    using TlsStream = asio::ssl::stream<tcp::socket>;
+    connection = std::make_shared<Connection<TlsStream>>(TlsStream(std::move(socket), *owner.tls),
+                                                         std::move(state), std::move(remote));
+  } else {
+    connection = std::make_shared<Connection<tcp::socket>>(std::move(socket), std::move(state),
+                                                           std::move(remote));
+  }
   owner.track(connection.get(), connection);
   connection->start();
 }

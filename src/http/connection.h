@@ -9,11 +9,13 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include "http/listener.h"
 
@@ -40,6 +42,7 @@ struct ListenerState {
   boost::asio::io_context io;
   const ListenerOptions options;
   Handler& handler;
+  std::optional<boost::asio::ssl::context> tls;  // set: every connection speaks TLS
 
   std::atomic<uint64_t> accepted{0};
   std::atomic<uint64_t> refused_total_cap{0};

@@ -12,6 +12,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
@@ -48,15 +49,45 @@ std::string clientAddress(const tcp::endpoint& endpoint) {
   return address.to_string();
 }
 
+// TLS 1.2 and later only, with the certificate chain and key from files.
+Result<asio::ssl::context> makeTlsContext(const TlsFiles& files) {
+  asio::ssl::context context(asio::ssl::context::tls_server);
+  context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                      asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use |
+                      asio::ssl::context::no_compression);
+  BoostError error;
+  context.use_certificate_chain_file(files.certificate_chain.string(), error);
+  if (error) {
+    return makeError(
+        tmirror::ErrorCode::InvalidArgument,
+        "cannot use TLS certificate " + files.certificate_chain.string() + ": " + error.message());
+  }
+  context.use_private_key_file(files.private_key.string(), asio::ssl::context::pem, error);
+  if (error) {
+    return makeError(tmirror::ErrorCode::InvalidArgument,
+                     "cannot use TLS key " + files.private_key.string() + ": " + error.message());
+  }
+  if (SSL_CTX_check_private_key(context.native_handle()) != 1) {
+    return makeError(tmirror::ErrorCode::InvalidArgument, "TLS key " + files.private_key.string() +
+                                                              " does not match certificate " +
+                                                              files.certificate_chain.string());
+  }
+  return context;
+}
+
 }  // namespace
 
 class HttpListener::Impl {
  public:
-  Impl(const ListenerOptions& options, Handler& handler, asio::ip::address address)
+  Impl(const ListenerOptions& options, Handler& handler, asio::ip::address address,
+       std::optional<asio::ssl::context> tls)
       : state_(std::make_shared<detail::ListenerState>(options, handler)),
         address_(address),
         acceptor_(asio::make_strand(state_->io)),
-        backoff_(acceptor_.get_executor()) {}
+        backoff_(acceptor_.get_executor()) {
+    state_->tls = std::move(tls);
+  }
 
   ~Impl() { stop(); }
 
@@ -221,8 +252,16 @@ Result<std::unique_ptr<HttpListener>> HttpListener::create(const ListenerOptions
       return makeError(tmirror::ErrorCode::InvalidArgument, "HTTP timeouts must be positive");
     }
   }
+  std::optional<asio::ssl::context> tls;
+  if (options.tls) {
+    auto context = makeTlsContext(*options.tls);
+    if (!context) {
+      return std::unexpected(context.error());
+    }
+    tls.emplace(std::move(*context));
+  }
   return std::unique_ptr<HttpListener>(
-      new HttpListener(std::make_unique<Impl>(options, handler, address)));
+      new HttpListener(std::make_unique<Impl>(options, handler, address, std::move(tls))));
 }
 
 HttpListener::HttpListener(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/result.h"
@@ -32,6 +34,11 @@ class Handler {
   virtual void connectionRefused(ConnectionCap) {}
 };
 
+struct TlsFiles {
+  std::filesystem::path certificate_chain;  // PEM: the server's certificate, then its issuers
+  std::filesystem::path private_key;        // PEM
+};
+
 struct ListenerOptions {
   std::string address = "127.0.0.1";  // an IPv4 or IPv6 literal
   uint16_t port = 0;                  // 0: any free port, see port()
@@ -50,6 +57,9 @@ struct ListenerOptions {
   std::size_t max_target_bytes = 8 * 1024;           // the request target alone
   std::size_t max_body_bytes = 1024 * 1024;
   std::size_t max_requests_per_connection = 100;  // then the connection closes
+  // Set: every connection speaks TLS (1.2 or later) with this certificate; the handshake must
+  // end within header_timeout.
+  std::optional<TlsFiles> tls;
 };
 
 struct ListenerStats {

@@ -9,6 +9,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "common/aws_xml.h"
+#include "common/loopback.h"
 #include "common/random.h"
 #include "console/console_routes.h"
 #include "http/listener.h"
@@ -50,10 +51,6 @@ std::string toLower(std::string_view text) {
     }
   }
   return lower;
-}
-
-bool isLoopbackLiteral(const std::string& address) {
-  return address.starts_with("127.") || address == "::1" || address.starts_with("::ffff:127.");
 }
 
 http::Response envelope(int status, std::string_view code, std::string_view message) {
@@ -374,7 +371,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOptions& 
       .idle_timeout = options.keep_alive_timeout,
       .write_timeout = options.write_timeout,
       .max_body_bytes = options.max_body_bytes,
-      .max_requests_per_connection = options.keep_alive_max_requests};
+      .max_requests_per_connection = options.keep_alive_max_requests,
+      .tls = options.tls};
 
   auto requests = metrics.counter(
       kApiRequestsMetric, "EC2 Query API requests by action and result code.", {"action", "code"});
@@ -402,9 +400,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOptions& 
   for (std::string_view cap : {kCapTotal, kCapAddress}) {
     refused->increment({std::string(cap)}, 0);
   }
-  auto impl = std::make_unique<Impl>(options, api, agent, metrics,
-                                     isLoopbackLiteral(options.listen_address), *requests,
-                                     *duration, *rejected, *exceptions, *refused);
+  auto impl =
+      std::make_unique<Impl>(options, api, agent, metrics, isLoopbackHost(options.listen_address),
+                             *requests, *duration, *rejected, *exceptions, *refused);
   if (auto ready = impl->init(listener); !ready) {
     return std::unexpected(ready.error());
   }

@@ -11,10 +11,12 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/api_service.h"
 #include "common/result.h"
+#include "http/listener.h"
 #include "metrics/registry.h"
 #include "server/agent_routes.h"
 
@@ -34,6 +36,7 @@ struct HttpServerOptions {
   std::size_t io_threads = 2;                 // threads reading and writing every connection
   std::size_t max_connections = 16384;
   std::size_t max_connections_per_address = 1024;
+  std::optional<http::TlsFiles> tls;  // set: HTTPS only
   // The collector's capture files, listed (GET /captures) and downloaded (GET
   // /captures/<name>) for the console; empty: no such routes. Both need a request that
   // `authorize` accepts (the API's SigV4 check): captures are as sensitive as the traffic.

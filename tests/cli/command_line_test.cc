@@ -369,3 +369,52 @@ TEST(CliCollect, UsageErrorsNameTheProblem) {
 
 }  // namespace
 }  // namespace tmirror::cli
+
+namespace tmirror::cli {
+namespace {
+
+TEST(CliServerTls, PlainHttpOnANonLoopbackAddressIsRefusedUnlessAskedFor) {
+  const HelpText refused = usageErrorOf(parse({"server", "--listen", "10.0.0.5:8900"}));
+  EXPECT_THAT(refused.text, HasSubstr("refusing plain HTTP on 10.0.0.5"));
+  EXPECT_THAT(refused.text, HasSubstr("--tls auto"));
+  for (const auto& args :
+       {std::vector<const char*>{"--insecure-http"}, std::vector<const char*>{"--tls", "auto"},
+        std::vector<const char*>{"--tls-cert", "c.pem", "--tls-key", "k.pem"}}) {
+    std::vector<const char*> argv{"tmirror", "server", "--listen", "0.0.0.0:8900"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const Command command = parseCommandLine(argv);
+    ASSERT_TRUE(std::holds_alternative<ServerOptions>(command)) << args.front();
+  }
+  const auto loopback = parse({"server", "--listen", "[::1]:8900"});
+  ASSERT_TRUE(std::holds_alternative<ServerOptions>(loopback));
+  EXPECT_FALSE(std::get<ServerOptions>(loopback).tls_auto);
+}
+
+TEST(CliServerTls, TlsOptionsGoTogetherAndExcludeEachOther) {
+  EXPECT_THAT(usageErrorOf(parse({"server", "--tls-cert", "c.pem"})).text,
+              HasSubstr("--tls-cert and --tls-key go together"));
+  EXPECT_THAT(
+      usageErrorOf(parse({"server", "--tls", "auto", "--tls-cert", "c.pem", "--tls-key", "k.pem"}))
+          .text,
+      HasSubstr("not both"));
+  usageErrorOf(parse({"server", "--tls", "manual"}));
+  const auto automatic = parse({"server", "--tls", "auto"});
+  ASSERT_TRUE(std::holds_alternative<ServerOptions>(automatic));
+  EXPECT_TRUE(std::get<ServerOptions>(automatic).tls_auto);
+}
+
+TEST(CliServerTls, ConnectionLimitsAreFlags) {
+  const auto command =
+      parse({"server", "--max-connections", "20000", "--max-connections-per-address", "50",
+             "--header-timeout", "3", "--idle-timeout", "60"});
+  ASSERT_TRUE(std::holds_alternative<ServerOptions>(command));
+  const auto& options = std::get<ServerOptions>(command);
+  EXPECT_EQ(options.max_connections, 20000);
+  EXPECT_EQ(options.max_connections_per_address, 50);
+  EXPECT_EQ(options.header_timeout_seconds, 3);
+  EXPECT_EQ(options.idle_timeout_seconds, 60);
+  usageErrorOf(parse({"server", "--max-connections", "0"}));
+}
+
+}  // namespace
+}  // namespace tmirror::cli

@@ -112,8 +112,9 @@ def _die_with_parent():
 class TmirrorServer:
     """One ``tmirror server`` process (or an external endpoint)."""
 
-    def __init__(self, auth="sigv4", data_dir=None):
+    def __init__(self, auth="sigv4", data_dir=None, extra_args=()):
         self.auth = auth
+        self.extra_args = list(extra_args)
         self.external = external_endpoint()
         self.binary = os.environ.get("TMIRROR_BINARY")
         self._owns_dir = data_dir is None
@@ -169,7 +170,7 @@ class TmirrorServer:
             os.close(fd)
         log = open(self._log_path, "ab")
         cmd = [self.binary, "server", "--data-dir", self.data_dir, "--listen", "127.0.0.1:0",
-               "--auth", self.auth]
+               "--auth", self.auth, *self.extra_args]
         self._stdout_lines = []
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log,
                                      stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
@@ -183,7 +184,7 @@ class TmirrorServer:
             for raw in iter(proc.stdout.readline, b""):
                 line = raw.decode("utf-8", "replace").rstrip("\r\n")
                 self._stdout_lines.append(line)
-                m = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+                m = re.search(r"listening on (https?://127\.0\.0\.1:\d+)", line)
                 if m and not ready.is_set():
                     found["endpoint"] = m.group(1)
                     ready.set()
@@ -265,15 +266,16 @@ class TmirrorServer:
         return os.path.join(self.data_dir, "tmirror.db") if self.data_dir else None
 
     # -- clients ----------------------------------------------------------------------------
-    def client(self, retries=1, access_key=None, secret_key=None, timeout=30):
-        """A boto3 EC2 client; ``retries`` is the total number of attempts (1 = no retry)."""
+    def client(self, retries=1, access_key=None, secret_key=None, timeout=30, verify=None):
+        """A boto3 EC2 client; ``retries`` is the total number of attempts (1 = no retry);
+        ``verify``: boto3's, a CA bundle for an HTTPS server."""
         session = boto3.session.Session(
             aws_access_key_id=access_key or self.access_key,
             aws_secret_access_key=secret_key or self.secret_key,
             region_name=REGION)
         cfg = Config(retries={"total_max_attempts": retries, "mode": "standard"},
                      connect_timeout=timeout, read_timeout=timeout)
-        return session.client("ec2", endpoint_url=self.endpoint, config=cfg)
+        return session.client("ec2", endpoint_url=self.endpoint, config=cfg, verify=verify)
 
     def cli_env(self, access_key=None, secret_key=None):
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -287,9 +289,9 @@ class TmirrorServer:
         })
         return env
 
-    def cli(self, *args, access_key=None, secret_key=None, timeout=120):
+    def cli(self, *args, access_key=None, secret_key=None, timeout=120, global_args=()):
         """Run ``/usr/bin/aws ec2 ARGS``; returns (exit code, parsed JSON or None, stderr)."""
-        cmd = [AWS_CLI, "ec2"] + [str(a) for a in args] + [
+        cmd = [AWS_CLI, "ec2"] + [str(a) for a in args] + list(global_args) + [
             "--endpoint-url", self.endpoint, "--region", REGION, "--output", "json"]
         res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              env=self.cli_env(access_key, secret_key), timeout=timeout,
