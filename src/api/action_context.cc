@@ -396,10 +396,25 @@ ApiResult<void> runMutation(ActionContext& ctx, std::string& resource_id,
     return internalError(transaction.error());
   }
   // Any early return below drops the transaction, which rolls it back.
+  // The hosts the resource concerned before the change (a deleted session's host) and after
+  // it (a created one's) get the new revision; no other agent wakes.
+  auto before =
+      resource_id.empty() ? Result<std::vector<std::string>>{} : store.hostsAffectedBy(resource_id);
+  if (!before) {
+    return internalError(before.error());
+  }
   if (auto result = mutate(); !result) {
     return result;
   }
+  auto after = store.hostsAffectedBy(resource_id);
+  if (!after) {
+    return internalError(after.error());
+  }
+  before->insert(before->end(), after->begin(), after->end());
   if (auto r = store.bumpRevision(); !r) {
+    return internalError(r.error());
+  }
+  if (auto r = store.markHostsChanged(*before); !r) {
     return internalError(r.error());
   }
   if (auto r = store.appendAudit(

@@ -107,14 +107,15 @@ Result<model::HostMirrorConfig> resolveDesiredState(store::MirrorStore& store,
   if (!*instance) {
     return makeError(ErrorCode::NotFound, "instance " + instance_id + " is not registered");
   }
-  auto revision = store.revision();
+  auto revision = store.hostRevision(instance_id);
   auto interfaces = store.interfacesOf(instance_id);
   auto sessions = store.sessions();
   if (!revision || !interfaces || !sessions) {
     return makeError(ErrorCode::Io, "reading the desired state failed");
   }
   model::HostMirrorConfig config;
-  config.revision = static_cast<uint64_t>(*revision);
+  // The host's own revision: it moves only when a change concerns this host.
+  config.revision = static_cast<uint64_t>(revision->value_or(0));
   for (const auto& text : splitCommas((*instance)->dns_resolvers)) {
     if (auto address = packet::parseIpAddress(text)) {
       config.dns_resolvers.push_back(*address);
@@ -263,9 +264,25 @@ void AgentChannel::checkMemberHealth() {
         healthy.push_back(arn + " " + eni);
       }
     }
+    std::sort(healthy.begin(), healthy.end());
     if (healthy != healthy_members_) {
+      // The hosts mirroring to a load balancer whose healthy members changed.
+      std::vector<std::string> changed;
+      std::set_symmetric_difference(healthy.begin(), healthy.end(), healthy_members_.begin(),
+                                    healthy_members_.end(), std::back_inserter(changed));
+      std::set<std::string> balancers;
+      for (const std::string& member : changed) {
+        balancers.insert(member.substr(0, member.find(' ')));
+      }
+      std::vector<std::string> affected;
+      for (const std::string& arn : balancers) {
+        if (auto hosts = s.hostsAffectedBy(arn)) {
+          affected.insert(affected.end(), hosts->begin(), hosts->end());
+        }
+      }
       healthy_members_ = std::move(healthy);
       (void)s.bumpRevision();
+      (void)s.markHostsChanged(affected);
     }
     return 0;
   });
@@ -401,7 +418,27 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
       }
       answer.interfaces.push_back({r.name, r.mac, eni.id});
     }
+    // This host, the hosts mirroring to its interfaces (their addresses may have changed), and
+    // those of its load balancer (the members are the addresses).
+    std::vector<std::string> affected;
+    std::vector<std::string> changed{instance.id};
+    for (const auto& item : answer.interfaces) {
+      changed.push_back(item.network_interface_id);
+    }
+    if (load_balancer) {
+      changed.push_back(*load_balancer);
+    }
+    for (const std::string& resource : changed) {
+      auto hosts = s.hostsAffectedBy(resource);
+      if (!hosts) {
+        return fail(hosts.error());
+      }
+      affected.insert(affected.end(), hosts->begin(), hosts->end());
+    }
     if (auto r = s.bumpRevision(); !r) {
+      return fail(r.error());
+    }
+    if (auto r = s.markHostsChanged(affected); !r) {
       return fail(r.error());
     }
     if (auto r = s.appendAudit({"agent:" + instance.id, "RegisterAgent", instance.id, "ok",
@@ -425,24 +462,59 @@ void AgentChannel::desiredState(const api::HttpRequestView& request, server::Res
     respond(jsonError(400, "MissingParameter", "instance-id is required"));
     return;
   }
-  const auto wait = std::min<std::chrono::seconds>(std::chrono::seconds(wait_s), options_.max_wait);
-  const auto revision = api_.withStore([](store::MirrorStore& s) { return s.revision(); });
+  const auto hostRevision = [&]() {
+    return api_.withStore([&](store::MirrorStore& s) { return s.hostRevision(instance_id); });
+  };
+  auto revision = hostRevision();
   if (!revision) {
     respond(jsonError(500, "InternalError", revision.error().message));
     return;
   }
-  if (*revision <= have && wait.count() > 0) {
-    // Long-poll: parked without a thread until the ticker sees the revision pass the agent's
-    // or the wait end. A change between the read above and parking is seen by the next tick,
-    // which compares with `have`, not with what was read here.
-    std::lock_guard lock(waiters_mutex_);
-    if (waiters_.size() < options_.max_waiters) {
-      waiters_.push_back(Waiter{std::move(instance_id), have,
-                                std::chrono::steady_clock::now() + wait, std::move(respond)});
-      return;
+  auto wait = std::min<std::chrono::milliseconds>(std::chrono::seconds(wait_s), options_.max_wait);
+  if (*revision && **revision <= have && wait.count() > 0) {
+    // Long-poll: parked without a thread until the ticker sees this host's revision pass the
+    // agent's, or the wait end. The wait is cut by up to a tenth at random, so that agents that
+    // all polled at once do not all come back at once.
+    wait -=
+        std::chrono::milliseconds(secureRandomBetween(0, static_cast<uint64_t>(wait.count() / 10)));
+    uint64_t ticket = 0;
+    {
+      std::lock_guard lock(waiters_mutex_);
+      if (waiters_.size() < options_.max_waiters) {
+        ticket = ++next_ticket_;
+        waiters_.emplace(instance_id, Waiter{ticket, have, std::chrono::steady_clock::now() + wait,
+                                             std::move(respond)});
+      }
+    }
+    if (ticket != 0) {
+      // A change committed between the read above and parking may have been seen by a tick
+      // before this waiter was there: look once more, and answer now if so.
+      auto again = hostRevision();
+      if (!again || !*again || **again <= have) {
+        return;
+      }
+      std::optional<Waiter> mine = takeWaiter(instance_id, ticket);
+      if (!mine) {
+        return;  // the ticker answered it meanwhile
+      }
+      respond = std::move(mine->respond);
     }
   }
   respond(desiredStateNow(instance_id));
+}
+
+std::optional<AgentChannel::Waiter> AgentChannel::takeWaiter(const std::string& instance_id,
+                                                             uint64_t ticket) {
+  std::lock_guard lock(waiters_mutex_);
+  auto [begin, end] = waiters_.equal_range(instance_id);
+  for (auto it = begin; it != end; ++it) {
+    if (it->second.ticket == ticket) {
+      Waiter waiter = std::move(it->second);
+      waiters_.erase(it);
+      return waiter;
+    }
+  }
+  return std::nullopt;
 }
 
 api::HttpResponse AgentChannel::desiredStateNow(const std::string& instance_id) {
@@ -460,19 +532,34 @@ api::HttpResponse AgentChannel::desiredStateNow(const std::string& instance_id) 
 }
 
 void AgentChannel::answerDueWaiters() {
+  // Hosts whose revision moved since the last tick: one query, however many agents wait.
   const auto revision = api_.withStore([](store::MirrorStore& s) { return s.revision(); });
+  std::map<std::string, int64_t> changed;
+  if (revision && *revision != seen_revision_) {
+    const auto hosts =
+        api_.withStore([&](store::MirrorStore& s) { return s.hostsChangedAfter(seen_revision_); });
+    if (hosts) {
+      changed.insert(hosts->begin(), hosts->end());
+      seen_revision_ = *revision;
+    }
+  }
   const auto now = std::chrono::steady_clock::now();
-  std::vector<Waiter> due;
+  std::vector<std::pair<std::string, Waiter>> due;
   {
     std::lock_guard lock(waiters_mutex_);
-    const auto still_waiting = std::partition(
-        waiters_.begin(), waiters_.end(),
-        [&](const Waiter& w) { return revision && *revision <= w.have && now < w.deadline; });
-    std::move(still_waiting, waiters_.end(), std::back_inserter(due));
-    waiters_.erase(still_waiting, waiters_.end());
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      const auto host = changed.find(it->first);
+      const bool passed = host != changed.end() && host->second > it->second.have;
+      if (passed || now >= it->second.deadline) {
+        due.emplace_back(it->first, std::move(it->second));
+        it = waiters_.erase(it);
+      } else {
+        ++it;
+      }
+    }
   }
-  for (Waiter& waiter : due) {
-    waiter.respond(desiredStateNow(waiter.instance_id));
+  for (auto& [instance_id, waiter] : due) {
+    waiter.respond(desiredStateNow(instance_id));
   }
 }
 

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "api/traffic_mirror_api.h"
@@ -69,8 +70,8 @@ class AgentChannel : public server::AgentRoutes {
  private:
   // A desired-state long-poll waiting for the revision to pass `have`.
   struct Waiter {
-    std::string instance_id;
-    int64_t have = 0;
+    uint64_t ticket = 0;  // tells two polls of one host apart
+    int64_t have = 0;     // the host revision the agent holds
     std::chrono::steady_clock::time_point deadline;
     server::Respond respond;
   };
@@ -84,13 +85,16 @@ class AgentChannel : public server::AgentRoutes {
   api::HttpResponse collectorSessions(const api::HttpRequestView& request);
   bool memberHealthy(const std::string& network_interface_id) const;
   void checkMemberHealth();
-  // Answers the parked long-polls whose revision passed or whose wait ended.
+  // Answers the parked long-polls whose host revision passed or whose wait ended.
   void answerDueWaiters();
+  std::optional<Waiter> takeWaiter(const std::string& instance_id, uint64_t ticket);
 
   api::TrafficMirrorApi& api_;
   AgentChannelOptions options_;
   mutable std::mutex waiters_mutex_;
-  std::vector<Waiter> waiters_;
+  std::unordered_multimap<std::string, Waiter> waiters_;  // by instance id
+  uint64_t next_ticket_ = 0;
+  int64_t seen_revision_ = 0;  // the global revision the ticker last looked at (its thread only)
   mutable std::mutex counters_mutex_;
   std::map<std::pair<std::string, std::string>, double> counters_;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> problems_;

@@ -78,7 +78,54 @@ CREATE TABLE load_balancer_members (
   PRIMARY KEY (load_balancer_arn, network_interface_id));
 CREATE INDEX load_balancer_members_by_interface ON load_balancer_members (network_interface_id);
 )sql",
+    // 5: each host's own desired-state revision: the global revision at the last change that
+    // touched that host, so that a change wakes only the agents it concerns.
+    R"sql(
+ALTER TABLE instances ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+UPDATE instances SET revision = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'revision');
+CREATE INDEX instances_by_revision ON instances (revision);
+CREATE INDEX sessions_by_filter ON sessions (filter_id);
+CREATE INDEX sessions_by_target ON sessions (target_id);
+)sql",
 };
+
+// The hosts whose desired state depends on a resource, by the resource's kind (its id's
+// prefix): the hosts of the sessions that use it, and for an interface or a host, the host.
+constexpr std::string_view kHostsOfSessions =
+    "SELECT DISTINCT ni.instance_id FROM sessions s "
+    "JOIN network_interfaces ni ON ni.id = s.network_interface_id "
+    "WHERE ni.instance_id IS NOT NULL AND ";
+
+std::string affectedHostsQuery(std::string_view resource_id) {
+  const std::string sessions(kHostsOfSessions);
+  if (resource_id.starts_with("tms-")) {
+    return sessions + "s.id = ?1";
+  }
+  if (resource_id.starts_with("tmfr-")) {
+    return sessions + "s.filter_id = (SELECT filter_id FROM filter_rules WHERE id = ?1)";
+  }
+  if (resource_id.starts_with("tmf-")) {
+    return sessions + "s.filter_id = ?1";
+  }
+  if (resource_id.starts_with("tmt-")) {
+    return sessions + "s.target_id = ?1";
+  }
+  if (resource_id.starts_with("eni-")) {
+    // Its own host, and the hosts mirroring to it (an interface target's address is its).
+    return sessions +
+           "s.target_id IN (SELECT id FROM targets WHERE network_interface_id = ?1) "
+           "UNION SELECT instance_id FROM network_interfaces "
+           "WHERE id = ?1 AND instance_id IS NOT NULL";
+  }
+  if (resource_id.starts_with("arn:")) {  // a load balancer: its members are the addresses
+    return sessions +
+           "s.target_id IN (SELECT id FROM targets WHERE network_load_balancer_arn = ?1)";
+  }
+  if (resource_id.starts_with("i-")) {
+    return "SELECT id FROM instances WHERE id = ?1";
+  }
+  return {};
+}
 
 template <typename T, typename F>
 Result<std::vector<T>> collect(Database& db, std::string_view sql, const std::string* arg, F read) {
@@ -237,6 +284,56 @@ Result<int64_t> MirrorStore::revision() {
 Result<void> MirrorStore::bumpRevision() {
   return db_.exec(
       "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'revision'");
+}
+
+Result<std::vector<std::string>> MirrorStore::hostsAffectedBy(const std::string& resource_id) {
+  const std::string query = affectedHostsQuery(resource_id);
+  if (query.empty()) {
+    return std::vector<std::string>{};
+  }
+  return collect<std::string>(db_, query, &resource_id,
+                              [](const Statement& s) { return s.text(0); });
+}
+
+Result<void> MirrorStore::markHostsChanged(const std::vector<std::string>& instance_ids) {
+  if (instance_ids.empty()) {
+    return {};
+  }
+  // One statement for any number of hosts: the ids as a JSON array (they are [a-z0-9-]).
+  std::string ids = "[";
+  for (const std::string& id : instance_ids) {
+    ids += (ids.size() > 1 ? ",\"" : "\"") + id + "\"";
+  }
+  ids += "]";
+  return runWith(db_,
+                 "UPDATE instances SET revision = (SELECT CAST(value AS INTEGER) FROM meta "
+                 "WHERE key = 'revision') WHERE id IN (SELECT value FROM json_each(?))",
+                 ids);
+}
+
+Result<std::optional<int64_t>> MirrorStore::hostRevision(const std::string& instance_id) {
+  return first(collect<int64_t>(db_, "SELECT revision FROM instances WHERE id = ?", &instance_id,
+                                [](const Statement& s) { return s.integer(0); }));
+}
+
+Result<std::vector<std::pair<std::string, int64_t>>> MirrorStore::hostsChangedAfter(
+    int64_t revision) {
+  auto stmt = db_.prepare("SELECT id, revision FROM instances WHERE revision > ?");
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  stmt->bind(1, revision);
+  std::vector<std::pair<std::string, int64_t>> out;
+  while (true) {
+    auto row = stmt->step();
+    if (!row) {
+      return std::unexpected(row.error());
+    }
+    if (!*row) {
+      return out;
+    }
+    out.emplace_back(stmt->text(0), stmt->integer(1));
+  }
 }
 
 Result<void> MirrorStore::insertAccessKey(const std::string& id, const std::string& secret) {

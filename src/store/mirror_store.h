@@ -138,6 +138,17 @@ class MirrorStore {
   Result<int64_t> revision();
   Result<void> bumpRevision();
 
+  // Each host's revision is the global revision of the last change to its desired state.
+  // The hosts whose desired state depends on a resource (a session, filter, rule, target,
+  // interface, host or load-balancer ARN), as the store holds it now: ask before a change
+  // (what it will no longer touch) and after (what it touches now).
+  Result<std::vector<std::string>> hostsAffectedBy(const std::string& resource_id);
+  // Sets those hosts' revision to the global revision (bump first).
+  Result<void> markHostsChanged(const std::vector<std::string>& instance_ids);
+  Result<std::optional<int64_t>> hostRevision(const std::string& instance_id);
+  // (host, revision) for every host whose revision passed `revision`.
+  Result<std::vector<std::pair<std::string, int64_t>>> hostsChangedAfter(int64_t revision);
+
   // Access keys.
   Result<void> insertAccessKey(const std::string& id, const std::string& secret);
   Result<std::optional<std::string>> secretFor(const std::string& access_key_id);

@@ -96,6 +96,55 @@ class AgentChannelTest : public ::testing::Test {
     return json::parse(r.body, nullptr, false);
   }
 
+  // The host's revision now, as a poll that does not wait reads it.
+  int64_t revisionOf(const std::string& instance) {
+    const auto r = agent("GET", "/agent/v1/desired-state", "", "instance-id=" + instance);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body, nullptr, false).value("Revision", int64_t{-1});
+  }
+
+  // A long-poll left waiting; its answer comes through the future.
+  std::future<api::HttpResponse> park(const std::string& instance, int64_t revision) {
+    const std::string query =
+        "instance-id=" + instance + "&revision=" + std::to_string(revision) + "&wait=20";
+    api::HttpRequestView r;
+    r.method = "GET";
+    r.path = "/agent/v1/desired-state";
+    r.query = query;
+    r.headers["authorization"] = "Bearer " + token_;
+    auto answer = std::make_shared<std::promise<api::HttpResponse>>();
+    auto future = answer->get_future();
+    channel_->handle(r, [answer](api::HttpResponse response) { answer->set_value(response); });
+    return future;
+  }
+
+  bool eventuallyParked(std::size_t count) {
+    for (int i = 0; i < 500 && channel_->parkedLongPolls() < count; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return channel_->parkedLongPolls() == count;
+  }
+
+  std::string createFilter() {
+    return apiCall("Action=CreateTrafficMirrorFilter", "trafficMirrorFilterId");
+  }
+
+  // A session from source to a fresh interface target, with filter.
+  std::string createSession(const std::string& source, const std::string& filter, int number) {
+    const std::string appliance = apiCall(
+        "Action=CreateNetworkInterface&SubnetId=subnet-0123abcd&PrivateIpAddress=198.51.100." +
+            std::to_string(100 + ++appliances_),
+        "networkInterfaceId");
+    const std::string target =
+        apiCall("Action=CreateTrafficMirrorTarget&NetworkInterfaceId=" + appliance,
+                "trafficMirrorTargetId");
+    return apiCall("Action=CreateTrafficMirrorSession&NetworkInterfaceId=" + source +
+                       "&TrafficMirrorTargetId=" + target + "&TrafficMirrorFilterId=" + filter +
+                       "&SessionNumber=" + std::to_string(number) + "&VirtualNetworkId=7",
+                   "trafficMirrorSessionId");
+  }
+
+  int appliances_ = 0;
   std::filesystem::path dir_;
   std::unique_ptr<store::MirrorStore> store_;
   std::unique_ptr<api::TrafficMirrorApi> api_;
@@ -210,27 +259,84 @@ TEST_F(AgentChannelTest, DesiredStateCarriesTheHostsSessionsAndDrivesTheEngine) 
   EXPECT_TRUE(engine.has_value()) << (engine ? "" : engine.error().message);
 }
 
-TEST_F(AgentChannelTest, LongPollReturnsTheNewRevisionAfterAChange) {
+TEST_F(AgentChannelTest, LongPollReturnsTheNewRevisionAfterAChangeToItsHost) {
   const json reg = registerHost("machine-1", json::array({kEth0}));
   const std::string instance = reg["InstanceId"];
-  const int64_t revision = reg["Revision"];
+  const std::string source = reg["NetworkInterfaces"][0]["NetworkInterfaceId"];
+  const int64_t revision = revisionOf(instance);
   // Nothing changes: after the wait, the same revision comes back.
   auto same =
       agent("GET", "/agent/v1/desired-state", "",
             "instance-id=" + instance + "&revision=" + std::to_string(revision) + "&wait=1");
   ASSERT_EQ(same.status, 200);
   EXPECT_EQ(json::parse(same.body)["Revision"], revision);
-  // A change made while the agent waits ends the wait with a newer revision.
-  std::thread change([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    apiCall("Action=CreateTrafficMirrorFilter", "trafficMirrorFilterId");
-  });
-  auto newer =
-      agent("GET", "/agent/v1/desired-state", "",
-            "instance-id=" + instance + "&revision=" + std::to_string(revision) + "&wait=20");
-  change.join();
+  // A change to this host made while the agent waits ends the wait with a newer revision.
+  auto waiting = park(instance, revision);
+  ASSERT_TRUE(eventuallyParked(1));
+  createSession(source, createFilter(), 1);
+  ASSERT_EQ(waiting.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  const api::HttpResponse newer = waiting.get();
   ASSERT_EQ(newer.status, 200);
   EXPECT_GT(json::parse(newer.body)["Revision"].get<int64_t>(), revision);
+}
+
+// A change wakes the agents whose desired state it changes, and no other: a session wakes its
+// source's host; a rule of a filter both hosts' sessions use wakes both; an unused filter, none.
+TEST_F(AgentChannelTest, AChangeWakesOnlyTheHostsItConcerns) {
+  json eth_b = kEth0;
+  eth_b["MacAddress"] = "02:00:00:00:00:0b";
+  eth_b["PrivateIpAddress"] = "198.51.100.11";
+  const json a = registerHost("machine-a", json::array({kEth0}));
+  const json b = registerHost("machine-b", json::array({eth_b}));
+  const std::string host_a = a["InstanceId"], host_b = b["InstanceId"];
+  const std::string eni_a = a["NetworkInterfaces"][0]["NetworkInterfaceId"];
+  const std::string eni_b = b["NetworkInterfaces"][0]["NetworkInterfaceId"];
+  const std::string filter = createFilter();
+
+  auto wait_a = park(host_a, revisionOf(host_a));
+  auto wait_b = park(host_b, revisionOf(host_b));
+  ASSERT_TRUE(eventuallyParked(2));
+  createSession(eni_a, filter, 1);
+  ASSERT_EQ(wait_a.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(wait_b.wait_for(std::chrono::milliseconds(500)), std::future_status::timeout);
+  EXPECT_EQ(channel_->parkedLongPolls(), 1u);
+  createSession(eni_b, filter, 1);
+  ASSERT_EQ(wait_b.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+
+  wait_a = park(host_a, revisionOf(host_a));
+  wait_b = park(host_b, revisionOf(host_b));
+  ASSERT_TRUE(eventuallyParked(2));
+  createFilter();  // used by no session
+  EXPECT_EQ(wait_a.wait_for(std::chrono::milliseconds(500)), std::future_status::timeout);
+  EXPECT_EQ(channel_->parkedLongPolls(), 2u);
+  apiCall("Action=CreateTrafficMirrorFilterRule&TrafficMirrorFilterId=" + filter +
+              "&TrafficDirection=egress&RuleNumber=20&RuleAction=accept&Protocol=17"
+              "&SourceCidrBlock=0.0.0.0%2F0&DestinationCidrBlock=0.0.0.0%2F0",
+          "trafficMirrorFilterRuleId");
+  ASSERT_EQ(wait_a.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  ASSERT_EQ(wait_b.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  for (auto* answered : {&wait_a, &wait_b}) {
+    const auto config = model::parseHostMirrorConfig(answered->get().body);
+    ASSERT_TRUE(config);
+    ASSERT_EQ(config->interfaces.at(0).sessions.size(), 1u);
+    EXPECT_EQ(config->interfaces[0].sessions[0].filter.egress_rules.size(), 1u);
+  }
+}
+
+// What a change no longer touches counts too: deleting a session wakes the host it was on.
+TEST_F(AgentChannelTest, DeletingASessionWakesItsHost) {
+  const json reg = registerHost("machine-1", json::array({kEth0}));
+  const std::string instance = reg["InstanceId"];
+  const std::string session =
+      createSession(reg["NetworkInterfaces"][0]["NetworkInterfaceId"], createFilter(), 1);
+  auto waiting = park(instance, revisionOf(instance));
+  ASSERT_TRUE(eventuallyParked(1));
+  apiCall("Action=DeleteTrafficMirrorSession&TrafficMirrorSessionId=" + session,
+          "trafficMirrorSessionId");
+  ASSERT_EQ(waiting.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  const auto config = model::parseHostMirrorConfig(waiting.get().body);
+  ASSERT_TRUE(config);
+  EXPECT_TRUE(config->interfaces.at(0).sessions.empty());
 }
 
 TEST_F(AgentChannelTest, UnknownInstanceIsNotFound) {
