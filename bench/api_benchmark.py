@@ -485,6 +485,32 @@ def machine_info(tmirror: str) -> dict[str, str]:
             "moto": moto_version, "wrk": wrk.group(1) if wrk else "wrk"}
 
 
+GOAL_DESCRIBE_VS_BASELINE = 1.5
+
+
+def print_baseline_report(args, results: list[Result]) -> bool:
+    """This build against --baseline, call by call, in the same run."""
+    by = {(r.server, r.action): r for r in results if r.implemented}
+    print()
+    print(f"== tmirror vs baseline ({args.baseline}) ==")
+    print(f"{'call':32} {'tmirror req/s':>14} {'baseline req/s':>15} {'ratio':>8}  goal")
+    ok = True
+    for action in ("DescribeTrafficMirrorSessions", "DescribeTrafficMirrorFilters",
+                   "DescribeTrafficMirrorTargets", "CreateTrafficMirrorFilter",
+                   "CreateTrafficMirrorFilterRule"):
+        t, b = by.get(("tmirror", action)), by.get(("baseline", action))
+        if not t or not b or b.rps <= 0:
+            continue
+        ratio = t.rps / b.rps
+        goal = ""
+        if action.startswith("Describe"):
+            met = ratio >= GOAL_DESCRIBE_VS_BASELINE
+            ok = ok and met
+            goal = f">= {GOAL_DESCRIBE_VS_BASELINE:g}x: {'met' if met else 'NOT met'}"
+        print(f"{action:32} {t.rps:14.1f} {b.rps:15.1f} {ratio:7.2f}x  {goal}")
+    return ok
+
+
 def print_report(args, info: dict, results: list[Result], moto_gaps: list[str]) -> bool:
     by = {(r.server, r.action): r for r in results if r.implemented}
     print()
@@ -569,6 +595,8 @@ def main() -> int:
                     help="keep-alive connections (tmirror serves 8 at once by default)")
     ap.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
     ap.add_argument("--no-moto", action="store_true", help="measure tmirror only")
+    ap.add_argument("--baseline", help="another tmirror build (e.g. an earlier commit) measured "
+                                       "in the same run, for the before/after ratio")
     ap.add_argument("--json", help="also write the results to this file")
     ap.add_argument("--require-goals", action="store_true",
                     help="exit 3 when a goal is not met (default: report only)")
@@ -598,6 +626,11 @@ def main() -> int:
     moto_gaps: list[str] = []
     try:
         servers = [start_tmirror(args.tmirror, workdir, procs)]
+        if args.baseline:
+            baseline_dir = os.path.join(workdir, "baseline")
+            os.makedirs(baseline_dir)
+            servers.append(start_tmirror(args.baseline, baseline_dir, procs))
+            servers[-1].name = "baseline"
         if not args.no_moto:
             servers.append(start_moto(args.moto_server, workdir, procs))
         for s in servers:
@@ -637,6 +670,8 @@ def main() -> int:
                 moto_gaps.append(f"{s.name} does not implement CreateTrafficMirrorFilterRule: "
                                  "compared with its CreateTrafficMirrorFilter instead")
         ok = print_report(args, info, results, moto_gaps)
+        if args.baseline:
+            ok = print_baseline_report(args, results) and ok
         if args.json:
             with open(args.json, "w", encoding="utf-8") as f:
                 json.dump({"machine": info, "duration_s": args.duration,

@@ -1,6 +1,6 @@
 #include "agent/agent.h"
 
-#include <httplib.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <unistd.h>
 
@@ -10,16 +10,43 @@
 
 #include "agent/host_interfaces.h"
 #include "agent/next_hop.h"
+#include "common/random.h"
 #include "engine/mirror_engine.h"
+#include "http/listener.h"
 #include "model/mirror_config_json.h"
 #include "packet/encapsulation.h"
 #include "rules/kernel_prefilter.h"
 
 namespace tmirror::agent {
 
-struct Agent::Http {
-  httplib::Server server;
-  std::thread thread;
+// GET /metrics, /counters and /healthz on --metrics-listen: quick reads of the snapshot,
+// answered on the listener's one I/O thread.
+struct Agent::Http final : http::Handler {
+  explicit Http(const Agent& owner) : agent(owner) {}
+
+  void serve(http::Request request, http::Responder respond) override {
+    const bool get = request.method == "GET" || request.method == "HEAD";
+    if (get && request.path() == "/metrics") {
+      respond({.status = 200,
+               .content_type = "text/plain; version=0.0.4; charset=utf-8",
+               .body = snapshotToPrometheus(agent.snapshot())});
+    } else if (get && request.path() == "/counters") {
+      respond({.status = 200,
+               .content_type = "application/json",
+               .body = snapshotToJson(agent.snapshot())});
+    } else if (get && request.path() == "/healthz") {
+      respond({.status = 200, .content_type = "text/plain", .body = "ok\n"});
+    } else {
+      respond({.status = 404, .content_type = "text/plain", .body = "not found\n"});
+    }
+  }
+
+  http::Response refusal(http::Refusal) override {
+    return {.status = 400, .content_type = "text/plain", .body = "bad request\n", .close = true};
+  }
+
+  const Agent& agent;
+  std::unique_ptr<http::HttpListener> listener;
 };
 
 namespace {
@@ -59,6 +86,13 @@ std::string hostName() {
   return name;
 }
 
+// How long to wait before trying the server again: growing to 5 s, and spread at random over
+// its upper half, so that a fleet that lost the server together does not return together.
+std::chrono::milliseconds retryDelay(int failures) {
+  const uint64_t ceiling = static_cast<uint64_t>(std::min(5000, 500 * failures));
+  return std::chrono::milliseconds(secureRandomBetween(ceiling / 2, ceiling));
+}
+
 constexpr uint32_t kMinTargetMtu =
     packet::kIpv4MtuOverhead + packet::kOuterEthernetSize + 20;  // an inner Ethernet + IPv4
 
@@ -68,11 +102,8 @@ Agent::Agent(AgentOptions options, AgentState state, ServerUrl url)
     : options_(std::move(options)), state_(std::move(state)), url_(std::move(url)) {}
 
 Agent::~Agent() {
-  if (http_) {
-    http_->server.stop();
-    if (http_->thread.joinable()) {
-      http_->thread.join();
-    }
+  if (http_ && http_->listener) {
+    http_->listener->stop();
   }
   std::lock_guard lock(mutex_);
   for (auto& [name, worker] : workers_) {
@@ -81,7 +112,7 @@ Agent::~Agent() {
 }
 
 Result<std::unique_ptr<Agent>> Agent::create(AgentOptions options) {
-  auto url = parseServerUrl(options.server_url);
+  auto url = http::parseServerUrl(options.server_url, options.trust);
   if (!url) {
     return std::unexpected(url.error());
   }
@@ -115,7 +146,7 @@ std::vector<packet::IpAddress> Agent::resolvers() const {
 
 bool Agent::registerHost(bool log_failure) {
   const auto interfaces = listHostInterfaces(options_.interfaces);
-  ControlClient client(url_, options_.token);
+  ControlClient client(url_, options_.trust, options_.token);
   model::RegisterRequest request;
   request.host_key = identity_.host_key;
   request.hostname = hostName();
@@ -332,6 +363,9 @@ void Agent::controlLoop() {
   }
   bool registered = false;
   int failures = 0;
+  // Kept across polls: one kept-alive connection (and one TLS handshake) instead of one per
+  // poll; made afresh after an error.
+  std::unique_ptr<ControlClient> client;
   while (!stop_->load()) {
     if (reregister_.exchange(false) || !registered) {
       registered = registerHost(failures == 0);
@@ -342,11 +376,13 @@ void Agent::controlLoop() {
       }
       if (!registered) {
         reregister_ = true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5000, 500 * ++failures)));
+        std::this_thread::sleep_for(retryDelay(++failures));
         continue;
       }
     }
-    std::unique_ptr<ControlClient> client = std::make_unique<ControlClient>(url_, options_.token);
+    if (!client) {
+      client = std::make_unique<ControlClient>(url_, options_.trust, options_.token);
+    }
     ControlClient* raw = client.get();
     {
       std::lock_guard lock(poll_client_mutex_);
@@ -366,6 +402,7 @@ void Agent::controlLoop() {
       client = std::move(poll_client_);
     }
     if (!desired) {
+      client.reset();
       if (stop_->load()) {
         break;
       }
@@ -376,7 +413,7 @@ void Agent::controlLoop() {
           log(desired.error().message + " (mirroring goes on with revision " +
               std::to_string(have) + "; retrying)");
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5000, 500 * ++failures)));
+        std::this_thread::sleep_for(retryDelay(++failures));
       }
       continue;
     }
@@ -436,7 +473,7 @@ AgentSnapshot Agent::snapshot() const {
 }
 
 void Agent::countersLoop() {
-  ControlClient client(url_, options_.token);
+  ControlClient client(url_, options_.trust, options_.token);
   auto next = std::chrono::steady_clock::now();
   bool failing = false;
   while (!stop_->load()) {
@@ -462,26 +499,23 @@ void Agent::countersLoop() {
 Result<void> Agent::run(const std::atomic<bool>& stop) {
   stop_ = &stop;
   if (options_.metrics_listen) {
-    http_ = std::make_unique<Http>();
-    http_->server.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
-      response.set_content(snapshotToPrometheus(snapshot()),
-                           "text/plain; version=0.0.4; charset=utf-8");
-    });
-    http_->server.Get("/counters", [this](const httplib::Request&, httplib::Response& response) {
-      response.set_content(snapshotToJson(snapshot()), "application/json");
-    });
-    http_->server.Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
-      response.set_content("ok\n", "text/plain");
-    });
+    http_ = std::make_unique<Http>(*this);
     const auto& [address, port] = *options_.metrics_listen;
-    const int bound = port == 0 ? http_->server.bind_to_any_port(address)
-                                : (http_->server.bind_to_port(address, port) ? port : -1);
-    if (bound <= 0) {
-      return makeError(ErrorCode::Io, "--metrics-listen " + address + ":" + std::to_string(port) +
-                                          ": cannot listen (in use?)");
+    auto listener = http::HttpListener::create({.address = address,
+                                                .port = port,
+                                                .io_threads = 1,
+                                                .max_connections = 64,
+                                                .max_connections_per_address = 32,
+                                                .max_body_bytes = 4096},
+                                               *http_);
+    if (!listener) {
+      return std::unexpected(std::move(listener.error()).withContext("--metrics-listen"));
     }
-    metrics_port_ = static_cast<uint16_t>(bound);
-    http_->thread = std::thread([this] { http_->server.listen_after_bind(); });
+    http_->listener = std::move(*listener);
+    if (auto started = http_->listener->start(); !started) {
+      return std::unexpected(std::move(started.error()).withContext("--metrics-listen"));
+    }
+    metrics_port_ = http_->listener->port();
     log("metrics on http://" + address + ":" + std::to_string(metrics_port_) + "/metrics");
   }
   // Mirror at once with what the server said last time.
@@ -544,9 +578,8 @@ Result<void> Agent::run(const std::atomic<bool>& stop) {
   }
   control.join();
   counters.join();
-  if (http_) {
-    http_->server.stop();
-    http_->thread.join();
+  if (http_ && http_->listener) {
+    http_->listener->stop();
   }
   std::lock_guard lock(mutex_);
   for (auto& [name, worker] : workers_) {

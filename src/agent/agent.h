@@ -29,6 +29,7 @@
 #include "agent/host_interfaces.h"
 #include "agent/interface_worker.h"
 #include "common/result.h"
+#include "http/server_client.h"
 #include "model/mirror_config.h"
 
 namespace tmirror::agent {
@@ -36,6 +37,7 @@ namespace tmirror::agent {
 struct AgentOptions {
   std::string server_url;
   std::string token;
+  http::ServerTrust trust;  // how the server's certificate is checked (https://)
   std::filesystem::path state_dir = "/var/lib/tmirror-agent";
   std::vector<std::string> interfaces;  // empty: every Ethernet interface but loopback
   std::optional<std::pair<std::string, uint16_t>> metrics_listen =

@@ -1,5 +1,6 @@
-// ControlClient: the agent's side of the agent channel (channel/agent_channel.h) over HTTP:
-// register the host, long-poll the desired state, push counters. One client per thread.
+// ControlClient: the agent's side of the agent channel (channel/agent_channel.h) over HTTP or
+// HTTPS (http::ServerClient): register the host, long-poll the desired state, push counters.
+// One client per thread.
 #pragma once
 
 #include <chrono>
@@ -10,27 +11,18 @@
 #include <vector>
 
 #include "common/result.h"
+#include "http/server_client.h"
 #include "model/agent_protocol.h"
 #include "model/mirror_config.h"
 
-namespace httplib {
-class Client;
-}
-
 namespace tmirror::agent {
 
-struct ServerUrl {
-  std::string host;  // as written (name or address)
-  uint16_t port = 80;
-};
-
-// "http://host:port" (a trailing "/" allowed). https is refused: say so rather than send a
-// token in clear to a TLS port.
-Result<ServerUrl> parseServerUrl(const std::string& url);
+using http::ServerTrust;
+using http::ServerUrl;
 
 class ControlClient {
  public:
-  ControlClient(ServerUrl url, std::string token);
+  ControlClient(ServerUrl url, ServerTrust trust, std::string token);
   ~ControlClient();
   ControlClient(ControlClient&&) noexcept;
   ControlClient& operator=(ControlClient&&) noexcept;
@@ -48,9 +40,7 @@ class ControlClient {
   void cancel();
 
  private:
-  ServerUrl url_;
-  std::string token_;
-  std::unique_ptr<httplib::Client> client_;
+  http::ServerClient client_;
 };
 
 }  // namespace tmirror::agent

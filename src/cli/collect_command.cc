@@ -70,9 +70,14 @@ int runCollect(const CollectOptions& options) {
       std::fprintf(stderr, "tmirror collect: --server: %s\n", interface.error().message.c_str());
       return 1;
     }
+    auto server = http::parseServerUrl(options.server_url, options.trust);
+    if (!server) {
+      std::fprintf(stderr, "tmirror collect: %s\n", server.error().message.c_str());
+      return 1;
+    }
     const collector::Collector* raw = collector->get();
     registration = std::make_unique<collector::ServerRegistration>(
-        options.server_url, options.token, *interface, (*collector)->port(),
+        options.server_url, *server, options.trust, options.token, *interface, (*collector)->port(),
         [raw] {
           const auto& counters = raw->counters();
           std::map<std::string, double> out{

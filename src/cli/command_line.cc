@@ -64,6 +64,35 @@ struct CollectArgs {
   uint64_t idle_seconds = 60;
 };
 
+// --ca-file, --server-fingerprint and --insecure-http: how a host trusts --server.
+void addServerTrustOptions(CLI::App* command, http::ServerTrust& trust) {
+  command->add_option("--ca-file", trust.ca_file,
+                      "Verify an https:// --server against this PEM CA file (tmirror server "
+                      "--tls auto prints it) instead of the system's CAs");
+  command->add_option("--server-fingerprint", trust.fingerprint,
+                      "Trust an https:// --server whose certificate chain holds the certificate "
+                      "with this SHA-256 fingerprint (sha256:HEX, printed by --tls auto)");
+  command->add_flag("--insecure-http", trust.insecure_http,
+                    "Allow http:// to a --server that is not on loopback (the token crosses the "
+                    "network in clear)");
+}
+
+// The --server URL with the trust options: refused early, with the reason, rather than at the
+// first connection.
+std::optional<std::string> checkServer(const std::string& url, const http::ServerTrust& trust) {
+  if (auto parsed = http::parseServerUrl(url, trust); !parsed) {
+    return parsed.error().message;
+  }
+  if (!trust.ca_file.empty() && !trust.fingerprint.empty()) {
+    return "--ca-file or --server-fingerprint, not both";
+  }
+  std::error_code error;
+  if (!trust.ca_file.empty() && !std::filesystem::is_regular_file(trust.ca_file, error)) {
+    return "--ca-file: " + trust.ca_file.string() + " is not a file";
+  }
+  return std::nullopt;
+}
+
 void addCollectSubcommand(CLI::App& app, CollectArgs& a) {
   auto* c = app.add_subcommand(
       "collect",
@@ -113,7 +142,9 @@ void addCollectSubcommand(CLI::App& app, CollectArgs& a) {
   c->add_option("--metrics-listen", a.metrics_listen,
                 "Serve /metrics (Prometheus) and /counters (JSON) on address:port");
   c->add_option("--server", a.options.server_url,
-                "Register with this tmirror server (http://host:port) and report health");
+                "Register with this tmirror server (https://host:port, or http:// on loopback) "
+                "and report health");
+  addServerTrustOptions(c, a.options.trust);
   c->add_option("--token", a.options.token, "Agent token for --server (or TMIRROR_AGENT_TOKEN)")
       ->envname("TMIRROR_AGENT_TOKEN");
   c->add_option("--load-balancer-arn", a.options.load_balancer_arn,
@@ -205,6 +236,11 @@ std::variant<CollectOptions, HelpText> finishCollectOptions(CollectArgs& a) {
   }
   if (!options.server_url.empty() && options.token.empty()) {
     return usage("--server needs --token (or TMIRROR_AGENT_TOKEN)");
+  }
+  if (!options.server_url.empty()) {
+    if (auto problem = checkServer(options.server_url, options.trust)) {
+      return usage(*problem);
+    }
   }
   if (!o.files && !o.to_stdout && !o.tap_per_vni && !o.tap_single && !o.forward) {
     return usage(
@@ -356,10 +392,13 @@ Command parseCommandLine(std::span<const char* const> args) {
   std::string send_gso = "auto";
   auto* agent_cmd = app.add_subcommand(
       "agent", "Mirror this host's interfaces as the server's sessions say (run as root)");
-  agent_cmd->add_option("--server", agent.server_url, "The tmirror server, http://HOST:PORT")
+  agent_cmd
+      ->add_option("--server", agent.server_url,
+                   "The tmirror server, https://HOST:PORT (or http:// on loopback)")
       ->required();
   agent_cmd->add_option("--token", agent.token, "Agent token (tmirror server --create-agent-token)")
       ->required();
+  addServerTrustOptions(agent_cmd, agent.trust);
   agent_cmd
       ->add_option("--state-dir", agent.state_dir,
                    "Identity and last desired state, kept across restarts")
@@ -497,6 +536,9 @@ Command parseCommandLine(std::span<const char* const> args) {
                         true};
       }
       agent.dns_resolvers.push_back(*address);
+    }
+    if (auto problem = checkServer(agent.server_url, agent.trust)) {
+      return HelpText{"tmirror agent: " + *problem + "\n", true};
     }
     agent.worker.cpu = agent_cpu;
     agent.worker.send_gso = send_gso == "on"    ? agent::GsoSend::On

@@ -13,6 +13,7 @@
 #include "cli/up_command.h"
 #include "collector/collector.h"
 #include "common/result.h"
+#include "http/server_client.h"
 #include "packet/ip_address.h"
 
 namespace tmirror::cli {
@@ -73,8 +74,9 @@ struct AgentCommand {
 struct CollectOptions {
   collector::CollectorOptions collector;
   std::optional<std::pair<std::string, uint16_t>> metrics_listen;  // /metrics and /counters
-  std::string server_url;  // register with this server (agent channel) and report health
-  std::string token;       // the agent token for --server
+  std::string server_url;   // register with this server (agent channel) and report health
+  std::string token;        // the agent token for --server
+  http::ServerTrust trust;  // how --server's certificate is checked
   int64_t health_interval_seconds = 10;
   std::string load_balancer_arn;  // register as a member of this network load balancer
 };

@@ -14,9 +14,19 @@ namespace {
 
 using json = nlohmann::json;
 
-Result<json> call(const std::string& endpoint, std::vector<std::string> args) {
+// The server's API: its URL, and the CA file that verifies it (https, tmirror server --tls auto).
+struct ApiEndpoint {
+  std::string url;
+  std::string ca_bundle;
+};
+
+Result<json> call(const ApiEndpoint& endpoint, std::vector<std::string> args) {
   args.push_back("--endpoint-url");
-  args.push_back(endpoint);
+  args.push_back(endpoint.url);
+  if (!endpoint.ca_bundle.empty()) {
+    args.push_back("--ca-bundle");
+    args.push_back(endpoint.ca_bundle);
+  }
   std::vector<std::string> failure;
   auto lines = runSelf(args, &failure);
   if (!lines) {
@@ -53,9 +63,10 @@ std::string nameTag(const char* type, const char* name) {
 
 }  // namespace
 
-Result<DemoResources> createDemoResources(const std::string& endpoint,
+Result<DemoResources> createDemoResources(const std::string& url, const std::string& ca_bundle,
                                           const std::string& source_mac,
                                           const std::string& collector_mac) {
+  const ApiEndpoint endpoint{url, ca_bundle};
   // The agent and the collector register their interfaces when they start: wait for them.
   auto findByMac = [&](const std::string& mac) -> Result<std::string> {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);

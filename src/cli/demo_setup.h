@@ -20,7 +20,8 @@ struct DemoResources {
 
 // Credentials come from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY).
 // The source and collector interfaces are found by MAC once their hosts registered.
-Result<DemoResources> createDemoResources(const std::string& endpoint,
+// ca_bundle: the CA file of an https:// url; empty for http://.
+Result<DemoResources> createDemoResources(const std::string& url, const std::string& ca_bundle,
                                           const std::string& source_mac,
                                           const std::string& collector_mac);
 

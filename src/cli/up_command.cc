@@ -23,6 +23,7 @@
 #include "cli/command_line.h"
 #include "cli/demo_lab.h"
 #include "cli/demo_setup.h"
+#include "common/loopback.h"
 
 namespace tmirror::cli {
 
@@ -165,7 +166,18 @@ int runUp(const UpOptions& options) {
   const std::string host = listen->first.find(':') != std::string::npos
                                ? "[" + listen->first + "]"
                                : (listen->first == "0.0.0.0" ? "127.0.0.1" : listen->first);
-  const std::string url = "http://" + host + ":" + std::to_string(listen->second);
+  // Loopback stays plain HTTP (the newcomer's path); any other address gets HTTPS from the
+  // server's private CA, which the agent and the collector are told to trust.
+  const bool tls = !isLoopbackHost(listen->first);
+  const std::string scheme = tls ? "https://" : "http://";
+  const std::string url = scheme + host + ":" + std::to_string(listen->second);
+  const std::string ca_file = tls ? (data_dir / "server" / "tls" / "ca.pem").string() : "";
+  const auto trusting = [&](std::vector<std::string> args) {
+    if (tls) {
+      args.insert(args.end(), {"--ca-file", ca_file});
+    }
+    return args;
+  };
 
   std::vector<Supervised> children;
   auto add = [&children](std::string name, std::vector<std::string> args) {
@@ -174,12 +186,22 @@ int runUp(const UpOptions& options) {
     s.args = std::move(args);
     children.push_back(std::move(s));
   };
-  add("server", {"server", "--listen", options.listen, "--data-dir", (data_dir / "server").string(),
-                 "--captures-dir", (data_dir / "captures").string()});
+  std::vector<std::string> server_args{"server",
+                                       "--listen",
+                                       options.listen,
+                                       "--data-dir",
+                                       (data_dir / "server").string(),
+                                       "--captures-dir",
+                                       (data_dir / "captures").string()};
+  if (tls) {
+    server_args.insert(server_args.end(), {"--tls", "auto"});
+  }
+  add("server", std::move(server_args));
   if (!options.no_collector && !options.demo) {
-    add("collect", {"collect", "--listen", options.collector_listen, "--output-dir",
-                    (data_dir / "captures").string(), "--metrics-listen", options.collector_metrics,
-                    "--server", url, "--token", creds->agent_token, "--health-interval", "2"});
+    add("collect",
+        trusting({"collect", "--listen", options.collector_listen, "--output-dir",
+                  (data_dir / "captures").string(), "--metrics-listen", options.collector_metrics,
+                  "--server", url, "--token", creds->agent_token, "--health-interval", "2"}));
   }
   const bool root = ::geteuid() == 0;
   if (!options.no_agent && root && !options.demo) {
@@ -196,7 +218,7 @@ int runUp(const UpOptions& options) {
       args.push_back("--interface");
       args.push_back(i);
     }
-    add("agent", std::move(args));
+    add("agent", trusting(std::move(args)));
   }
 
   // The server first: the others register with it.
@@ -228,29 +250,29 @@ int runUp(const UpOptions& options) {
     }
     lab = std::move(*made);
     // Inside the lab the server is at the same loopback address and port (a relay).
-    const std::string lab_url = "http://127.0.0.1:" + std::to_string(listen->second);
+    const std::string lab_url = scheme + "127.0.0.1:" + std::to_string(listen->second);
     auto in = [&](const std::string& lab_host, std::vector<std::string> args) {
       args.insert(args.begin(), selfExecutable());
       return lab->inHost(lab_host, args);
     };
     Supervised collector;
     collector.name = "collect";
-    collector.args =
-        in("tgt", {"collect", "--listen", "0.0.0.0:4789", "--output-dir",
-                   (data_dir / "captures").string(), "--metrics-listen", "127.0.0.1:8902",
-                   "--server", lab_url, "--token", creds->agent_token, "--health-interval", "2"});
+    collector.args = in("tgt", trusting({"collect", "--listen", "0.0.0.0:4789", "--output-dir",
+                                         (data_dir / "captures").string(), "--metrics-listen",
+                                         "127.0.0.1:8902", "--server", lab_url, "--token",
+                                         creds->agent_token, "--health-interval", "2"}));
     Supervised agent;
     agent.name = "agent";
-    agent.args = in("src", {"agent", "--server", lab_url, "--token", creds->agent_token,
-                            "--state-dir", (data_dir / "demo-agent").string(), "--interface",
-                            "eth0", "--metrics-listen", "127.0.0.1:8901"});
+    agent.args = in("src", trusting({"agent", "--server", lab_url, "--token", creds->agent_token,
+                                     "--state-dir", (data_dir / "demo-agent").string(),
+                                     "--interface", "eth0", "--metrics-listen", "127.0.0.1:8901"}));
     for (Supervised* s : {&collector, &agent}) {
       s->process = launchArgv(s->name, s->args);
       children.push_back(std::move(*s));
     }
     ::setenv("AWS_ACCESS_KEY_ID", creds->access_key_id.c_str(), 1);
     ::setenv("AWS_SECRET_ACCESS_KEY", creds->secret_access_key.c_str(), 1);
-    auto resources = createDemoResources(url, lab->mac("src"), lab->mac("tgt"));
+    auto resources = createDemoResources(url, ca_file, lab->mac("src"), lab->mac("tgt"));
     if (!resources) {
       say("tmirror up --demo: " + resources.error().message);
     } else {
@@ -262,7 +284,12 @@ int runUp(const UpOptions& options) {
   say("");
   say("tmirror is up. Data in " + data_dir.string());
   say("  console      " + url + "/console/");
-  say("  API          " + url + "   (aws ec2 --endpoint-url " + url + " --region us-east-1 ...)");
+  say("  API          " + url + "   (aws ec2 --endpoint-url " + url +
+      (tls ? " --ca-bundle " + ca_file : std::string()) + " --region us-east-1 ...)");
+  if (tls) {
+    say("  TLS          private CA " + ca_file + ": agents elsewhere use --server " + url +
+        " --ca-file <a copy of it>");
+  }
   say("  access key   AWS_ACCESS_KEY_ID=" + creds->access_key_id +
       " AWS_SECRET_ACCESS_KEY=" + creds->secret_access_key);
   say("               (kept in " + (data_dir / "credentials.json").string() + ")");

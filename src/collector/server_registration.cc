@@ -1,6 +1,5 @@
 #include "collector/server_registration.h"
 
-#include <httplib.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -19,6 +18,8 @@
 namespace tmirror::collector {
 
 namespace {
+
+constexpr std::chrono::seconds kRequestTimeout{10};
 
 struct IfaddrsDeleter {
   void operator()(ifaddrs* p) const { freeifaddrs(p); }
@@ -106,13 +107,14 @@ std::string registrationBody(const std::string& host_key, const std::string& hos
   return model::registerRequestToJson(request);
 }
 
-ServerRegistration::ServerRegistration(std::string url, std::string token, LocalInterface interface,
-                                       uint16_t vxlan_port, CounterSource counters,
-                                       std::chrono::milliseconds interval,
+ServerRegistration::ServerRegistration(std::string url, http::ServerUrl server,
+                                       http::ServerTrust trust, std::string token,
+                                       LocalInterface interface, uint16_t vxlan_port,
+                                       CounterSource counters, std::chrono::milliseconds interval,
                                        std::string load_balancer_arn)
     : load_balancer_arn_(std::move(load_balancer_arn)),
       url_(std::move(url)),
-      token_(std::move(token)),
+      client_(std::move(server), std::move(trust), std::move(token)),
       interface_(std::move(interface)),
       vxlan_port_(vxlan_port),
       counters_(std::move(counters)),
@@ -144,15 +146,12 @@ bool ServerRegistration::registerOnce() {
   // One registration per host and port: two collectors on one host stay two interfaces only if
   // they listen on different addresses (the interface is keyed by host and MAC).
   const std::string key = std::string("collector:") + host + ":" + std::to_string(vxlan_port_);
-  httplib::Client client(url_);
-  client.set_connection_timeout(5);
-  client.set_read_timeout(10);
-  auto res =
-      client.Post("/agent/v1/register", {{"Authorization", "Bearer " + token_}},
-                  registrationBody(key, host, interface_, load_balancer_arn_), "application/json");
+  auto res = client_.postJson("/agent/v1/register",
+                              registrationBody(key, host, interface_, load_balancer_arn_),
+                              kRequestTimeout);
   if (!res || res->status != 200) {
     const std::string why =
-        res ? std::to_string(res->status) + " " + res->body : httplib::to_string(res.error());
+        res ? std::to_string(res->status) + " " + res->body : res.error().message;
     if (why != last_error_) {  // one line per new problem, not one per retry
       std::fprintf(stderr, "tmirror collect: registering with %s failed (retrying): %s\n",
                    url_.c_str(), why.c_str());
@@ -179,12 +178,9 @@ void ServerRegistration::fetchSessions() {
   if (!on_sessions_) {
     return;
   }
-  httplib::Client client(url_);
-  client.set_connection_timeout(5);
-  client.set_read_timeout(10);
-  auto res = client.Get(
+  auto res = client_.get(
       "/agent/v1/collector-sessions?network-interface-id=" + state().network_interface_id,
-      {{"Authorization", "Bearer " + token_}});
+      kRequestTimeout);
   if (!res || res->status != 200) {
     return;
   }
@@ -213,11 +209,8 @@ bool ServerRegistration::reportOnce() {
   }
   model::CountersReport report;
   report.interfaces.push_back(std::move(item));
-  httplib::Client client(url_);
-  client.set_connection_timeout(5);
-  client.set_read_timeout(10);
-  auto res = client.Post("/agent/v1/counters", {{"Authorization", "Bearer " + token_}},
-                         model::countersReportToJson(report), "application/json");
+  auto res =
+      client_.postJson("/agent/v1/counters", model::countersReportToJson(report), kRequestTimeout);
   if (!res || res->status != 200) {
     return false;
   }

@@ -17,6 +17,7 @@
 
 #include "collector/session_table.h"
 #include "common/result.h"
+#include "http/server_client.h"
 #include "model/agent_protocol.h"
 #include "packet/ip_address.h"
 
@@ -44,8 +45,10 @@ class ServerRegistration {
  public:
   using CounterSource = std::function<std::map<std::string, double>()>;
 
-  ServerRegistration(std::string url, std::string token, LocalInterface interface,
-                     uint16_t vxlan_port, CounterSource counters,
+  // url: as the operator wrote it (for messages); server: parsed with http::parseServerUrl.
+  ServerRegistration(std::string url, http::ServerUrl server, http::ServerTrust trust,
+                     std::string token, LocalInterface interface, uint16_t vxlan_port,
+                     CounterSource counters,
                      std::chrono::milliseconds interval = std::chrono::seconds(10),
                      std::string load_balancer_arn = "");
   ~ServerRegistration();  // stops
@@ -68,7 +71,7 @@ class ServerRegistration {
   std::function<void(std::map<uint32_t, SessionMetadata>)> on_sessions_;
 
   const std::string url_;
-  const std::string token_;
+  http::ServerClient client_;  // only the registration thread uses it
   const LocalInterface interface_;
   const uint16_t vxlan_port_;
   const CounterSource counters_;

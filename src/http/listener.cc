@@ -203,16 +203,17 @@ class HttpListener::Impl {
     if (admission == detail::ListenerState::Admission::Admitted) {
       detail::startConnection(std::move(socket), state_, std::move(remote));
     } else {
-      BoostError ignored;
-      socket.non_blocking(true, ignored);
-      socket.write_some(asio::buffer(kOverCapacity.data(), kOverCapacity.size()), ignored);
-      socket.close(ignored);
+      // Counted first: once the client sees the close, the count says why.
       try {
         state_->handler.connectionRefused(admission == detail::ListenerState::Admission::OverAddress
                                               ? ConnectionCap::PerAddress
                                               : ConnectionCap::Total);
       } catch (...) {
       }
+      BoostError ignored;
+      socket.non_blocking(true, ignored);
+      socket.write_some(asio::buffer(kOverCapacity.data(), kOverCapacity.size()), ignored);
+      socket.close(ignored);
     }
     accept();
   }

@@ -23,6 +23,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "http/fingerprint.h"
+
 namespace tmirror::server {
 namespace {
 
@@ -190,21 +192,6 @@ KeyPtr newKey() {
   return KeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
 }
 
-std::string fingerprintOf(X509* cert) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  if (X509_digest(cert, EVP_sha256(), digest.data(), &length) != 1) {
-    return {};
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string text = "sha256:";
-  for (unsigned int i = 0; i < length; ++i) {
-    text += kHex[digest[i] >> 4];
-    text += kHex[digest[i] & 0xf];
-  }
-  return text;
-}
-
 // The server certificate can stay: issued by this CA, covering every name, not expiring soon.
 bool serverCertificateFits(X509* cert, X509* ca, EVP_PKEY* key,
                            const std::vector<std::string>& names) {
@@ -260,7 +247,7 @@ Result<ServerIdentity> ensurePrivateCa(const std::filesystem::path& dir,
       return std::unexpected(written.error());
     }
   }
-  identity.ca_fingerprint = fingerprintOf(ca.get());
+  identity.ca_fingerprint = http::certificateFingerprint(ca.get());
 
   CertPtr server = readCertificate(identity.certificate_chain);
   KeyPtr server_key = readKey(identity.private_key);
@@ -295,7 +282,7 @@ Result<std::string> certificateFingerprint(const std::filesystem::path& pem_file
     return makeError(ErrorCode::InvalidArgument,
                      "no PEM certificate could be read from " + pem_file.string());
   }
-  return fingerprintOf(cert.get());
+  return http::certificateFingerprint(cert.get());
 }
 
 std::vector<std::string> serverNames(const std::string& listen_address) {

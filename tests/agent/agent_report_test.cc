@@ -78,24 +78,5 @@ TEST(AgentReportTest, PrometheusTextHasTypedFamiliesAndLabelledSamples) {
   EXPECT_NE(text.find("tmirror_agent_problems 1\n"), std::string::npos);
 }
 
-TEST(ServerUrlTest, ParsesHostAndPortAndRefusesWhatItCannotDo) {
-  auto a = parseServerUrl("http://127.0.0.1:8900");
-  ASSERT_TRUE(a);
-  EXPECT_EQ(a->host, "127.0.0.1");
-  EXPECT_EQ(a->port, 8900);
-  auto b = parseServerUrl("http://[::1]:8900/");
-  ASSERT_TRUE(b);
-  EXPECT_EQ(b->host, "::1");
-  auto c = parseServerUrl("http://control.example");
-  ASSERT_TRUE(c);
-  EXPECT_EQ(c->port, 80);
-  EXPECT_EQ(parseServerUrl("https://x:443").error().code, ErrorCode::Unsupported);
-  EXPECT_FALSE(parseServerUrl("127.0.0.1:8900"));
-  EXPECT_FALSE(parseServerUrl("http://:8900"));
-  EXPECT_FALSE(parseServerUrl("http://h:0"));
-  EXPECT_FALSE(parseServerUrl("http://h:70000"));
-  EXPECT_FALSE(parseServerUrl("http://h:80x"));
-}
-
 }  // namespace
 }  // namespace tmirror::agent

@@ -105,13 +105,7 @@ class UpTest(unittest.TestCase):
                                aws_secret_access_key=secret)
             self.assertEqual(ec2.describe_traffic_mirror_sessions()["TrafficMirrorSessions"], [])
             # The collector registered this host's interfaces with the server.
-            deadline = time.time() + 20
-            while time.time() < deadline:
-                if ec2.describe_network_interfaces()["NetworkInterfaces"]:
-                    break
-                time.sleep(0.2)
-            self.assertTrue(ec2.describe_network_interfaces()["NetworkInterfaces"],
-                            "\n".join(up.lines))
+            self.wait_for_interfaces(ec2, up)
             self.check_capture_routes(port, key, secret)
             pids = children_of(up.process.pid)
             self.assertEqual(len(pids), 2, "server and collector: %s" % pids)
@@ -127,6 +121,33 @@ class UpTest(unittest.TestCase):
             self.assertEqual(up2.wait_for(r"AWS_ACCESS_KEY_ID=(\S+)").group(1), key)
         finally:
             up2.stop()
+
+    def test_on_a_non_loopback_address_it_serves_https_and_its_hosts_trust_the_ca(self):
+        port, udp = free_port(), free_port(socket.SOCK_DGRAM)
+        # Listening on every address (nothing is sent anywhere); clients use 127.0.0.1.
+        up = Up(["--data-dir", self.dir, "--listen", "0.0.0.0:%d" % port, "--no-agent",
+                 "--collector-listen", "127.0.0.1:%d" % udp])
+        try:
+            m = up.wait_for(r"AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+)")
+            up.wait_for(r"console\s+https://127\.0\.0\.1:%d/console/" % port)
+            ca = up.wait_for(r"TLS\s+private CA (\S+):").group(1)
+            self.assertEqual(ca, os.path.join(self.dir, "server", "tls", "ca.pem"))
+            ec2 = boto3.client("ec2", endpoint_url="https://127.0.0.1:%d" % port,
+                               region_name="us-east-1", aws_access_key_id=m.group(1),
+                               aws_secret_access_key=m.group(2), verify=ca)
+            # The collector registered over HTTPS, trusting the server's CA.
+            self.wait_for_interfaces(ec2, up)
+        finally:
+            code = up.stop()
+        self.assertEqual(code, 0, "\n".join(up.lines))
+
+    def wait_for_interfaces(self, ec2, up):
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if ec2.describe_network_interfaces()["NetworkInterfaces"]:
+                return
+            time.sleep(0.2)
+        self.fail("no interface registered in 20 s:\n" + "\n".join(up.lines))
 
     def check_capture_routes(self, port, key, secret):
         """GET /captures lists the collector's files and /captures/<name> serves one, only to
