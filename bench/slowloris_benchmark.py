@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import multiprocessing
 import threading
 import time
 
@@ -34,6 +35,7 @@ import api_benchmark as ab  # noqa: E402  (reuses its signing and process handli
 
 GOAL_RATIO = 2.0
 CALL_TIMEOUT_S = 30.0
+CALL_INTERVAL_S = 0.1
 
 
 def accepts_flag(binary: str, flag: str) -> bool:
@@ -41,12 +43,17 @@ def accepts_flag(binary: str, flag: str) -> bool:
     return flag in out.stdout + out.stderr
 
 
-def describe_latencies(server: ab.Server, calls: int) -> tuple[list[float], int]:
-    """Sequential signed describes on one keep-alive connection: (seconds each, failures)."""
+def describe_latencies(server: ab.Server, calls: int, budget_s: float = 120.0,
+                       interval_s: float = 0.0) -> tuple[list[float], int]:
+    """Sequential signed describes on one keep-alive connection: (seconds each, failures).
+    Stops early once budget_s has passed (a stalled server would take calls x timeout)."""
     port = int(server.host.split(":")[1])
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=CALL_TIMEOUT_S)
     latencies, failures = [], 0
+    give_up = time.monotonic() + budget_s
     for _ in range(calls):
+        if time.monotonic() > give_up:
+            break
         body, headers = ab.signed_request(server, {"Action": "DescribeTrafficMirrorSessions"})
         started = time.perf_counter()
         try:
@@ -60,47 +67,65 @@ def describe_latencies(server: ab.Server, calls: int) -> tuple[list[float], int]
             conn.close()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=CALL_TIMEOUT_S)
         latencies.append(time.perf_counter() - started)
+        if interval_s > 0:
+            time.sleep(interval_s)
     conn.close()
     return latencies, failures
 
 
 class Slowloris:
-    """N connections that send a request head one line a second and never end it."""
+    """N connections that send a request head one line a second and never end it. They run in
+    a process of their own: in this one, their loop would hold the GIL and delay the client
+    being measured."""
 
     def __init__(self, port: int, count: int):
         self.port, self.count = port, count
-        self.sockets: list[socket.socket | None] = [None] * count
-        self.reopened = 0
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.stop = multiprocessing.Event()
+        self.held_now = multiprocessing.Value("i", 0)
+        self.reopened_total = multiprocessing.Value("i", 0)
+        self.process = multiprocessing.Process(target=self.run, daemon=True)
 
-    def open_one(self, i: int) -> None:
+    def open_one(self) -> socket.socket | None:
         try:
             s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
             s.setblocking(False)
             s.send(b"POST / HTTP/1.1\r\nHost: x\r\n")
-            self.sockets[i] = s
+            return s
         except OSError:
-            self.sockets[i] = None
+            return None
 
     def start(self) -> None:
-        for i in range(self.count):
-            self.open_one(i)
-        self.thread.start()
+        self.process.start()
+        deadline = time.monotonic() + 60
+        while self.held_now.value < self.count and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def held(self) -> int:
-        return sum(1 for s in self.sockets if s is not None)
+        return self.held_now.value
+
+    @property
+    def reopened(self) -> int:
+        return self.reopened_total.value
 
     def run(self) -> None:
+        sockets = [self.open_one() for _ in range(self.count)]
+        self.held_now.value = sum(1 for s in sockets if s is not None)
         line = 0
-        while not self.stop.wait(1.0):
+        while not self.stop.is_set():
             line += 1
-            for i, s in enumerate(self.sockets):
+            # Each connection's line at its own point of the second, as many attackers on other
+            # machines would send them: a burst from this process would take the CPU the
+            # server and the measured client share with it on this machine.
+            second = time.monotonic()
+            for i, s in enumerate(sockets):
+                pause = second + i / self.count - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
                 alive = s is not None
                 if alive:
                     try:
-                        if s.recv(4096, socket.MSG_PEEK) is not None:
-                            alive = False  # answered (408 or 503) or closed: start again
+                        s.recv(4096, socket.MSG_PEEK)
+                        alive = False  # answered (408 or 503) or closed: start again
                     except BlockingIOError:
                         pass
                     except OSError:
@@ -113,15 +138,22 @@ class Slowloris:
                 if not alive:
                     if s is not None:
                         s.close()
-                    self.reopened += 1
-                    self.open_one(i)
+                    with self.reopened_total.get_lock():
+                        self.reopened_total.value += 1
+                    sockets[i] = self.open_one()
+            self.held_now.value = sum(1 for s in sockets if s is not None)
+            rest = second + 1.0 - time.monotonic()
+            if rest > 0:
+                self.stop.wait(rest)
+        for s in sockets:
+            if s is not None:
+                s.close()
 
     def close(self) -> None:
         self.stop.set()
-        self.thread.join(timeout=10)
-        for s in self.sockets:
-            if s is not None:
-                s.close()
+        self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -140,12 +172,14 @@ def measure(name: str, binary: str, connections: int, calls: int) -> dict:
         try:
             server = ab.start_tmirror(binary, workdir, procs, tuple(extra))
             describe_latencies(server, 10)  # warm-up
-            quiet, quiet_failures = describe_latencies(server, calls)
+            # 10 calls a second: the loaded phase spans the head deadline (10 s), when the
+            # server cuts the slow connections with a 408 and they come straight back.
+            quiet, quiet_failures = describe_latencies(server, calls, interval_s=CALL_INTERVAL_S)
             loris = Slowloris(int(server.host.split(":")[1]), connections)
             loris.start()
             time.sleep(2.0)
             held_before = loris.held()
-            loaded, loaded_failures = describe_latencies(server, calls)
+            loaded, loaded_failures = describe_latencies(server, calls, interval_s=CALL_INTERVAL_S)
             held_after = loris.held()
             reopened = loris.reopened
             loris.close()
@@ -182,6 +216,9 @@ def main() -> int:
     ok = True
     for name, binary in runs:
         r = measure(name, binary, args.connections, args.calls)
+        if len(r["loaded"]) < args.calls:
+            print(f"  {name}: only {len(r['loaded'])} of {args.calls} loaded calls within the "
+                  f"time budget")
         q50, q99 = percentile(r["quiet"], 0.5), percentile(r["quiet"], 0.99)
         l50, l99 = percentile(r["loaded"], 0.5), percentile(r["loaded"], 0.99)
         ratio = l99 / q99 if q99 > 0 else float("inf")

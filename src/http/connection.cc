@@ -4,6 +4,7 @@
 #include <array>
 #include <chrono>
 #include <optional>
+#include <random>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -71,6 +72,12 @@ std::optional<Refusal> checkMethod(bhttp::verb method) {
   }
 }
 
+std::chrono::milliseconds jitteredHeadTimeout(std::chrono::milliseconds timeout) {
+  thread_local std::minstd_rand generator{std::random_device{}()};
+  std::uniform_int_distribution<int64_t> less(0, timeout.count() / 10);
+  return timeout - std::chrono::milliseconds(less(generator));
+}
+
 bool methodTakesNoBody(bhttp::verb method) {
   return method == bhttp::verb::get || method == bhttp::verb::head ||
          method == bhttp::verb::options;
@@ -88,6 +95,7 @@ class Connection final : public ConnectionBase,
         stream_(std::move(stream)),
         timer_(stream_.get_executor()),
         limits_(state_->options),
+        head_timeout_(jitteredHeadTimeout(limits_.header_timeout)),
         remote_(std::move(remote)),
         buffer_(limits_.max_header_bytes + 64 * 1024) {}
 
@@ -132,7 +140,7 @@ class Connection final : public ConnectionBase,
 
   // TLS: the handshake must end within the head deadline, like a plain request's head.
   void handshake() {
-    armTimer(opened_ + limits_.header_timeout);
+    armTimer(opened_ + head_timeout_);
     stream_.async_handshake(asio::ssl::stream_base::server,
                             [self = this->shared_from_this()](BoostError error) {
                               self->disarmTimer();
@@ -163,7 +171,7 @@ class Connection final : public ConnectionBase,
   void startRequestClock() {
     const auto now = Clock::now();
     started_ = now;
-    head_deadline_ = (served_ == 0 ? opened_ : now) + limits_.header_timeout;
+    head_deadline_ = (served_ == 0 ? opened_ : now) + head_timeout_;
     request_deadline_ = now + limits_.request_timeout;
   }
 
@@ -179,25 +187,35 @@ class Connection final : public ConnectionBase,
       refuse(Refusal::HeadersTooLarge);
       return;
     }
-    const auto now = Clock::now();
-    Clock::time_point until;
-    if (!started_) {
-      until = served_ == 0 ? opened_ + limits_.header_timeout : now + limits_.idle_timeout;
-    } else {
-      until = std::min(now + limits_.read_timeout, request_deadline_);
-      if (!parser_->is_header_done()) {
-        until = std::min(until, head_deadline_);
-      }
+    // The read deadline only ever moves later while a request arrives, so one timer serves
+    // every read: it is armed once, and when it fires early it is set again (see onDeadline).
+    // A trickling client costs one read and one parse per chunk, no timer operations.
+    last_read_ = Clock::now();
+    const Clock::time_point until = readDeadline();
+    if (!read_timer_armed_ || until < timer_.expiry()) {
+      armTimer(until);
+      read_timer_armed_ = true;
     }
-    armTimer(until);
     stream_.async_read_some(buffer_.prepare(room),
                             [self = this->shared_from_this()](BoostError error, std::size_t bytes) {
                               self->onRead(error, bytes);
                             });
   }
 
+  // When the current read must end: the first request's head deadline on a new connection, the
+  // idle timeout between requests, then the silence, head and request deadlines.
+  Clock::time_point readDeadline() const {
+    if (!started_) {
+      return served_ == 0 ? opened_ + head_timeout_ : last_read_ + limits_.idle_timeout;
+    }
+    Clock::time_point until = std::min(last_read_ + limits_.read_timeout, request_deadline_);
+    if (!parser_->is_header_done()) {
+      until = std::min(until, head_deadline_);
+    }
+    return until;
+  }
+
   void onRead(BoostError error, std::size_t bytes) {
-    disarmTimer();
     if (phase_ == Phase::Closed) {
       return;
     }
@@ -311,6 +329,7 @@ class Connection final : public ConnectionBase,
   // --- serving ---------------------------------------------------------------------------
 
   void dispatch() {
+    disarmTimer();  // the request is whole: no read deadline while the handler answers
     auto& message = parser_->get();
     Request request;
     request.method = std::string(view(message.method_string()));
@@ -465,20 +484,34 @@ class Connection final : public ConnectionBase,
   // timed_out_.
   void armTimer(Clock::time_point until) {
     timed_out_ = false;
+    read_timer_armed_ = false;
     const uint64_t generation = ++timer_generation_;
     timer_.expires_at(until);
     timer_.async_wait([self = this->shared_from_this(), generation](BoostError error) {
       if (error || generation != self->timer_generation_ || self->phase_ == Phase::Closed) {
         return;
       }
-      self->timed_out_ = true;
-      BoostError ignored;
-      self->socket().cancel(ignored);
+      self->onDeadline();
     });
+  }
+
+  void onDeadline() {
+    if (read_timer_armed_ && phase_ == Phase::Reading) {
+      const Clock::time_point until = readDeadline();
+      if (Clock::now() < until) {
+        armTimer(until);  // bytes came since it was set: the deadline moved
+        read_timer_armed_ = true;
+        return;
+      }
+    }
+    timed_out_ = true;
+    BoostError ignored;
+    socket().cancel(ignored);
   }
 
   void disarmTimer() {
     ++timer_generation_;
+    read_timer_armed_ = false;
     timer_.cancel();
   }
 
@@ -499,6 +532,9 @@ class Connection final : public ConnectionBase,
   Stream stream_;                               // its executor is this connection's strand
   asio::steady_timer timer_;
   const ListenerOptions& limits_;
+  // header_timeout less up to a tenth, drawn per connection: connections opened together (an
+  // attacker's burst) are cut over a stretch of time, not in one wave of work.
+  const std::chrono::milliseconds head_timeout_;
   const std::string remote_;
 
   beast::flat_buffer buffer_;
@@ -512,7 +548,9 @@ class Connection final : public ConnectionBase,
   std::optional<Clock::time_point> started_;  // the current request's first byte
   Clock::time_point head_deadline_;
   Clock::time_point request_deadline_;
+  Clock::time_point last_read_;  // when the last read was started (bytes or not)
   uint64_t timer_generation_ = 0;
+  bool read_timer_armed_ = false;  // the timer holds the current read deadline
   bool timed_out_ = false;
   bool head_checked_ = false;
   bool head_request_ = false;
