@@ -470,7 +470,8 @@ void AgentChannel::desiredState(const api::HttpRequestView& request, server::Res
     respond(jsonError(500, "InternalError", revision.error().message));
     return;
   }
-  auto wait = std::min<std::chrono::milliseconds>(std::chrono::seconds(wait_s), options_.max_wait);
+  std::chrono::milliseconds wait =
+      std::chrono::seconds(std::min<int64_t>(wait_s, options_.max_wait.count()));
   if (*revision && **revision <= have && wait.count() > 0) {
     // Long-poll: parked without a thread until the ticker sees this host's revision pass the
     // agent's, or the wait end. The wait is cut by up to a tenth at random, so that agents that
@@ -485,6 +486,12 @@ void AgentChannel::desiredState(const api::HttpRequestView& request, server::Res
         waiters_.emplace(instance_id, Waiter{ticket, have, std::chrono::steady_clock::now() + wait,
                                              std::move(respond)});
       }
+    }
+    if (ticket == 0) {
+      // Full: an unchanged answer now would bring the agent straight back; a refusal makes
+      // it back off.
+      respond(jsonError(503, "ServiceUnavailable", "too many agents are waiting; retry later"));
+      return;
     }
     if (ticket != 0) {
       // A change committed between the read above and parking may have been seen by a tick
@@ -559,7 +566,11 @@ void AgentChannel::answerDueWaiters() {
     }
   }
   for (auto& [instance_id, waiter] : due) {
-    waiter.respond(desiredStateNow(instance_id));
+    try {
+      waiter.respond(desiredStateNow(instance_id));
+    } catch (...) {
+      // The ticker must outlive one bad answer (out of memory): the agent retries.
+    }
   }
 }
 

@@ -417,20 +417,33 @@ class Connection final : public ConnectionBase,
     message.prepare_payload();
   }
 
+  // Written piece by piece: write_timeout bounds each wait for the client to take more, not the
+  // whole response (a capture download may take minutes).
   template <typename Body>
   void send(std::shared_ptr<bhttp::response<Body>> message) {
-    if (head_request_) {
-      // The head as a GET would have it, Content-Length included, and no body.
-      auto serializer = std::make_shared<bhttp::response_serializer<Body>>(*message);
-      bhttp::async_write_header(stream_, *serializer,
-                                [self = this->shared_from_this(), message, serializer](
-                                    BoostError error, std::size_t) { self->onWritten(error); });
-      return;
-    }
-    bhttp::async_write(stream_, *message,
-                       [self = this->shared_from_this(), message](BoostError error, std::size_t) {
-                         self->onWritten(error);
-                       });
+    auto serializer = std::make_shared<bhttp::response_serializer<Body>>(*message);
+    serializer->split(head_request_);  // HEAD: stop after the head
+    writing_ = true;
+    writeSome(std::move(message), std::move(serializer));
+  }
+
+  template <typename Body>
+  void writeSome(std::shared_ptr<bhttp::response<Body>> message,
+                 std::shared_ptr<bhttp::response_serializer<Body>> serializer) {
+    last_write_ = Clock::now();
+    bhttp::async_write_some(
+        stream_, *serializer,
+        [self = this->shared_from_this(), message, serializer](BoostError error, std::size_t) {
+          // HEAD: the head as a GET would have it, Content-Length included, and no body.
+          const bool done =
+              self->head_request_ ? serializer->is_header_done() : serializer->is_done();
+          if (error || done || self->timed_out_ || self->phase_ == Phase::Closed) {
+            self->writing_ = false;
+            self->onWritten(error);
+            return;
+          }
+          self->writeSome(message, serializer);
+        });
   }
 
   void onWritten(BoostError error) {
@@ -496,6 +509,13 @@ class Connection final : public ConnectionBase,
   }
 
   void onDeadline() {
+    if (writing_ && phase_ == Phase::Writing) {
+      const Clock::time_point until = last_write_ + limits_.write_timeout;
+      if (Clock::now() < until) {
+        armTimer(until);  // the client took more since it was set
+        return;
+      }
+    }
     if (read_timer_armed_ && phase_ == Phase::Reading) {
       const Clock::time_point until = readDeadline();
       if (Clock::now() < until) {
@@ -548,7 +568,9 @@ class Connection final : public ConnectionBase,
   std::optional<Clock::time_point> started_;  // the current request's first byte
   Clock::time_point head_deadline_;
   Clock::time_point request_deadline_;
-  Clock::time_point last_read_;  // when the last read was started (bytes or not)
+  Clock::time_point last_read_;   // when the last read was started (bytes or not)
+  Clock::time_point last_write_;  // when the last piece of the response was handed to the socket
+  bool writing_ = false;          // a response is being written piece by piece
   uint64_t timer_generation_ = 0;
   bool read_timer_armed_ = false;  // the timer holds the current read deadline
   bool timed_out_ = false;

@@ -93,9 +93,9 @@ class HttpListener::Impl {
 
   Result<void> start() {
     std::lock_guard lock(lifecycle_mutex_);
-    if (started_) {
+    if (started_ || stopped_) {
       return makeError(tmirror::ErrorCode::InvalidArgument,
-                       "the HTTP listener was already started");
+                       "the HTTP listener was already started or stopped");
     }
     started_ = true;
     const auto& options = state_->options;
@@ -133,7 +133,16 @@ class HttpListener::Impl {
     work_.emplace(state_->io.get_executor());
     accept();
     for (std::size_t i = 0; i < options.io_threads; ++i) {
-      threads_.emplace_back([this] { state_->io.run(); });
+      threads_.emplace_back([this] {
+        // A handler that throws (it should not) costs its connection, not the process.
+        while (true) {
+          try {
+            state_->io.run();
+            return;
+          } catch (...) {
+          }
+        }
+      });
     }
     return {};
   }

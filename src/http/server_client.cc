@@ -13,22 +13,38 @@
 namespace tmirror::http {
 namespace {
 
-// Replaces OpenSSL's chain check when a fingerprint is pinned: the server is trusted when the
-// chain it sent holds the pinned certificate. Names and issuers do not matter then.
+// Replaces OpenSSL's chain check when a fingerprint is pinned. The server's own certificate may
+// be the pinned one; otherwise the pinned certificate must be in the chain the server sent AND
+// the chain must verify up to it as the only trust anchor. Its mere presence proves nothing: a
+// CA certificate is public, and anyone can send it after a leaf of their own.
 int verifyPinned(X509_STORE_CTX* store, void* pinned) {
   const auto& expected = *static_cast<const std::string*>(pinned);
-  if (X509* leaf = X509_STORE_CTX_get0_cert(store);
-      leaf != nullptr && certificateFingerprint(leaf) == expected) {
+  X509* leaf = X509_STORE_CTX_get0_cert(store);
+  if (leaf != nullptr && certificateFingerprint(leaf) == expected) {
     return 1;
   }
   STACK_OF(X509)* chain = X509_STORE_CTX_get0_untrusted(store);
+  X509* anchor = nullptr;
   for (int i = 0; chain != nullptr && i < sk_X509_num(chain); ++i) {
     if (certificateFingerprint(sk_X509_value(chain, i)) == expected) {
-      return 1;
+      anchor = sk_X509_value(chain, i);
+      break;
     }
   }
-  X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
-  return 0;
+  if (anchor == nullptr) {
+    X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
+    return 0;
+  }
+  STACK_OF(X509)* anchors = sk_X509_new_null();
+  if (anchors == nullptr || sk_X509_push(anchors, anchor) == 0) {
+    sk_X509_free(anchors);
+    return 0;
+  }
+  X509_STORE_CTX_set0_trusted_stack(store, anchors);
+  X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(store), X509_V_FLAG_PARTIAL_CHAIN);
+  const int verified = X509_verify_cert(store);
+  sk_X509_free(anchors);  // the certificates belong to the chain the server sent
+  return verified == 1 ? 1 : 0;
 }
 
 std::string describe(httplib::Error error, const ServerTrust& trust) {

@@ -112,8 +112,9 @@ class HttpServer::Impl final : public http::Handler {
 
   Result<void> start() {
     std::lock_guard lock(lifecycle_mutex_);
-    if (started_) {
-      return makeError(ErrorCode::InvalidArgument, "the HTTP server was already started");
+    if (started_ || stopped_) {
+      return makeError(ErrorCode::InvalidArgument,
+                       "the HTTP server was already started or stopped");
     }
     started_ = true;
     return listener_->start();

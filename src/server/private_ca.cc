@@ -152,13 +152,22 @@ Result<void> writeFile(const std::filesystem::path& path, mode_t mode,
     ::close(fd);
     return makeSystemError("cannot open " + temporary.string(), error);
   }
-  if (!write(file.get()) || std::fflush(file.get()) != 0 || ::fsync(fd) != 0) {
+  if (!write(file.get())) {
+    file.reset();
+    ::unlink(temporary.c_str());
     return makeError(ErrorCode::Io, opensslError("cannot write " + temporary.string()));
+  }
+  if (std::fflush(file.get()) != 0 || ::fsync(fd) != 0) {
+    const int error = errno;
+    file.reset();
+    ::unlink(temporary.c_str());
+    return makeSystemError("cannot write " + temporary.string(), error);
   }
   file.reset();
   std::error_code error;
   std::filesystem::rename(temporary, path, error);
   if (error) {
+    ::unlink(temporary.c_str());
     return makeError(ErrorCode::Io, "cannot write " + path.string() + ": " + error.message());
   }
   return {};
@@ -228,7 +237,10 @@ Result<ServerIdentity> ensurePrivateCa(const std::filesystem::path& dir,
 
   CertPtr ca = readCertificate(identity.ca_certificate);
   KeyPtr ca_key = readKey(ca_key_path);
-  if (!ca || !ca_key || X509_check_private_key(ca.get(), ca_key.get()) != 1) {
+  // Renewed while a server certificate made now would outlive it.
+  std::time_t outlives = std::time(nullptr) + kServerDays * 24 * 3600;
+  const bool ca_expiring = ca && X509_cmp_time(X509_get0_notAfter(ca.get()), &outlives) <= 0;
+  if (!ca || !ca_key || ca_expiring || X509_check_private_key(ca.get(), ca_key.get()) != 1) {
     ca_key = newKey();
     if (!ca_key) {
       return makeError(ErrorCode::Internal, opensslError("cannot make a key"));
@@ -251,6 +263,7 @@ Result<ServerIdentity> ensurePrivateCa(const std::filesystem::path& dir,
 
   CertPtr server = readCertificate(identity.certificate_chain);
   KeyPtr server_key = readKey(identity.private_key);
+  ERR_clear_error();  // reads that found nothing leave errors behind
   if (!server || !server_key ||
       !serverCertificateFits(server.get(), ca.get(), server_key.get(), names)) {
     server_key = newKey();

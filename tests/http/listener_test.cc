@@ -273,3 +273,55 @@ TEST_F(ListenerTest, AThousandSlowlorisConnectionsDoNotStopANormalClient) {
 
 }  // namespace
 }  // namespace tmirror::http
+
+namespace tmirror::http {
+namespace {
+
+// A response the client takes slowly but steadily is not cut by write_timeout: the timeout
+// bounds each wait for the client, not the whole answer.
+class BigAnswerHandler final : public Handler {
+ public:
+  void serve(Request, Responder respond) override {
+    respond({.status = 200,
+             .content_type = "application/octet-stream",
+             .body = std::string(8 * 1024 * 1024, 'x')});
+  }
+
+  Response refusal(Refusal) override { return {.status = 400, .close = true}; }
+};
+
+TEST(ListenerWrites, ASlowSteadyReaderGetsTheWholeAnswerPastTheWriteTimeout) {
+  BigAnswerHandler handler;
+  auto listener = HttpListener::create({.write_timeout = milliseconds(1000)}, handler);
+  ASSERT_TRUE(listener);
+  ASSERT_TRUE((*listener)->start());
+  auto connection = RawHttpConnection::open((*listener)->port());
+  ASSERT_TRUE(connection);
+  connection->shrinkReceiveBuffer();
+  ASSERT_TRUE(connection->send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  // 8 MiB read a little every 10 ms takes seconds: well past the write timeout. (The timeout
+  // bounds each wait for the socket to take more: here, for half a send buffer to drain.)
+  const auto started = std::chrono::steady_clock::now();
+  std::size_t received = 0;
+  while (true) {
+    auto chunk = connection->receiveSome(64 * 1024, seconds(5));
+    if (!chunk || chunk->empty()) {
+      break;
+    }
+    received += chunk->size();
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_GT(std::chrono::steady_clock::now() - started, milliseconds(1500));
+  EXPECT_GT(received, 8u * 1024 * 1024);  // the head and every byte of the body
+}
+
+TEST(ListenerLifecycle, AListenerStoppedBeforeItStartedDoesNotStart) {
+  RecordingHandler handler;
+  auto listener = HttpListener::create({}, handler);
+  ASSERT_TRUE(listener);
+  (*listener)->stop();
+  EXPECT_FALSE((*listener)->start());
+}
+
+}  // namespace
+}  // namespace tmirror::http

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -135,6 +137,30 @@ TEST_F(ServerClientTlsTest, APinnedCaOrServerFingerprintIsTrustedAndAnotherIsRef
   auto wrong = call("https", {.fingerprint = other_.ca_fingerprint});
   ASSERT_FALSE(wrong);
   EXPECT_THAT(wrong.error().message, HasSubstr("--server-fingerprint"));
+}
+
+// A CA certificate is public (the real server sends it): an impostor that sends its own leaf
+// followed by the pinned CA's certificate must not pass the pin.
+TEST_F(ServerClientTlsTest, AnImpostorSendingThePinnedCaAfterItsOwnLeafIsRefused) {
+  const auto read = [](const std::filesystem::path& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string end = "-----END CERTIFICATE-----\n";
+  const std::string impostor_chain = read(other_.certificate_chain);
+  const std::string impostor_leaf = impostor_chain.substr(0, impostor_chain.find(end) + end.size());
+  const auto forged = dir_ / "forged.pem";
+  std::ofstream(forged) << impostor_leaf << read(identity_.ca_certificate);
+  OkHandler handler;
+  auto impostor = HttpListener::create({.tls = TlsFiles{forged, other_.private_key}}, handler);
+  ASSERT_TRUE(impostor) << impostor.error().message;
+  ASSERT_TRUE((*impostor)->start());
+  const ServerTrust trust{.fingerprint = identity_.ca_fingerprint};
+  auto url = parseServerUrl("https://127.0.0.1:" + std::to_string((*impostor)->port()), trust);
+  ASSERT_TRUE(url);
+  ServerClient client(*url, trust, "tma-secret");
+  auto answer = client.get("/agent/v1/desired-state", std::chrono::seconds(5));
+  EXPECT_FALSE(answer) << "the impostor got the token: " << answer->body;
 }
 
 TEST_F(ServerClientTlsTest, PlainHttpToTheTlsPortGetsNoAnswer) {

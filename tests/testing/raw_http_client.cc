@@ -150,6 +150,27 @@ std::optional<RawResponse> RawHttpConnection::readResponse(std::chrono::millisec
   return response;
 }
 
+void RawHttpConnection::shrinkReceiveBuffer() {
+  int size = 16 * 1024;
+  ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
+std::optional<std::string> RawHttpConnection::receiveSome(std::size_t max,
+                                                          std::chrono::milliseconds timeout) {
+  pollfd descriptor{fd_, POLLIN, 0};
+  const int ready = ::poll(&descriptor, 1, static_cast<int>(timeout.count()));
+  if (ready <= 0) {
+    return std::nullopt;
+  }
+  std::string chunk(max, '\0');
+  const ssize_t got = ::recv(fd_, chunk.data(), chunk.size(), 0);
+  if (got < 0) {
+    return std::nullopt;
+  }
+  chunk.resize(static_cast<std::size_t>(got));
+  return chunk;
+}
+
 std::optional<std::string> RawHttpConnection::readUntilClosed(std::chrono::milliseconds timeout) {
   const auto until = std::chrono::steady_clock::now() + timeout;
   std::string received = std::move(buffer_);

@@ -33,6 +33,12 @@ class RawHttpConnection {
   std::optional<RawResponse> readResponse(
       std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+  // Makes the kernel buffer little of what arrives, so that a slow reader holds the server up.
+  void shrinkReceiveBuffer();
+
+  // Up to max bytes, as they come; "" at end of stream, nullopt on timeout or error.
+  std::optional<std::string> receiveSome(std::size_t max, std::chrono::milliseconds timeout);
+
   // Every byte until the server closes the connection; nullopt when it stays open past timeout.
   std::optional<std::string> readUntilClosed(std::chrono::milliseconds timeout);
 
