@@ -43,9 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       plan.count > frame.size() + 1) {
     std::abort();
   }
-  const VxlanEncapsulator encapsulator(OuterPath{.src_ipv4 = 0xC6336410, .dst_ipv4 = 0xC6336414,
-                                                 .mtu = 1500},
-                                       7, data[0] * 10u);
+  const VxlanEncapsulator encapsulator(
+      OuterPath{.src_ipv4 = 0xC6336410, .dst_ipv4 = 0xC6336414, .mtu = 1500}, 7, data[0] * 10u);
   EncapSlot slot;
   MirrorCopy copy;
   std::size_t payload = 0;

@@ -102,7 +102,8 @@ void MirrorEngine::begin(packet::Bytes frame, uint32_t wire_length,
   const uint32_t hash = packet::symmetricFlowHash(parsed);
   // A load-balancer target spreads flows over its members; both directions of a flow land on
   // the same member because the hash is symmetric.
-  work.member = path.addresses.size() == 1 ? 0 : hash % static_cast<uint32_t>(path.addresses.size());
+  work.member =
+      path.addresses.size() == 1 ? 0 : hash % static_cast<uint32_t>(path.addresses.size());
   work.source_port = packet::vxlanSourcePort(hash);
   work.copies = packets;
 }

@@ -75,8 +75,7 @@ class MirrorEngine {
 
   // Copy `index` (< work.copies) of a frame begin() found mirrored: its headers and the
   // outer header go to `slot`, the payload stays in the frame.
-  void take(const FrameWork& work, uint32_t index, packet::EncapSlot& slot,
-            Decision& decision);
+  void take(const FrameWork& work, uint32_t index, packet::EncapSlot& slot, Decision& decision);
 
   // begin() and take() for a frame without offloads, which is one wire packet.
   // `wire_length` is the frame's length on the wire when `frame` holds only the captured

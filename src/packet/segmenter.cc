@@ -96,8 +96,8 @@ SegmentStatus planSegments(Bytes frame, uint32_t wire_length, const ParsedFrame&
     // The IP length must describe exactly the frame: a super-frame carries no trailer, and
     // one the capture cut short would give packets that were never on the wire. (0: IPv4
     // BIG TCP or an IPv6 jumbogram, whose length only the frame gives.)
-    const uint32_t declared = ipv4 ? loadU16(packet, parsed.l3_offset + 2)
-                                   : loadU16(packet, parsed.l3_offset + 4);
+    const uint32_t declared =
+        ipv4 ? loadU16(packet, parsed.l3_offset + 2) : loadU16(packet, parsed.l3_offset + 4);
     const uint32_t actual = static_cast<uint32_t>(frame.size()) - parsed.l3_offset;
     if (parsed.ip_end != frame.size() ||
         (declared != 0 && declared + (ipv4 ? 0u : 40u) != actual)) {
@@ -196,8 +196,7 @@ Segment writeSegment(Bytes frame, const SegmentPlan& plan, uint32_t index, const
   storeU16(head, field, checksum);
 
   // A packet that only needed its checksum keeps whatever followed it in the frame (padding).
-  const Bytes rest =
-      plan.segmented ? payload : frame.subspan(plan.head_length + offset);
+  const Bytes rest = plan.segmented ? payload : frame.subspan(plan.head_length + offset);
   return Segment{Bytes(head), rest};
 }
 

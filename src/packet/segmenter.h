@@ -3,12 +3,11 @@
 // With segmentation offloads on (TSO/GSO on the way out, GRO on the way in) the kernel hands
 // a packet socket one frame of up to 64 KiB where the wire carries many; and with checksum
 // offload a frame's TCP/UDP checksum is still to be filled in by the NIC. A mirror must copy
-// what is on the wire (docs/mirroring.md point 5), so such a frame is cut here into the packets a NIC
-// would send: each gets its own headers (sequence number advanced, IP length and IPv4 ID,
-// TCP flags: CWR only on the first, FIN and PSH only on the last, every checksum complete)
-// and a view of its share of the payload. Nothing is allocated and the frame is not copied:
-// the headers go to a caller-owned buffer (EncapSlot::inner_head), the payload stays where the
-// capture put it.
+// what is on the wire (docs/mirroring.md point 5), so such a frame is cut here into the packets a
+// NIC would send: each gets its own headers (sequence number advanced, IP length and IPv4 ID, TCP
+// flags: CWR only on the first, FIN and PSH only on the last, every checksum complete) and a view
+// of its share of the payload. Nothing is allocated and the frame is not copied: the headers go to
+// a caller-owned buffer (EncapSlot::inner_head), the payload stays where the capture put it.
 //
 // A frame that cannot be cut as it claims (lengths that disagree, a GSO size of 0 or above
 // the payload, IPv6 extension headers, headers longer than the frame) gets a named status and

@@ -25,9 +25,11 @@ using Frame = std::vector<std::byte>;
 unsigned u8(const Frame& b, std::size_t off) {
   return static_cast<unsigned>(b.at(off));
 }
+
 unsigned u16(const Frame& b, std::size_t off) {
   return (u8(b, off) << 8) | u8(b, off + 1);
 }
+
 uint32_t u32(const Frame& b, std::size_t off) {
   return (uint32_t{u16(b, off)} << 16) | u16(b, off + 2);
 }
@@ -50,6 +52,7 @@ void put16(Frame& b, std::size_t off, unsigned v) {
   b[off] = std::byte(v >> 8);
   b[off + 1] = std::byte(v & 0xFF);
 }
+
 void put32(Frame& b, std::size_t off, uint32_t v) {
   put16(b, off, v >> 16);
   put16(b, off + 2, v & 0xFFFF);
@@ -176,7 +179,8 @@ Frame checkPacket(const Built& original, const Shape& shape, const Frame& p, uin
     EXPECT_EQ(u16(p, 12), 0x8100u);
     EXPECT_EQ(u16(p, 14), 0x0123u);
   }
-  EXPECT_TRUE(std::equal(o.begin() + 12, o.begin() + static_cast<long>(original.l3), p.begin() + 12 + static_cast<long>(shift)));
+  EXPECT_TRUE(std::equal(o.begin() + 12, o.begin() + static_cast<long>(original.l3),
+                         p.begin() + 12 + static_cast<long>(shift)));
   const std::size_t payload = p.size() - head;
   EXPECT_GT(payload, 0u);
   EXPECT_LE(payload, gso_size);
@@ -186,7 +190,8 @@ Frame checkPacket(const Built& original, const Shape& shape, const Frame& p, uin
   // IP: length, ID, header checksum; everything else as in the super-frame.
   if (shape.ipv6) {
     EXPECT_EQ(u16(p, l3 + 4), p.size() - l3 - 40);
-    EXPECT_TRUE(std::equal(o.begin() + static_cast<long>(original.l3) + 6, o.begin() + static_cast<long>(original.l3) + 40,
+    EXPECT_TRUE(std::equal(o.begin() + static_cast<long>(original.l3) + 6,
+                           o.begin() + static_cast<long>(original.l3) + 40,
                            p.begin() + static_cast<long>(l3) + 6));
   } else {
     EXPECT_EQ(u16(p, l3 + 2), p.size() - l3);
@@ -216,10 +221,14 @@ Frame checkPacket(const Built& original, const Shape& shape, const Frame& p, uin
     EXPECT_EQ(flags & 0x09, index + 1 == count ? fin_psh : 0u) << "FIN/PSH only on the last";
     EXPECT_EQ(flags & 0x80, index == 0 ? (original_flags & 0x80) : 0u) << "CWR only on the first";
     EXPECT_EQ(flags & 0x76, original_flags & 0x76) << "the other flags everywhere";
-    EXPECT_TRUE(std::equal(o.begin() + static_cast<long>(original.l4) + 14, o.begin() + static_cast<long>(original.l4) + 16,
-                           p.begin() + static_cast<long>(l4) + 14)) << "window";
-    EXPECT_TRUE(std::equal(o.begin() + static_cast<long>(original.l4) + 18, o.begin() + static_cast<long>(original.head),
-                           p.begin() + static_cast<long>(l4) + 18)) << "urgent pointer and options";
+    EXPECT_TRUE(std::equal(o.begin() + static_cast<long>(original.l4) + 14,
+                           o.begin() + static_cast<long>(original.l4) + 16,
+                           p.begin() + static_cast<long>(l4) + 14))
+        << "window";
+    EXPECT_TRUE(std::equal(o.begin() + static_cast<long>(original.l4) + 18,
+                           o.begin() + static_cast<long>(original.head),
+                           p.begin() + static_cast<long>(l4) + 18))
+        << "urgent pointer and options";
   }
   return Frame(p.begin() + static_cast<long>(head), p.end());
 }
@@ -284,7 +293,8 @@ TEST(Segmenter, RandomSuperFramesBecomeWirePacketsThatReassembleToThePayload) {
       ++packets_checked;
     }
     ASSERT_EQ(reassembled.size(), s.payload);
-    ASSERT_TRUE(std::equal(reassembled.begin(), reassembled.end(), b.frame.begin() + static_cast<long>(b.head)))
+    ASSERT_TRUE(std::equal(reassembled.begin(), reassembled.end(),
+                           b.frame.begin() + static_cast<long>(b.head)))
         << "trial " << trial;
     if (HasFailure()) {
       FAIL() << "trial " << trial;
@@ -354,12 +364,12 @@ TEST(Segmenter, FramesThatCannotBeCutAsTheyClaimGetANamedReason) {
   EXPECT_EQ(
       cut(good.frame, Offload{.gso = GsoKind::Tcp, .gso_size = 5001}, VlanTag{}, packets, plan),
       SegmentStatus::BadGsoSize);
-  EXPECT_EQ(cut(good.frame, Offload{.gso = GsoKind::Other, .gso_size = 1000}, VlanTag{}, packets,
-                plan),
-            SegmentStatus::UnsupportedGsoType);
-  EXPECT_EQ(cut(good.frame, Offload{.gso = GsoKind::Udp, .gso_size = 1000}, VlanTag{}, packets,
-                plan),
-            SegmentStatus::NotTcpOrUdp)
+  EXPECT_EQ(
+      cut(good.frame, Offload{.gso = GsoKind::Other, .gso_size = 1000}, VlanTag{}, packets, plan),
+      SegmentStatus::UnsupportedGsoType);
+  EXPECT_EQ(
+      cut(good.frame, Offload{.gso = GsoKind::Udp, .gso_size = 1000}, VlanTag{}, packets, plan),
+      SegmentStatus::NotTcpOrUdp)
       << "UDP GSO on a TCP frame";
 
   Frame longer = good.frame;  // IP length says less than the frame holds

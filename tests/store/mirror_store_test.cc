@@ -196,11 +196,10 @@ TEST_F(MirrorStoreTest, AnAgentHostIsFoundByItsKeyAndKeepsItsInterfaces) {
 TEST_F(MirrorStoreTest, ATransactionCommitsOnceAndTheAuditLogReadsBackInOrder) {
   auto transaction = store_->transaction();
   ASSERT_TRUE(transaction);
-  ASSERT_TRUE(store_->appendAudit({"AKIA1", "CreateTrafficMirrorFilter", "tmf-04", "ok", "r-1",
-                                   "127.0.0.1"}));
   ASSERT_TRUE(store_->appendAudit(
-      {"AKIA1", "DeleteTrafficMirrorFilter", "tmf-05", "InvalidTrafficMirrorFilterId.NotFound",
-       "r-2", "::1"}));
+      {"AKIA1", "CreateTrafficMirrorFilter", "tmf-04", "ok", "r-1", "127.0.0.1"}));
+  ASSERT_TRUE(store_->appendAudit({"AKIA1", "DeleteTrafficMirrorFilter", "tmf-05",
+                                   "InvalidTrafficMirrorFilterId.NotFound", "r-2", "::1"}));
   ASSERT_TRUE(transaction->commit());
   EXPECT_FALSE(transaction->commit()) << "a transaction ends once";
   auto log = store_->auditLog();
