@@ -25,7 +25,7 @@ struct Agent::Http final : http::Handler {
   explicit Http(const Agent& owner) : agent(owner) {}
 
   void serve(http::Request request, http::Responder respond) override {
-    const bool get = request.method == "GET" || request.method == "HEAD";
+    const bool get = request.isGetOrHead();
     if (get && request.path() == "/metrics") {
       respond({.status = 200,
                .content_type = "text/plain; version=0.0.4; charset=utf-8",

@@ -10,6 +10,7 @@
 #include <openssl/hmac.h>
 
 #include "api/form_encoding.h"
+#include "common/ascii.h"
 
 namespace tmirror::api {
 
@@ -43,22 +44,6 @@ std::string toHex(std::string_view bytes) {
     out += kHex[u & 0xF];
   }
   return out;
-}
-
-char toLower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (toLower(a[i]) != toLower(b[i])) {
-      return false;
-    }
-  }
-  return true;
 }
 
 // Header names are RFC 9110 tokens; signed ones must already be lower-case.
@@ -445,7 +430,7 @@ SigV4Status parseAuthorization(std::string_view header_value, SigV4Parsed& out) 
   }
   out.signature.clear();
   for (char c : *signature) {
-    out.signature += toLower(c);
+    out.signature += asciiLower(c);
   }
   return SigV4Status::Ok;
 }
@@ -499,7 +484,7 @@ std::string canonicalRequest(const SigV4Request& request,
   // reuse its spelling so an upper-case hex digest still verifies.
   const std::string body_hash = sha256Hex(request.body);
   const std::string* declared = findHeader(request, "x-amz-content-sha256");
-  out += declared != nullptr && equalsIgnoreCase(*declared, body_hash) ? *declared : body_hash;
+  out += declared != nullptr && equalsIgnoreAsciiCase(*declared, body_hash) ? *declared : body_hash;
   return out;
 }
 
@@ -597,7 +582,7 @@ SigV4Status verifySigV4(const SigV4Request& request, const SecretLookup& secret_
     }
   }
   if (const std::string* declared = findHeader(request, "x-amz-content-sha256");
-      declared != nullptr && !equalsIgnoreCase(trimmed(*declared), sha256Hex(request.body))) {
+      declared != nullptr && !equalsIgnoreAsciiCase(trimmed(*declared), sha256Hex(request.body))) {
     return SigV4Status::BadPayloadHash;
   }
   std::optional<std::string> secret;

@@ -110,7 +110,7 @@ class CollectorHttp::Impl final : public http::Handler {
 
   // http::Handler. Both answers are quick reads of atomics: served on the I/O thread.
   void serve(http::Request request, http::Responder respond) override {
-    const bool get = request.method == "GET" || request.method == "HEAD";
+    const bool get = request.isGetOrHead();
     if (get && request.path() == "/metrics") {
       respond({.status = 200, .content_type = kMetricsContentType, .body = renderMetrics()});
     } else if (get && request.path() == "/counters") {

@@ -21,6 +21,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "common/ascii.h"
+
 namespace tmirror::http::detail {
 namespace {
 
@@ -43,15 +45,6 @@ constexpr std::size_t kReadSize = 4096;
 
 std::string_view view(beast::string_view text) {
   return {text.data(), text.size()};
-}
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           const auto lower = [](char c) {
-             return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-           };
-           return lower(x) == lower(y);
-         });
 }
 
 // The methods the routes above take; other methods HTTP defines are 405, unknown tokens 400.
@@ -260,7 +253,7 @@ class Connection final : public ConnectionBase,
         }
         parser_->eager(true);  // the body as it comes, now that the head is accepted
         const auto expect = parser_->get()[bhttp::field::expect];
-        if (!parser_->is_done() && equalsIgnoreCase(view(expect), "100-continue")) {
+        if (!parser_->is_done() && equalsIgnoreAsciiCase(view(expect), "100-continue")) {
           sendContinue();
           return false;
         }
@@ -303,7 +296,7 @@ class Connection final : public ConnectionBase,
     const std::size_t encodings = message.count(bhttp::field::transfer_encoding);
     if (lengths > 1 || encodings > 1 || (lengths > 0 && encodings > 0) ||
         (encodings == 1 &&
-         !equalsIgnoreCase(view(message[bhttp::field::transfer_encoding]), "chunked"))) {
+         !equalsIgnoreAsciiCase(view(message[bhttp::field::transfer_encoding]), "chunked"))) {
       return Refusal::Malformed;
     }
     if (methodTakesNoBody(message.method()) &&

@@ -1,30 +1,20 @@
 #include "http/message.h"
 
+#include "common/ascii.h"
+
 namespace tmirror::http {
-namespace {
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    if (lower(a[i]) != lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
-}  // namespace
 
 std::string_view Request::header(std::string_view name) const {
   for (const Header& header : headers) {
-    if (equalsIgnoreCase(header.name, name)) {
+    if (equalsIgnoreAsciiCase(header.name, name)) {
       return header.value;
     }
   }
   return {};
+}
+
+bool Request::isGetOrHead() const {
+  return method == "GET" || method == "HEAD";
 }
 
 std::string_view Request::path() const {

@@ -26,6 +26,8 @@ struct Request {
 
   // The first header of that name (ASCII case-insensitive), or "".
   std::string_view header(std::string_view name) const;
+  // GET or HEAD: the routes that serve documents answer both.
+  bool isGetOrHead() const;
   // The target's path and query, split at the first '?'.
   std::string_view path() const;
   std::string_view query() const;

@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "common/ascii.h"
 #include "common/aws_xml.h"
 #include "common/loopback.h"
 #include "common/random.h"
@@ -43,16 +44,6 @@ constexpr std::string_view kCapAddress = "address_cap";
 constexpr std::string_view kInternalErrorMessage =
     "We encountered an internal error. Please try again.";
 
-std::string toLower(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return lower;
-}
-
 http::Response envelope(int status, std::string_view code, std::string_view message) {
   return http::Response{.status = status,
                         .content_type = std::string(kXmlContentType),
@@ -62,10 +53,6 @@ http::Response envelope(int status, std::string_view code, std::string_view mess
 http::Response fromApi(const api::HttpResponse& answer) {
   return http::Response{
       .status = answer.status, .content_type = answer.content_type, .body = answer.body};
-}
-
-bool isGet(const http::Request& request) {
-  return request.method == "GET" || request.method == "HEAD";
 }
 
 }  // namespace
@@ -138,15 +125,15 @@ class HttpServer::Impl final : public http::Handler {
   // http::Handler
   void serve(http::Request request, http::Responder respond) override {
     const std::string_view path = request.path();
-    if (path == "/" && (isGet(request) || request.method == "POST")) {
+    if (path == "/" && (request.isGetOrHead() || request.method == "POST")) {
       onWorker(std::move(request), std::move(respond), &Impl::serveApi);
-    } else if (path == "/metrics" && isGet(request)) {
+    } else if (path == "/metrics" && request.isGetOrHead()) {
       onWorker(std::move(request), std::move(respond), &Impl::serveMetrics);
     } else if ((path == console::kConsolePath || (path.starts_with(console::kConsolePath) &&
                                                   path[console::kConsolePath.size()] == '/')) &&
-               isGet(request)) {
+               request.isGetOrHead()) {
       respond(serveConsole(request));
-    } else if ((path == "/captures" || path.starts_with("/captures/")) && isGet(request)) {
+    } else if ((path == "/captures" || path.starts_with("/captures/")) && request.isGetOrHead()) {
       onWorker(std::move(request), std::move(respond), &Impl::serveCaptures);
     } else if (path.starts_with(kAgentPathPrefix)) {
       onWorker(std::move(request), std::move(respond), &Impl::serveAgent);
@@ -232,7 +219,7 @@ class HttpServer::Impl final : public http::Handler {
     view.body = body;
     for (const http::Header& header : request.headers) {
       // Repeated headers are joined with commas (RFC 9110 5.3), as SigV4 canonicalises them.
-      auto [it, inserted] = view.headers.try_emplace(toLower(header.name), header.value);
+      auto [it, inserted] = view.headers.try_emplace(asciiLower(header.name), header.value);
       if (!inserted) {
         it->second += ',';
         it->second += header.value;

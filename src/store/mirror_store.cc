@@ -318,22 +318,12 @@ Result<std::optional<int64_t>> MirrorStore::hostRevision(const std::string& inst
 
 Result<std::vector<std::pair<std::string, int64_t>>> MirrorStore::hostsChangedAfter(
     int64_t revision) {
-  auto stmt = db_.prepare("SELECT id, revision FROM instances WHERE revision > ?");
-  if (!stmt) {
-    return std::unexpected(stmt.error());
-  }
-  stmt->bind(1, revision);
-  std::vector<std::pair<std::string, int64_t>> out;
-  while (true) {
-    auto row = stmt->step();
-    if (!row) {
-      return std::unexpected(row.error());
-    }
-    if (!*row) {
-      return out;
-    }
-    out.emplace_back(stmt->text(0), stmt->integer(1));
-  }
+  // The column's INTEGER affinity compares the bound text as a number.
+  const std::string after = std::to_string(revision);
+  return collect<std::pair<std::string, int64_t>>(
+      db_, "SELECT id, revision FROM instances WHERE revision > ?", &after, [](const Statement& s) {
+        return std::pair{s.text(0), s.integer(1)};
+      });
 }
 
 Result<void> MirrorStore::insertAccessKey(const std::string& id, const std::string& secret) {
