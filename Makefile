@@ -49,11 +49,12 @@ test: setup-test
 
 bench: setup-bench
 	cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DTMIRROR_BUILD_TESTS=OFF
-	cmake --build build/bench -j$(JOBS) --target pipeline_benchmark tmirror vxlan_sender
+	cmake --build build/bench -j$(JOBS) --target pipeline_benchmark tmirror vxlan_sender agent_swarm
 	build/bench/bench/pipeline_benchmark --benchmark_min_time=0.5
 	python3 bench/api_benchmark.py --tmirror build/bench/tmirror
 	python3 bench/collector_benchmark.py --tmirror build/bench/tmirror --sender build/bench/bench/vxlan_sender
 	python3 bench/collector_memory_benchmark.py --tmirror build/bench/tmirror --sender build/bench/bench/vxlan_sender
+	python3 bench/agent_swarm.py --tmirror build/bench/tmirror --swarm build/bench/bench/agent_swarm
 
 # The live mirror benchmark on the namespace lab (root only): tmirror agent vs tc mirred ->
 # vxlan vs tcpdump, 64 and 1500-byte frames, 10 rules (bench/agent_benchmark.py, a few minutes).

@@ -10,6 +10,7 @@
 
 #include "agent/host_interfaces.h"
 #include "agent/next_hop.h"
+#include "agent/report_pacer.h"
 #include "common/random.h"
 #include "engine/mirror_engine.h"
 #include "http/listener.h"
@@ -93,13 +94,19 @@ std::chrono::milliseconds retryDelay(int failures) {
   return std::chrono::milliseconds(secureRandomBetween(ceiling / 2, ceiling));
 }
 
+// An unchanged counters report is still sent this often: the server sees the host alive.
+constexpr std::chrono::seconds kCountersHeartbeat{60};
+
 constexpr uint32_t kMinTargetMtu =
     packet::kIpv4MtuOverhead + packet::kOuterEthernetSize + 20;  // an inner Ethernet + IPv4
 
 }  // namespace
 
 Agent::Agent(AgentOptions options, AgentState state, ServerUrl url)
-    : options_(std::move(options)), state_(std::move(state)), url_(std::move(url)) {}
+    : options_(std::move(options)),
+      state_(std::move(state)),
+      url_(std::move(url)),
+      pacer_(options_.counters_interval, kCountersHeartbeat) {}
 
 Agent::~Agent() {
   if (http_ && http_->listener) {
@@ -421,20 +428,25 @@ void Agent::controlLoop() {
       log("server reachable again");
     }
     failures = 0;
+    reportBetweenPolls(*client);
+    if (!*desired) {
+      continue;  // not modified: poll again
+    }
+    const model::HostMirrorConfig& fresh = **desired;
     bool changed = false;
     {
       std::lock_guard lock(mutex_);
-      changed = !config_ || config_->revision != desired->revision ||
-                model::hostMirrorConfigToJson(*config_) != model::hostMirrorConfigToJson(*desired);
+      changed = !config_ || config_->revision != fresh.revision ||
+                model::hostMirrorConfigToJson(*config_) != model::hostMirrorConfigToJson(fresh);
     }
     if (!changed) {
       continue;
     }
-    if (auto saved = state_.saveDesiredState(*desired); !saved) {
+    if (auto saved = state_.saveDesiredState(fresh); !saved) {
       log("saving the desired state: " + saved.error().message);
     }
-    have = desired->revision;
-    apply(*desired);
+    have = fresh.revision;
+    apply(fresh);
   }
 }
 
@@ -472,27 +484,55 @@ AgentSnapshot Agent::snapshot() const {
   return out;
 }
 
+std::optional<model::CountersReport> Agent::dueReport(bool on_poll_connection) {
+  const auto now = ReportPacer::Clock::now();
+  {
+    std::lock_guard lock(report_mutex_);
+    if (now < pacer_.nextCheck()) {
+      return std::nullopt;
+    }
+    if (pacer_.onPollConnection() != on_poll_connection) {
+      return std::nullopt;  // the other loop sends it
+    }
+  }
+  const AgentSnapshot s = snapshot();
+  std::lock_guard lock(report_mutex_);
+  if (s.instance_id.empty()) {
+    pacer_.skip(now);  // not registered yet: look again later
+    return std::nullopt;
+  }
+  model::CountersReport report = snapshotToReport(s);
+  if (!pacer_.shouldSend(report, now)) {
+    return std::nullopt;
+  }
+  return report;
+}
+
+void Agent::reported(const model::CountersReport& report, ReportPacer::Clock::time_point when,
+                     const Result<model::CountersAnswer>& answer) {
+  std::lock_guard lock(report_mutex_);
+  if (!answer && !report_failing_) {
+    log("counters: " + answer.error().message + " (will keep trying)");
+  }
+  report_failing_ = !answer;
+  pacer_.sent(report, when, answer ? std::optional(*answer) : std::nullopt);
+}
+
 void Agent::countersLoop() {
   ControlClient client(url_, options_.trust, options_.token);
-  auto next = std::chrono::steady_clock::now();
-  bool failing = false;
   while (!stop_->load()) {
-    next += options_.counters_interval;
-    while (!stop_->load() && std::chrono::steady_clock::now() < next) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (auto report = dueReport(false)) {
+      const auto now = ReportPacer::Clock::now();
+      reported(*report, now, client.pushCounters(*report));
     }
-    if (stop_->load()) {
-      break;
-    }
-    const AgentSnapshot s = snapshot();
-    if (s.instance_id.empty()) {
-      continue;
-    }
-    auto pushed = client.pushCounters(snapshotToReport(s));
-    if (!pushed && !failing) {
-      log("counters: " + pushed.error().message + " (will keep trying)");
-    }
-    failing = !pushed;
+  }
+}
+
+void Agent::reportBetweenPolls(ControlClient& client) {
+  if (auto report = dueReport(true)) {
+    const auto now = ReportPacer::Clock::now();
+    reported(*report, now, client.pushCounters(*report));
   }
 }
 

@@ -28,6 +28,7 @@
 #include "agent/control_client.h"
 #include "agent/host_interfaces.h"
 #include "agent/interface_worker.h"
+#include "agent/report_pacer.h"
 #include "common/result.h"
 #include "http/server_client.h"
 #include "model/mirror_config.h"
@@ -68,6 +69,13 @@ class Agent {
 
   void controlLoop();
   void countersLoop();
+  // Sends the counters on the long-poll's connection when they are due and go there
+  // (ReportPacer::onPollConnection).
+  void reportBetweenPolls(ControlClient& client);
+  // The counters report and whether it may be sent now (nullopt: not due, or held back).
+  std::optional<model::CountersReport> dueReport(bool on_poll_connection);
+  void reported(const model::CountersReport& report, ReportPacer::Clock::time_point when,
+                const Result<model::CountersAnswer>& answer);
   bool registerHost(bool log_failure);
   void apply(const model::HostMirrorConfig& config);
   void reapplyCurrent();
@@ -92,6 +100,10 @@ class Agent {
   uint64_t generation_ = 0;
   std::atomic<bool> reregister_{true};
   std::atomic<bool> start_failed_{false};  // a worker could not start: try again
+
+  std::mutex report_mutex_;  // guards pacer_ and report_failing_
+  ReportPacer pacer_;
+  bool report_failing_ = false;
 
   std::mutex apply_mutex_;  // one apply at a time
   const std::atomic<bool>* stop_ = nullptr;

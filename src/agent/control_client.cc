@@ -43,15 +43,17 @@ Result<model::RegisterResponse> ControlClient::registerHost(const model::Registe
   return answer;
 }
 
-Result<model::HostMirrorConfig> ControlClient::desiredState(const std::string& instance_id,
-                                                            uint64_t have,
-                                                            std::chrono::seconds wait) {
+Result<std::optional<model::HostMirrorConfig>> ControlClient::desiredState(
+    const std::string& instance_id, uint64_t have, std::chrono::seconds wait) {
   const std::string path = "/agent/v1/desired-state?instance-id=" + instance_id +
                            "&revision=" + std::to_string(have) +
                            "&wait=" + std::to_string(wait.count());
   auto r = client_.get(path, wait + kRequestTimeout);
   if (!r) {
     return std::unexpected(std::move(r.error()).withContext("desired state"));
+  }
+  if (r->status == 304) {
+    return std::nullopt;  // the wait ended and the revision held is still the current one
   }
   if (r->status != 200) {
     return std::unexpected(refusal("desired state", *r));
@@ -60,10 +62,10 @@ Result<model::HostMirrorConfig> ControlClient::desiredState(const std::string& i
   if (!config) {
     return std::unexpected(std::move(config.error()).withContext("desired state from the server"));
   }
-  return config;
+  return std::optional(std::move(*config));
 }
 
-Result<void> ControlClient::pushCounters(const model::CountersReport& report) {
+Result<model::CountersAnswer> ControlClient::pushCounters(const model::CountersReport& report) {
   auto r =
       client_.postJson("/agent/v1/counters", model::countersReportToJson(report), kRequestTimeout);
   if (!r) {
@@ -72,7 +74,11 @@ Result<void> ControlClient::pushCounters(const model::CountersReport& report) {
   if (r->status != 200) {
     return std::unexpected(refusal("counters", *r));
   }
-  return {};
+  auto answer = model::parseCountersAnswer(r->body);
+  if (!answer) {
+    return std::unexpected(std::move(answer.error()).withContext("counters"));
+  }
+  return *answer;
 }
 
 void ControlClient::cancel() {

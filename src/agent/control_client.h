@@ -29,12 +29,15 @@ class ControlClient {
 
   Result<model::RegisterResponse> registerHost(const model::RegisterRequest& request);
 
-  // The host's desired state once its revision passes `have` or `wait` ends (then the current
-  // one). NotFound when the server does not know the instance (register again).
-  Result<model::HostMirrorConfig> desiredState(const std::string& instance_id, uint64_t have,
-                                               std::chrono::seconds wait);
+  // The host's desired state once its revision passes `have`; nullopt when `wait` ends first
+  // (the server answers 304 Not Modified: `have` is still current). NotFound when the server
+  // does not know the instance (register again).
+  Result<std::optional<model::HostMirrorConfig>> desiredState(const std::string& instance_id,
+                                                              uint64_t have,
+                                                              std::chrono::seconds wait);
 
-  Result<void> pushCounters(const model::CountersReport& report);
+  // The server's answer says how often it wants the next report.
+  Result<model::CountersAnswer> pushCounters(const model::CountersReport& report);
 
   // Stops a request in progress from another thread (shutdown).
   void cancel();

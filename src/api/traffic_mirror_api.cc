@@ -53,14 +53,13 @@ bool isFormBody(const HttpRequestView& request) {
 
 }  // namespace
 
-TrafficMirrorApi::TrafficMirrorApi(store::MirrorStore& store, ApiLimits limits,
+TrafficMirrorApi::TrafficMirrorApi(store::SharedStore& store, ApiLimits limits,
                                    Authenticator authenticate)
     : store_(store), limits_(limits), authenticate_(std::move(authenticate)) {}
 
 ApiResult<std::string> TrafficMirrorApi::authenticate(const HttpRequestView& request) {
   return authenticate_(request, [this](std::string_view key) -> std::optional<std::string> {
-    std::lock_guard lock(mutex_);
-    auto secret = store_.secretFor(std::string(key));
+    auto secret = store_.read([&](store::MirrorStore& s) { return s.secretFor(std::string(key)); });
     return secret ? *secret : std::nullopt;
   });
 }
@@ -125,20 +124,31 @@ ApiResult<std::string> TrafficMirrorApi::dispatch(const HttpRequestView& request
     return apiError("InvalidParameterValue",
                     "Version " + version->substr(0, 32) + " is not supported; use 2016-11-15.");
   }
-  std::lock_guard lock(mutex_);
-  ActionContext ctx{
-      store_, limits_, *params, action, request_id, *access_key, request.remote_address};
-  auto result = it->second(ctx);
-  if (!result && !action.starts_with("Describe")) {
-    // Refused mutations are audited too: attempts matter where mirroring can exfiltrate.
-    if (auto transaction = store_.transaction()) {
-      if (store_.appendAudit({*access_key, action, firstResourceId(*params), result.error().code,
-                              request_id, request.remote_address})) {
-        (void)transaction->commit();
+  const auto run = [&](store::MirrorStore& s) -> ApiResult<std::string> {
+    ActionContext ctx{s, limits_, *params, action, request_id, *access_key, request.remote_address};
+    return it->second(ctx);
+  };
+  if (action.starts_with("Describe")) {
+    return store_.read(run);
+  }
+  auto result = store_.commitGrouped([&](store::MirrorStore& s) {
+    auto outcome = run(s);
+    if (!outcome) {
+      // Refused mutations are audited too: attempts matter where mirroring can exfiltrate.
+      if (auto transaction = s.transaction()) {
+        if (s.appendAudit({*access_key, action, firstResourceId(*params), outcome.error().code,
+                           request_id, request.remote_address})) {
+          (void)transaction->commit();
+        }
       }
     }
+    return outcome;
+  });
+  if (!result) {
+    // Lost with its commit group: nothing of it was saved, so it must not be acknowledged.
+    return internalError(result.error());
   }
-  return result;
+  return std::move(*result);
 }
 
 }  // namespace tmirror::api

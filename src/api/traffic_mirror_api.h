@@ -1,22 +1,23 @@
 // TrafficMirrorApi: the EC2 Query API of tmirror. Parses the request (form body and query
 // string), authenticates it, dispatches on Action, and answers EC2 XML or the AWS error
-// envelope. Requests are serialized around the store: each is one consistent step.
+// envelope. Describe* actions read on a read-only connection of their own, concurrently;
+// mutations are group-committed (store/shared_store.h): each one consistent step,
+// acknowledged once durable.
 #pragma once
 
 #include <functional>
-#include <mutex>
 #include <string>
 
 #include "api/action_context.h"
 #include "api/api_service.h"
 #include "api/request_auth.h"
-#include "store/mirror_store.h"
+#include "store/shared_store.h"
 
 namespace tmirror::api {
 
 class TrafficMirrorApi : public QueryApi {
  public:
-  TrafficMirrorApi(store::MirrorStore& store, ApiLimits limits, Authenticator authenticate);
+  TrafficMirrorApi(store::SharedStore& store, ApiLimits limits, Authenticator authenticate);
 
   HttpResponse handle(const HttpRequestView& request) override;
 
@@ -24,21 +25,16 @@ class TrafficMirrorApi : public QueryApi {
   // access key id. For the server's other signed routes.
   ApiResult<std::string> authenticate(const HttpRequestView& request);
 
-  // Runs `fn` with the store under the API's lock (for other components sharing the store).
-  template <typename F>
-  auto withStore(F&& fn) {
-    std::lock_guard lock(mutex_);
-    return fn(store_);
-  }
+  // The store the API serves (for other components sharing it).
+  store::SharedStore& store() { return store_; }
 
  private:
   ApiResult<std::string> dispatch(const HttpRequestView& request, const std::string& request_id,
                                   std::string& action);
 
-  store::MirrorStore& store_;
+  store::SharedStore& store_;
   ApiLimits limits_;
   Authenticator authenticate_;
-  std::mutex mutex_;
 };
 
 }  // namespace tmirror::api

@@ -109,8 +109,7 @@ Result<model::HostMirrorConfig> resolveDesiredState(store::MirrorStore& store,
   }
   auto revision = store.hostRevision(instance_id);
   auto interfaces = store.interfacesOf(instance_id);
-  auto sessions = store.sessions();
-  if (!revision || !interfaces || !sessions) {
+  if (!revision || !interfaces) {
     return makeError(ErrorCode::Io, "reading the desired state failed");
   }
   model::HostMirrorConfig config;
@@ -133,10 +132,11 @@ Result<model::HostMirrorConfig> resolveDesiredState(store::MirrorStore& store,
       ic.interface.ipv6 = packet::parseIpAddress(*eni.ipv6);
     }
     ic.interface.mtu = static_cast<uint32_t>(eni.mtu);
+    auto sessions = store.sessionsOf(eni.id);
+    if (!sessions) {
+      return makeError(ErrorCode::Io, "reading the desired state failed");
+    }
     for (const auto& s : *sessions) {
-      if (s.network_interface_id != eni.id) {
-        continue;
-      }
       auto target = store.target(s.target_id);
       auto filter = store.filter(s.filter_id);
       auto rules = store.rulesOf(s.filter_id);
@@ -210,12 +210,14 @@ Result<std::string> createAgentToken(store::MirrorStore& store) {
 
 AgentChannel::AgentChannel(api::TrafficMirrorApi& api, AgentChannelOptions options)
     : api_(api), options_(options) {
+  hosts_ = registeredAgents();
   ticker_ = std::thread([this] {
     auto next_health_check = std::chrono::steady_clock::now() + options_.health_check_interval;
     std::unique_lock lock(stop_mutex_);
     while (!stop_cv_.wait_for(lock, options_.poll_interval, [this] { return stopping_; })) {
       lock.unlock();
       if (std::chrono::steady_clock::now() >= next_health_check) {
+        hosts_ = registeredAgents();
         checkMemberHealth();
         next_health_check = std::chrono::steady_clock::now() + options_.health_check_interval;
       }
@@ -239,6 +241,13 @@ std::size_t AgentChannel::parkedLongPolls() const {
   return waiters_.size();
 }
 
+std::chrono::milliseconds AgentChannel::reportInterval() const {
+  const double spread_ms = static_cast<double>(hosts_.load()) * 1000.0 /
+                           std::max(options_.fleet_reports_per_second, 1.0);
+  return std::clamp(std::chrono::milliseconds(static_cast<int64_t>(spread_ms)),
+                    std::chrono::milliseconds(1000), options_.max_report_interval);
+}
+
 bool AgentChannel::memberHealthy(const std::string& network_interface_id) const {
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(health_mutex_);
@@ -253,39 +262,53 @@ bool AgentChannel::memberHealthy(const std::string& network_interface_id) const 
 // When the set of healthy members changes, agents must re-resolve load-balancer targets:
 // bump the revision their long-polls wait on.
 void AgentChannel::checkMemberHealth() {
-  api_.withStore([&](store::MirrorStore& s) -> int {
-    auto members = s.allLoadBalancerMembers();
-    if (!members) {
-      return 0;
+  auto members =
+      api_.store().read([](store::MirrorStore& s) { return s.allLoadBalancerMembers(); });
+  if (!members) {
+    return;
+  }
+  std::vector<std::string> healthy;
+  for (const auto& [arn, eni] : *members) {
+    if (memberHealthy(eni)) {
+      healthy.push_back(arn + " " + eni);
     }
-    std::vector<std::string> healthy;
-    for (const auto& [arn, eni] : *members) {
-      if (memberHealthy(eni)) {
-        healthy.push_back(arn + " " + eni);
+  }
+  std::sort(healthy.begin(), healthy.end());
+  if (healthy == healthy_members_) {
+    return;
+  }
+  // The hosts mirroring to a load balancer whose healthy members changed.
+  std::vector<std::string> changed;
+  std::set_symmetric_difference(healthy.begin(), healthy.end(), healthy_members_.begin(),
+                                healthy_members_.end(), std::back_inserter(changed));
+  std::set<std::string> balancers;
+  for (const std::string& member : changed) {
+    balancers.insert(member.substr(0, member.find(' ')));
+  }
+  auto marked = api_.store().commitGrouped([&](store::MirrorStore& s) -> Result<void> {
+    std::vector<std::string> affected;
+    for (const std::string& arn : balancers) {
+      auto hosts = s.hostsAffectedBy(arn);
+      if (!hosts) {
+        return std::unexpected(hosts.error());
       }
+      affected.insert(affected.end(), hosts->begin(), hosts->end());
     }
-    std::sort(healthy.begin(), healthy.end());
-    if (healthy != healthy_members_) {
-      // The hosts mirroring to a load balancer whose healthy members changed.
-      std::vector<std::string> changed;
-      std::set_symmetric_difference(healthy.begin(), healthy.end(), healthy_members_.begin(),
-                                    healthy_members_.end(), std::back_inserter(changed));
-      std::set<std::string> balancers;
-      for (const std::string& member : changed) {
-        balancers.insert(member.substr(0, member.find(' ')));
-      }
-      std::vector<std::string> affected;
-      for (const std::string& arn : balancers) {
-        if (auto hosts = s.hostsAffectedBy(arn)) {
-          affected.insert(affected.end(), hosts->begin(), hosts->end());
-        }
-      }
-      healthy_members_ = std::move(healthy);
-      (void)s.bumpRevision();
-      (void)s.markHostsChanged(affected);
+    auto transaction = s.transaction();
+    if (!transaction) {
+      return std::unexpected(transaction.error());
     }
-    return 0;
+    if (auto r = s.bumpRevision(); !r) {
+      return r;
+    }
+    if (auto r = s.markHostsChanged(affected); !r) {
+      return r;
+    }
+    return transaction->commit();
   });
+  if (marked && *marked) {
+    healthy_members_ = std::move(healthy);  // else tried again at the next check
+  }
 }
 
 void AgentChannel::handle(const api::HttpRequestView& request, server::Respond respond) {
@@ -313,13 +336,22 @@ std::optional<api::HttpResponse> AgentChannel::authenticate(const api::HttpReque
     return jsonError(401, "AuthFailure", "an agent token is required (Authorization: Bearer)");
   }
   const std::string digest = api::sha256Hex(auth->second.substr(7));
-  const bool known = api_.withStore([&](store::MirrorStore& s) {
+  {
+    std::lock_guard lock(tokens_mutex_);
+    if (known_tokens_.contains(digest)) {
+      return std::nullopt;
+    }
+  }
+  // Not seen yet: `tmirror server --create-agent-token` may have added it since.
+  const bool known = api_.store().read([&](store::MirrorStore& s) {
     auto found = s.hasAgentToken(digest);
     return found && *found;
   });
   if (!known) {
     return jsonError(401, "AuthFailure", "the agent token is not valid");
   }
+  std::lock_guard lock(tokens_mutex_);
+  known_tokens_.insert(digest);
   return std::nullopt;
 }
 
@@ -343,7 +375,7 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
   const std::optional<std::string>& load_balancer = body.load_balancer_arn;
   const std::vector<model::ReportedInterface>& reported = body.interfaces;
 
-  return api_.withStore([&](store::MirrorStore& s) -> api::HttpResponse {
+  auto registered = api_.store().commitGrouped([&](store::MirrorStore& s) -> api::HttpResponse {
     auto transaction = s.transaction();
     if (!transaction) {
       return jsonError(500, "InternalError", transaction.error().message);
@@ -452,6 +484,11 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
     answer.revision = static_cast<uint64_t>(s.revision().value_or(0));
     return jsonResponse(200, model::registerResponseToJson(answer));
   });
+  if (!registered) {
+    // Lost with its commit group: the agent registers again.
+    return jsonError(503, "ServiceUnavailable", registered.error().message);
+  }
+  return std::move(*registered);
 }
 
 void AgentChannel::desiredState(const api::HttpRequestView& request, server::Respond respond) {
@@ -463,7 +500,7 @@ void AgentChannel::desiredState(const api::HttpRequestView& request, server::Res
     return;
   }
   const auto hostRevision = [&]() {
-    return api_.withStore([&](store::MirrorStore& s) { return s.hostRevision(instance_id); });
+    return api_.store().read([&](store::MirrorStore& s) { return s.hostRevision(instance_id); });
   };
   auto revision = hostRevision();
   if (!revision) {
@@ -483,8 +520,9 @@ void AgentChannel::desiredState(const api::HttpRequestView& request, server::Res
       std::lock_guard lock(waiters_mutex_);
       if (waiters_.size() < options_.max_waiters) {
         ticket = ++next_ticket_;
-        waiters_.emplace(instance_id, Waiter{ticket, have, std::chrono::steady_clock::now() + wait,
-                                             std::move(respond)});
+        const auto deadline = std::chrono::steady_clock::now() + wait;
+        waiters_.emplace(instance_id, Waiter{ticket, have, deadline, std::move(respond)});
+        deadlines_.emplace(deadline, std::make_pair(instance_id, ticket));
       }
     }
     if (ticket == 0) {
@@ -525,7 +563,7 @@ std::optional<AgentChannel::Waiter> AgentChannel::takeWaiter(const std::string& 
 }
 
 api::HttpResponse AgentChannel::desiredStateNow(const std::string& instance_id) {
-  return api_.withStore([&](store::MirrorStore& s) {
+  return api_.store().read([&](store::MirrorStore& s) {
     auto config = resolveDesiredState(
         s, instance_id, [this](const std::string& eni) { return memberHealthy(eni); });
     if (!config) {
@@ -540,30 +578,55 @@ api::HttpResponse AgentChannel::desiredStateNow(const std::string& instance_id) 
 
 void AgentChannel::answerDueWaiters() {
   // Hosts whose revision moved since the last tick: one query, however many agents wait.
-  const auto revision = api_.withStore([](store::MirrorStore& s) { return s.revision(); });
   std::map<std::string, int64_t> changed;
-  if (revision && *revision != seen_revision_) {
-    const auto hosts =
-        api_.withStore([&](store::MirrorStore& s) { return s.hostsChangedAfter(seen_revision_); });
-    if (hosts) {
-      changed.insert(hosts->begin(), hosts->end());
-      seen_revision_ = *revision;
-    }
-  }
-  const auto now = std::chrono::steady_clock::now();
-  std::vector<std::pair<std::string, Waiter>> due;
-  {
-    std::lock_guard lock(waiters_mutex_);
-    for (auto it = waiters_.begin(); it != waiters_.end();) {
-      const auto host = changed.find(it->first);
-      const bool passed = host != changed.end() && host->second > it->second.have;
-      if (passed || now >= it->second.deadline) {
-        due.emplace_back(it->first, std::move(it->second));
-        it = waiters_.erase(it);
-      } else {
-        ++it;
+  api_.store().read([&](store::MirrorStore& s) {
+    const auto revision = s.revision();
+    if (revision && *revision != seen_revision_) {
+      if (const auto hosts = s.hostsChangedAfter(seen_revision_)) {
+        changed.insert(hosts->begin(), hosts->end());
+        seen_revision_ = *revision;
       }
     }
+    return 0;
+  });
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::pair<std::string, Waiter>> due;  // the host's state moved on
+  std::vector<Waiter> unchanged;                    // the wait ended, nothing changed
+  {
+    // Only the changed hosts' waiters and the expired deadlines are looked at: a tick costs
+    // what it answers, not the number of agents waiting.
+    std::lock_guard lock(waiters_mutex_);
+    for (const auto& [instance_id, revision] : changed) {
+      auto [it, end] = waiters_.equal_range(instance_id);
+      while (it != end) {
+        if (revision > it->second.have) {
+          due.emplace_back(it->first, std::move(it->second));
+          it = waiters_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+      const auto& [instance_id, ticket] = deadlines_.begin()->second;
+      auto [it, end] = waiters_.equal_range(instance_id);
+      for (; it != end; ++it) {
+        if (it->second.ticket == ticket) {
+          unchanged.push_back(std::move(it->second));
+          waiters_.erase(it);
+          break;
+        }
+      }
+      deadlines_.erase(deadlines_.begin());  // answered already if its waiter is gone
+    }
+  }
+  for (auto& waiter : unchanged) {
+    // The agent holds the current revision (else it would not have been parked, nor left
+    // here by a tick): "not modified" costs neither the store nor the agent anything.
+    api::HttpResponse not_modified;
+    not_modified.status = 304;
+    not_modified.content_type.clear();
+    waiter.respond(std::move(not_modified));
   }
   for (auto& [instance_id, waiter] : due) {
     try {
@@ -614,7 +677,7 @@ api::HttpResponse AgentChannel::counters(const api::HttpRequestView& request) {
   if (!instance.empty()) {
     problems_[instance] = std::move(problems);
   }
-  return jsonResponse(200, model::countersAnswerToJson(update.size()));
+  return jsonResponse(200, model::countersAnswerToJson({update.size(), reportInterval()}));
 }
 
 std::map<std::pair<std::string, std::string>, double> AgentChannel::counterSnapshot() const {
@@ -630,7 +693,7 @@ api::HttpResponse AgentChannel::collectorSessions(const api::HttpRequestView& re
   if (eni.empty()) {
     return jsonError(400, "MissingParameter", "network-interface-id is required");
   }
-  return api_.withStore([&](store::MirrorStore& s) -> api::HttpResponse {
+  return api_.store().read([&](store::MirrorStore& s) -> api::HttpResponse {
     auto targets = s.targets();
     auto sessions = s.sessions();
     auto members = s.allLoadBalancerMembers();
@@ -676,10 +739,8 @@ AgentChannel::problemSnapshot() const {
 }
 
 int64_t AgentChannel::registeredAgents() {
-  return api_.withStore([](store::MirrorStore& s) -> int64_t {
-    auto all = s.instances();
-    return all ? static_cast<int64_t>(all->size()) : 0;
-  });
+  return api_.store().read(
+      [](store::MirrorStore& s) -> int64_t { return s.count("instances").value_or(0); });
 }
 
 }  // namespace tmirror::channel

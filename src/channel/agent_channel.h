@@ -3,7 +3,8 @@
 //   POST /agent/v1/register        a host and its interfaces -> stable i-/eni- ids
 //   GET  /agent/v1/desired-state   ?instance-id=&revision=&wait= : the host's resolved
 //                                  sessions (model::HostMirrorConfig JSON), long-polled until
-//                                  the revision passes the one the agent has
+//                                  the revision passes the one the agent has; 304 Not
+//                                  Modified (no body) when the wait ends without a change
 //   GET  /agent/v1/collector-sessions ?network-interface-id= : the sessions a collector's
 //                                  interface receives (ids, VNIs, source MACs)
 //   POST /agent/v1/counters        the agent's CloudWatch-named counters, and what it cannot
@@ -23,6 +24,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "api/traffic_mirror_api.h"
@@ -43,6 +45,10 @@ struct AgentChannelOptions {
   // bumps the revision so that agents re-resolve the members.
   std::chrono::milliseconds member_health_window{30000};
   std::chrono::milliseconds health_check_interval{1000};
+  // Counter reports the whole fleet may send per second: each host is told to report every
+  // hosts / this many seconds (at least every second, at most every max_report_interval).
+  double fleet_reports_per_second = 500;
+  std::chrono::milliseconds max_report_interval{60000};
 };
 
 // Whether a load-balancer member (by eni- id) may receive copies.
@@ -66,6 +72,9 @@ class AgentChannel : public server::AgentRoutes {
 
   // Long-polls parked now.
   std::size_t parkedLongPolls() const;
+
+  // How often each host is asked to report its counters now.
+  std::chrono::milliseconds reportInterval() const;
 
  private:
   // A desired-state long-poll waiting for the revision to pass `have`.
@@ -93,8 +102,16 @@ class AgentChannel : public server::AgentRoutes {
   AgentChannelOptions options_;
   mutable std::mutex waiters_mutex_;
   std::unordered_multimap<std::string, Waiter> waiters_;  // by instance id
+  // When each waiter's wait ends: (instance id, ticket); entries of waiters answered earlier
+  // stay until their time comes and are then dropped.
+  std::multimap<std::chrono::steady_clock::time_point, std::pair<std::string, uint64_t>> deadlines_;
   uint64_t next_ticket_ = 0;
   int64_t seen_revision_ = 0;  // the global revision the ticker last looked at (its thread only)
+  // Token digests found valid (tokens are never revoked while the server runs): a host's
+  // requests cost no store read to authenticate.
+  mutable std::mutex tokens_mutex_;
+  std::unordered_set<std::string> known_tokens_;
+  std::atomic<int64_t> hosts_ = 0;  // registered hosts, as of the last health check
   mutable std::mutex counters_mutex_;
   std::map<std::pair<std::string, std::string>, double> counters_;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> problems_;

@@ -355,6 +355,11 @@ Command parseCommandLine(std::span<const char* const> args) {
   server_cmd->add_option("--sources-per-target", server.sources_per_target, "Quota (AWS: 10)")
       ->check(CLI::Range(int64_t{1}, int64_t{10000}));
   server_cmd
+      ->add_option("--fleet-reports-per-second", server.fleet_reports_per_second,
+                   "Counter reports per second the whole fleet may send; each host is told to "
+                   "report every hosts/N seconds, at least every second (default 500)")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  server_cmd
       ->add_option("--max-connections", server.max_connections,
                    "HTTP connections open at once; more are refused with 503 (default 16384; "
                    "each takes a file descriptor)")

@@ -19,6 +19,7 @@
 #include "server/http_server.h"
 #include "server/private_ca.h"
 #include "store/mirror_store.h"
+#include "store/shared_store.h"
 
 namespace tmirror::cli {
 
@@ -105,7 +106,7 @@ int runServer(const ServerOptions& options) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto store = store::MirrorStore::open(options.data_dir);
+  auto store = store::SharedStore::open(options.data_dir);
   if (!store) {
     std::fprintf(stderr, "tmirror server: %s\n", store.error().message.c_str());
     return 1;
@@ -113,16 +114,17 @@ int runServer(const ServerOptions& options) {
   const api::ApiLimits limits{.rules_per_filter = options.rules_per_filter,
                               .sessions_per_interface = options.sessions_per_interface,
                               .sources_per_target = options.sources_per_target};
-  api::TrafficMirrorApi api(*store, limits,
+  api::TrafficMirrorApi api(**store, limits,
                             options.auth_none ? api::Authenticator(api::anonymousAuthenticator)
                                               : api::sigV4Authenticator(options.region));
 
-  channel::AgentChannel agents(api);
+  channel::AgentChannel agents(
+      api, {.fleet_reports_per_second = static_cast<double>(options.fleet_reports_per_second)});
   metrics::Registry metrics;
   (void)metrics.gaugeCallback("tmirror_resources", "Resources in the store, by kind", {"kind"},
                               [&api]() {
                                 std::vector<metrics::GaugeSample> out;
-                                api.withStore([&](store::MirrorStore& s) {
+                                api.store().read([&](store::MirrorStore& s) {
                                   if (auto counts = s.countsByKind()) {
                                     for (const auto& [kind, n] : *counts) {
                                       out.push_back({{kind}, static_cast<double>(n)});

@@ -56,6 +56,8 @@ Result<asio::ssl::context> makeTlsContext(const TlsFiles& files) {
                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                       asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use |
                       asio::ssl::context::no_compression);
+  // A parked long-poll's connection keeps no TLS record buffers (about 34 KiB) while it waits.
+  SSL_CTX_set_mode(context.native_handle(), SSL_MODE_RELEASE_BUFFERS);
   BoostError error;
   context.use_certificate_chain_file(files.certificate_chain.string(), error);
   if (error) {

@@ -1,5 +1,7 @@
 #include "model/agent_protocol.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace tmirror::model {
@@ -337,8 +339,27 @@ Result<CountersReport> parseCountersReport(std::string_view json_text) {
   return out;
 }
 
-std::string countersAnswerToJson(std::size_t accepted) {
-  return toText(Json{{"Accepted", accepted}});
+std::string countersAnswerToJson(const CountersAnswer& answer) {
+  return toText(
+      Json{{"Accepted", answer.accepted}, {"ReportIntervalMs", answer.report_interval.count()}});
+}
+
+Result<CountersAnswer> parseCountersAnswer(std::string_view json_text) {
+  auto parsed = parseObject(json_text);
+  if (!parsed) {
+    return invalid("the server's counters answer is not understood");
+  }
+  CountersAnswer out;
+  if (const auto n = parsed->find("Accepted"); n != parsed->end() && n->is_number_unsigned()) {
+    out.accepted = n->get<std::size_t>();
+  }
+  if (const auto ms = parsed->find("ReportIntervalMs");
+      ms != parsed->end() && ms->is_number_unsigned()) {
+    // Bounded: a broken or hostile answer must not silence a host for ever, nor make it spin.
+    out.report_interval =
+        std::chrono::milliseconds(std::clamp<uint64_t>(ms->get<uint64_t>(), 1000, 300000));
+  }
+  return out;
 }
 
 // --- collector sessions --------------------------------------------------------------------

@@ -5,6 +5,7 @@
 // answers. The desired state, the largest message, has its own file (mirror_config_json.h).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -109,8 +110,19 @@ std::string countersReportToJson(const CountersReport& report);
 // fields with names longer than 64 characters are dropped.
 Result<CountersReport> parseCountersReport(std::string_view json_text);
 
-// The server's answer: how many numbers it took.
-std::string countersAnswerToJson(std::size_t accepted);
+// The server's answer: how many numbers it took, and how often it wants this host's report.
+// The server spreads a fleet's reports over time (more hosts, longer interval); the host keeps
+// to it until the next answer.
+struct CountersAnswer {
+  std::size_t accepted = 0;
+  std::chrono::milliseconds report_interval{1000};
+
+  friend bool operator==(const CountersAnswer&, const CountersAnswer&) = default;
+};
+
+std::string countersAnswerToJson(const CountersAnswer& answer);
+// A missing interval (an older server) reads as one second.
+Result<CountersAnswer> parseCountersAnswer(std::string_view json_text);
 
 // --- GET /agent/v1/collector-sessions ------------------------------------------------------
 

@@ -250,6 +250,19 @@ Result<MirrorStore> MirrorStore::open(const std::filesystem::path& data_dir) {
   return store;
 }
 
+Result<MirrorStore> MirrorStore::openReader(const std::filesystem::path& data_dir) {
+  auto db = Database::openReader(data_dir / "tmirror.db");
+  if (!db) {
+    return std::unexpected(db.error());
+  }
+  MirrorStore store(std::move(*db));
+  store.read_only_ = true;
+  if (auto r = store.loadAccountId(); !r) {
+    return std::unexpected(r.error());
+  }
+  return store;
+}
+
 Result<void> MirrorStore::loadAccountId() {
   auto existing =
       first(collect<std::string>(db_, "SELECT value FROM meta WHERE key = 'account_id'", nullptr,
@@ -260,6 +273,10 @@ Result<void> MirrorStore::loadAccountId() {
   if (*existing) {
     account_id_ = **existing;
     return {};
+  }
+  if (read_only_) {
+    return makeError(ErrorCode::NotFound,
+                     "the store has no account id yet (open it for writing first)");
   }
   // A 12-digit account id, fixed for this installation (AWS ownerId shape).
   account_id_ = secureRandomString("123456789", 1) + secureRandomString("0123456789", 11);
@@ -282,7 +299,7 @@ Result<int64_t> MirrorStore::revision() {
 }
 
 Result<void> MirrorStore::bumpRevision() {
-  return db_.exec(
+  return db_.run(
       "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'revision'");
 }
 
@@ -377,7 +394,13 @@ Result<void> MirrorStore::insertClientToken(const std::string& action, const std
 }
 
 Transaction::~Transaction() {
-  if (db_ != nullptr) {
+  if (db_ == nullptr) {
+    return;
+  }
+  if (savepoint_) {
+    // Undoes this member's writes only; fails harmlessly if SQLite already ended the group.
+    (void)db_->exec("ROLLBACK TO member; RELEASE member");
+  } else {
     db_->rollback();
   }
 }
@@ -387,6 +410,14 @@ Result<void> Transaction::commit() {
   if (db == nullptr) {
     return makeError(ErrorCode::Internal, "the transaction is already over");
   }
+  if (savepoint_) {
+    // Kept in the group's transaction, which makes it durable with the others' or not at all.
+    if (auto r = db->run("RELEASE member"); !r) {
+      (void)db->exec("ROLLBACK TO member; RELEASE member");
+      return r;
+    }
+    return {};
+  }
   if (auto r = db->commit(); !r) {
     db->rollback();
     return r;
@@ -395,10 +426,47 @@ Result<void> Transaction::commit() {
 }
 
 Result<Transaction> MirrorStore::transaction() {
+  if (read_only_) {
+    return makeError(ErrorCode::Internal, "a transaction on a read-only view of the store");
+  }
+  if (grouped_) {
+    if (auto r = db_.run("SAVEPOINT member"); !r) {
+      return std::unexpected(r.error());
+    }
+    return Transaction(&db_, true);
+  }
   if (auto r = db_.begin(); !r) {
     return std::unexpected(r.error());
   }
-  return Transaction(&db_);
+  return Transaction(&db_, false);
+}
+
+Result<void> MirrorStore::beginGroup() {
+  if (auto r = db_.begin(); !r) {
+    return r;
+  }
+  grouped_ = true;
+  return {};
+}
+
+bool MirrorStore::groupIntact() const {
+  return db_.inTransaction();
+}
+
+Result<void> MirrorStore::commitGroup() {
+  grouped_ = false;
+  if (auto r = db_.commit(); !r) {
+    db_.rollback();
+    return r;
+  }
+  return {};
+}
+
+void MirrorStore::abandonGroup() {
+  grouped_ = false;
+  if (db_.inTransaction()) {
+    db_.rollback();
+  }
 }
 
 Result<std::vector<AuditEntry>> MirrorStore::auditLog() {
@@ -645,6 +713,15 @@ Result<void> MirrorStore::updateSession(const SessionRecord& r) {
 Result<std::vector<SessionRecord>> MirrorStore::sessions() {
   return collect<SessionRecord>(db_, select(kSessionColumns, "sessions", "ORDER BY seq"), nullptr,
                                 readSession);
+}
+
+Result<std::vector<SessionRecord>> MirrorStore::sessionsOf(
+    const std::string& network_interface_id) {
+  // The (network_interface_id, session_number) key is the index: a host's desired state costs
+  // its own sessions, not every session of the fleet.
+  return collect<SessionRecord>(
+      db_, select(kSessionColumns, "sessions", "WHERE network_interface_id = ? ORDER BY seq"),
+      &network_interface_id, readSession);
 }
 
 Result<std::optional<SessionRecord>> MirrorStore::session(const std::string& id) {

@@ -1,9 +1,10 @@
 // MirrorStore: the durable state of the traffic-mirroring API (network interfaces, targets,
 // filters, rules, sessions, tags, access keys, client tokens, the audit log) in SQLite.
 //
-// Not thread-safe: the API holds one lock around each request and wraps every mutation in
-// one transaction (begin/commit), so an acknowledged request is durable and a failed one
-// changes nothing.
+// Not thread-safe: one thread at a time uses one MirrorStore. SharedStore (shared_store.h)
+// gives threads a writer and read-only views of the same file, and commits concurrent
+// mutations in groups. Every mutation runs in one transaction (begin/commit), so an
+// acknowledged request is durable and a failed one changes nothing.
 #pragma once
 
 #include <cstdint>
@@ -101,12 +102,13 @@ struct AuditEntry {
   std::string remote_address;
 };
 
-// One transaction of the store (BEGIN IMMEDIATE): what the store's calls write meanwhile is
-// kept by commit() and dropped when the object goes away uncommitted, so that no error path
-// can leave half a change behind.
+// One transaction of the store (BEGIN IMMEDIATE, or a savepoint inside a commit group): what
+// the store's calls write meanwhile is kept by commit() and dropped when the object goes away
+// uncommitted, so that no error path can leave half a change behind.
 class Transaction {
  public:
-  Transaction(Transaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+  Transaction(Transaction&& other) noexcept
+      : db_(std::exchange(other.db_, nullptr)), savepoint_(other.savepoint_) {}
 
   Transaction& operator=(Transaction&&) = delete;
   Transaction(const Transaction&) = delete;
@@ -119,9 +121,10 @@ class Transaction {
  private:
   friend class MirrorStore;
 
-  explicit Transaction(Database* db) : db_(db) {}
+  Transaction(Database* db, bool savepoint) : db_(db), savepoint_(savepoint) {}
 
-  Database* db_;  // null once committed or rolled back
+  Database* db_;    // null once committed or rolled back
+  bool savepoint_;  // a member of a commit group: commit() keeps it in the group's transaction
 };
 
 class MirrorStore {
@@ -129,8 +132,18 @@ class MirrorStore {
   // Opens DIR/tmirror.db, creating and migrating it as needed.
   static Result<MirrorStore> open(const std::filesystem::path& data_dir);
 
-  // Starts a transaction; one at a time (callers serialise, as TrafficMirrorApi does).
+  // The same file, read-only (for SharedStore's readers); the writer must have opened it.
+  static Result<MirrorStore> openReader(const std::filesystem::path& data_dir);
+
+  // Starts a transaction; one at a time. Inside a commit group it is a savepoint, made
+  // durable by the group's commit.
   Result<Transaction> transaction();
+
+  // Group commit (SharedStore): one transaction around several callers' transactions.
+  Result<void> beginGroup();
+  bool groupIntact() const;  // false once SQLite rolled the group back by itself
+  Result<void> commitGroup();
+  void abandonGroup();
 
   const std::string& accountId() const { return account_id_; }
 
@@ -197,6 +210,7 @@ class MirrorStore {
   Result<void> insertSession(const SessionRecord& r);
   Result<void> updateSession(const SessionRecord& r);
   Result<std::vector<SessionRecord>> sessions();
+  Result<std::vector<SessionRecord>> sessionsOf(const std::string& network_interface_id);
   Result<std::optional<SessionRecord>> session(const std::string& id);
   Result<void> deleteSession(const std::string& id);
   Result<void> deleteSessionsOfInterface(const std::string& network_interface_id);
@@ -237,6 +251,8 @@ class MirrorStore {
 
   Database db_;
   std::string account_id_;
+  bool read_only_ = false;
+  bool grouped_ = false;
 };
 
 }  // namespace tmirror::store

@@ -1,10 +1,57 @@
 #include "store/sqlite.h"
 
+#include <string>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include <sqlite3.h>
 
 namespace tmirror::store {
+
+class StatementCache {
+ public:
+  ~StatementCache() { clear(); }
+
+  // An idle statement compiled from exactly this text, if there is one.
+  sqlite3_stmt* take(std::string_view sql) {
+    const auto it = idle_.find(std::string(sql));
+    if (it == idle_.end() || it->second.empty()) {
+      return nullptr;
+    }
+    sqlite3_stmt* stmt = it->second.back();
+    it->second.pop_back();
+    --count_;
+    return stmt;
+  }
+
+  void give(sqlite3_stmt* stmt) {
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (count_ >= kMaxIdle) {
+      sqlite3_finalize(stmt);
+      return;
+    }
+    idle_[sqlite3_sql(stmt)].push_back(stmt);
+    ++count_;
+  }
+
+  void clear() {
+    for (auto& [sql, statements] : idle_) {
+      for (sqlite3_stmt* stmt : statements) {
+        sqlite3_finalize(stmt);
+      }
+    }
+    idle_.clear();
+    count_ = 0;
+  }
+
+ private:
+  static constexpr std::size_t kMaxIdle = 256;  // the store has fewer distinct queries
+
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;
+  std::size_t count_ = 0;
+};
 
 namespace {
 
@@ -16,19 +63,34 @@ std::unexpected<Error> sqliteError(sqlite3* db, std::string_view what) {
 }  // namespace
 
 Statement::Statement(Statement&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), stmt_(std::exchange(other.stmt_, nullptr)) {}
+    : db_(std::exchange(other.db_, nullptr)),
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      cache_(std::exchange(other.cache_, nullptr)) {}
 
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
-    sqlite3_finalize(stmt_);
+    release();
     db_ = std::exchange(other.db_, nullptr);
     stmt_ = std::exchange(other.stmt_, nullptr);
+    cache_ = std::exchange(other.cache_, nullptr);
   }
   return *this;
 }
 
 Statement::~Statement() {
-  sqlite3_finalize(stmt_);
+  release();
+}
+
+void Statement::release() {
+  if (stmt_ == nullptr) {
+    return;
+  }
+  if (cache_ != nullptr) {
+    cache_->give(stmt_);
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+  stmt_ = nullptr;
 }
 
 Statement& Statement::bind(int index, std::string_view text) {
@@ -155,27 +217,65 @@ Result<Database> Database::open(const std::filesystem::path& path,
   return db;
 }
 
-Database::Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+Result<Database> Database::openReader(const std::filesystem::path& path) {
+  sqlite3* raw = nullptr;
+  // One connection per reading thread: no mutex of SQLite's own is needed.
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  Database db(raw);
+  if (rc != SQLITE_OK) {
+    return sqliteError(raw, "opening " + path.string());
+  }
+  sqlite3_busy_timeout(raw, 5000);
+  // Read-write at the file level (a WAL reader writes the shared-memory index), but no
+  // statement may change the database.
+  if (auto r = db.exec("PRAGMA query_only=ON; PRAGMA foreign_keys=ON;"); !r) {
+    return std::unexpected(std::move(r.error()).withContext(path.string()));
+  }
+  return db;
+}
+
+Database::Database(sqlite3* db) : db_(db), cache_(std::make_unique<StatementCache>()) {}
+
+Database::Database(Database&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), cache_(std::move(other.cache_)) {}
 
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
+    cache_.reset();
     sqlite3_close_v2(db_);
     db_ = std::exchange(other.db_, nullptr);
+    cache_ = std::move(other.cache_);
   }
   return *this;
 }
 
 Database::~Database() {
+  cache_.reset();  // finalizes the idle statements before the connection closes
   sqlite3_close_v2(db_);
 }
 
 Result<Statement> Database::prepare(std::string_view sql) {
+  if (sqlite3_stmt* cached = cache_->take(sql)) {
+    return Statement(db_, cached, cache_.get());
+  }
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
-      SQLITE_OK) {
+  if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                         &stmt, nullptr) != SQLITE_OK) {
     return sqliteError(db_, "sqlite prepare");
   }
-  return Statement(db_, stmt);
+  if (stmt == nullptr) {
+    return makeError(ErrorCode::Internal, "sqlite prepare: no statement in the text");
+  }
+  return Statement(db_, stmt, cache_.get());
+}
+
+Result<void> Database::run(std::string_view sql) {
+  auto stmt = prepare(sql);
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  return stmt->run();
 }
 
 Result<void> Database::exec(std::string_view sql) {
@@ -190,19 +290,23 @@ Result<void> Database::exec(std::string_view sql) {
 }
 
 Result<void> Database::begin() {
-  return exec("BEGIN IMMEDIATE");
+  return run("BEGIN IMMEDIATE");
 }
 
 Result<void> Database::commit() {
-  return exec("COMMIT");
+  return run("COMMIT");
 }
 
 void Database::rollback() {
-  (void)exec("ROLLBACK");
+  (void)run("ROLLBACK");
 }
 
 int64_t Database::changes() const {
   return sqlite3_changes64(db_);
+}
+
+bool Database::inTransaction() const {
+  return db_ != nullptr && sqlite3_get_autocommit(db_) == 0;
 }
 
 }  // namespace tmirror::store

@@ -18,6 +18,10 @@ struct sqlite3_stmt;
 
 namespace tmirror::store {
 
+// A connection's prepared statements kept for reuse (sqlite.cc): SQLite compiles each SQL text
+// once per connection, not once per call.
+class StatementCache;
+
 class Statement {
  public:
   Statement() = default;
@@ -48,10 +52,15 @@ class Statement {
  private:
   friend class Database;
 
-  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  Statement(sqlite3* db, sqlite3_stmt* stmt, StatementCache* cache)
+      : db_(db), stmt_(stmt), cache_(cache) {}
+
+  // Back to the cache (reset, bindings cleared), or finalized.
+  void release();
 
   sqlite3* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
+  StatementCache* cache_ = nullptr;  // the connection's; a statement never outlives it
 };
 
 class Database {
@@ -60,6 +69,9 @@ class Database {
   // applies `migrations[i]` for every i >= the stored user_version, each in a transaction.
   static Result<Database> open(const std::filesystem::path& path,
                                std::span<const std::string_view> migrations);
+  // Opens an existing database for reading only (query_only), as one of several connections
+  // that read concurrently with the writer (WAL): each statement sees the last commit.
+  static Result<Database> openReader(const std::filesystem::path& path);
 
   Database(Database&&) noexcept;
   Database& operator=(Database&&) noexcept;
@@ -67,7 +79,9 @@ class Database {
   Database& operator=(const Database&) = delete;
   ~Database();
 
+  // One statement, compiled once per connection and reused.
   Result<Statement> prepare(std::string_view sql);
+  Result<void> run(std::string_view sql);   // one statement, no rows (cached as prepare)
   Result<void> exec(std::string_view sql);  // one or more statements, no rows
 
   // BEGIN IMMEDIATE / COMMIT / ROLLBACK.
@@ -77,10 +91,15 @@ class Database {
 
   int64_t changes() const;
 
+  // False once SQLite ended the transaction by itself (it rolls back on a full disk or an
+  // I/O error), or when none was begun.
+  bool inTransaction() const;
+
  private:
-  explicit Database(sqlite3* db) : db_(db) {}
+  explicit Database(sqlite3* db);
 
   sqlite3* db_ = nullptr;
+  std::unique_ptr<StatementCache> cache_;  // on the heap: its address survives moves
 };
 
 }  // namespace tmirror::store

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "api/traffic_mirror_api.h"
+#include "store/shared_store.h"
 #include "testing/xml_fields.h"
 
 namespace tmirror::api {
@@ -18,9 +19,9 @@ class DescribeInstancesTest : public ::testing::Test {
            ("tmirror-instances-test-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
-    auto store = store::MirrorStore::open(dir_);
+    auto store = store::SharedStore::open(dir_);
     ASSERT_TRUE(store.has_value()) << store.error().message;
-    store_ = std::make_unique<store::MirrorStore>(std::move(*store));
+    store_ = std::move(*store);
     api_ = std::make_unique<TrafficMirrorApi>(
         *store_, ApiLimits{},
         [](const HttpRequestView&, const SecretLookup&) -> ApiResult<std::string> {
@@ -31,14 +32,17 @@ class DescribeInstancesTest : public ::testing::Test {
       host.id = "i-0000000000000000" + std::to_string(i);
       host.host_key = "host-" + std::to_string(i);
       host.hostname = "web-" + std::to_string(i);
-      ASSERT_TRUE(store_->upsertInstance(host).has_value());
+      ASSERT_TRUE(
+          store_->write([&](store::MirrorStore& s) { return s.upsertInstance(host); }).has_value());
       store::NetworkInterfaceRecord eni;
       eni.id = "eni-0000000000000000" + std::to_string(i);
       eni.subnet_id = "subnet-00000000";
       eni.mac = "02:00:00:00:00:0" + std::to_string(i);
       eni.private_ip = "10.0.0." + std::to_string(i);
       eni.instance_id = host.id;
-      ASSERT_TRUE(store_->insertNetworkInterface(eni).has_value());
+      ASSERT_TRUE(
+          store_->write([&](store::MirrorStore& s) { return s.insertNetworkInterface(eni); })
+              .has_value());
     }
   }
 
@@ -58,7 +62,7 @@ class DescribeInstancesTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
-  std::unique_ptr<store::MirrorStore> store_;
+  std::unique_ptr<store::SharedStore> store_;
   std::unique_ptr<TrafficMirrorApi> api_;
 };
 

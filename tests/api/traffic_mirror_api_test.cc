@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/shared_store.h"
 #include "testing/xml_fields.h"
 
 namespace tmirror::api {
@@ -21,9 +22,9 @@ class ApiTest : public ::testing::Test {
            ("tmirror-api-test-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
-    auto store = store::MirrorStore::open(dir_);
+    auto store = store::SharedStore::open(dir_);
     ASSERT_TRUE(store.has_value()) << store.error().message;
-    store_ = std::make_unique<store::MirrorStore>(std::move(*store));
+    store_ = std::move(*store);
     api_ = std::make_unique<TrafficMirrorApi>(
         *store_, ApiLimits{},
         [](const HttpRequestView&, const SecretLookup&) -> ApiResult<std::string> {
@@ -64,7 +65,7 @@ class ApiTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
-  std::unique_ptr<store::MirrorStore> store_;
+  std::unique_ptr<store::SharedStore> store_;
   std::unique_ptr<TrafficMirrorApi> api_;
 };
 
@@ -265,7 +266,7 @@ TEST_F(ApiTest, EveryMutatingCallIsAuditedAcceptedOrRefused) {
   EXPECT_EQ(errorCode(std::string("Action=CreateTrafficMirrorSession&SessionNumber=0") + kV),
             "MissingParameter");
   (void)call(std::string("Action=DescribeTrafficMirrorFilters") + kV);
-  auto log = store_->auditLog();
+  auto log = store_->write([&](store::MirrorStore& s) { return s.auditLog(); });
   ASSERT_TRUE(log.has_value());
   std::vector<std::string> rows;
   for (const auto& e : *log) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/mirror_engine.h"
+#include "model/agent_protocol.h"
 #include "model/mirror_config_json.h"
 #include "testing/xml_fields.h"
 
@@ -25,10 +26,10 @@ class AgentChannelTest : public ::testing::Test {
            ("tmirror-channel-test-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
-    auto store = store::MirrorStore::open(dir_);
+    auto store = store::SharedStore::open(dir_);
     ASSERT_TRUE(store.has_value()) << store.error().message;
-    store_ = std::make_unique<store::MirrorStore>(std::move(*store));
-    auto token = createAgentToken(*store_);
+    store_ = std::move(*store);
+    auto token = store_->write([](store::MirrorStore& s) { return createAgentToken(s); });
     ASSERT_TRUE(token.has_value());
     token_ = *token;
     api_ = std::make_unique<api::TrafficMirrorApi>(
@@ -146,7 +147,7 @@ class AgentChannelTest : public ::testing::Test {
 
   int appliances_ = 0;
   std::filesystem::path dir_;
-  std::unique_ptr<store::MirrorStore> store_;
+  std::unique_ptr<store::SharedStore> store_;
   std::unique_ptr<api::TrafficMirrorApi> api_;
   std::unique_ptr<AgentChannel> channel_;
   std::string token_;
@@ -264,12 +265,12 @@ TEST_F(AgentChannelTest, LongPollReturnsTheNewRevisionAfterAChangeToItsHost) {
   const std::string instance = reg["InstanceId"];
   const std::string source = reg["NetworkInterfaces"][0]["NetworkInterfaceId"];
   const int64_t revision = revisionOf(instance);
-  // Nothing changes: after the wait, the same revision comes back.
+  // Nothing changes: after the wait, "not modified", with no body to parse.
   auto same =
       agent("GET", "/agent/v1/desired-state", "",
             "instance-id=" + instance + "&revision=" + std::to_string(revision) + "&wait=1");
-  ASSERT_EQ(same.status, 200);
-  EXPECT_EQ(json::parse(same.body)["Revision"], revision);
+  EXPECT_EQ(same.status, 304);
+  EXPECT_TRUE(same.body.empty()) << same.body;
   // A change to this host made while the agent waits ends the wait with a newer revision.
   auto waiting = park(instance, revision);
   ASSERT_TRUE(eventuallyParked(1));
@@ -382,6 +383,32 @@ TEST_F(AgentChannelTest, ProblemsAreKeptPerInstanceAndReplacedByTheNextPush) {
   EXPECT_EQ(agent("POST", "/agent/v1/counters", body.dump()).status, 400);
 }
 
+// The server spreads the fleet's counter reports: with a budget of one report a second, three
+// hosts are each asked to report every three seconds; a lone host every second.
+TEST_F(AgentChannelTest, TheCountersAnswerSpreadsTheFleetsReports) {
+  channel_ = std::make_unique<AgentChannel>(
+      *api_, AgentChannelOptions{.health_check_interval = std::chrono::milliseconds(20),
+                                 .fleet_reports_per_second = 1});
+  const auto interval = [&] {
+    const auto r = agent("POST", "/agent/v1/counters", R"({"Interfaces":[]})");
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto answer = model::parseCountersAnswer(r.body);
+    EXPECT_TRUE(answer.has_value());
+    return answer ? answer->report_interval : std::chrono::milliseconds(0);
+  };
+  registerHost("machine-1", json::array({kEth0}));
+  for (int i = 0; i < 200 && channel_->reportInterval() != std::chrono::seconds(1); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(interval(), std::chrono::seconds(1));
+  registerHost("machine-2", json::array({kEth0}));
+  registerHost("machine-3", json::array({kEth0}));
+  for (int i = 0; i < 200 && channel_->reportInterval() != std::chrono::seconds(3); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(interval(), std::chrono::seconds(3));
+}
+
 TEST_F(AgentChannelTest, AnInterfaceTheHostNoLongerReportsIsDetachedNotForgotten) {
   json eth1 = kEth0;
   eth1["Name"] = "eth1";
@@ -390,7 +417,7 @@ TEST_F(AgentChannelTest, AnInterfaceTheHostNoLongerReportsIsDetachedNotForgotten
   const json first = registerHost("machine-1", json::array({kEth0, eth1}));
   const std::string eth1_id = first["NetworkInterfaces"][1]["NetworkInterfaceId"];
   auto status = [&] {
-    auto r = store_->networkInterface(eth1_id);
+    auto r = store_->write([&](store::MirrorStore& s) { return s.networkInterface(eth1_id); });
     EXPECT_TRUE(r && *r);
     return (*r)->attached;
   };
@@ -454,14 +481,14 @@ TEST_F(AgentChannelTest, LoadBalancerTargetsSpreadOverHealthyRegisteredCollector
   EXPECT_EQ(mtu, 1500u) << "every member must take every copy: the smallest MTU";
   // Only a reports health; once b's window passes it is left out, and the revision moved
   // (agents' long-polls wake up).
-  const int64_t before = store_->revision().value();
+  const int64_t before = store_->write([&](store::MirrorStore& s) { return s.revision(); }).value();
   for (int i = 0; i < 25; ++i) {
     const json health = {{"Interfaces", {{{"NetworkInterfaceId", a}, {"CollectorHealthy", 1}}}}};
     ASSERT_EQ(agent("POST", "/agent/v1/counters", health.dump()).status, 200);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_EQ(addresses(), (std::vector<std::string>{"198.51.100.30"}));
-  EXPECT_GT(store_->revision().value(), before);
+  EXPECT_GT(store_->write([&](store::MirrorStore& s) { return s.revision(); }).value(), before);
   // b comes back.
   const json health = {{"Interfaces", {{{"NetworkInterfaceId", b}, {"CollectorHealthy", 1}}}}};
   ASSERT_EQ(agent("POST", "/agent/v1/counters", health.dump()).status, 200);

@@ -1,0 +1,127 @@
+#include "store/shared_store.h"
+
+#include <algorithm>
+#include <exception>
+#include <utility>
+
+namespace tmirror::store {
+
+Result<std::unique_ptr<SharedStore>> SharedStore::open(const std::filesystem::path& data_dir,
+                                                       SharedStoreOptions options) {
+  auto writer = MirrorStore::open(data_dir);
+  if (!writer) {
+    return std::unexpected(writer.error());
+  }
+  std::vector<MirrorStore> readers;
+  readers.reserve(options.readers);
+  for (std::size_t i = 0; i < std::max<std::size_t>(options.readers, 1); ++i) {
+    auto reader = MirrorStore::openReader(data_dir);
+    if (!reader) {
+      return std::unexpected(reader.error());
+    }
+    readers.push_back(std::move(*reader));
+  }
+  return std::unique_ptr<SharedStore>(
+      new SharedStore(std::move(*writer), std::move(readers), options));
+}
+
+SharedStore::SharedStore(MirrorStore writer, std::vector<MirrorStore> readers,
+                         SharedStoreOptions options)
+    : options_(options),
+      account_id_(writer.accountId()),
+      writer_(std::move(writer)),
+      readers_(std::move(readers)) {
+  for (MirrorStore& reader : readers_) {
+    free_readers_.push_back(&reader);
+  }
+}
+
+SharedStore::Lease::Lease(SharedStore& shared) : owner(shared) {
+  std::unique_lock lock(owner.readers_mutex_);
+  owner.reader_freed_.wait(lock, [&] { return !owner.free_readers_.empty(); });
+  store = owner.free_readers_.back();
+  owner.free_readers_.pop_back();
+}
+
+SharedStore::Lease::~Lease() {
+  {
+    std::lock_guard lock(owner.readers_mutex_);
+    owner.free_readers_.push_back(store);
+  }
+  owner.reader_freed_.notify_one();
+}
+
+SharedStore::GroupStats SharedStore::groupStats() const {
+  std::lock_guard lock(queue_mutex_);
+  return stats_;
+}
+
+std::size_t SharedStore::pendingMembers() const {
+  std::lock_guard lock(queue_mutex_);
+  return queue_.size();
+}
+
+void SharedStore::submit(Member& member) {
+  std::unique_lock lock(queue_mutex_);
+  queue_.push_back(&member);
+  while (!member.done) {
+    if (leading_) {
+      group_done_.wait(lock);
+      continue;
+    }
+    // No group is committing: lead one, made of everyone who queued meanwhile.
+    leading_ = true;
+    std::vector<Member*> group;
+    while (!queue_.empty() && group.size() < options_.max_group) {
+      group.push_back(queue_.front());
+      queue_.pop_front();
+    }
+    lock.unlock();
+    runGroup(group);
+    lock.lock();
+    ++stats_.groups;
+    stats_.members += group.size();
+    for (Member* m : group) {
+      m->done = true;
+    }
+    leading_ = false;
+    group_done_.notify_all();
+  }
+}
+
+void SharedStore::runGroup(const std::vector<Member*>& group) {
+  std::lock_guard lock(writer_mutex_);
+  auto loseAll = [&](const Error& why) {
+    writer_.abandonGroup();
+    for (Member* m : group) {
+      m->lost = why;
+    }
+    std::lock_guard stats(queue_mutex_);
+    ++stats_.lost;
+  };
+  if (auto r = writer_.beginGroup(); !r) {
+    loseAll(r.error());
+    return;
+  }
+  for (Member* m : group) {
+    try {
+      m->run(writer_);
+    } catch (const std::exception& e) {
+      // Its savepoint was rolled back as the exception left it; the others carry on.
+      m->lost = Error{ErrorCode::Internal, std::string("a request failed: ") + e.what()};
+    } catch (...) {
+      m->lost = Error{ErrorCode::Internal, "a request failed"};
+    }
+    if (!writer_.groupIntact()) {
+      // SQLite rolled the whole transaction back (a full disk, an I/O error): every member's
+      // writes so far are gone, so none may be acknowledged.
+      loseAll(Error{ErrorCode::Io, "the store rolled back a commit group; nothing was saved"});
+      return;
+    }
+  }
+  if (auto r = writer_.commitGroup(); !r) {
+    loseAll(r.error());
+  }
+}
+
+}  // namespace tmirror::store

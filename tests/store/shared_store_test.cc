@@ -1,0 +1,190 @@
+// SharedStore: readers see committed state only and cannot write; concurrent mutations are
+// committed in groups, each member still all-or-nothing; what a group acknowledged is there
+// when the store is opened again.
+#include "store/shared_store.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace tmirror::store {
+namespace {
+
+class SharedStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tmirror-shared-store-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    reopen();
+  }
+
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void reopen() {
+    store_.reset();
+    auto store = SharedStore::open(dir_);
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    store_ = std::move(*store);
+  }
+
+  static FilterRecord filter(const std::string& id) {
+    FilterRecord f;
+    f.id = id;
+    f.description = "web";
+    return f;
+  }
+
+  // One member's mutation: the filter in its own transaction.
+  static Result<void> addFilter(MirrorStore& s, const std::string& id) {
+    auto transaction = s.transaction();
+    if (!transaction) {
+      return std::unexpected(transaction.error());
+    }
+    if (auto r = s.insertFilter(filter(id)); !r) {
+      return r;
+    }
+    return transaction->commit();
+  }
+
+  bool readerSees(const std::string& id) {
+    auto found = store_->read([&](MirrorStore& s) { return s.filter(id); });
+    EXPECT_TRUE(found.has_value());
+    return found && found->has_value();
+  }
+
+  // Waits (bounded) until `n` members queue behind the running group.
+  void waitForPending(std::size_t n) {
+    for (int i = 0; i < 5000 && store_->pendingMembers() < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_EQ(store_->pendingMembers(), n);
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<SharedStore> store_;
+};
+
+TEST_F(SharedStoreTest, ReadersSeeOnlyWhatIsCommitted) {
+  auto done = store_->commitGrouped([&](MirrorStore& s) {
+    EXPECT_TRUE(addFilter(s, "tmf-00000000000000001").has_value());
+    // Written inside the group, not yet committed: another connection must not see it.
+    return readerSees("tmf-00000000000000001");
+  });
+  ASSERT_TRUE(done.has_value()) << done.error().message;
+  EXPECT_FALSE(*done);
+  EXPECT_TRUE(readerSees("tmf-00000000000000001"));
+}
+
+TEST_F(SharedStoreTest, ReadersCannotWrite) {
+  auto written = store_->read([](MirrorStore& s) { return s.insertFilter(filter("tmf-1")); });
+  EXPECT_FALSE(written.has_value());
+  auto transaction = store_->read([](MirrorStore& s) { return s.transaction().has_value(); });
+  EXPECT_FALSE(transaction);
+  EXPECT_FALSE(readerSees("tmf-1"));
+}
+
+TEST_F(SharedStoreTest, ConcurrentMutationsShareCommitsAndAllArriveOnce) {
+  constexpr int kThreads = 8;
+  constexpr int kEach = 40;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const std::string id = "tmf-" + std::to_string(t) + "-" + std::to_string(i);
+        auto r = store_->commitGrouped([&](MirrorStore& s) { return addFilter(s, id); });
+        if (!r || !*r) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  EXPECT_EQ(failures, 0);
+  const auto stats = store_->groupStats();
+  EXPECT_EQ(stats.members, static_cast<uint64_t>(kThreads * kEach));
+  EXPECT_LT(stats.groups, stats.members) << "no two concurrent mutations shared a commit";
+  EXPECT_EQ(stats.lost, 0u);
+  // Durable: all there after reopening.
+  reopen();
+  auto all = store_->read([](MirrorStore& s) { return s.filters(); });
+  ASSERT_TRUE(all.has_value());
+  EXPECT_EQ(all->size(), static_cast<std::size_t>(kThreads * kEach));
+}
+
+// Three members in one group: the one that fails (an early return, an exception) leaves
+// nothing; the others are committed.
+TEST_F(SharedStoreTest, AFailedMemberUndoesOnlyItself) {
+  // The first group holds its commit until the three others queued behind it: they then
+  // form the second group together.
+  std::promise<void> leading;
+  auto first = std::async(std::launch::async, [&] {
+    return store_->commitGrouped([&](MirrorStore& s) {
+      leading.set_value();
+      auto r = addFilter(s, "tmf-first");
+      waitForPending(3);
+      return r;
+    });
+  });
+  leading.get_future().wait();
+  auto ok = std::async(std::launch::async, [&] {
+    return store_->commitGrouped([](MirrorStore& s) { return addFilter(s, "tmf-ok"); });
+  });
+  auto abandoned = std::async(std::launch::async, [&] {
+    return store_->commitGrouped([](MirrorStore& s) -> Result<void> {
+      auto transaction = s.transaction();
+      EXPECT_TRUE(transaction.has_value());
+      EXPECT_TRUE(s.insertFilter(filter("tmf-abandoned")).has_value());
+      return makeError(ErrorCode::InvalidArgument, "refused after writing");  // rolls back
+    });
+  });
+  auto thrown = std::async(std::launch::async, [&] {
+    return store_->commitGrouped([](MirrorStore& s) -> Result<void> {
+      auto transaction = s.transaction();
+      EXPECT_TRUE(transaction.has_value());
+      EXPECT_TRUE(s.insertFilter(filter("tmf-thrown")).has_value());
+      throw std::runtime_error("boom");
+    });
+  });
+  auto first_result = first.get();
+  ASSERT_TRUE(first_result.has_value());
+  EXPECT_TRUE(first_result->has_value());
+  auto ok_result = ok.get();
+  ASSERT_TRUE(ok_result.has_value());
+  EXPECT_TRUE(ok_result->has_value());
+  auto abandoned_result = abandoned.get();
+  ASSERT_TRUE(abandoned_result.has_value()) << "the group was not lost";
+  EXPECT_FALSE(abandoned_result->has_value()) << "its own refusal comes back";
+  auto thrown_result = thrown.get();
+  ASSERT_FALSE(thrown_result.has_value());
+  EXPECT_NE(thrown_result.error().message.find("boom"), std::string::npos);
+
+  const auto stats = store_->groupStats();
+  EXPECT_EQ(stats.groups, 2u);
+  EXPECT_EQ(stats.members, 4u);
+  reopen();
+  EXPECT_TRUE(readerSees("tmf-first"));
+  EXPECT_TRUE(readerSees("tmf-ok"));
+  EXPECT_FALSE(readerSees("tmf-abandoned"));
+  EXPECT_FALSE(readerSees("tmf-thrown"));
+}
+
+}  // namespace
+}  // namespace tmirror::store
