@@ -107,7 +107,7 @@ struct Agent {
 void noteError(Agent& agent, const std::string& message) {
   ++errors;
   if (agent.errors++ % 100 == 0) {
-    emit("error " + std::to_string(agent.index) + " " + message);
+    emit("error " + std::to_string(agent.index) + " " + message + " @" + std::to_string(nowNs()));
   }
 }
 
@@ -239,7 +239,7 @@ void pollLoop(Agent& agent) {
       }
     }
     if (!*desired) {
-      continue;  // not modified
+      continue;  // nothing new
     }
     const int64_t t = nowNs();
     tmirror::model::HostMirrorConfig unrevised = **desired;

@@ -333,6 +333,16 @@ def run_fleet(name: str, binary: str, args, workdir: str, procs: list) -> dict:
         figures.update({f"end_{k}": v for k, v in proc_status(pid).items()})
         stats = swarm.ask_stats()
         figures["swarm_errors"] = stats.get("errors", 0)
+        kinds: dict[str, int] = {}
+        with swarm.lock:
+            for line in swarm.errors:  # each host's first error, then every 100th
+                kind = line.split(" ", 2)[2].rsplit(" @", 1)[0]
+                kinds[kind] = kinds.get(kind, 0) + 1
+        if kinds:
+            print(f"  {name}: {figures['swarm_errors']} failed requests (retried), hosts' first "
+                  "errors by kind: " + "; ".join(f"{n} x {k}" for k, n in
+                                                sorted(kinds.items(), key=lambda kv: -kv[1])[:4]),
+                  flush=True)
         figures["status"] = "ok"
         return figures
     finally:

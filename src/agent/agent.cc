@@ -430,7 +430,7 @@ void Agent::controlLoop() {
     failures = 0;
     reportBetweenPolls(*client);
     if (!*desired) {
-      continue;  // not modified: poll again
+      continue;  // nothing new: poll again
     }
     const model::HostMirrorConfig& fresh = **desired;
     bool changed = false;

@@ -52,7 +52,7 @@ Result<std::optional<model::HostMirrorConfig>> ControlClient::desiredState(
   if (!r) {
     return std::unexpected(std::move(r.error()).withContext("desired state"));
   }
-  if (r->status == 304) {
+  if (r->status == 204) {
     return std::nullopt;  // the wait ended and the revision held is still the current one
   }
   if (r->status != 200) {

@@ -30,7 +30,7 @@ class ControlClient {
   Result<model::RegisterResponse> registerHost(const model::RegisterRequest& request);
 
   // The host's desired state once its revision passes `have`; nullopt when `wait` ends first
-  // (the server answers 304 Not Modified: `have` is still current). NotFound when the server
+  // (the server answers 204 No Content: `have` is still current). NotFound when the server
   // does not know the instance (register again).
   Result<std::optional<model::HostMirrorConfig>> desiredState(const std::string& instance_id,
                                                               uint64_t have,

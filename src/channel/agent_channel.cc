@@ -622,11 +622,13 @@ void AgentChannel::answerDueWaiters() {
   }
   for (auto& waiter : unchanged) {
     // The agent holds the current revision (else it would not have been parked, nor left
-    // here by a tick): "not modified" costs neither the store nor the agent anything.
-    api::HttpResponse not_modified;
-    not_modified.status = 304;
-    not_modified.content_type.clear();
-    waiter.respond(std::move(not_modified));
+    // here by a tick): "no content" costs neither the store nor the agent anything. Not 304:
+    // clients that read a 304 without a length to the end of the connection (cpp-httplib
+    // 0.11, the agent's) would wait for the server to close it.
+    api::HttpResponse nothing_new;
+    nothing_new.status = 204;
+    nothing_new.content_type.clear();
+    waiter.respond(std::move(nothing_new));
   }
   for (auto& [instance_id, waiter] : due) {
     try {

@@ -3,8 +3,8 @@
 //   POST /agent/v1/register        a host and its interfaces -> stable i-/eni- ids
 //   GET  /agent/v1/desired-state   ?instance-id=&revision=&wait= : the host's resolved
 //                                  sessions (model::HostMirrorConfig JSON), long-polled until
-//                                  the revision passes the one the agent has; 304 Not
-//                                  Modified (no body) when the wait ends without a change
+//                                  the revision passes the one the agent has; 204 No
+//                                  Content when the wait ends without a change
 //   GET  /agent/v1/collector-sessions ?network-interface-id= : the sessions a collector's
 //                                  interface receives (ids, VNIs, source MACs)
 //   POST /agent/v1/counters        the agent's CloudWatch-named counters, and what it cannot
