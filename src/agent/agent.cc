@@ -428,7 +428,9 @@ void Agent::controlLoop() {
       log("server reachable again");
     }
     failures = 0;
-    reportBetweenPolls(*client);
+    if (!stop_->load()) {
+      reportBetweenPolls(*client);  // not on a client that stop() has just cancelled
+    }
     if (!*desired) {
       continue;  // nothing new: poll again
     }

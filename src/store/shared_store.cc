@@ -12,9 +12,11 @@ Result<std::unique_ptr<SharedStore>> SharedStore::open(const std::filesystem::pa
   if (!writer) {
     return std::unexpected(writer.error());
   }
+  options.readers = std::max<std::size_t>(options.readers, 1);      // a read must find one
+  options.max_group = std::max<std::size_t>(options.max_group, 1);  // a leader takes one at least
   std::vector<MirrorStore> readers;
   readers.reserve(options.readers);
-  for (std::size_t i = 0; i < std::max<std::size_t>(options.readers, 1); ++i) {
+  for (std::size_t i = 0; i < options.readers; ++i) {
     auto reader = MirrorStore::openReader(data_dir);
     if (!reader) {
       return std::unexpected(reader.error());
