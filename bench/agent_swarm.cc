@@ -14,7 +14,8 @@
 //   registered AGENT T_NS INSTANCE_ID ENI...
 //   state AGENT T_NS REVISION DIGEST SESSIONS   (a desired state unlike the one held before)
 //   error AGENT MESSAGE                         (the first error of an agent, then every 100th)
-//   stats pushes=N polls=N errors=N registered=N (on "stats" from stdin)
+//   stats pushes=N polls=N errors=N registered=N riding=N (on "stats" from stdin; riding:
+//                                               agents whose reports go with their polls)
 // "quit" (or the end of stdin) ends the process at once.
 #include <pthread.h>
 #include <signal.h>
@@ -51,7 +52,7 @@ struct Options {
   std::string ca_file;
   std::string run_id = "swarm";
   int agents = 100;
-  int wait_seconds = 30;
+  int wait_seconds = 30;  // the agent's (AgentOptions::poll_wait)
   int pushers = 2;
   bool counters = true;
   std::size_t stack_kib = 256;
@@ -142,8 +143,10 @@ std::chrono::milliseconds backoff(int failures) {
 }
 
 // The agent's counters report if it is due and goes by this path (the agent's Agent::dueReport).
-std::optional<tmirror::model::CountersReport> dueReport(Agent& agent, bool on_poll_connection) {
-  const auto now = ReportPacer::Clock::now();
+std::optional<tmirror::model::CountersReport> dueReport(
+    Agent& agent, bool on_poll_connection,
+    std::chrono::milliseconds ahead = std::chrono::milliseconds(0)) {
+  const auto now = ReportPacer::Clock::now() + ahead;
   std::lock_guard report_lock(agent.report_mutex);
   if (now < agent.pacer.nextCheck() || agent.pacer.onPollConnection() != on_poll_connection) {
     return std::nullopt;
@@ -205,6 +208,10 @@ void pollLoop(Agent& agent) {
       instance_id = r->instance_id;
       have = 0;
       {
+        std::lock_guard lock(agent.report_mutex);
+        agent.pacer.adopt(r->report_interval, ReportPacer::Clock::now());
+      }
+      {
         std::lock_guard lock(agent.mutex);
         agent.instance_id = instance_id;
         agent.interface_ids.clear();
@@ -220,9 +227,27 @@ void pollLoop(Agent& agent) {
       }
       emit(line);
     }
-    auto desired =
-        client->desiredState(instance_id, have, std::chrono::seconds(shared.options.wait_seconds));
+    // As the agent does: a report that falls due within half a wait rides the poll.
+    std::chrono::seconds wait(shared.options.wait_seconds);
+    if (shared.options.counters) {
+      std::lock_guard lock(agent.report_mutex);
+      wait = agent.pacer.pollWait(wait);
+    }
+    const auto report = shared.options.counters ? dueReport(agent, true, wait / 2) : std::nullopt;
+    const auto polled_at = ReportPacer::Clock::now();
+    auto desired = client->desiredState(instance_id, have, wait, report ? &*report : nullptr);
     ++polls;
+    if (report) {
+      ++pushes;
+      std::lock_guard lock(agent.report_mutex);
+      ++agent.reports;
+      agent.pacer.sent(
+          *report, polled_at,
+          desired ? std::optional(tmirror::model::CountersAnswer{
+                        .report_interval = desired->report_interval.value_or(
+                            std::chrono::milliseconds(ReportPacer::kOnPollConnectionFrom))})
+                  : std::nullopt);
+    }
     if (!desired) {
       noteError(agent, desired.error().message);
       if (desired.error().code == tmirror::ErrorCode::NotFound) {
@@ -233,16 +258,11 @@ void pollLoop(Agent& agent) {
       continue;
     }
     failures = 0;
-    if (shared.options.counters) {
-      if (auto report = dueReport(agent, true)) {
-        send(agent, *client, *report);
-      }
-    }
-    if (!*desired) {
+    if (!desired->config) {
       continue;  // nothing new
     }
     const int64_t t = nowNs();
-    tmirror::model::HostMirrorConfig unrevised = **desired;
+    tmirror::model::HostMirrorConfig unrevised = *desired->config;
     const uint64_t revision = unrevised.revision;
     unrevised.revision = 0;
     const uint64_t d = fnv1a(tmirror::model::hostMirrorConfigToJson(unrevised));
@@ -370,9 +390,15 @@ int main(int argc, char** argv) {
   std::string line;
   while (std::getline(std::cin, line)) {
     if (line == "stats") {
+      std::size_t riding = 0;  // agents whose reports ride their polls now
+      for (const auto& agent : agents) {
+        std::lock_guard lock(agent->report_mutex);
+        riding += agent->pacer.onPollConnection() ? 1 : 0;
+      }
       emit("stats pushes=" + std::to_string(pushes.load()) +
            " polls=" + std::to_string(polls.load()) + " errors=" + std::to_string(errors.load()) +
-           " registered=" + std::to_string(registered.load()));
+           " registered=" + std::to_string(registered.load()) +
+           " riding=" + std::to_string(riding));
     } else if (line == "quit") {
       break;
     }

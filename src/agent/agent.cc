@@ -91,7 +91,7 @@ std::string hostName() {
 // its upper half, so that a fleet that lost the server together does not return together.
 std::chrono::milliseconds retryDelay(int failures) {
   const uint64_t ceiling = static_cast<uint64_t>(std::min(5000, 500 * failures));
-  return std::chrono::milliseconds(secureRandomBetween(ceiling / 2, ceiling));
+  return std::chrono::milliseconds(jitterBetween(ceiling / 2, ceiling));
 }
 
 // An unchanged counters report is still sent this often: the server sees the host alive.
@@ -195,6 +195,10 @@ bool Agent::registerHost(bool log_failure) {
     if (auto saved = state_.saveIdentity(identity); !saved) {
       log("saving identity: " + saved.error().message);
     }
+  }
+  {
+    std::lock_guard lock(report_mutex_);
+    pacer_.adopt(registration->report_interval, ReportPacer::Clock::now());
   }
   log(line);
   return true;
@@ -403,7 +407,20 @@ void Agent::controlLoop() {
       std::lock_guard lock(mutex_);
       instance_id = identity_.instance_id;
     }
-    auto desired = raw->desiredState(instance_id, have, options_.poll_wait);
+    // A large fleet's report rides the poll (ReportPacer::onPollConnection): it goes if it
+    // falls due within half a wait, since the next poll may be a whole wait away.
+    const auto report = dueReport(true, options_.poll_wait / 2);
+    const auto polled_at = ReportPacer::Clock::now();
+    auto desired =
+        raw->desiredState(instance_id, have, options_.poll_wait, report ? &*report : nullptr);
+    if (report) {
+      reported(*report, polled_at,
+               desired ? Result<model::CountersAnswer>(model::CountersAnswer{
+                             // No header (an older server): reports stay on the poll.
+                             .report_interval = desired->report_interval.value_or(
+                                 std::chrono::milliseconds(ReportPacer::kOnPollConnectionFrom))})
+                       : Result<model::CountersAnswer>(std::unexpected(desired.error())));
+    }
     {
       std::lock_guard lock(poll_client_mutex_);
       client = std::move(poll_client_);
@@ -428,13 +445,10 @@ void Agent::controlLoop() {
       log("server reachable again");
     }
     failures = 0;
-    if (!stop_->load()) {
-      reportBetweenPolls(*client);  // not on a client that stop() has just cancelled
-    }
-    if (!*desired) {
+    if (!desired->config) {
       continue;  // nothing new: poll again
     }
-    const model::HostMirrorConfig& fresh = **desired;
+    const model::HostMirrorConfig& fresh = *desired->config;
     bool changed = false;
     {
       std::lock_guard lock(mutex_);
@@ -486,8 +500,9 @@ AgentSnapshot Agent::snapshot() const {
   return out;
 }
 
-std::optional<model::CountersReport> Agent::dueReport(bool on_poll_connection) {
-  const auto now = ReportPacer::Clock::now();
+std::optional<model::CountersReport> Agent::dueReport(bool on_poll_connection,
+                                                      std::chrono::milliseconds ahead) {
+  const auto now = ReportPacer::Clock::now() + ahead;
   {
     std::lock_guard lock(report_mutex_);
     if (now < pacer_.nextCheck()) {
@@ -528,13 +543,6 @@ void Agent::countersLoop() {
       const auto now = ReportPacer::Clock::now();
       reported(*report, now, client.pushCounters(*report));
     }
-  }
-}
-
-void Agent::reportBetweenPolls(ControlClient& client) {
-  if (auto report = dueReport(true)) {
-    const auto now = ReportPacer::Clock::now();
-    reported(*report, now, client.pushCounters(*report));
   }
 }
 

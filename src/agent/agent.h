@@ -48,7 +48,9 @@ struct AgentOptions {
   std::vector<packet::IpAddress> dns_resolvers;  // empty: /etc/resolv.conf's
   std::chrono::milliseconds counters_interval{1000};
   std::chrono::milliseconds rescan_interval{2000};
-  std::chrono::seconds poll_wait{20};
+  // The long-poll's wait: the server's longest (AgentChannelOptions::max_wait). A change comes
+  // back at once whatever the wait; an unchanged state costs one request per host per wait.
+  std::chrono::seconds poll_wait{30};
 };
 
 class Agent {
@@ -69,11 +71,11 @@ class Agent {
 
   void controlLoop();
   void countersLoop();
-  // Sends the counters on the long-poll's connection when they are due and go there
-  // (ReportPacer::onPollConnection).
-  void reportBetweenPolls(ControlClient& client);
-  // The counters report and whether it may be sent now (nullopt: not due, or held back).
-  std::optional<model::CountersReport> dueReport(bool on_poll_connection);
+  // The counters report if it is due by `ahead` from now and goes by this path (nullopt: not
+  // due, held back, or the other path's). A report riding a long-poll looks ahead: the poll
+  // may not come back for a while.
+  std::optional<model::CountersReport> dueReport(
+      bool on_poll_connection, std::chrono::milliseconds ahead = std::chrono::milliseconds(0));
   void reported(const model::CountersReport& report, ReportPacer::Clock::time_point when,
                 const Result<model::CountersAnswer>& answer);
   bool registerHost(bool log_failure);

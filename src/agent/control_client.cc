@@ -43,17 +43,22 @@ Result<model::RegisterResponse> ControlClient::registerHost(const model::Registe
   return answer;
 }
 
-Result<std::optional<model::HostMirrorConfig>> ControlClient::desiredState(
-    const std::string& instance_id, uint64_t have, std::chrono::seconds wait) {
+Result<ControlClient::Poll> ControlClient::desiredState(const std::string& instance_id,
+                                                        uint64_t have, std::chrono::seconds wait,
+                                                        const model::CountersReport* report) {
   const std::string path = "/agent/v1/desired-state?instance-id=" + instance_id +
                            "&revision=" + std::to_string(have) +
                            "&wait=" + std::to_string(wait.count());
-  auto r = client_.get(path, wait + kRequestTimeout);
+  auto r = report != nullptr ? client_.postJson(path, model::countersReportToJson(*report),
+                                                wait + kRequestTimeout)
+                             : client_.get(path, wait + kRequestTimeout);
   if (!r) {
     return std::unexpected(std::move(r.error()).withContext("desired state"));
   }
+  Poll poll;
+  poll.report_interval = model::parseReportInterval(r->header(model::kReportIntervalHeader));
   if (r->status == 204) {
-    return std::nullopt;  // the wait ended and the revision held is still the current one
+    return poll;  // the wait ended and the revision held is still the current one
   }
   if (r->status != 200) {
     return std::unexpected(refusal("desired state", *r));
@@ -62,7 +67,8 @@ Result<std::optional<model::HostMirrorConfig>> ControlClient::desiredState(
   if (!config) {
     return std::unexpected(std::move(config.error()).withContext("desired state from the server"));
   }
-  return std::optional(std::move(*config));
+  poll.config = std::move(*config);
+  return poll;
 }
 
 Result<model::CountersAnswer> ControlClient::pushCounters(const model::CountersReport& report) {

@@ -29,12 +29,18 @@ class ControlClient {
 
   Result<model::RegisterResponse> registerHost(const model::RegisterRequest& request);
 
-  // The host's desired state once its revision passes `have`; nullopt when `wait` ends first
-  // (the server answers 204 No Content: `have` is still current). NotFound when the server
-  // does not know the instance (register again).
-  Result<std::optional<model::HostMirrorConfig>> desiredState(const std::string& instance_id,
-                                                              uint64_t have,
-                                                              std::chrono::seconds wait);
+  // What a long-poll brings back.
+  struct Poll {
+    std::optional<model::HostMirrorConfig> config;  // nullopt: `have` is still current (204)
+    std::optional<std::chrono::milliseconds> report_interval;  // the server's ask, if it said
+  };
+
+  // The host's desired state once its revision passes `have`; no config when `wait` ends
+  // first. With a report, the poll carries it (a POST) instead of a request of its own.
+  // NotFound when the server does not know the instance (register again).
+  Result<Poll> desiredState(const std::string& instance_id, uint64_t have,
+                            std::chrono::seconds wait,
+                            const model::CountersReport* report = nullptr);
 
   // The server's answer says how often it wants the next report.
   Result<model::CountersAnswer> pushCounters(const model::CountersReport& report);

@@ -14,7 +14,7 @@ ReportPacer::ReportPacer(std::chrono::milliseconds floor, std::chrono::milliseco
 void ReportPacer::schedule(Clock::time_point now) {
   const auto tenth = static_cast<uint64_t>(interval_.count() / 10);
   const auto jitter =
-      static_cast<int64_t>(secureRandomBetween(0, 2 * tenth)) - static_cast<int64_t>(tenth);
+      static_cast<int64_t>(jitterBetween(0, 2 * tenth)) - static_cast<int64_t>(tenth);
   next_ = now + interval_ + std::chrono::milliseconds(jitter);
 }
 

@@ -4,13 +4,16 @@
 // drift apart. A report equal to the last one sent is held back until a heartbeat is due, so an
 // idle fleet costs the server almost nothing.
 //
-// From an interval of kOnPollConnectionFrom on (a large fleet), the report travels on the
-// long-poll's connection, between two polls, instead of on one of its own: a connection kept
-// open that long costs the server memory, and one opened for each report a TLS handshake. The
-// report then waits for the poll to end (at most the poll's wait), which at such intervals
-// matters little.
+// From an interval of kOnPollConnectionFrom on (a large fleet), the report rides the long-poll
+// (a POST carrying it) instead of a request of its own, and the poll waits one interval at
+// most, so that it comes back when the next report is due: an idle host then costs the server
+// one request per interval, and the fleet's requests keep to the server's budget. Below that
+// (a small fleet, reports every few seconds) the reports keep a connection of their own, which
+// stays open because the interval is under the server's idle timeout (5 s by default); between
+// the two, each report would have paid a TLS handshake.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -24,16 +27,32 @@ class ReportPacer {
 
   ReportPacer(std::chrono::milliseconds floor, std::chrono::milliseconds heartbeat);
 
-  static constexpr std::chrono::seconds kOnPollConnectionFrom{10};
+  static constexpr std::chrono::seconds kOnPollConnectionFrom{4};
 
   // The interval in effect (the server's, bounded below by the agent's own).
   std::chrono::milliseconds interval() const { return interval_; }
 
-  // Whether reports go on the long-poll's connection (see above).
+  // Whether reports ride the long-poll (see above).
   bool onPollConnection() const { return interval_ >= kOnPollConnectionFrom; }
+
+  // The long-poll's wait: `longest`, or one interval when reports ride the poll.
+  std::chrono::seconds pollWait(std::chrono::seconds longest) const {
+    if (!onPollConnection()) {
+      return longest;
+    }
+    return std::clamp(std::chrono::duration_cast<std::chrono::seconds>(interval_),
+                      std::chrono::seconds(1), longest);
+  }
 
   // Looks again one interval from `now`, sending nothing.
   void skip(Clock::time_point now) { schedule(now); }
+
+  // Takes the interval the server gave outside a counters answer (at registration), and
+  // looks again within it: the first report of a host in a large fleet then rides its poll.
+  void adopt(std::chrono::milliseconds interval, Clock::time_point now) {
+    interval_ = std::max(floor_, interval);
+    schedule(now);
+  }
 
   // When to look at the counters next.
   Clock::time_point nextCheck() const { return next_; }

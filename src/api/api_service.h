@@ -4,6 +4,8 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/aws_xml.h"
 
@@ -23,6 +25,7 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = std::string(kXmlContentType);
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type
   // For the server's metrics, so that it never re-reads a request or an answer:
   std::string action;      // the action the API accepted (one of its own names); else empty
   std::string error_code;  // the AWS error code answered; empty on success

@@ -319,7 +319,8 @@ void AgentChannel::handle(const api::HttpRequestView& request, server::Respond r
   std::string_view path = request.path;
   if (path == "/agent/v1/register" && request.method == "POST") {
     respond(registerHost(request));
-  } else if (path == "/agent/v1/desired-state" && request.method == "GET") {
+  } else if (path == "/agent/v1/desired-state" &&
+             (request.method == "GET" || request.method == "POST")) {
     desiredState(request, std::move(respond));
   } else if (path == "/agent/v1/counters" && request.method == "POST") {
     respond(counters(request));
@@ -328,6 +329,16 @@ void AgentChannel::handle(const api::HttpRequestView& request, server::Respond r
   } else {
     respond(jsonError(404, "NotFound", "no such agent endpoint"));
   }
+}
+
+bool AgentChannel::knownToken(const api::HttpRequestView& request) const {
+  const auto auth = request.headers.find("authorization");
+  if (auth == request.headers.end() || !auth->second.starts_with("Bearer ")) {
+    return false;
+  }
+  const std::string digest = api::sha256Hex(auth->second.substr(7));
+  std::lock_guard lock(tokens_mutex_);
+  return known_tokens_.contains(digest);
 }
 
 std::optional<api::HttpResponse> AgentChannel::authenticate(const api::HttpRequestView& request) {
@@ -482,6 +493,7 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
       return fail(r.error());
     }
     answer.revision = static_cast<uint64_t>(s.revision().value_or(0));
+    answer.report_interval = reportInterval();
     return jsonResponse(200, model::registerResponseToJson(answer));
   });
   if (!registered) {
@@ -491,75 +503,118 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
   return std::move(*registered);
 }
 
-void AgentChannel::desiredState(const api::HttpRequestView& request, server::Respond respond) {
-  std::string instance_id = queryValue(request.query, "instance-id");
-  const auto have = toInt(queryValue(request.query, "revision")).value_or(-1);
+AgentChannel::PollRequest AgentChannel::pollRequest(const api::HttpRequestView& request) const {
+  PollRequest poll;
+  poll.instance_id = queryValue(request.query, "instance-id");
+  poll.have = toInt(queryValue(request.query, "revision")).value_or(-1);
   const auto wait_s = toInt(queryValue(request.query, "wait")).value_or(0);
-  if (instance_id.empty()) {
+  poll.wait = std::chrono::seconds(std::clamp<int64_t>(wait_s, 0, options_.max_wait.count()));
+  // Cut by up to a tenth at random, so that agents that all polled at once do not all come
+  // back at once.
+  poll.wait -=
+      std::chrono::milliseconds(jitterBetween(0, static_cast<uint64_t>(poll.wait.count() / 10)));
+  return poll;
+}
+
+int64_t AgentChannel::noteRevisionLocked(const std::string& instance_id, int64_t revision) {
+  auto [it, inserted] = revisions_.try_emplace(instance_id, revision);
+  if (!inserted && it->second < revision) {
+    it->second = revision;
+  }
+  return it->second;
+}
+
+bool AgentChannel::parkLocked(const PollRequest& poll, server::Respond& respond) {
+  const auto known = revisions_.find(poll.instance_id);
+  if (known == revisions_.end() || known->second > poll.have || poll.wait.count() <= 0 ||
+      waiters_.size() >= options_.max_waiters) {
+    return false;
+  }
+  // Parked without a thread until the ticker raises this host's revision past the agent's,
+  // or the wait ends.
+  const uint64_t ticket = ++next_ticket_;
+  const auto deadline = std::chrono::steady_clock::now() + poll.wait;
+  waiters_.emplace(poll.instance_id,
+                   Waiter{ticket, poll.have, deadline, std::exchange(respond, nullptr)});
+  deadlines_.emplace(deadline, std::make_pair(poll.instance_id, ticket));
+  return true;
+}
+
+bool AgentChannel::handleInline(const api::HttpRequestView& request, server::Respond& respond) {
+  if (!knownToken(request)) {
+    return false;  // a first request, or a refusal: the worker path reads the store
+  }
+  if (request.path == "/agent/v1/counters" && request.method == "POST") {
+    std::exchange(respond, nullptr)(counters(request));
+    return true;
+  }
+  if (request.path == "/agent/v1/desired-state" &&
+      (request.method == "GET" || request.method == "POST")) {
+    const PollRequest poll = pollRequest(request);
+    if (poll.instance_id.empty()) {
+      return false;
+    }
+    std::optional<model::CountersReport> report;
+    if (!request.body.empty()) {
+      auto parsed = model::parseCountersReport(request.body);
+      if (!parsed) {
+        return false;  // refused on the worker, with the reason
+      }
+      report = std::move(*parsed);
+    }
+    {
+      std::lock_guard lock(waiters_mutex_);
+      if (!parkLocked(poll, respond)) {
+        return false;  // the worker takes it all, the report included
+      }
+    }
+    if (report) {
+      applyCounters(std::move(*report));
+    }
+    return true;
+  }
+  return false;
+}
+
+void AgentChannel::desiredState(const api::HttpRequestView& request, server::Respond respond) {
+  const PollRequest poll = pollRequest(request);
+  if (poll.instance_id.empty()) {
     respond(jsonError(400, "MissingParameter", "instance-id is required"));
     return;
   }
-  const auto hostRevision = [&]() {
-    return api_.store().read([&](store::MirrorStore& s) { return s.hostRevision(instance_id); });
-  };
-  auto revision = hostRevision();
+  if (!request.body.empty()) {
+    // The host's counters report, riding its poll.
+    auto report = model::parseCountersReport(request.body);
+    if (!report) {
+      respond(jsonError(400, "InvalidParameterValue", report.error().message));
+      return;
+    }
+    applyCounters(std::move(*report));
+  }
+  auto revision =
+      api_.store().read([&](store::MirrorStore& s) { return s.hostRevision(poll.instance_id); });
   if (!revision) {
     respond(jsonError(500, "InternalError", revision.error().message));
     return;
   }
-  std::chrono::milliseconds wait =
-      std::chrono::seconds(std::min<int64_t>(wait_s, options_.max_wait.count()));
-  if (*revision && **revision <= have && wait.count() > 0) {
-    // Long-poll: parked without a thread until the ticker sees this host's revision pass the
-    // agent's, or the wait end. The wait is cut by up to a tenth at random, so that agents that
-    // all polled at once do not all come back at once.
-    wait -=
-        std::chrono::milliseconds(secureRandomBetween(0, static_cast<uint64_t>(wait.count() / 10)));
-    uint64_t ticket = 0;
-    {
-      std::lock_guard lock(waiters_mutex_);
-      if (waiters_.size() < options_.max_waiters) {
-        ticket = ++next_ticket_;
-        const auto deadline = std::chrono::steady_clock::now() + wait;
-        waiters_.emplace(instance_id, Waiter{ticket, have, deadline, std::move(respond)});
-        deadlines_.emplace(deadline, std::make_pair(instance_id, ticket));
-      }
-    }
-    if (ticket == 0) {
-      // Full: an unchanged answer now would bring the agent straight back; a refusal makes
-      // it back off.
-      respond(jsonError(503, "ServiceUnavailable", "too many agents are waiting; retry later"));
+  bool full = false;
+  if (*revision) {
+    std::lock_guard lock(waiters_mutex_);
+    // A change the ticker saw after this read is in the known revision already, and one it
+    // has not seen yet it will answer: no change can slip between the read and the parking.
+    const int64_t known = noteRevisionLocked(poll.instance_id, **revision);
+    if (parkLocked(poll, respond)) {
       return;
     }
-    if (ticket != 0) {
-      // A change committed between the read above and parking may have been seen by a tick
-      // before this waiter was there: look once more, and answer now if so.
-      auto again = hostRevision();
-      if (!again || !*again || **again <= have) {
-        return;
-      }
-      std::optional<Waiter> mine = takeWaiter(instance_id, ticket);
-      if (!mine) {
-        return;  // the ticker answered it meanwhile
-      }
-      respond = std::move(mine->respond);
-    }
+    full = known <= poll.have && poll.wait.count() > 0;
   }
-  respond(desiredStateNow(instance_id));
-}
-
-std::optional<AgentChannel::Waiter> AgentChannel::takeWaiter(const std::string& instance_id,
-                                                             uint64_t ticket) {
-  std::lock_guard lock(waiters_mutex_);
-  auto [begin, end] = waiters_.equal_range(instance_id);
-  for (auto it = begin; it != end; ++it) {
-    if (it->second.ticket == ticket) {
-      Waiter waiter = std::move(it->second);
-      waiters_.erase(it);
-      return waiter;
-    }
+  if (full) {
+    // An unchanged answer now would bring the agent straight back; a refusal makes it back
+    // off.
+    respond(jsonError(503, "ServiceUnavailable", "too many agents are waiting; retry later"));
+    return;
   }
-  return std::nullopt;
+  respond(desiredStateNow(poll.instance_id));
 }
 
 api::HttpResponse AgentChannel::desiredStateNow(const std::string& instance_id) {
@@ -572,7 +627,7 @@ api::HttpResponse AgentChannel::desiredStateNow(const std::string& instance_id) 
                                                                   : "InternalError",
                        config.error().message);
     }
-    return jsonResponse(200, model::hostMirrorConfigToJson(*config));
+    return withReportInterval(jsonResponse(200, model::hostMirrorConfigToJson(*config)));
   });
 }
 
@@ -597,6 +652,7 @@ void AgentChannel::answerDueWaiters() {
     // what it answers, not the number of agents waiting.
     std::lock_guard lock(waiters_mutex_);
     for (const auto& [instance_id, revision] : changed) {
+      noteRevisionLocked(instance_id, revision);
       auto [it, end] = waiters_.equal_range(instance_id);
       while (it != end) {
         if (revision > it->second.have) {
@@ -628,7 +684,7 @@ void AgentChannel::answerDueWaiters() {
     api::HttpResponse nothing_new;
     nothing_new.status = 204;
     nothing_new.content_type.clear();
-    waiter.respond(std::move(nothing_new));
+    waiter.respond(withReportInterval(std::move(nothing_new)));
   }
   for (auto& [instance_id, waiter] : due) {
     try {
@@ -644,10 +700,15 @@ api::HttpResponse AgentChannel::counters(const api::HttpRequestView& request) {
   if (!report) {
     return jsonError(400, "InvalidParameterValue", report.error().message);
   }
+  const std::size_t accepted = applyCounters(std::move(*report));
+  return jsonResponse(200, model::countersAnswerToJson({accepted, reportInterval()}));
+}
+
+std::size_t AgentChannel::applyCounters(model::CountersReport report) {
   // Every number of every item, keyed by the item's own resource id (a session's item also
   // names its source interface, which is not its key).
   std::map<std::pair<std::string, std::string>, double> update;
-  for (const auto* items : {&report->interfaces, &report->sessions}) {
+  for (const auto* items : {&report.interfaces, &report.sessions}) {
     for (const auto& item : *items) {
       for (const auto& [name, value] : item.counts) {
         update[{item.id, name}] = static_cast<double>(value);
@@ -659,10 +720,10 @@ api::HttpResponse AgentChannel::counters(const api::HttpRequestView& request) {
   }
   // What the agent could not apply, with its reasons: replaces what it said before.
   std::vector<std::pair<std::string, std::string>> problems;
-  for (const auto& p : report->problems.value_or(std::vector<model::Problem>{})) {
+  for (const auto& p : report.problems.value_or(std::vector<model::Problem>{})) {
     problems.emplace_back(p.resource_id, p.reason);
   }
-  const std::string& instance = report->instance_id;
+  const std::string& instance = report.instance_id;
   {
     const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(health_mutex_);
@@ -679,7 +740,13 @@ api::HttpResponse AgentChannel::counters(const api::HttpRequestView& request) {
   if (!instance.empty()) {
     problems_[instance] = std::move(problems);
   }
-  return jsonResponse(200, model::countersAnswerToJson({update.size(), reportInterval()}));
+  return update.size();
+}
+
+api::HttpResponse AgentChannel::withReportInterval(api::HttpResponse answer) const {
+  answer.headers.emplace_back(model::kReportIntervalHeader,
+                              std::to_string(reportInterval().count()));
+  return answer;
 }
 
 std::map<std::pair<std::string, std::string>, double> AgentChannel::counterSnapshot() const {

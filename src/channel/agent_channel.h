@@ -29,6 +29,7 @@
 
 #include "api/traffic_mirror_api.h"
 #include "common/result.h"
+#include "model/agent_protocol.h"
 #include "model/mirror_config.h"
 #include "server/agent_routes.h"
 
@@ -47,7 +48,7 @@ struct AgentChannelOptions {
   std::chrono::milliseconds health_check_interval{1000};
   // Counter reports the whole fleet may send per second: each host is told to report every
   // hosts / this many seconds (at least every second, at most every max_report_interval).
-  double fleet_reports_per_second = 500;
+  double fleet_reports_per_second = 333;  // 10,000 hosts: every 30 s
   std::chrono::milliseconds max_report_interval{60000};
 };
 
@@ -60,6 +61,9 @@ class AgentChannel : public server::AgentRoutes {
   ~AgentChannel() override;  // stops the ticker; parked long-polls are dropped unanswered
 
   void handle(const api::HttpRequestView& request, server::Respond respond) override;
+  // Counters pushes, and long-polls of hosts whose revision is known and held, from a known
+  // token: no store, no waiting.
+  bool handleInline(const api::HttpRequestView& request, server::Respond& respond) override;
 
   // The latest counters each agent pushed: (resource id, counter name) -> value.
   std::map<std::pair<std::string, std::string>, double> counterSnapshot() const;
@@ -85,18 +89,38 @@ class AgentChannel : public server::AgentRoutes {
     server::Respond respond;
   };
 
+  // A desired-state request's parameters.
+  struct PollRequest {
+    std::string instance_id;
+    int64_t have = -1;                  // the revision the agent holds
+    std::chrono::milliseconds wait{0};  // capped, and already cut at random
+  };
+
+  PollRequest pollRequest(const api::HttpRequestView& request) const;
+
   // The refusal when the request carries no valid agent token.
   std::optional<api::HttpResponse> authenticate(const api::HttpRequestView& request);
+  // Whether the request's token is one already found valid (memory only).
+  bool knownToken(const api::HttpRequestView& request) const;
   api::HttpResponse registerHost(const api::HttpRequestView& request);
   void desiredState(const api::HttpRequestView& request, server::Respond respond);
   api::HttpResponse desiredStateNow(const std::string& instance_id);
   api::HttpResponse counters(const api::HttpRequestView& request);
+  // Takes a host's report (memory only): the number of values taken.
+  std::size_t applyCounters(model::CountersReport report);
+  // A desired-state answer, with the report interval in its kReportIntervalHeader.
+  api::HttpResponse withReportInterval(api::HttpResponse answer) const;
   api::HttpResponse collectorSessions(const api::HttpRequestView& request);
   bool memberHealthy(const std::string& network_interface_id) const;
   void checkMemberHealth();
   // Answers the parked long-polls whose host revision passed or whose wait ended.
   void answerDueWaiters();
-  std::optional<Waiter> takeWaiter(const std::string& instance_id, uint64_t ticket);
+  // With waiters_mutex_ held: records that the host's revision is at least `revision` and
+  // returns the highest known.
+  int64_t noteRevisionLocked(const std::string& instance_id, int64_t revision);
+  // With waiters_mutex_ held: parks the poll if the host's known revision is the agent's and
+  // there is room; false leaves respond untouched.
+  bool parkLocked(const PollRequest& poll, server::Respond& respond);
 
   api::TrafficMirrorApi& api_;
   AgentChannelOptions options_;
@@ -106,6 +130,11 @@ class AgentChannel : public server::AgentRoutes {
   // stay until their time comes and are then dropped.
   std::multimap<std::chrono::steady_clock::time_point, std::pair<std::string, uint64_t>> deadlines_;
   uint64_t next_ticket_ = 0;
+  // Each host's revision as far as this server has seen it (from the store, by a poll or the
+  // ticker; only ever raised), under waiters_mutex_. The ticker raises it and answers the
+  // host's waiters under one lock, so a poll that parks on what it finds here cannot miss a
+  // change.
+  std::unordered_map<std::string, int64_t> revisions_;
   int64_t seen_revision_ = 0;  // the global revision the ticker last looked at (its thread only)
   // Token digests found valid (tokens are never revoked while the server runs): a host's
   // requests cost no store read to authenticate.

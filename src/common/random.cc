@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <random>
 
 namespace tmirror {
 
@@ -26,6 +27,11 @@ uint64_t secureRandomU64() {
   uint64_t value = 0;
   secureRandomBytes(std::as_writable_bytes(std::span(&value, 1)));
   return value;
+}
+
+uint64_t jitterBetween(uint64_t low, uint64_t high) {
+  thread_local std::mt19937_64 generator{secureRandomU64()};
+  return std::uniform_int_distribution<uint64_t>(low, high)(generator);
 }
 
 uint64_t secureRandomBetween(uint64_t low, uint64_t high) {

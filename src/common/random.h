@@ -19,6 +19,11 @@ uint64_t secureRandomU64();
 // A number in [low, high], every value equally likely.
 uint64_t secureRandomBetween(uint64_t low, uint64_t high);
 
+// A number in [low, high] for spreading timers (waits, back-offs, deadlines), never for
+// anything secret: a per-thread generator seeded once from the kernel, so a busy server does
+// not make a system call per long-poll.
+uint64_t jitterBetween(uint64_t low, uint64_t high);
+
 // `length` characters drawn evenly from `alphabet` (not empty).
 std::string secureRandomString(std::string_view alphabet, std::size_t length);
 

@@ -4,11 +4,11 @@
 #include <array>
 #include <chrono>
 #include <optional>
-#include <random>
 #include <string_view>
 #include <type_traits>
 #include <utility>
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -22,6 +22,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "common/ascii.h"
+#include "common/random.h"
 
 namespace tmirror::http::detail {
 namespace {
@@ -66,9 +67,8 @@ std::optional<Refusal> checkMethod(bhttp::verb method) {
 }
 
 std::chrono::milliseconds jitteredHeadTimeout(std::chrono::milliseconds timeout) {
-  thread_local std::minstd_rand generator{std::random_device{}()};
-  std::uniform_int_distribution<int64_t> less(0, timeout.count() / 10);
-  return timeout - std::chrono::milliseconds(less(generator));
+  return timeout -
+         std::chrono::milliseconds(jitterBetween(0, static_cast<uint64_t>(timeout.count() / 10)));
 }
 
 bool methodTakesNoBody(bhttp::verb method) {
@@ -115,13 +115,15 @@ class Connection final : public ConnectionBase,
 
   // Holds the connection weakly while queued: an answer posted after the I/O threads stopped
   // must not keep the connection (and its io_context) alive in the io_context's own queue.
+  // An answer given on this connection's strand (a handler that answered at once) is written
+  // at once, with no trip through the queue and no other thread woken.
   void deliver(uint64_t request, Response response) override {
-    asio::post(stream_.get_executor(),
-               [weak = this->weak_from_this(), request, response = std::move(response)]() mutable {
-                 if (const auto self = weak.lock()) {
-                   self->onResponse(request, std::move(response));
-                 }
-               });
+    asio::dispatch(stream_.get_executor(), [weak = this->weak_from_this(), request,
+                                            response = std::move(response)]() mutable {
+      if (const auto self = weak.lock()) {
+        self->onResponse(request, std::move(response));
+      }
+    });
   }
 
   bool open() const override { return !closed_.load(std::memory_order_relaxed); }

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -29,7 +30,16 @@ class ConnectionBase : public ResponseTarget {
 
 struct ListenerState {
   ListenerState(const ListenerOptions& listener_options, Handler& request_handler)
-      : options(listener_options), handler(request_handler) {}
+      : options(listener_options), handler(request_handler) {
+    for (std::size_t i = 0; i < options.io_threads; ++i) {
+      io.push_back(std::make_unique<boost::asio::io_context>(1));
+    }
+  }
+
+  // The io_context the next connection lives on: round robin.
+  boost::asio::io_context& nextIo() {
+    return *io[next_io.fetch_add(1, std::memory_order_relaxed) % io.size()];
+  }
 
   // Counts a new connection from address, unless a cap says no.
   enum class Admission { Admitted, OverTotal, OverAddress };
@@ -39,7 +49,11 @@ struct ListenerState {
   // Closes every connection; no new ones are admitted.
   void abortAll();
 
-  boost::asio::io_context io;
+  // One io_context per I/O thread, each run by its thread alone: a connection's reads, its
+  // handler and its writes stay on one thread, and readiness on one connection never wakes
+  // another thread to run it (with one shared io_context, every event was a hand-off).
+  std::vector<std::unique_ptr<boost::asio::io_context>> io;
+  std::atomic<std::size_t> next_io{0};
   const ListenerOptions options;
   Handler& handler;
   std::optional<boost::asio::ssl::context> tls;  // set: every connection speaks TLS

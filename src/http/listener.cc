@@ -86,7 +86,7 @@ class HttpListener::Impl {
        std::optional<asio::ssl::context> tls)
       : state_(std::make_shared<detail::ListenerState>(options, handler)),
         address_(address),
-        acceptor_(asio::make_strand(state_->io)),
+        acceptor_(asio::make_strand(*state_->io.front())),
         backoff_(acceptor_.get_executor()) {
     state_->tls = std::move(tls);
   }
@@ -132,14 +132,16 @@ class HttpListener::Impl {
       return fail(error);
     }
     port_ = acceptor_.local_endpoint(error).port();
-    work_.emplace(state_->io.get_executor());
+    for (const auto& io : state_->io) {
+      work_.emplace_back(io->get_executor());
+    }
     accept();
-    for (std::size_t i = 0; i < options.io_threads; ++i) {
-      threads_.emplace_back([this] {
+    for (const auto& io : state_->io) {
+      threads_.emplace_back([io = io.get()] {
         // A handler that throws (it should not) costs its connection, not the process.
         while (true) {
           try {
-            state_->io.run();
+            io->run();
             return;
           } catch (...) {
           }
@@ -168,7 +170,7 @@ class HttpListener::Impl {
     });
     closed.get_future().wait();
     state_->abortAll();
-    work_.reset();
+    work_.clear();
     for (std::thread& thread : threads_) {
       thread.join();
     }
@@ -185,7 +187,7 @@ class HttpListener::Impl {
  private:
   void accept() {
     acceptor_.async_accept(
-        asio::make_strand(state_->io),
+        asio::make_strand(state_->nextIo()),
         [this](BoostError error, tcp::socket socket) { onAccept(error, std::move(socket)); });
   }
 
@@ -233,7 +235,7 @@ class HttpListener::Impl {
   const asio::ip::address address_;
   tcp::acceptor acceptor_;
   asio::steady_timer backoff_;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
   std::mutex lifecycle_mutex_;
   bool started_ = false;

@@ -7,6 +7,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "common/ascii.h"
 #include "common/loopback.h"
 #include "http/fingerprint.h"
 
@@ -169,7 +170,11 @@ class ServerClient::Impl {
     if (!result) {
       return makeError(ErrorCode::Io, describe(result.error(), trust_));
     }
-    return ClientResponse{result->status, result->body};
+    ClientResponse response{result->status, result->body, {}};
+    for (const auto& [name, value] : result->headers) {
+      response.headers.emplace_back(name, value);
+    }
+    return response;
   }
 
   ServerUrl url_;
@@ -177,6 +182,15 @@ class ServerClient::Impl {
   std::string pinned_;  // the verify callback reads it: the Impl never moves
   std::unique_ptr<httplib::ClientImpl> client_;
 };
+
+std::string ClientResponse::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (equalsIgnoreAsciiCase(key, name)) {
+      return value;
+    }
+  }
+  return {};
+}
 
 ServerClient::ServerClient(ServerUrl url, ServerTrust trust, std::string token)
     : impl_(std::make_unique<Impl>(std::move(url), std::move(trust), std::move(token))) {}

@@ -9,6 +9,9 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/result.h"
 
@@ -37,6 +40,10 @@ Result<ServerUrl> parseServerUrl(const std::string& url, const ServerTrust& trus
 struct ClientResponse {
   int status = 0;
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // The first value of a header (names compared case-insensitively); empty when absent.
+  std::string header(std::string_view name) const;
 };
 
 class ServerClient {

@@ -1,6 +1,7 @@
 #include "model/agent_protocol.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include <nlohmann/json.hpp>
 
@@ -48,6 +49,11 @@ std::string stringOr(const Json& object, const char* field, std::string fallback
 
 const char* roleName(HostRole role) {
   return role == HostRole::Collector ? "collector" : "agent";
+}
+
+// Bounded: a broken or hostile answer must not silence a host for ever, nor make it spin.
+std::chrono::milliseconds boundedReportInterval(uint64_t ms) {
+  return std::chrono::milliseconds(std::clamp<uint64_t>(ms, 1000, 300000));
 }
 
 }  // namespace
@@ -165,7 +171,8 @@ std::string registerResponseToJson(const RegisterResponse& response) {
   }
   return toText(Json{{"InstanceId", response.instance_id},
                      {"NetworkInterfaces", std::move(interfaces)},
-                     {"Revision", response.revision}});
+                     {"Revision", response.revision},
+                     {"ReportIntervalMs", response.report_interval.count()}});
 }
 
 Result<RegisterResponse> parseRegisterResponse(std::string_view json_text) {
@@ -179,6 +186,9 @@ Result<RegisterResponse> parseRegisterResponse(std::string_view json_text) {
   if (const auto revision = body.find("Revision");
       revision != body.end() && revision->is_number_unsigned()) {
     out.revision = revision->get<uint64_t>();
+  }
+  if (const auto ms = body.find("ReportIntervalMs"); ms != body.end() && ms->is_number_unsigned()) {
+    out.report_interval = boundedReportInterval(ms->get<uint64_t>());
   }
   if (const auto list = body.find("NetworkInterfaces"); list != body.end() && list->is_array()) {
     for (const auto& i : *list) {
@@ -355,11 +365,18 @@ Result<CountersAnswer> parseCountersAnswer(std::string_view json_text) {
   }
   if (const auto ms = parsed->find("ReportIntervalMs");
       ms != parsed->end() && ms->is_number_unsigned()) {
-    // Bounded: a broken or hostile answer must not silence a host for ever, nor make it spin.
-    out.report_interval =
-        std::chrono::milliseconds(std::clamp<uint64_t>(ms->get<uint64_t>(), 1000, 300000));
+    out.report_interval = boundedReportInterval(ms->get<uint64_t>());
   }
   return out;
+}
+
+std::optional<std::chrono::milliseconds> parseReportInterval(std::string_view value) {
+  uint64_t ms = 0;
+  const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), ms);
+  if (error != std::errc() || end != value.data() + value.size() || value.empty()) {
+    return std::nullopt;
+  }
+  return boundedReportInterval(ms);
 }
 
 // --- collector sessions --------------------------------------------------------------------

@@ -57,6 +57,10 @@ struct RegisterResponse {
   std::string instance_id;  // i-...
   std::vector<RegisteredInterface> interfaces;
   uint64_t revision = 0;  // of the desired state, after this registration
+  // How often the server wants this host's counters, as a CountersAnswer says it: a fleet
+  // that registers at once learns its pace before its first report. A missing value (an
+  // older server) reads as one second.
+  std::chrono::milliseconds report_interval{1000};
 
   friend bool operator==(const RegisterResponse&, const RegisterResponse&) = default;
 };
@@ -123,6 +127,13 @@ struct CountersAnswer {
 std::string countersAnswerToJson(const CountersAnswer& answer);
 // A missing interval (an older server) reads as one second.
 Result<CountersAnswer> parseCountersAnswer(std::string_view json_text);
+
+// A large fleet's reports ride its long-polls: POST /agent/v1/desired-state carries a
+// CountersReport as its body (GET: none), and every desired-state answer, 200 or 204, says in
+// this header how often the server wants the host's report (milliseconds).
+inline constexpr std::string_view kReportIntervalHeader = "Tmirror-Report-Interval-Ms";
+// The header's value, bounded as ReportIntervalMs is; nullopt when it is not a number.
+std::optional<std::chrono::milliseconds> parseReportInterval(std::string_view value);
 
 // --- GET /agent/v1/collector-sessions ------------------------------------------------------
 

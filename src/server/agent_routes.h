@@ -22,6 +22,16 @@ class AgentRoutes {
   // (a long-poll); the view only borrows the request, so a later answer copies what it needs.
   // The view's path is the raw path as sent (still percent-encoded).
   virtual void handle(const api::HttpRequestView& request, Respond respond) = 0;
+
+  // Called first, on the I/O thread that read the request, which it must never block: answers
+  // what memory alone can answer (a counters push, a long-poll that only parks) and returns
+  // true, having taken respond; false leaves respond untouched and the request goes to
+  // handle() on a worker. What a fleet sends most costs no hand-off between threads.
+  virtual bool handleInline(const api::HttpRequestView& request, Respond& respond) {
+    (void)request;
+    (void)respond;
+    return false;
+  }
 };
 
 }  // namespace tmirror::server

@@ -50,9 +50,14 @@ http::Response envelope(int status, std::string_view code, std::string_view mess
                         .body = awsErrorDocument(code, message, newUuid4())};
 }
 
-http::Response fromApi(const api::HttpResponse& answer) {
-  return http::Response{
-      .status = answer.status, .content_type = answer.content_type, .body = answer.body};
+http::Response fromApi(api::HttpResponse answer) {
+  http::Response response{.status = answer.status,
+                          .content_type = std::move(answer.content_type),
+                          .body = std::move(answer.body)};
+  for (auto& [name, value] : answer.headers) {
+    response.headers.push_back({std::move(name), std::move(value)});
+  }
+  return response;
 }
 
 }  // namespace
@@ -136,7 +141,9 @@ class HttpServer::Impl final : public http::Handler {
     } else if ((path == "/captures" || path.starts_with("/captures/")) && request.isGetOrHead()) {
       onWorker(std::move(request), std::move(respond), &Impl::serveCaptures);
     } else if (path.starts_with(kAgentPathPrefix)) {
-      onWorker(std::move(request), std::move(respond), &Impl::serveAgent);
+      if (!serveAgentInline(request, respond)) {
+        onWorker(std::move(request), std::move(respond), &Impl::serveAgent);
+      }
     } else {
       respond(notFound());
     }
@@ -255,7 +262,15 @@ class HttpServer::Impl final : public http::Handler {
       return;
     }
     agent_->handle(makeView(request, request.body),
-                   [respond](api::HttpResponse answer) { respond(fromApi(answer)); });
+                   [respond](api::HttpResponse answer) { respond(fromApi(std::move(answer))); });
+  }
+
+  bool serveAgentInline(const http::Request& request, const http::Responder& respond) {
+    if (agent_ == nullptr) {
+      return false;
+    }
+    Respond answer = [respond](api::HttpResponse a) { respond(fromApi(std::move(a))); };
+    return agent_->handleInline(makeView(request, request.body), answer);
   }
 
   void serveMetrics(const http::Request&, const http::Responder& respond) {

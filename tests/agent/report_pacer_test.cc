@@ -52,17 +52,51 @@ TEST(ReportPacer, HoldsBackAnUnchangedReportUntilTheHeartbeat) {
   EXPECT_TRUE(pacer.shouldSend(reportWith(5), t0 + seconds(61)));
 }
 
-TEST(ReportPacer, LongIntervalsGoOnThePollConnection) {
+TEST(ReportPacer, LongIntervalsRideThePollWhichWaitsOneInterval) {
   ReportPacer pacer(milliseconds(1000), seconds(60));
   const auto t0 = ReportPacer::Clock::now();
   EXPECT_FALSE(pacer.onPollConnection());
+  EXPECT_EQ(pacer.pollWait(seconds(30)), seconds(30));
+  // Under the server's 5 s idle timeout the reports' own connection stays open.
   pacer.sent(reportWith(1), t0,
-             model::CountersAnswer{.accepted = 1, .report_interval = milliseconds(9999)});
+             model::CountersAnswer{.accepted = 1, .report_interval = milliseconds(3999)});
   EXPECT_FALSE(pacer.onPollConnection());
+  EXPECT_EQ(pacer.pollWait(seconds(30)), seconds(30));
   pacer.sent(
       reportWith(2), t0,
       model::CountersAnswer{.accepted = 1, .report_interval = ReportPacer::kOnPollConnectionFrom});
   EXPECT_TRUE(pacer.onPollConnection());
+  // The poll comes back when the next report is due, never later than the longest wait.
+  EXPECT_EQ(pacer.pollWait(seconds(30)), seconds(4));
+  pacer.sent(reportWith(3), t0,
+             model::CountersAnswer{.accepted = 1, .report_interval = milliseconds(20500)});
+  EXPECT_EQ(pacer.pollWait(seconds(30)), seconds(20));
+  pacer.sent(reportWith(4), t0,
+             model::CountersAnswer{.accepted = 1, .report_interval = milliseconds(45000)});
+  EXPECT_EQ(pacer.pollWait(seconds(30)), seconds(30));
+}
+
+TEST(ReportPacer, AdoptsTheIntervalGivenAtRegistration) {
+  ReportPacer pacer(milliseconds(1000), seconds(60));
+  const auto t0 = ReportPacer::Clock::now();
+  pacer.adopt(milliseconds(30000), t0);
+  EXPECT_EQ(pacer.interval(), milliseconds(30000));
+  EXPECT_TRUE(pacer.onPollConnection());
+  // The first look comes within the interval's jitter, not at once.
+  EXPECT_GE(pacer.nextCheck(), t0 + milliseconds(27000));
+  EXPECT_LE(pacer.nextCheck(), t0 + milliseconds(33000));
+  // Never below the agent's own floor.
+  pacer.adopt(milliseconds(10), t0);
+  EXPECT_EQ(pacer.interval(), milliseconds(1000));
+}
+
+TEST(ReportInterval, TheHeaderIsBoundedAsTheAnswerIs) {
+  EXPECT_EQ(model::parseReportInterval("20000"), milliseconds(20000));
+  EXPECT_EQ(model::parseReportInterval("0"), milliseconds(1000));
+  EXPECT_EQ(model::parseReportInterval("99999999"), milliseconds(300000));
+  EXPECT_EQ(model::parseReportInterval(""), std::nullopt);
+  EXPECT_EQ(model::parseReportInterval("20s"), std::nullopt);
+  EXPECT_EQ(model::parseReportInterval("-5"), std::nullopt);
 }
 
 TEST(CountersAnswer, RoundTripsAndBoundsTheInterval) {

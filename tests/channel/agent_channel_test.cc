@@ -355,6 +355,99 @@ TEST_F(AgentChannelTest, PushedCountersAreKeptForMetrics) {
   EXPECT_EQ(snapshot.at({"eni-1", "NetworkPacketsMirrorIn"}), 42.0);
 }
 
+// A large fleet's report rides its long-poll (POST desired-state): the counters are taken, the
+// poll waits as a GET would, and every answer says how often the server wants the report.
+TEST_F(AgentChannelTest, AReportRidesThePollAndEveryAnswerSaysTheInterval) {
+  const json reg = registerHost("machine-1", json::array({kEth0}));
+  EXPECT_EQ(reg.value("ReportIntervalMs", 0), 1000) << "a small fleet: every second";
+  const std::string instance = reg["InstanceId"];
+  const std::string eni = reg["NetworkInterfaces"][0]["NetworkInterfaceId"];
+  const int64_t revision = revisionOf(instance);
+  const json report = {
+      {"InstanceId", instance},
+      {"Interfaces", {{{"NetworkInterfaceId", eni}, {"NetworkPacketsMirrorIn", 7}}}}};
+  const std::string query =
+      "instance-id=" + instance + "&revision=" + std::to_string(revision) + "&wait=1";
+  const auto header = [](const api::HttpResponse& r) {
+    for (const auto& [name, value] : r.headers) {
+      if (name == model::kReportIntervalHeader) {
+        return value;
+      }
+    }
+    return std::string();
+  };
+  const auto same = agent("POST", "/agent/v1/desired-state", report.dump(), query);
+  EXPECT_EQ(same.status, 204) << same.body;
+  EXPECT_EQ(header(same), "1000");
+  EXPECT_EQ(channel_->counterSnapshot().at({eni, "NetworkPacketsMirrorIn"}), 7.0);
+  // A newer state comes with the header too.
+  const auto newer = agent("POST", "/agent/v1/desired-state", report.dump(),
+                           "instance-id=" + instance + "&revision=0&wait=1");
+  EXPECT_EQ(newer.status, 200) << newer.body;
+  EXPECT_EQ(header(newer), "1000");
+  // A report that does not parse is refused with its reason, and nothing waits.
+  const auto bad = agent("POST", "/agent/v1/desired-state", "{\"Interfaces\": 5}", query);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("InvalidParameterValue"), std::string::npos) << bad.body;
+  EXPECT_EQ(channel_->parkedLongPolls(), 0u);
+}
+
+// What the server's I/O threads answer themselves: a poll from a known token for a host whose
+// current revision the channel knows parks with no store read and no worker, and a change still
+// wakes it; anything else is left for the worker.
+TEST_F(AgentChannelTest, PollsAndReportsFromKnownHostsAreAnsweredInline) {
+  const json reg = registerHost("machine-1", json::array({kEth0}));
+  const std::string instance = reg["InstanceId"];
+  const std::string source = reg["NetworkInterfaces"][0]["NetworkInterfaceId"];
+  const int64_t revision = revisionOf(instance);  // the token and the revision are known now
+  std::string query, path, method, body;
+  auto inlineCall = [&](bool authenticated, std::promise<api::HttpResponse>& answer) {
+    api::HttpRequestView r;
+    r.method = method;
+    r.path = path;
+    r.query = query;
+    r.body = body;
+    r.headers["authorization"] = "Bearer " + (authenticated ? token_ : std::string("tma-nope"));
+    server::Respond respond = [&answer](api::HttpResponse a) { answer.set_value(std::move(a)); };
+    const bool taken = channel_->handleInline(r, respond);
+    EXPECT_EQ(taken, respond == nullptr) << "respond is taken exactly when the call is";
+    return taken;
+  };
+  method = "GET";
+  path = "/agent/v1/desired-state";
+  query = "instance-id=" + instance + "&revision=" + std::to_string(revision) + "&wait=20";
+  std::promise<api::HttpResponse> refused;
+  EXPECT_FALSE(inlineCall(false, refused)) << "an unknown token goes to the worker";
+  std::promise<api::HttpResponse> behind;
+  query = "instance-id=" + instance + "&revision=0&wait=20";
+  EXPECT_FALSE(inlineCall(true, behind)) << "a host behind needs its state from the store";
+  std::promise<api::HttpResponse> unknown;
+  query = "instance-id=i-00000000000000000&revision=0&wait=20";
+  EXPECT_FALSE(inlineCall(true, unknown)) << "a host this server has not seen";
+
+  query = "instance-id=" + instance + "&revision=" + std::to_string(revision) + "&wait=20";
+  std::promise<api::HttpResponse> parked;
+  auto woken = parked.get_future();
+  ASSERT_TRUE(inlineCall(true, parked));
+  ASSERT_TRUE(eventuallyParked(1));
+  createSession(source, createFilter(), 1);
+  ASSERT_EQ(woken.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  const api::HttpResponse newer = woken.get();
+  ASSERT_EQ(newer.status, 200) << newer.body;
+  EXPECT_GT(json::parse(newer.body)["Revision"].get<int64_t>(), revision);
+
+  method = "POST";
+  path = "/agent/v1/counters";
+  query.clear();
+  body = R"({"InstanceId":")" + instance + R"(","Interfaces":[{"NetworkInterfaceId":")" + source +
+         R"(","NetworkMirrorIn":1500}]})";
+  std::promise<api::HttpResponse> pushed;
+  auto taken = pushed.get_future();
+  ASSERT_TRUE(inlineCall(true, pushed));
+  EXPECT_EQ(taken.get().status, 200);
+  EXPECT_EQ(channel_->counterSnapshot().at({source, "NetworkMirrorIn"}), 1500.0);
+}
+
 TEST_F(AgentChannelTest, SessionCountersAreKeptUnderTheSessionNotItsInterface) {
   // As the agent sends them: a session's item also names its source interface.
   const json body = {{"InstanceId", "i-0"},

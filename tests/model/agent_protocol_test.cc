@@ -100,6 +100,11 @@ TEST(AgentProtocol, ARegisterResponseReadsBackAsWritten) {
   RegisterResponse r{
       "i-0123456789abcdef0", {{"eth0", mac("02:00:00:00:00:01"), "eni-0123456789abcdef0"}}, 42};
   EXPECT_EQ(parseRegisterResponse(registerResponseToJson(r)).value(), r);
+  r.report_interval = std::chrono::milliseconds(30000);
+  EXPECT_EQ(parseRegisterResponse(registerResponseToJson(r)).value(), r);
+  // An older server says nothing of the interval: one second, as a counters answer reads.
+  EXPECT_EQ(parseRegisterResponse(R"({"InstanceId":"i-0"})")->report_interval,
+            std::chrono::milliseconds(1000));
   EXPECT_FALSE(parseRegisterResponse(R"({"Revision":1})")) << "an answer without an instance id";
 }
 
