@@ -407,13 +407,17 @@ void Agent::controlLoop() {
       std::lock_guard lock(mutex_);
       instance_id = identity_.instance_id;
     }
-    // A large fleet's report rides the poll (ReportPacer::onPollConnection): it goes if it
-    // falls due within half a wait, since the next poll may be a whole wait away.
-    const auto report = dueReport(true, options_.poll_wait / 2);
+    // A large fleet's report rides the poll (ReportPacer::onPollConnection), which then waits
+    // one report interval at most; the report goes if it falls due within half that wait.
+    std::chrono::seconds wait = options_.poll_wait;
+    {
+      std::lock_guard lock(report_mutex_);
+      wait = pacer_.pollWait(options_.poll_wait);
+    }
+    const auto report = dueReport(true, wait / 2);
     const auto polled_at = ReportPacer::Clock::now();
-    auto desired =
-        raw->desiredState(instance_id, have, options_.poll_wait, report ? &*report : nullptr);
-    if (report) {
+    auto desired = raw->desiredState(instance_id, have, wait, report ? &*report : nullptr);
+    if (report && !stop_->load()) {  // a poll stop() cancelled is no failed report
       reported(*report, polled_at,
                desired ? Result<model::CountersAnswer>(model::CountersAnswer{
                              // No header (an older server): reports stay on the poll.

@@ -118,8 +118,7 @@ int runServer(const ServerOptions& options) {
                             options.auth_none ? api::Authenticator(api::anonymousAuthenticator)
                                               : api::sigV4Authenticator(options.region));
 
-  channel::AgentChannel agents(
-      api, {.fleet_reports_per_second = static_cast<double>(options.fleet_reports_per_second)});
+  channel::AgentChannel agents(api, {.fleet_reports_per_second = options.fleet_reports_per_second});
   metrics::Registry metrics;
   (void)metrics.gaugeCallback("tmirror_resources", "Resources in the store, by kind", {"kind"},
                               [&api]() {
