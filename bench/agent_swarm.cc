@@ -52,7 +52,7 @@ struct Options {
   std::string ca_file;
   std::string run_id = "swarm";
   int agents = 100;
-  int wait_seconds = 30;  // the agent's (AgentOptions::poll_wait)
+  int wait_seconds = 55;  // the agent's (AgentOptions::poll_wait)
   int pushers = 2;
   bool counters = true;
   std::size_t stack_kib = 256;

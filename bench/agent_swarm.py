@@ -413,7 +413,7 @@ def main() -> int:
     ap.add_argument("--baseline-tls", action="store_true",
                     help="the baseline has --tls auto too (default: plain HTTP, as before TLS)")
     ap.add_argument("--agents", type=int, default=10000)
-    ap.add_argument("--wait", type=int, default=30, help="long-poll wait (the agent's default)")
+    ap.add_argument("--wait", type=int, default=55, help="long-poll wait (the agent's default)")
     ap.add_argument("--idle-seconds", type=float, default=30)
     ap.add_argument("--single-changes", type=int, default=100)
     ap.add_argument("--all-changes", type=int, default=3)

@@ -48,9 +48,10 @@ struct AgentOptions {
   std::vector<packet::IpAddress> dns_resolvers;  // empty: /etc/resolv.conf's
   std::chrono::milliseconds counters_interval{1000};
   std::chrono::milliseconds rescan_interval{2000};
-  // The long-poll's wait: the server's longest (AgentChannelOptions::max_wait). A change comes
-  // back at once whatever the wait; an unchanged state costs one request per host per wait.
-  std::chrono::seconds poll_wait{30};
+  // The long-poll's wait: under the server's longest (AgentChannelOptions::max_wait, 60 s) and
+  // the 60 s idle timeout common in proxies. A change comes back at once whatever the wait; an
+  // unchanged state costs one request per host per wait.
+  std::chrono::seconds poll_wait{55};
 };
 
 class Agent {

@@ -37,7 +37,7 @@ namespace tmirror::channel {
 
 struct AgentChannelOptions {
   std::chrono::milliseconds poll_interval{100};  // how often parked long-polls are checked
-  std::chrono::seconds max_wait{30};
+  std::chrono::seconds max_wait{60};  // a long-poll's longest wait
   // Parked long-polls hold no thread, only a few hundred bytes each; beyond this many they
   // are answered at once.
   std::size_t max_waiters = 65536;
@@ -48,7 +48,7 @@ struct AgentChannelOptions {
   std::chrono::milliseconds health_check_interval{1000};
   // Counter reports the whole fleet may send per second: each host is told to report every
   // hosts / this many seconds (at least every second, at most every max_report_interval).
-  double fleet_reports_per_second = 333;  // 10,000 hosts: every 30 s
+  double fleet_reports_per_second = 250;  // 10,000 hosts: every 40 s
   std::chrono::milliseconds max_report_interval{60000};
 };
 
