@@ -1,5 +1,6 @@
 // HttpListener: an event-driven HTTP/1.1 server on Boost.Beast. A few I/O threads serve every
-// connection; no thread waits for a slow client or a parked long-poll. It reads each request
+// connection, each its own share of them; no thread waits for a slow client or a parked
+// long-poll. It reads each request
 // whole under deadlines and size limits, refuses what it cannot trust (see Refusal), caps
 // connections in total and per client address, and hands each request to a Handler.
 #pragma once
