@@ -241,12 +241,8 @@ void pollLoop(Agent& agent) {
       ++pushes;
       std::lock_guard lock(agent.report_mutex);
       ++agent.reports;
-      agent.pacer.sent(
-          *report, polled_at,
-          desired ? std::optional(tmirror::model::CountersAnswer{
-                        .report_interval = desired->report_interval.value_or(
-                            std::chrono::milliseconds(ReportPacer::kOnPollConnectionFrom))})
-                  : std::nullopt);
+      agent.pacer.sent(*report, polled_at,
+                       desired ? std::optional(desired->reportAnswer()) : std::nullopt);
     }
     if (!desired) {
       noteError(agent, desired.error().message);

@@ -419,10 +419,7 @@ void Agent::controlLoop() {
     auto desired = raw->desiredState(instance_id, have, wait, report ? &*report : nullptr);
     if (report && !stop_->load()) {  // a poll stop() cancelled is no failed report
       reported(*report, polled_at,
-               desired ? Result<model::CountersAnswer>(model::CountersAnswer{
-                             // No header (an older server): reports stay on the poll.
-                             .report_interval = desired->report_interval.value_or(
-                                 std::chrono::milliseconds(ReportPacer::kOnPollConnectionFrom))})
+               desired ? Result<model::CountersAnswer>(desired->reportAnswer())
                        : Result<model::CountersAnswer>(std::unexpected(desired.error())));
     }
     {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/report_pacer.h"
 #include "common/result.h"
 #include "http/server_client.h"
 #include "model/agent_protocol.h"
@@ -33,6 +34,13 @@ class ControlClient {
   struct Poll {
     std::optional<model::HostMirrorConfig> config;  // nullopt: `have` is still current (204)
     std::optional<std::chrono::milliseconds> report_interval;  // the server's ask, if it said
+
+    // What a report that rode this poll got back, as a counters answer says it. No interval
+    // (an older server) keeps reports on the poll.
+    model::CountersAnswer reportAnswer() const {
+      return {.report_interval = report_interval.value_or(
+                  std::chrono::milliseconds(ReportPacer::kOnPollConnectionFrom))};
+    }
   };
 
   // The host's desired state once its revision passes `have`; no config when `wait` ends

@@ -331,22 +331,32 @@ void AgentChannel::handle(const api::HttpRequestView& request, server::Respond r
   }
 }
 
-bool AgentChannel::knownToken(const api::HttpRequestView& request) const {
+namespace {
+
+// The SHA-256 (hex) of the request's bearer token, as the store keeps tokens; nullopt when the
+// request carries none.
+std::optional<std::string> bearerDigest(const api::HttpRequestView& request) {
   const auto auth = request.headers.find("authorization");
   if (auth == request.headers.end() || !auth->second.starts_with("Bearer ")) {
-    return false;
+    return std::nullopt;
   }
-  const std::string digest = api::sha256Hex(auth->second.substr(7));
+  return api::sha256Hex(auth->second.substr(7));
+}
+
+}  // namespace
+
+bool AgentChannel::knownToken(const api::HttpRequestView& request) const {
+  const auto digest = bearerDigest(request);
   std::lock_guard lock(tokens_mutex_);
-  return known_tokens_.contains(digest);
+  return digest && known_tokens_.contains(*digest);
 }
 
 std::optional<api::HttpResponse> AgentChannel::authenticate(const api::HttpRequestView& request) {
-  const auto auth = request.headers.find("authorization");
-  if (auth == request.headers.end() || !auth->second.starts_with("Bearer ")) {
+  const auto bearer = bearerDigest(request);
+  if (!bearer) {
     return jsonError(401, "AuthFailure", "an agent token is required (Authorization: Bearer)");
   }
-  const std::string digest = api::sha256Hex(auth->second.substr(7));
+  const std::string& digest = *bearer;
   {
     std::lock_guard lock(tokens_mutex_);
     if (known_tokens_.contains(digest)) {

@@ -1,7 +1,5 @@
 #include "channel/agent_channel.h"
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <future>
 #include <thread>
@@ -12,6 +10,7 @@
 #include "engine/mirror_engine.h"
 #include "model/agent_protocol.h"
 #include "model/mirror_config_json.h"
+#include "testing/scratch_dir.h"
 #include "testing/xml_fields.h"
 
 namespace tmirror::channel {
@@ -22,10 +21,7 @@ using nlohmann::json;
 class AgentChannelTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tmirror-channel-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = testing::freshTestDirectory("tmirror-channel-test");
     auto store = store::SharedStore::open(dir_);
     ASSERT_TRUE(store.has_value()) << store.error().message;
     store_ = std::move(*store);

@@ -2,12 +2,12 @@
 // it is still there when the database is opened again (a restarted server).
 #include "store/mirror_store.h"
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <memory>
 
 #include <gtest/gtest.h>
+
+#include "testing/scratch_dir.h"
 
 namespace tmirror::store {
 namespace {
@@ -15,10 +15,7 @@ namespace {
 class MirrorStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tmirror-store-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = testing::freshTestDirectory("tmirror-store-test");
     reopen();
   }
 

@@ -3,8 +3,6 @@
 // when the store is opened again.
 #include "store/shared_store.h"
 
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -17,16 +15,15 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/scratch_dir.h"
+
 namespace tmirror::store {
 namespace {
 
 class SharedStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tmirror-shared-store-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = testing::freshTestDirectory("tmirror-shared-store-test");
     reopen();
   }
 
