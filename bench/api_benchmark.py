@@ -158,6 +158,13 @@ def stop_process(proc: subprocess.Popen | None) -> None:
             continue
 
 
+def quota_args(binary: str) -> tuple[str, ...]:
+    """--resources-per-kind high enough for any create run, when this build knows the flag."""
+    usage = subprocess.run([binary, "server", "--help"], capture_output=True, text=True,
+                           timeout=30).stdout
+    return ("--resources-per-kind", "10000000") if "--resources-per-kind" in usage else ()
+
+
 def start_tmirror(binary: str, workdir: str, procs: list, extra_args: tuple[str, ...] = ()) -> Server:
     data_dir = os.path.join(workdir, "tmirror-data")
     os.makedirs(data_dir)
@@ -625,11 +632,14 @@ def main() -> int:
     results: list[Result] = []
     moto_gaps: list[str] = []
     try:
-        servers = [start_tmirror(args.tmirror, workdir, procs)]
+        # AWS's 10,000 filters per account would end a create run in seconds and leave the rest
+        # of it measuring refusals: the quota is raised where the build has the flag.
+        servers = [start_tmirror(args.tmirror, workdir, procs, quota_args(args.tmirror))]
         if args.baseline:
             baseline_dir = os.path.join(workdir, "baseline")
             os.makedirs(baseline_dir)
-            servers.append(start_tmirror(args.baseline, baseline_dir, procs))
+            servers.append(start_tmirror(args.baseline, baseline_dir, procs,
+                                         quota_args(args.baseline)))
             servers[-1].name = "baseline"
         if not args.no_moto:
             servers.append(start_moto(args.moto_server, workdir, procs))

@@ -355,6 +355,10 @@ Command parseCommandLine(std::span<const char* const> args) {
   server_cmd->add_option("--sources-per-target", server.sources_per_target, "Quota (AWS: 10)")
       ->check(CLI::Range(int64_t{1}, int64_t{10000}));
   server_cmd
+      ->add_option("--resources-per-kind", server.resources_per_kind,
+                   "Quota on targets, filters and sessions, each (AWS: 10000)")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
+  server_cmd
       ->add_option("--fleet-reports-per-second", server.fleet_reports_per_second,
                    "Counter reports per second the whole fleet may send; each host is told to "
                    "report every hosts/N seconds, at least every second and at most every "

@@ -52,6 +52,7 @@ struct ServerOptions {
   int64_t rules_per_filter = 10;
   int64_t sessions_per_interface = 3;
   int64_t sources_per_target = 10;
+  int64_t resources_per_kind = 10000;
   // Counter reports per second the whole fleet may send (channel::AgentChannelOptions).
   double fleet_reports_per_second = 250;
   std::filesystem::path captures_dir;  // the collector's files, for the console (tmirror up)

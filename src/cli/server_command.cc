@@ -113,7 +113,8 @@ int runServer(const ServerOptions& options) {
   }
   const api::ApiLimits limits{.rules_per_filter = options.rules_per_filter,
                               .sessions_per_interface = options.sessions_per_interface,
-                              .sources_per_target = options.sources_per_target};
+                              .sources_per_target = options.sources_per_target,
+                              .resources_per_kind = options.resources_per_kind};
   api::TrafficMirrorApi api(**store, limits,
                             options.auth_none ? api::Authenticator(api::anonymousAuthenticator)
                                               : api::sigV4Authenticator(options.region));

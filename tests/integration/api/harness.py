@@ -608,12 +608,13 @@ class ServerTestCase(unittest.TestCase):
     """Starts one server per test class; subclasses may set ``auth``."""
 
     auth = "sigv4"
+    server_args = ()  # more `tmirror server` flags (a test of a quota flag sets it)
     server = None
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = TmirrorServer(auth=cls.auth)
+        cls.server = TmirrorServer(auth=cls.auth, extra_args=cls.server_args)
         cls.addClassCleanup(cls.server.cleanup)
         cls.server.start()
         cls.ec2 = cls.server.client()

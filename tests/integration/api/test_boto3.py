@@ -10,8 +10,8 @@ import uuid
 
 import botocore.exceptions
 
-from harness import (MISSING, NLB_ARN, OWNER_RE, ServerTestCase, describe_all,
-                     error_code, has_operation, snapshot, tag_list, tags_of, unique)
+from harness import (MISSING, NLB_ARN, OWNER_RE, ServerTestCase, describe_all, error_code,
+                     external_endpoint, has_operation, snapshot, tag_list, tags_of, unique)
 
 
 def wait_until_gone(fn, code, timeout=10.0, **kwargs):
@@ -569,6 +569,33 @@ class Boto3Constraints(ServerTestCase):
                                    TrafficMirrorSessionIds=[s])
         self.assertEqual(len(self.ec2.describe_traffic_mirror_sessions(
             TrafficMirrorSessionIds=[sb])["TrafficMirrorSessions"]), 1)
+
+
+
+@unittest.skipIf(external_endpoint(), "the quota is a flag of the server this suite starts")
+class Boto3AccountQuotas(ServerTestCase):
+    """--resources-per-kind: AWS's 10,000 targets, filters and sessions per account, lowered."""
+
+    server_args = ("--resources-per-kind", "2")
+
+    def test_the_third_of_a_kind_is_refused_until_one_is_deleted(self):
+        filters = [self.fx.filter(), self.fx.filter()]
+        self.assertClientError("TrafficMirrorFilterLimitExceeded",
+                               self.ec2.create_traffic_mirror_filter, status=400)
+        targets = [self.fx.target(nlb=True), self.fx.target(nlb=True)]
+        self.assertClientError("TrafficMirrorTargetLimitExceeded",
+                               self.ec2.create_traffic_mirror_target,
+                               NetworkLoadBalancerArn=NLB_ARN, status=400)
+        for n in (1, 2):
+            self.fx.session(self.fx.eni(), targets[0], filters[0], n)
+        self.assertClientError("TrafficMirrorSessionLimitExceeded",
+                               self.ec2.create_traffic_mirror_session,
+                               NetworkInterfaceId=self.fx.eni(), TrafficMirrorTargetId=targets[0],
+                               TrafficMirrorFilterId=filters[0], SessionNumber=3, status=400)
+        self.assertEqual(len(describe_all(self.ec2, "describe_traffic_mirror_filters",
+                                          "TrafficMirrorFilters")), 2)
+        self.ec2.delete_traffic_mirror_filter(TrafficMirrorFilterId=filters[1])
+        self.fx.filter()
 
 
 if __name__ == "__main__":
