@@ -1,6 +1,7 @@
 // The seam between the HTTP server and the EC2 Query API: one request in, one response out.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -34,8 +35,16 @@ struct HttpResponse {
 // Anything that answers EC2 Query API requests. Implementations are thread-safe.
 class QueryApi {
  public:
+  using Answer = std::function<void(HttpResponse)>;
+
   virtual ~QueryApi() = default;
   virtual HttpResponse handle(const HttpRequestView& request) = 0;
+
+  // Answers through `answer`, before returning or later from another thread (a mutation
+  // waiting for its commit). `request` is valid during the call only. By default: handle().
+  virtual void handleAsync(const HttpRequestView& request, Answer answer) {
+    answer(handle(request));
+  }
 };
 
 }  // namespace tmirror::api

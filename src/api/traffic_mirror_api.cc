@@ -1,6 +1,9 @@
 #include "api/traffic_mirror_api.h"
 
 #include <algorithm>
+#include <future>
+#include <memory>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -64,10 +67,22 @@ ApiResult<std::string> TrafficMirrorApi::authenticate(const HttpRequestView& req
   });
 }
 
-HttpResponse TrafficMirrorApi::handle(const HttpRequestView& request) {
-  const std::string request_id = newUuid4();
-  std::string action;
-  auto result = dispatch(request, request_id, action);
+// One request from its parse to its answer. A mutation outlives the HTTP request that carried
+// it (the commit thread runs it later), so everything it needs is owned here.
+struct TrafficMirrorApi::Call {
+  std::string request_id = newUuid4();
+  std::string remote_address;
+  std::string action;  // ours once the action is known, never what the client typed
+  std::optional<QueryParams> params;
+  std::string access_key;
+  ActionHandler handler = nullptr;
+  ApiResult<std::string> outcome;
+};
+
+namespace {
+
+HttpResponse answerOf(std::string action, const std::string& request_id,
+                      ApiResult<std::string> result) {
   HttpResponse response;
   response.action = std::move(action);
   if (result) {
@@ -80,9 +95,57 @@ HttpResponse TrafficMirrorApi::handle(const HttpRequestView& request) {
   return response;
 }
 
-ApiResult<std::string> TrafficMirrorApi::dispatch(const HttpRequestView& request,
-                                                  const std::string& request_id,
-                                                  std::string& action) {
+}  // namespace
+
+HttpResponse TrafficMirrorApi::handle(const HttpRequestView& request) {
+  std::promise<HttpResponse> answered;
+  auto answer = answered.get_future();
+  handleAsync(request,
+              [&answered](HttpResponse response) { answered.set_value(std::move(response)); });
+  return answer.get();
+}
+
+void TrafficMirrorApi::handleAsync(const HttpRequestView& request, Answer answer) {
+  auto call = std::make_shared<Call>();
+  call->remote_address = request.remote_address;
+  if (auto ready = prepare(request, *call); !ready) {
+    answer(answerOf(std::move(call->action), call->request_id, std::unexpected(ready.error())));
+    return;
+  }
+  if (call->action.starts_with("Describe")) {
+    auto result = store_.read([&](store::MirrorStore& s) { return run(*call, s); });
+    answer(answerOf(std::move(call->action), call->request_id, std::move(result)));
+    return;
+  }
+  store_.commitAsync(
+      [this, call](store::MirrorStore& s) {
+        call->outcome = run(*call, s);
+        if (!call->outcome) {
+          // Refused mutations are audited too: attempts matter where mirroring can exfiltrate.
+          if (auto transaction = s.transaction()) {
+            if (s.appendAudit({call->access_key, call->action, firstResourceId(*call->params),
+                               call->outcome.error().code, call->request_id,
+                               call->remote_address})) {
+              (void)transaction->commit();
+            }
+          }
+        }
+      },
+      [call, answer = std::move(answer)](const std::optional<Error>& lost) {
+        // Lost with its commit group: nothing of it was saved, so it must not be acknowledged.
+        answer(answerOf(
+            std::move(call->action), call->request_id,
+            lost ? ApiResult<std::string>(internalError(*lost)) : std::move(call->outcome)));
+      });
+}
+
+ApiResult<std::string> TrafficMirrorApi::run(Call& call, store::MirrorStore& store) {
+  ActionContext ctx{store,           limits_,         *call.params,       call.action,
+                    call.request_id, call.access_key, call.remote_address};
+  return call.handler(ctx);
+}
+
+ApiResult<void> TrafficMirrorApi::prepare(const HttpRequestView& request, Call& call) {
   if (request.method != "POST" && request.method != "GET") {
     return apiError("InvalidAction", "The EC2 Query API takes GET or POST requests.");
   }
@@ -114,7 +177,7 @@ ApiResult<std::string> TrafficMirrorApi::dispatch(const HttpRequestView& request
                                          " is not valid for "
                                          "this web service.");
   }
-  action = it->first;  // ours from here on, never what the client typed
+  call.action = it->first;
   const auto version = params->get("Version");
   if (!version) {
     // EC2 runs nothing without it: the version fixes the meaning of every parameter.
@@ -124,31 +187,10 @@ ApiResult<std::string> TrafficMirrorApi::dispatch(const HttpRequestView& request
     return apiError("InvalidParameterValue",
                     "Version " + version->substr(0, 32) + " is not supported; use 2016-11-15.");
   }
-  const auto run = [&](store::MirrorStore& s) -> ApiResult<std::string> {
-    ActionContext ctx{s, limits_, *params, action, request_id, *access_key, request.remote_address};
-    return it->second(ctx);
-  };
-  if (action.starts_with("Describe")) {
-    return store_.read(run);
-  }
-  auto result = store_.commitGrouped([&](store::MirrorStore& s) {
-    auto outcome = run(s);
-    if (!outcome) {
-      // Refused mutations are audited too: attempts matter where mirroring can exfiltrate.
-      if (auto transaction = s.transaction()) {
-        if (s.appendAudit({*access_key, action, firstResourceId(*params), outcome.error().code,
-                           request_id, request.remote_address})) {
-          (void)transaction->commit();
-        }
-      }
-    }
-    return outcome;
-  });
-  if (!result) {
-    // Lost with its commit group: nothing of it was saved, so it must not be acknowledged.
-    return internalError(result.error());
-  }
-  return std::move(*result);
+  call.params = std::move(*params);
+  call.access_key = std::move(*access_key);
+  call.handler = it->second;
+  return {};
 }
 
 }  // namespace tmirror::api

@@ -19,7 +19,12 @@ class TrafficMirrorApi : public QueryApi {
  public:
   TrafficMirrorApi(store::SharedStore& store, ApiLimits limits, Authenticator authenticate);
 
+  // Waits for handleAsync's answer (tests and in-process callers).
   HttpResponse handle(const HttpRequestView& request) override;
+
+  // Parses and authenticates on the calling thread; a refusal or a Describe is answered
+  // before this returns, a mutation from the store's commit thread once it is durable.
+  void handleAsync(const HttpRequestView& request, Answer answer) override;
 
   // The API's own authentication of `request` (SigV4, or anonymous with --auth none): the
   // access key id. For the server's other signed routes.
@@ -29,8 +34,11 @@ class TrafficMirrorApi : public QueryApi {
   store::SharedStore& store() { return store_; }
 
  private:
-  ApiResult<std::string> dispatch(const HttpRequestView& request, const std::string& request_id,
-                                  std::string& action);
+  struct Call;
+
+  // Parses, authenticates and finds the action: fills `call`, or says why not.
+  ApiResult<void> prepare(const HttpRequestView& request, Call& call);
+  ApiResult<std::string> run(Call& call, store::MirrorStore& store);
 
   store::SharedStore& store_;
   ApiLimits limits_;

@@ -1,5 +1,6 @@
 #include "cli/server_command.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -46,6 +47,17 @@ void raiseOpenFileLimit(std::size_t connections) {
                  "--max-connections %zu may not be reached\n",
                  static_cast<unsigned long long>(limit.rlim_cur), connections);
   }
+}
+
+// An answer of a few hundred KiB (a Describe of a hundred sessions) is built on a worker and
+// freed on an I/O thread. With glibc's adaptive defaults that pattern returns the worker's
+// heap top to the kernel (madvise, and a TLB flush on every core) and faults it back in on the
+// next request: measured, it cost DescribeTrafficMirrorSessions 40 % of its throughput. Fixed
+// thresholds keep up to 8 MiB free per heap for reuse; only allocations of 1 MiB or more get
+// their own mapping.
+void keepFreedMemoryForReuse() {
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  mallopt(M_TRIM_THRESHOLD, 8 << 20);
 }
 
 }  // namespace
@@ -99,6 +111,7 @@ int runServer(const ServerOptions& options) {
                  options.listen_address.c_str());
     return 2;
   }
+  keepFreedMemoryForReuse();
   // Block the stop signals in every thread; the main thread waits for them below.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -134,6 +147,17 @@ int runServer(const ServerOptions& options) {
                                 });
                                 return out;
                               });
+  // Group commit at work: members per group is how many mutations share one fsync.
+  (void)metrics.gaugeCallback(
+      "tmirror_store_commit_groups", "Mutation transactions committed since start (one fsync each)",
+      [&api]() { return static_cast<double>(api.store().groupStats().groups); });
+  (void)metrics.gaugeCallback(
+      "tmirror_store_commit_group_members", "Mutations those transactions carried since start",
+      [&api]() { return static_cast<double>(api.store().groupStats().members); });
+  (void)metrics.gaugeCallback(
+      "tmirror_store_commit_groups_lost",
+      "Transactions lost as a whole (I/O error, full disk): none of their mutations was answered",
+      [&api]() { return static_cast<double>(api.store().groupStats().lost); });
   (void)metrics.gaugeCallback(
       "tmirror_registered_agents", "Hosts whose agent registered",
       [&agents]() { return static_cast<double>(agents.registeredAgents()); });

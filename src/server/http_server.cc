@@ -1,6 +1,9 @@
 #include "server/http_server.h"
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -123,8 +126,10 @@ class HttpServer::Impl final : public http::Handler {
     if (listener_) {
       listener_->stop();
     }
-    // Handlers still running finish; their answers go nowhere.
+    // Handlers still running finish; their answers go nowhere. So do mutations the store
+    // still commits: their answers call back into this object.
     workers_.join();
+    waitForApiCalls();
   }
 
   // http::Handler
@@ -240,20 +245,56 @@ class HttpServer::Impl final : public http::Handler {
   void serveApi(const http::Request& request, const http::Responder& respond) {
     // Latency is the API's: the upload was the client's time, and is over.
     const auto started = Clock::now();
-    api::HttpResponse answer;
-    http::Response response;
+    // A mutation is answered later, from the store's commit thread: stop() waits for it. The
+    // first answer counts (one that throws on its way out must not be followed by another).
+    beginApiCall();
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    auto finish = [this, respond, started, answered](std::optional<api::HttpResponse> answer) {
+      if (answered->exchange(true)) {
+        return;
+      }
+      struct Ended {
+        Impl* impl;
+        ~Ended() { impl->endApiCall(); }
+      } ended{this};
+      try {
+        const bool failed = !answer;
+        if (failed) {
+          answer = api::HttpResponse{.status = 500, .error_code = "InternalError"};
+        }
+        const ApiRequestLabels labels = apiRequestLabels(*answer);  // before the body moves on
+        http::Response response = failed ? internalError() : fromApi(std::move(*answer));
+        requests_.increment({labels.action, labels.code});
+        duration_.observe({labels.action},
+                          std::chrono::duration<double>(Clock::now() - started).count());
+        respond(std::move(response));
+      } catch (...) {
+        respond(internalError());
+      }
+    };
     try {
-      answer = api_.handle(makeView(request, request.body));
-      response = fromApi(answer);
+      api_.handleAsync(makeView(request, request.body),
+                       [finish](api::HttpResponse answer) { finish(std::move(answer)); });
     } catch (...) {
-      response = internalError();
-      answer = api::HttpResponse{.status = 500, .error_code = "InternalError"};
+      finish(std::nullopt);  // thrown before an answer was handed on
     }
-    const ApiRequestLabels labels = apiRequestLabels(answer);
-    requests_.increment({labels.action, labels.code});
-    duration_.observe({labels.action},
-                      std::chrono::duration<double>(Clock::now() - started).count());
-    respond(std::move(response));
+  }
+
+  void beginApiCall() {
+    std::lock_guard lock(api_calls_mutex_);
+    ++api_calls_;
+  }
+
+  void endApiCall() {
+    std::lock_guard lock(api_calls_mutex_);
+    if (--api_calls_ == 0) {
+      api_calls_done_.notify_all();
+    }
+  }
+
+  void waitForApiCalls() {
+    std::unique_lock lock(api_calls_mutex_);
+    api_calls_done_.wait(lock, [&] { return api_calls_ == 0; });
   }
 
   void serveAgent(const http::Request& request, const http::Responder& respond) {
@@ -347,6 +388,9 @@ class HttpServer::Impl final : public http::Handler {
   const metrics::Counter refused_connections_;
 
   boost::asio::thread_pool workers_;
+  std::mutex api_calls_mutex_;
+  std::condition_variable api_calls_done_;
+  std::size_t api_calls_ = 0;  // API requests handed to the API and not answered yet
   std::unique_ptr<http::HttpListener> listener_;
   std::mutex lifecycle_mutex_;
   bool started_ = false;

@@ -36,6 +36,29 @@ SharedStore::SharedStore(MirrorStore writer, std::vector<MirrorStore> readers,
   for (MirrorStore& reader : readers_) {
     free_readers_.push_back(&reader);
   }
+  committer_ = std::thread([this] { commitLoop(); });
+}
+
+SharedStore::~SharedStore() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queued_.notify_one();
+  committer_.join();
+}
+
+void SharedStore::Waiter::finish() {
+  // Notified under the lock: wait() (and the frame that holds this Waiter) cannot return
+  // before finish() lets go of it.
+  std::lock_guard lock(mutex_);
+  done_ = true;
+  finished_.notify_one();
+}
+
+void SharedStore::Waiter::wait() {
+  std::unique_lock lock(mutex_);
+  finished_.wait(lock, [&] { return done_; });
 }
 
 SharedStore::Lease::Lease(SharedStore& shared) : owner(shared) {
@@ -63,39 +86,54 @@ std::size_t SharedStore::pendingMembers() const {
   return queue_.size();
 }
 
-void SharedStore::submit(Member& member) {
+void SharedStore::commitAsync(Run run, Done done) {
+  auto member = std::make_unique<Member>();
+  member->run = std::move(run);
+  member->done = std::move(done);
+  {
+    std::lock_guard lock(queue_mutex_);
+    queue_.push_back(std::move(member));
+  }
+  queued_.notify_one();
+}
+
+void SharedStore::commitLoop() {
   std::unique_lock lock(queue_mutex_);
-  queue_.push_back(&member);
-  while (!member.done) {
-    if (leading_) {
-      group_done_.wait(lock);
-      continue;
+  for (;;) {
+    queued_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) {
+      return;  // stopping, and nothing is left that a caller waits for
     }
-    // No group is committing: lead one, made of everyone who queued meanwhile.
-    leading_ = true;
-    std::vector<Member*> group;
+    // Everyone who queued while the last group committed.
+    std::vector<std::unique_ptr<Member>> group;
     while (!queue_.empty() && group.size() < options_.max_group) {
-      group.push_back(queue_.front());
+      group.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
     lock.unlock();
     runGroup(group);
-    lock.lock();
-    ++stats_.groups;
-    stats_.members += group.size();
-    for (Member* m : group) {
-      m->done = true;
+    {
+      std::lock_guard stats(queue_mutex_);
+      ++stats_.groups;
+      stats_.members += group.size();
     }
-    leading_ = false;
-    group_done_.notify_all();
+    for (const auto& m : group) {
+      try {
+        m->done(m->lost);
+      } catch (...) {
+        // A caller's completion failed; the commit thread serves the others regardless.
+      }
+    }
+    group.clear();  // the callbacks' captures are released outside the queue's lock
+    lock.lock();
   }
 }
 
-void SharedStore::runGroup(const std::vector<Member*>& group) {
+void SharedStore::runGroup(const std::vector<std::unique_ptr<Member>>& group) {
   std::lock_guard lock(writer_mutex_);
   auto loseAll = [&](const Error& why) {
     writer_.abandonGroup();
-    for (Member* m : group) {
+    for (const auto& m : group) {
       m->lost = why;
     }
     std::lock_guard stats(queue_mutex_);
@@ -105,7 +143,7 @@ void SharedStore::runGroup(const std::vector<Member*>& group) {
     loseAll(r.error());
     return;
   }
-  for (Member* m : group) {
+  for (const auto& m : group) {
     try {
       m->run(writer_);
     } catch (const std::exception& e) {

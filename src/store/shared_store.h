@@ -2,16 +2,21 @@
 //
 //   read(fn)           fn runs on a read-only connection of its own, concurrently with other
 //                      reads and with the writer (SQLite's WAL); it sees committed state only.
-//   commitGrouped(fn)  fn runs on the writer as one member of a commit group: the requests
+//   commitAsync(run, done)
+//                      run runs on the writer as one member of a commit group: the mutations
 //                      that arrive while one group commits wait, then run together in one
 //                      transaction (each in a savepoint of its own, so that a failed member
-//                      undoes only itself) and share one commit and one fsync. fn's result
-//                      comes back only once the group is durable; if the group is lost, every
-//                      member gets the error instead of its result.
+//                      undoes only itself) and share one commit and one fsync. done(lost)
+//                      follows once the group is durable (lost empty), or lost as a whole
+//                      (lost says why; none of its members may be acknowledged). The caller
+//                      does not wait: both run on the store's commit thread.
+//   commitGrouped(fn)  the same for a caller that waits: fn's result comes back once the group
+//                      is durable; if the group is lost, the error instead.
 //   write(fn)          fn has the writer alone, between groups, and makes its own transactions.
 //
-// The commit is led by whichever waiting caller finds no group running (leader/followers):
-// no thread of its own, and under no load a request commits alone, at once.
+// One commit thread runs the groups back to back: under load it never sleeps, and no caller
+// blocks on another's commit (an API worker hands its mutation over and serves the next
+// request). Under no load a mutation costs that thread one wake-up.
 #pragma once
 
 #include <condition_variable>
@@ -23,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -42,6 +48,9 @@ class SharedStore {
   static Result<std::unique_ptr<SharedStore>> open(const std::filesystem::path& data_dir,
                                                    SharedStoreOptions options = {});
 
+  // Commits what is still queued, then stops the commit thread.
+  ~SharedStore();
+
   SharedStore(const SharedStore&) = delete;
   SharedStore& operator=(const SharedStore&) = delete;
 
@@ -59,15 +68,26 @@ class SharedStore {
     return fn(writer_);
   }
 
+  using Run = std::function<void(MirrorStore&)>;
+  using Done = std::function<void(const std::optional<Error>& lost)>;
+
+  // Neither callback may throw past itself: what they throw is caught and dropped.
+  void commitAsync(Run run, Done done);
+
   template <typename F>
   auto commitGrouped(F&& fn) -> Result<std::invoke_result_t<F&, MirrorStore&>> {
     using R = std::invoke_result_t<F&, MirrorStore&>;
     std::optional<R> result;
-    Member member;
-    member.run = [&](MirrorStore& s) { result.emplace(fn(s)); };
-    submit(member);
-    if (member.lost) {
-      return std::unexpected(*member.lost);
+    std::optional<Error> lost;
+    Waiter waiter;
+    commitAsync([&](MirrorStore& s) { result.emplace(fn(s)); },
+                [&](const std::optional<Error>& why) {
+                  lost = why;
+                  waiter.finish();
+                });
+    waiter.wait();
+    if (lost) {
+      return std::unexpected(*lost);
     }
     return std::move(*result);
   }
@@ -80,14 +100,26 @@ class SharedStore {
 
   GroupStats groupStats() const;
 
-  // Members queued for the next group (not yet taken by a leader).
+  // Members queued for the next group (not yet taken by the commit thread).
   std::size_t pendingMembers() const;
 
  private:
   struct Member {
-    std::function<void(MirrorStore&)> run;
+    Run run;
+    Done done;
     std::optional<Error> lost;  // why the group, or this member alone, came to nothing
-    bool done = false;
+  };
+
+  // A commitGrouped caller's wait for its member's done.
+  class Waiter {
+   public:
+    void finish();
+    void wait();
+
+   private:
+    std::mutex mutex_;
+    std::condition_variable finished_;
+    bool done_ = false;
   };
 
   struct Lease {
@@ -101,8 +133,8 @@ class SharedStore {
 
   SharedStore(MirrorStore writer, std::vector<MirrorStore> readers, SharedStoreOptions options);
 
-  void submit(Member& member);
-  void runGroup(const std::vector<Member*>& group);
+  void commitLoop();
+  void runGroup(const std::vector<std::unique_ptr<Member>>& group);
 
   SharedStoreOptions options_;
   std::string account_id_;
@@ -116,10 +148,11 @@ class SharedStore {
   std::vector<MirrorStore*> free_readers_;
 
   mutable std::mutex queue_mutex_;
-  std::condition_variable group_done_;
-  std::deque<Member*> queue_;
-  bool leading_ = false;
+  std::condition_variable queued_;
+  std::deque<std::unique_ptr<Member>> queue_;
+  bool stopping_ = false;
   GroupStats stats_;
+  std::thread committer_;  // last: started once everything above exists
 };
 
 }  // namespace tmirror::store

@@ -2,10 +2,12 @@
 // answer with a canned response (or whatever respond() returns).
 #pragma once
 
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "api/api_service.h"
@@ -72,7 +74,50 @@ class RecordingRoutes {
 
 class FakeQueryApi final : public api::QueryApi, public RecordingRoutes {
  public:
+  ~FakeQueryApi() override {
+    release();
+    for (std::thread& t : answering_) {
+      t.join();
+    }
+  }
+
   api::HttpResponse handle(const api::HttpRequestView& request) override { return record(request); }
+
+  // With deferAnswers(), every answer comes from a thread of its own once release() is
+  // called, as the store's commit thread answers a mutation.
+  void handleAsync(const api::HttpRequestView& request, Answer answer) override {
+    api::HttpResponse response = record(request);
+    std::lock_guard lock(deferred_mutex_);
+    if (!deferred_) {
+      answer(std::move(response));
+      return;
+    }
+    answering_.emplace_back([this, response = std::move(response), answer = std::move(answer)] {
+      {
+        std::unique_lock wait(deferred_mutex_);
+        released_cv_.wait(wait, [&] { return released_; });
+      }
+      answer(response);
+    });
+  }
+
+  void deferAnswers() {
+    std::lock_guard lock(deferred_mutex_);
+    deferred_ = true;
+  }
+
+  void release() {
+    std::lock_guard lock(deferred_mutex_);
+    released_ = true;
+    released_cv_.notify_all();
+  }
+
+ private:
+  std::mutex deferred_mutex_;
+  std::condition_variable released_cv_;
+  bool deferred_ = false;
+  bool released_ = false;
+  std::vector<std::thread> answering_;
 };
 
 class FakeAgentRoutes final : public AgentRoutes, public RecordingRoutes {

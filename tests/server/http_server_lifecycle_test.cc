@@ -4,6 +4,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -99,6 +103,52 @@ TEST_F(ServerLifecycle, StopDoesNotWaitOutIdleKeepAliveConnections) {
   // now, not left to time out.
   EXPECT_TRUE(idle->waitClosed(std::chrono::seconds(1)));
   EXPECT_TRUE(silent->waitClosed(std::chrono::seconds(1)));
+}
+
+// A mutation is answered from the store's commit thread after its handler returned: the answer
+// still reaches the client, and stop() waits for it (it calls back into the server).
+TEST_F(ServerLifecycle, AnAnswerGivenLaterFromAnotherThreadIsSentAndStopWaitsForIt) {
+  api_.deferAnswers();
+  ASSERT_NO_FATAL_FAILURE(startServer());
+  auto client = connect();
+  ASSERT_TRUE(client);
+  ASSERT_TRUE(
+      client->send("GET /?Action=DescribeTrafficMirrorSessions HTTP/1.1\r\nHost: x\r\n\r\n"));
+  for (int i = 0; i < 2000 && api_.requests().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(api_.requests().size(), 1u);
+
+  std::atomic<bool> stopped = false;
+  std::thread stopping([&] {
+    server_->stop();
+    stopped = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(stopped) << "stop() returned while an answer was still to come";
+  api_.release();
+  stopping.join();
+  EXPECT_TRUE(stopped);
+  EXPECT_THAT(metricLine("tmirror_api_requests_total{action=\"DescribeTrafficMirrorSessions\""),
+              HasSubstr(" 1"))
+      << "the late answer was not counted";
+}
+
+TEST_F(ServerLifecycle, AnAnswerGivenLaterReachesTheClient) {
+  api_.deferAnswers();
+  ASSERT_NO_FATAL_FAILURE(startServer());
+  auto client = connect();
+  ASSERT_TRUE(client);
+  ASSERT_TRUE(
+      client->send("GET /?Action=DescribeTrafficMirrorSessions HTTP/1.1\r\nHost: x\r\n\r\n"));
+  for (int i = 0; i < 2000 && api_.requests().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  api_.release();
+  auto response = client->readResponse();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_THAT(response->body, HasSubstr("trafficMirrorSessionSet"));
 }
 
 }  // namespace

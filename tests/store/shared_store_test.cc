@@ -183,5 +183,54 @@ TEST_F(SharedStoreTest, AFailedMemberUndoesOnlyItself) {
   EXPECT_FALSE(readerSees("tmf-thrown"));
 }
 
+// commitAsync: the caller goes on at once; done says the member is durable, on the commit
+// thread, after the member's run; a member still queued when the store closes is committed.
+TEST_F(SharedStoreTest, AnAsyncMemberIsAnsweredOnceDurableAndTheCallerDoesNotWait) {
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::promise<std::thread::id> ran_on;
+  std::promise<std::optional<Error>> done;
+  store_->commitAsync(
+      [&](MirrorStore& s) {
+        ran_on.set_value(std::this_thread::get_id());
+        released.wait();  // the caller below must not be waiting for this
+        ASSERT_TRUE(addFilter(s, "tmf-async").has_value());
+      },
+      [&](const std::optional<Error>& lost) { done.set_value(lost); });
+  // Back here while the member runs: the commit thread, not this one, runs it.
+  const auto runner = ran_on.get_future().get();
+  EXPECT_NE(runner, std::this_thread::get_id());
+  auto answer = done.get_future();
+  EXPECT_EQ(answer.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout)
+      << "done came before the member's commit";
+  release.set_value();
+  const auto lost = answer.get();
+  EXPECT_FALSE(lost.has_value()) << lost->message;
+  EXPECT_TRUE(readerSees("tmf-async")) << "done came before the commit was visible";
+
+  // Queued behind a held group when the store closes: committed, and answered, before close.
+  std::promise<void> hold;
+  auto held = hold.get_future().share();
+  std::promise<void> holding;
+  std::atomic<int> answered = 0;
+  store_->commitAsync(
+      [&](MirrorStore&) {
+        holding.set_value();
+        held.wait();
+      },
+      [&](const std::optional<Error>&) { ++answered; });
+  holding.get_future().wait();
+  store_->commitAsync([](MirrorStore& s) { ASSERT_TRUE(addFilter(s, "tmf-last").has_value()); },
+                      [&](const std::optional<Error>& last_lost) {
+                        EXPECT_FALSE(last_lost.has_value());
+                        ++answered;
+                      });
+  waitForPending(1);
+  hold.set_value();
+  reopen();
+  EXPECT_EQ(answered, 2);
+  EXPECT_TRUE(readerSees("tmf-last"));
+}
+
 }  // namespace
 }  // namespace tmirror::store

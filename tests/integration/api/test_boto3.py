@@ -6,6 +6,7 @@ checks on botocore ClientError codes.
 
 import time
 import unittest
+import urllib.request
 import uuid
 
 import botocore.exceptions
@@ -596,6 +597,36 @@ class Boto3AccountQuotas(ServerTestCase):
                                           "TrafficMirrorFilters")), 2)
         self.ec2.delete_traffic_mirror_filter(TrafficMirrorFilterId=filters[1])
         self.fx.filter()
+
+
+@unittest.skipIf(external_endpoint(), "another server's commits are not this suite's alone")
+class Boto3StoreMetrics(ServerTestCase):
+    """/metrics: the group commit's transactions and the mutations they carried."""
+
+    def test_metrics_count_the_commits_that_carried_the_mutations(self):
+        def commits():
+            with urllib.request.urlopen(self.server.endpoint + "/metrics", timeout=10) as r:
+                text = r.read().decode()
+            values = {}
+            for line in text.splitlines():
+                name, _, value = line.partition(" ")
+                if name.startswith("tmirror_store_commit_group"):
+                    values[name] = float(value)
+            return values
+
+        before = commits()
+        self.assertEqual(set(before), {"tmirror_store_commit_groups",
+                                       "tmirror_store_commit_group_members",
+                                       "tmirror_store_commit_groups_lost"})
+        fid = self.fx.filter()
+        self.ec2.delete_traffic_mirror_filter(TrafficMirrorFilterId=fid)
+        after = commits()
+        # Two mutations, each answered only after its commit: at least one commit, at most two.
+        self.assertEqual(after["tmirror_store_commit_group_members"]
+                         - before["tmirror_store_commit_group_members"], 2)
+        self.assertIn(after["tmirror_store_commit_groups"] - before["tmirror_store_commit_groups"],
+                      (1, 2))
+        self.assertEqual(after["tmirror_store_commit_groups_lost"], 0)
 
 
 if __name__ == "__main__":
