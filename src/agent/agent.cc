@@ -413,10 +413,20 @@ void Agent::controlLoop() {
     {
       std::lock_guard lock(report_mutex_);
       wait = pacer_.pollWait(options_.poll_wait);
+      poll_returns_by_ = ReportPacer::Clock::now() + wait;
     }
     const auto report = dueReport(true, wait / 2);
+    if (report) {
+      // This poll carries the due report; the pacer moves on when it comes back.
+      std::lock_guard lock(report_mutex_);
+      poll_returns_by_ = {};
+    }
     const auto polled_at = ReportPacer::Clock::now();
     auto desired = raw->desiredState(instance_id, have, wait, report ? &*report : nullptr);
+    {
+      std::lock_guard lock(report_mutex_);
+      poll_returns_by_ = {};
+    }
     if (report && !stop_->load()) {  // a poll stop() cancelled is no failed report
       reported(*report, polled_at,
                desired ? Result<model::CountersAnswer>(desired->reportAnswer())
@@ -509,7 +519,12 @@ std::optional<model::CountersReport> Agent::dueReport(bool on_poll_connection,
     if (now < pacer_.nextCheck()) {
       return std::nullopt;
     }
-    if (pacer_.onPollConnection() != on_poll_connection) {
+    // Each loop sends the reports of its mode, except that a poll parked before the server
+    // lengthened the interval (one crossing kOnPollConnectionFrom) may come back up to a whole
+    // long wait late: until it does, reports go on their own.
+    const bool poll_too_late = pacer_.onPollConnection() && !on_poll_connection &&
+                               poll_returns_by_ > pacer_.nextCheck() + pacer_.interval() / 2;
+    if (pacer_.onPollConnection() != on_poll_connection && !poll_too_late) {
       return std::nullopt;  // the other loop sends it
     }
   }

@@ -104,9 +104,11 @@ class Agent {
   std::atomic<bool> reregister_{true};
   std::atomic<bool> start_failed_{false};  // a worker could not start: try again
 
-  std::mutex report_mutex_;  // guards pacer_ and report_failing_
+  std::mutex report_mutex_;  // guards pacer_, report_failing_ and poll_returns_by_
   ReportPacer pacer_;
   bool report_failing_ = false;
+  // When the long-poll in flight comes back at the latest (none in flight: the epoch).
+  ReportPacer::Clock::time_point poll_returns_by_{};
 
   std::mutex apply_mutex_;  // one apply at a time
   const std::atomic<bool>* stop_ = nullptr;

@@ -242,8 +242,9 @@ std::size_t AgentChannel::parkedLongPolls() const {
 }
 
 std::chrono::milliseconds AgentChannel::reportInterval() const {
+  // The flag allows 0.01 and up; the floor here only guards a division by zero.
   const double spread_ms = static_cast<double>(hosts_.load()) * 1000.0 /
-                           std::max(options_.fleet_reports_per_second, 1.0);
+                           std::max(options_.fleet_reports_per_second, 0.01);
   return std::clamp(std::chrono::milliseconds(static_cast<int64_t>(spread_ms)),
                     std::chrono::milliseconds(1000), options_.max_report_interval);
 }
@@ -408,7 +409,8 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
       return fail(existing.error());
     }
     store::InstanceRecord instance = existing->value_or(store::InstanceRecord{});
-    if (instance.id.empty()) {
+    const bool new_host = instance.id.empty();
+    if (new_host) {
       instance.id = api::newResourceId("i");
       instance.host_key = host_key;
     }
@@ -503,6 +505,11 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
       return fail(r.error());
     }
     answer.revision = static_cast<uint64_t>(s.revision().value_or(0));
+    if (new_host) {
+      // Counted at once (the health check recounts): the pace a fleet registering together
+      // is told must already include it.
+      hosts_.fetch_add(1);
+    }
     answer.report_interval = reportInterval();
     return jsonResponse(200, model::registerResponseToJson(answer));
   });
@@ -579,6 +586,7 @@ bool AgentChannel::handleInline(const api::HttpRequestView& request, server::Res
       }
     }
     if (report) {
+      reports_on_poll_.fetch_add(1, std::memory_order_relaxed);
       applyCounters(std::move(*report));
     }
     return true;
@@ -599,6 +607,7 @@ void AgentChannel::desiredState(const api::HttpRequestView& request, server::Res
       respond(jsonError(400, "InvalidParameterValue", report.error().message));
       return;
     }
+    reports_on_poll_.fetch_add(1, std::memory_order_relaxed);
     applyCounters(std::move(*report));
   }
   auto revision =
@@ -710,8 +719,14 @@ api::HttpResponse AgentChannel::counters(const api::HttpRequestView& request) {
   if (!report) {
     return jsonError(400, "InvalidParameterValue", report.error().message);
   }
+  reports_pushed_.fetch_add(1, std::memory_order_relaxed);
   const std::size_t accepted = applyCounters(std::move(*report));
   return jsonResponse(200, model::countersAnswerToJson({accepted, reportInterval()}));
+}
+
+AgentChannel::ReportsReceived AgentChannel::reportsReceived() const {
+  return {reports_pushed_.load(std::memory_order_relaxed),
+          reports_on_poll_.load(std::memory_order_relaxed)};
 }
 
 std::size_t AgentChannel::applyCounters(model::CountersReport report) {

@@ -37,7 +37,7 @@ namespace tmirror::channel {
 
 struct AgentChannelOptions {
   std::chrono::milliseconds poll_interval{100};  // how often parked long-polls are checked
-  std::chrono::seconds max_wait{60};  // a long-poll's longest wait
+  std::chrono::seconds max_wait{60};             // a long-poll's longest wait
   // Parked long-polls hold no thread, only a few hundred bytes each; beyond this many they
   // are answered at once.
   std::size_t max_waiters = 65536;
@@ -79,6 +79,15 @@ class AgentChannel : public server::AgentRoutes {
 
   // How often each host is asked to report its counters now.
   std::chrono::milliseconds reportInterval() const;
+
+  // Counters reports taken since start: pushed on their own (POST counters), and riding a
+  // long-poll (a fleet past ReportPacer's switch point sends them so).
+  struct ReportsReceived {
+    uint64_t pushed = 0;
+    uint64_t on_poll = 0;
+  };
+
+  ReportsReceived reportsReceived() const;
 
  private:
   // A desired-state long-poll waiting for the revision to pass `have`.
@@ -141,6 +150,8 @@ class AgentChannel : public server::AgentRoutes {
   mutable std::mutex tokens_mutex_;
   std::unordered_set<std::string> known_tokens_;
   std::atomic<int64_t> hosts_ = 0;  // registered hosts, as of the last health check
+  std::atomic<uint64_t> reports_pushed_ = 0;
+  std::atomic<uint64_t> reports_on_poll_ = 0;
   mutable std::mutex counters_mutex_;
   std::map<std::pair<std::string, std::string>, double> counters_;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> problems_;

@@ -159,6 +159,13 @@ int runServer(const ServerOptions& options) {
       "Transactions lost as a whole (I/O error, full disk): none of their mutations was answered",
       [&api]() { return static_cast<double>(api.store().groupStats().lost); });
   (void)metrics.gaugeCallback(
+      "tmirror_agent_reports", "Counters reports taken since start, by how they came", {"via"},
+      [&agents]() {
+        const auto received = agents.reportsReceived();
+        return std::vector<metrics::GaugeSample>{{{"push"}, static_cast<double>(received.pushed)},
+                                                 {{"poll"}, static_cast<double>(received.on_poll)}};
+      });
+  (void)metrics.gaugeCallback(
       "tmirror_registered_agents", "Hosts whose agent registered",
       [&agents]() { return static_cast<double>(agents.registeredAgents()); });
   (void)metrics.gaugeCallback("tmirror_agent_counter",

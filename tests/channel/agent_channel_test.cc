@@ -386,6 +386,10 @@ TEST_F(AgentChannelTest, AReportRidesThePollAndEveryAnswerSaysTheInterval) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body.find("InvalidParameterValue"), std::string::npos) << bad.body;
   EXPECT_EQ(channel_->parkedLongPolls(), 0u);
+  // Counted by the way they came (the refused one is not counted).
+  agent("POST", "/agent/v1/counters", report.dump());
+  EXPECT_EQ(channel_->reportsReceived().on_poll, 2u);
+  EXPECT_EQ(channel_->reportsReceived().pushed, 1u);
 }
 
 // What the server's I/O threads answer themselves: a poll from a known token for a host whose

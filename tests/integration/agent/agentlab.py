@@ -183,8 +183,9 @@ class LineLog:
 
 
 class NsServer:
-    def __init__(self, lab, binary, data_dir=None):
+    def __init__(self, lab, binary, data_dir=None, extra_args=()):
         self.lab, self.binary = lab, binary
+        self.extra_args = list(extra_args)
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="tmirror-agentlab-srv-")
         self.port = 0
         self.proc = None
@@ -210,7 +211,7 @@ class NsServer:
         while True:
             self.proc = self.lab.popen(
                 "src", [self.binary, "server", "--listen", "127.0.0.1:%d" % self.port,
-                        "--data-dir", self.data_dir, "--auth", "sigv4"],
+                        "--data-dir", self.data_dir, "--auth", "sigv4", *self.extra_args],
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             self.log = LineLog(self.proc.stdout, "[server]")
             got = self.log.wait_for(SERVER_LISTENING_RE, max(1, deadline - time.time()))

@@ -98,6 +98,7 @@ class AgentLabCase(unittest.TestCase):
     """One lab, server, agent and two targets per class."""
 
     agent_options = {}
+    server_args = ()
 
     @classmethod
     def setUpClass(cls):
@@ -106,7 +107,7 @@ class AgentLabCase(unittest.TestCase):
         cls.addClassCleanup(cls.lab.down)
         cls.lab.up()
         cls.start_helpers()
-        cls.server = agentlab.NsServer(cls.lab, cls.binary)
+        cls.server = agentlab.NsServer(cls.lab, cls.binary, extra_args=cls.server_args)
         cls.addClassCleanup(cls.server.cleanup)
         cls.server.start()
         cls.api = agentlab.NsApi(cls.lab, cls.server)
@@ -467,6 +468,45 @@ class LiveChangeTest(AgentLabCase):
         mirrored = d["NetworkPacketsMirrorIn"] + d["NetworkPacketsMirrorOut"]
         self.assertEqual(mirrored, len(obs.mirrored), d)
         self.assertEqual(d["NetworkPacketsSkipMirrorIn"] + d["NetworkPacketsSkipMirrorOut"], 0)
+
+
+class FleetReportTest(AgentLabCase):
+    """A large fleet's pace: at 0.25 reports a second for the fleet (this one host), the server
+    asks for a report every 4 s, which is past the point where the agent sends its counters on
+    its long-poll instead of on a request of their own."""
+
+    server_args = ("--fleet-reports-per-second", "0.25")
+
+    def server_metrics(self):
+        text = self.ns_thread(agentlab.http_get, self.server.endpoint + "/metrics")
+        values = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.rpartition(" ")
+                values[name] = float(value)
+        return values
+
+    def test_reports_ride_the_long_poll_and_reach_the_server(self):
+        self.setup_sessions([dict(number=1, vni=6100, rules=accept_all())])
+        with Observation(self) as obs:
+            self.mix(rounds=1)
+        self.assertGreater(len(obs.mirrored), 0)
+        ours = agentlab.interface_counters(self.agent.counters(self.ns_thread))
+        mirrored = ours["NetworkPacketsMirrorIn"] + ours["NetworkPacketsMirrorOut"]
+        self.assertGreater(mirrored, 0, ours)
+        key = 'tmirror_agent_counter{resource_id="%s",name="%s"}'
+        deadline = time.time() + 20  # a report every 4 s, and the poll it rides
+        while True:
+            m = self.server_metrics()
+            theirs = (m.get(key % (self.eni, "NetworkPacketsMirrorIn"), 0)
+                      + m.get(key % (self.eni, "NetworkPacketsMirrorOut"), 0))
+            if theirs >= mirrored or time.time() > deadline:
+                break
+            time.sleep(0.5)
+        self.assertGreaterEqual(theirs, mirrored, "the agent's counters did not reach the server")
+        self.assertGreater(m['tmirror_agent_reports{via="poll"}'], 0, m)
+        self.assertEqual(m['tmirror_agent_reports{via="push"}'], 0,
+                         "a report went on its own although the pace says it rides the poll")
 
 
 RATE_CAP_PPS = 300
