@@ -1,5 +1,7 @@
 #include "store/shared_store.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <exception>
 #include <utility>
@@ -36,7 +38,10 @@ SharedStore::SharedStore(MirrorStore writer, std::vector<MirrorStore> readers,
   for (MirrorStore& reader : readers_) {
     free_readers_.push_back(&reader);
   }
-  committer_ = std::thread([this] { commitLoop(); });
+  committer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "store-commit");  // for top -H, perf -t
+    commitLoop();
+  });
 }
 
 SharedStore::~SharedStore() {
