@@ -732,15 +732,26 @@ AgentChannel::ReportsReceived AgentChannel::reportsReceived() const {
 std::size_t AgentChannel::applyCounters(model::CountersReport report) {
   // Every number of every item, keyed by the item's own resource id (a session's item also
   // names its source interface, which is not its key).
-  std::map<std::pair<std::string, std::string>, double> update;
-  for (const auto* items : {&report.interfaces, &report.sessions}) {
-    for (const auto& item : *items) {
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, double>>>> update;
+  std::vector<std::string> healthy;  // collectors' interfaces that say they are healthy
+  std::size_t taken = 0;
+  for (auto* items : {&report.interfaces, &report.sessions}) {
+    for (auto& item : *items) {
+      std::vector<std::pair<std::string, double>> values;
+      values.reserve(item.counts.size() + item.values.size());
       for (const auto& [name, value] : item.counts) {
-        update[{item.id, name}] = static_cast<double>(value);
+        values.emplace_back(name, static_cast<double>(value));
       }
       for (const auto& [name, value] : item.values) {
-        update[{item.id, name}] = value;
+        values.emplace_back(name, value);
       }
+      for (const auto& [name, value] : values) {
+        if (name == "CollectorHealthy" && value == 1.0) {
+          healthy.push_back(item.id);
+        }
+      }
+      taken += values.size();
+      update.emplace_back(std::move(item.id), std::move(values));
     }
   }
   // What the agent could not apply, with its reasons: replaces what it said before.
@@ -748,24 +759,21 @@ std::size_t AgentChannel::applyCounters(model::CountersReport report) {
   for (const auto& p : report.problems.value_or(std::vector<model::Problem>{})) {
     problems.emplace_back(p.resource_id, p.reason);
   }
-  const std::string& instance = report.instance_id;
-  {
+  if (!healthy.empty()) {
     const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(health_mutex_);
-    for (const auto& [key, value] : update) {
-      if (key.second == "CollectorHealthy" && value == 1.0) {
-        member_seen_[key.first] = now;
-      }
+    for (const std::string& id : healthy) {
+      member_seen_[id] = now;
     }
   }
   std::lock_guard lock(counters_mutex_);
-  for (auto& [key, value] : update) {
-    counters_[key] = value;
+  for (auto& [id, values] : update) {
+    counters_.insert_or_assign(std::move(id), std::move(values));
   }
-  if (!instance.empty()) {
-    problems_[instance] = std::move(problems);
+  if (!report.instance_id.empty()) {
+    problems_[report.instance_id] = std::move(problems);
   }
-  return update.size();
+  return taken;
 }
 
 api::HttpResponse AgentChannel::withReportInterval(api::HttpResponse answer) const {
@@ -775,8 +783,14 @@ api::HttpResponse AgentChannel::withReportInterval(api::HttpResponse answer) con
 }
 
 std::map<std::pair<std::string, std::string>, double> AgentChannel::counterSnapshot() const {
+  std::map<std::pair<std::string, std::string>, double> out;
   std::lock_guard lock(counters_mutex_);
-  return counters_;
+  for (const auto& [id, values] : counters_) {
+    for (const auto& [name, value] : values) {
+      out[{id, name}] = value;
+    }
+  }
+  return out;
 }
 
 // The sessions whose copies a collector's interface receives (as an interface target, or as a

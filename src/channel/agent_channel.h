@@ -153,7 +153,9 @@ class AgentChannel : public server::AgentRoutes {
   std::atomic<uint64_t> reports_pushed_ = 0;
   std::atomic<uint64_t> reports_on_poll_ = 0;
   mutable std::mutex counters_mutex_;
-  std::map<std::pair<std::string, std::string>, double> counters_;
+  // Resource id -> its counters as last reported. A report carries each item's whole set, so
+  // it replaces the item's entry: a few hash lookups per report, however large the fleet.
+  std::unordered_map<std::string, std::vector<std::pair<std::string, double>>> counters_;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> problems_;
 
   // Load-balancer members: when each last said it is healthy (registration or counters).
