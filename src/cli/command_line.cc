@@ -362,7 +362,7 @@ Command parseCommandLine(std::span<const char* const> args) {
       ->add_option("--fleet-reports-per-second", server.fleet_reports_per_second,
                    "Counter reports per second the whole fleet may send; each host is told to "
                    "report every hosts/N seconds, at least every second and at most every "
-                   "minute (default 250: 10,000 hosts every 40 s)")
+                   "minute (default 170: 10,000 hosts every 59 s)")
       ->check(CLI::Range(0.01, 100000.0));
   server_cmd
       ->add_option("--max-connections", server.max_connections,

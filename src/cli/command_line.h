@@ -54,7 +54,7 @@ struct ServerOptions {
   int64_t sources_per_target = 10;
   int64_t resources_per_kind = 10000;
   // Counter reports per second the whole fleet may send (channel::AgentChannelOptions).
-  double fleet_reports_per_second = 250;
+  double fleet_reports_per_second = 170;
   std::filesystem::path captures_dir;  // the collector's files, for the console (tmirror up)
   // Connection hygiene (see server::HttpServerOptions).
   int64_t max_connections = 16384;
