@@ -105,19 +105,30 @@ TEST_F(ServerLifecycle, StopDoesNotWaitOutIdleKeepAliveConnections) {
   EXPECT_TRUE(silent->waitClosed(std::chrono::seconds(1)));
 }
 
+// A server whose API answers only once api_.release() is called, and one request it holds.
+class DeferredAnswers : public ServerFixture {
+ protected:
+  void sendHeldRequest() {
+    api_.deferAnswers();
+    ASSERT_NO_FATAL_FAILURE(startServer());
+    auto opened = connect();
+    ASSERT_TRUE(opened);
+    client_.emplace(std::move(*opened));
+    ASSERT_TRUE(
+        client_->send("GET /?Action=DescribeTrafficMirrorSessions HTTP/1.1\r\nHost: x\r\n\r\n"));
+    for (int i = 0; i < 2000 && api_.requests().empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_EQ(api_.requests().size(), 1u);
+  }
+
+  std::optional<RawHttpConnection> client_;
+};
+
 // A mutation is answered from the store's commit thread after its handler returned: the answer
 // still reaches the client, and stop() waits for it (it calls back into the server).
-TEST_F(ServerLifecycle, AnAnswerGivenLaterFromAnotherThreadIsSentAndStopWaitsForIt) {
-  api_.deferAnswers();
-  ASSERT_NO_FATAL_FAILURE(startServer());
-  auto client = connect();
-  ASSERT_TRUE(client);
-  ASSERT_TRUE(
-      client->send("GET /?Action=DescribeTrafficMirrorSessions HTTP/1.1\r\nHost: x\r\n\r\n"));
-  for (int i = 0; i < 2000 && api_.requests().empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ASSERT_EQ(api_.requests().size(), 1u);
+TEST_F(DeferredAnswers, AnAnswerGivenLaterFromAnotherThreadIsSentAndStopWaitsForIt) {
+  ASSERT_NO_FATAL_FAILURE(sendHeldRequest());
 
   std::atomic<bool> stopped = false;
   std::thread stopping([&] {
@@ -134,18 +145,10 @@ TEST_F(ServerLifecycle, AnAnswerGivenLaterFromAnotherThreadIsSentAndStopWaitsFor
       << "the late answer was not counted";
 }
 
-TEST_F(ServerLifecycle, AnAnswerGivenLaterReachesTheClient) {
-  api_.deferAnswers();
-  ASSERT_NO_FATAL_FAILURE(startServer());
-  auto client = connect();
-  ASSERT_TRUE(client);
-  ASSERT_TRUE(
-      client->send("GET /?Action=DescribeTrafficMirrorSessions HTTP/1.1\r\nHost: x\r\n\r\n"));
-  for (int i = 0; i < 2000 && api_.requests().empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+TEST_F(DeferredAnswers, AnAnswerGivenLaterReachesTheClient) {
+  ASSERT_NO_FATAL_FAILURE(sendHeldRequest());
   api_.release();
-  auto response = client->readResponse();
+  auto response = client_->readResponse();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
   EXPECT_THAT(response->body, HasSubstr("trafficMirrorSessionSet"));
