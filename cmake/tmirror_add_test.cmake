@@ -3,7 +3,7 @@
 include(GoogleTest)
 
 function(tmirror_add_test)
-  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "POSTGRES" "NAME;TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SOURCES})
   target_compile_options(${ARG_NAME} PRIVATE ${TMIRROR_WARNINGS})
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
@@ -19,8 +19,17 @@ function(tmirror_add_test)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
+  set(environment "TMIRROR_SOURCE_DIR=${PROJECT_SOURCE_DIR};TMIRROR_BINARY_DIR=${PROJECT_BINARY_DIR}")
+  set(fixtures "")
+  if(ARG_POSTGRES)
+    # The run's PostgreSQL server (tests/CMakeLists.txt): each test makes its own database.
+    target_link_libraries(${ARG_NAME} PRIVATE tmirror_postgres_server)
+    set(environment "${environment};TMIRROR_TEST_POSTGRES_DIR=${TMIRROR_TEST_POSTGRES_DIR}")
+    set(fixtures postgres)
+  endif()
   gtest_discover_tests(${ARG_NAME}
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
-    ENVIRONMENT "TMIRROR_SOURCE_DIR=${PROJECT_SOURCE_DIR};TMIRROR_BINARY_DIR=${PROJECT_BINARY_DIR}"
+    ENVIRONMENT "${environment}"
+    FIXTURES_REQUIRED "${fixtures}"
     DISCOVERY_TIMEOUT 60)
 endfunction()

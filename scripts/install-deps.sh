@@ -19,7 +19,7 @@ purpose="${1:-run}"
 run_packages=(
   build-essential cmake make pkg-config
   libpcap-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev
-  libssl-dev libcpp-httplib-dev libboost-dev
+  libssl-dev libcpp-httplib-dev libboost-dev libpq-dev
   iproute2 ca-certificates
 )
 offline_packages=(tshark)
@@ -30,6 +30,7 @@ test_packages=(
   libgtest-dev libgmock-dev
   tshark tcpdump python3 python3-scapy python3-boto3 awscli
   ethtool                             # the namespace lab turns offloads off (tools/lab)
+  postgresql                          # the PostgreSQL store's tests start their own server
   chromium                            # the web console's browser tests (tests/console)
 )
 bench_packages=(

@@ -385,6 +385,11 @@ ApiResult<void> checkResourceQuota(ActionContext& ctx, std::string_view table,
 }
 
 std::unexpected<ApiError> internalError(const Error& error) {
+  if (error.code == ErrorCode::Unavailable) {
+    // The database is down or unreachable: the client may retry (AWS SDKs do, on 503).
+    return apiError("ServiceUnavailable",
+                    "The service cannot reach its database now; try again later.");
+  }
   return apiError("InternalError", "An internal error has occurred (" + error.message + ").");
 }
 

@@ -39,7 +39,8 @@ struct ActionContext {
 
 using ActionHandler = ApiResult<std::string> (*)(ActionContext&);
 
-// Converts a store error into InternalError (and logs nothing secret).
+// Converts a store error into InternalError, or ServiceUnavailable (HTTP 503) when the
+// database cannot be reached (and logs nothing secret).
 std::unexpected<ApiError> internalError(const Error& error);
 
 // --- IDs ---------------------------------------------------------------------------------

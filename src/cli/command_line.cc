@@ -331,10 +331,23 @@ Command parseCommandLine(std::span<const char* const> args) {
   std::string listen = "127.0.0.1:8900";
   std::string auth = "sigv4";
   auto* server_cmd = app.add_subcommand(
-      "server", "Serve the EC2 traffic-mirroring API (and the agent channel) on SQLite");
+      "server",
+      "Serve the EC2 traffic-mirroring API (and the agent channel) on SQLite or PostgreSQL");
   server_cmd->add_option("--listen", listen, "Address:port to listen on (default 127.0.0.1:8900)");
-  server_cmd->add_option("--data-dir", server.data_dir, "Where the database lives")
+  server_cmd
+      ->add_option("--data-dir", server.data_dir,
+                   "Where the SQLite database (and --tls auto's CA) lives")
       ->capture_default_str();
+  server_cmd->add_option(
+      "--database", server.database_url,
+      "A PostgreSQL database shared by server replicas instead of SQLite: "
+      "postgresql://USER@HOST:PORT/DB (any libpq URL; the password from PGPASSWORD or "
+      "~/.pgpass, not the command line)");
+  server_cmd
+      ->add_option("--database-connections", server.database_connections,
+                   "PostgreSQL connections of this server: one writer, the rest readers "
+                   "(default 8)")
+      ->check(CLI::Range(int64_t{2}, int64_t{1000}));
   server_cmd->add_option("--region", server.region,
                          "The region clients sign for (their --region / AWS_DEFAULT_REGION); "
                          "default us-east-1");

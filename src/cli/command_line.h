@@ -45,6 +45,10 @@ struct ServerOptions {
   std::string listen_address = "127.0.0.1";
   uint16_t port = 8900;
   std::filesystem::path data_dir = "tmirror-data";
+  // A PostgreSQL database instead of SQLite in data_dir (store/postgres.h), and the
+  // connections one server keeps to it (one writer, the rest readers).
+  std::string database_url;
+  int64_t database_connections = 8;
   bool auth_none = false;            // only allowed on a loopback listener
   std::string region = "us-east-1";  // the region clients sign for
   bool create_access_key = false;    // print a new key pair and exit

@@ -60,10 +60,14 @@ void keepFreedMemoryForReuse() {
   mallopt(M_TRIM_THRESHOLD, 8 << 20);
 }
 
+store::StoreLocation storeLocation(const ServerOptions& options) {
+  return {options.data_dir, options.database_url};
+}
+
 }  // namespace
 
 int createAccessKey(const ServerOptions& options) {
-  auto store = store::MirrorStore::open(options.data_dir);
+  auto store = store::MirrorStore::open(storeLocation(options));
   if (!store) {
     std::fprintf(stderr, "tmirror server: %s\n", store.error().message.c_str());
     return 1;
@@ -84,7 +88,7 @@ int createAccessKey(const ServerOptions& options) {
 }
 
 int createAgentToken(const ServerOptions& options) {
-  auto store = store::MirrorStore::open(options.data_dir);
+  auto store = store::MirrorStore::open(storeLocation(options));
   if (!store) {
     std::fprintf(stderr, "tmirror server: %s\n", store.error().message.c_str());
     return 1;
@@ -119,7 +123,11 @@ int runServer(const ServerOptions& options) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto store = store::SharedStore::open(options.data_dir);
+  store::SharedStoreOptions store_options;
+  if (!options.database_url.empty()) {
+    store_options.readers = static_cast<std::size_t>(options.database_connections - 1);
+  }
+  auto store = store::SharedStore::open(storeLocation(options), store_options);
   if (!store) {
     std::fprintf(stderr, "tmirror server: %s\n", store.error().message.c_str());
     return 1;
@@ -233,6 +241,7 @@ int runServer(const ServerOptions& options) {
     std::printf("     agents: --ca-file %s or --server-fingerprint %s\n",
                 identity->ca_certificate.c_str(), identity->ca_fingerprint.c_str());
   }
+  std::printf("store: %s\n", api.store().where().c_str());
   std::printf("listening on %s://%s%s%s:%u\n", http.tls ? "https" : "http", v6 ? "[" : "",
               options.listen_address.c_str(), v6 ? "]" : "",
               static_cast<unsigned>((*server)->port()));

@@ -16,6 +16,7 @@ enum class ErrorCode {
   AlreadyExists,    // would overwrite or duplicate something
   Unsupported,      // a valid request for something tmirror does not do
   Io,               // the OS refused (errno is kept in the message)
+  Unavailable,      // a service tmirror depends on (its database) cannot be reached now
   Internal,         // a tmirror bug
 };
 

@@ -4,6 +4,8 @@
 #include <array>
 
 #include "common/random.h"
+#include "store/postgres.h"
+#include "store/sqlite.h"
 
 namespace tmirror::store {
 
@@ -233,40 +235,72 @@ std::string select(std::string_view columns, std::string_view table, std::string
 
 }  // namespace
 
+Result<MirrorStore> MirrorStore::opened(Result<Database> db, bool read_only) {
+  if (!db) {
+    return std::unexpected(db.error());
+  }
+  MirrorStore store(std::move(*db));
+  store.read_only_ = read_only;
+  if (auto r = store.loadAccountId(); !r) {
+    return std::unexpected(r.error());
+  }
+  return store;
+}
+
+namespace {
+
+Result<Database> migrated(Result<std::unique_ptr<Connection>> connection) {
+  if (!connection) {
+    return std::unexpected(connection.error());
+  }
+  return Database::migrate(std::move(*connection), kMigrations);
+}
+
+Result<Database> unmigrated(Result<std::unique_ptr<Connection>> connection) {
+  if (!connection) {
+    return std::unexpected(connection.error());
+  }
+  return Database(std::move(*connection));
+}
+
+}  // namespace
+
 Result<MirrorStore> MirrorStore::open(const std::filesystem::path& data_dir) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec) {
     return makeError(ErrorCode::Io, "creating " + data_dir.string() + ": " + ec.message());
   }
-  auto db = Database::open(data_dir / "tmirror.db", kMigrations);
-  if (!db) {
-    return std::unexpected(db.error());
-  }
-  MirrorStore store(std::move(*db));
-  if (auto r = store.loadAccountId(); !r) {
-    return std::unexpected(r.error());
-  }
-  return store;
+  return opened(migrated(openSqlite(data_dir / "tmirror.db")), false);
 }
 
 Result<MirrorStore> MirrorStore::openReader(const std::filesystem::path& data_dir) {
-  auto db = Database::openReader(data_dir / "tmirror.db");
-  if (!db) {
-    return std::unexpected(db.error());
-  }
-  MirrorStore store(std::move(*db));
-  store.read_only_ = true;
-  if (auto r = store.loadAccountId(); !r) {
-    return std::unexpected(r.error());
-  }
-  return store;
+  return opened(unmigrated(openSqliteReader(data_dir / "tmirror.db")), true);
+}
+
+Result<MirrorStore> MirrorStore::openPostgres(const std::string& url) {
+  return opened(migrated(store::openPostgres(url)), false);
+}
+
+Result<MirrorStore> MirrorStore::openPostgresReader(const std::string& url) {
+  return opened(unmigrated(store::openPostgresReader(url)), true);
+}
+
+Result<MirrorStore> MirrorStore::open(const StoreLocation& location) {
+  return location.postgresql() ? openPostgres(location.database_url) : open(location.data_dir);
+}
+
+Result<MirrorStore> MirrorStore::openReader(const StoreLocation& location) {
+  return location.postgresql() ? openPostgresReader(location.database_url)
+                               : openReader(location.data_dir);
 }
 
 Result<void> MirrorStore::loadAccountId() {
-  auto existing =
-      first(collect<std::string>(db_, "SELECT value FROM meta WHERE key = 'account_id'", nullptr,
-                                 [](const Statement& s) { return s.text(0); }));
+  auto read = [&] {
+    return first(collect<std::string>(db_, "SELECT value FROM meta WHERE key = 'account_id'",
+                                      nullptr, [](const Statement& s) { return s.text(0); }));
+  };
+  auto existing = read();
   if (!existing) {
     return std::unexpected(existing.error());
   }
@@ -278,14 +312,37 @@ Result<void> MirrorStore::loadAccountId() {
     return makeError(ErrorCode::NotFound,
                      "the store has no account id yet (open it for writing first)");
   }
+  // Made once, under the writers' lock: another process may be opening the store too.
+  if (auto r = db_.begin(); !r) {
+    return r;
+  }
+  existing = read();
+  if (!existing) {
+    db_.rollback();
+    return std::unexpected(existing.error());
+  }
+  if (*existing) {
+    account_id_ = **existing;
+    db_.rollback();
+    return {};
+  }
   // A 12-digit account id, fixed for this installation (AWS ownerId shape).
   account_id_ = secureRandomString("123456789", 1) + secureRandomString("0123456789", 11);
   auto stmt = db_.prepare("INSERT INTO meta (key, value) VALUES ('account_id', ?)");
   if (!stmt) {
+    db_.rollback();
     return std::unexpected(stmt.error());
   }
   stmt->bind(1, std::string_view(account_id_));
-  return stmt->run();
+  auto inserted = stmt->run();
+  *stmt = Statement();
+  if (inserted) {
+    inserted = db_.commit();
+  }
+  if (!inserted) {
+    db_.rollback();
+  }
+  return inserted;
 }
 
 Result<int64_t> MirrorStore::revision() {

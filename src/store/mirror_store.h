@@ -1,5 +1,7 @@
 // MirrorStore: the durable state of the traffic-mirroring API (network interfaces, targets,
-// filters, rules, sessions, tags, access keys, client tokens, the audit log) in SQLite.
+// filters, rules, sessions, tags, access keys, client tokens, the audit log) in SQLite (the
+// embedded default) or PostgreSQL (several server replicas on one database): one set of
+// statements and migrations over the driver seam of store/sql.h.
 //
 // Not thread-safe: one thread at a time uses one MirrorStore. SharedStore (shared_store.h)
 // gives threads a writer and read-only views of the same file, and commits concurrent
@@ -16,7 +18,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "store/sqlite.h"
+#include "store/sql.h"
 
 namespace tmirror::store {
 
@@ -102,6 +104,15 @@ struct AuditEntry {
   std::string remote_address;
 };
 
+// Where the state lives: DIR/tmirror.db (SQLite, the default), or the PostgreSQL database
+// `database_url` names when it is set.
+struct StoreLocation {
+  std::filesystem::path data_dir;
+  std::string database_url;
+
+  bool postgresql() const { return !database_url.empty(); }
+};
+
 // One transaction of the store (BEGIN IMMEDIATE, or a savepoint inside a commit group): what
 // the store's calls write meanwhile is kept by commit() and dropped when the object goes away
 // uncommitted, so that no error path can leave half a change behind.
@@ -134,6 +145,18 @@ class MirrorStore {
 
   // The same file, read-only (for SharedStore's readers); the writer must have opened it.
   static Result<MirrorStore> openReader(const std::filesystem::path& data_dir);
+
+  // A PostgreSQL database (a libpq URL, store/postgres.h), migrated as needed; and a
+  // read-only connection to one a writer opened.
+  static Result<MirrorStore> openPostgres(const std::string& url);
+  static Result<MirrorStore> openPostgresReader(const std::string& url);
+
+  // Either, by location.
+  static Result<MirrorStore> open(const StoreLocation& location);
+  static Result<MirrorStore> openReader(const StoreLocation& location);
+
+  // Where the store is, for messages (a file, or a database URL without its password).
+  std::string where() const { return db_.where(); }
 
   // Starts a transaction; one at a time. Inside a commit group it is a savepoint, made
   // durable by the group's commit.
@@ -247,6 +270,7 @@ class MirrorStore {
  private:
   explicit MirrorStore(Database db) : db_(std::move(db)) {}
 
+  static Result<MirrorStore> opened(Result<Database> db, bool read_only);
   Result<void> loadAccountId();
 
   Database db_;

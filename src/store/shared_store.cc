@@ -8,9 +8,9 @@
 
 namespace tmirror::store {
 
-Result<std::unique_ptr<SharedStore>> SharedStore::open(const std::filesystem::path& data_dir,
+Result<std::unique_ptr<SharedStore>> SharedStore::open(const StoreLocation& location,
                                                        SharedStoreOptions options) {
-  auto writer = MirrorStore::open(data_dir);
+  auto writer = MirrorStore::open(location);
   if (!writer) {
     return std::unexpected(writer.error());
   }
@@ -19,7 +19,7 @@ Result<std::unique_ptr<SharedStore>> SharedStore::open(const std::filesystem::pa
   std::vector<MirrorStore> readers;
   readers.reserve(options.readers);
   for (std::size_t i = 0; i < options.readers; ++i) {
-    auto reader = MirrorStore::openReader(data_dir);
+    auto reader = MirrorStore::openReader(location);
     if (!reader) {
       return std::unexpected(reader.error());
     }
@@ -33,6 +33,7 @@ SharedStore::SharedStore(MirrorStore writer, std::vector<MirrorStore> readers,
                          SharedStoreOptions options)
     : options_(options),
       account_id_(writer.accountId()),
+      where_(writer.where()),
       writer_(std::move(writer)),
       readers_(std::move(readers)) {
   for (MirrorStore& reader : readers_) {

@@ -44,9 +44,17 @@ struct SharedStoreOptions {
 
 class SharedStore {
  public:
-  // Opens (creating and migrating as needed) DIR/tmirror.db.
-  static Result<std::unique_ptr<SharedStore>> open(const std::filesystem::path& data_dir,
+  // Opens (creating and migrating as needed) DIR/tmirror.db, or the PostgreSQL database.
+  static Result<std::unique_ptr<SharedStore>> open(const StoreLocation& location,
                                                    SharedStoreOptions options = {});
+
+  static Result<std::unique_ptr<SharedStore>> open(const std::filesystem::path& data_dir,
+                                                   SharedStoreOptions options = {}) {
+    return open(StoreLocation{data_dir, {}}, options);
+  }
+
+  // Where the store is, for messages (a file, or a database URL without its password).
+  const std::string& where() const { return where_; }
 
   // Commits what is still queued, then stops the commit thread.
   ~SharedStore();
@@ -138,6 +146,7 @@ class SharedStore {
 
   SharedStoreOptions options_;
   std::string account_id_;
+  std::string where_;
 
   std::mutex writer_mutex_;
   MirrorStore writer_;

@@ -1,5 +1,5 @@
-// The API in process: requests as a client sends them, answers as XML, state in a real
-// SQLite store in a temporary directory.
+// The API in process: requests as a client sends them, answers as XML, state in a real store:
+// SQLite in a temporary directory, and PostgreSQL.
 #include "api/traffic_mirror_api.h"
 
 #include <unistd.h>
@@ -10,19 +10,17 @@
 #include <gtest/gtest.h>
 
 #include "store/shared_store.h"
+#include "testing/store_backends.h"
 #include "testing/xml_fields.h"
 
 namespace tmirror::api {
 namespace {
 
-class ApiTest : public ::testing::Test {
+class ApiTest : public testing::StoreBackendTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tmirror-api-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    auto store = store::SharedStore::open(dir_);
+    makeLocation("tmirror-api-test");
+    auto store = store::SharedStore::open(location_);
     ASSERT_TRUE(store.has_value()) << store.error().message;
     store_ = std::move(*store);
     api_ = std::make_unique<TrafficMirrorApi>(
@@ -35,7 +33,7 @@ class ApiTest : public ::testing::Test {
   void TearDown() override {
     api_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
+    removeLocation();
   }
 
   HttpResponse call(const std::string& body) {
@@ -64,14 +62,13 @@ class ApiTest : public ::testing::Test {
     return field(r.body, "Code");
   }
 
-  std::filesystem::path dir_;
   std::unique_ptr<store::SharedStore> store_;
   std::unique_ptr<TrafficMirrorApi> api_;
 };
 
 constexpr const char* kV = "&Version=2016-11-15";
 
-TEST_F(ApiTest, EveryRequestNeedsItsVersion) {
+TEST_P(ApiTest, EveryRequestNeedsItsVersion) {
   EXPECT_EQ(errorCode("Action=DescribeTrafficMirrorSessions"), "MissingParameter");
   EXPECT_EQ(errorCode("Action=CreateTrafficMirrorFilter"), "MissingParameter");
   EXPECT_EQ(call(std::string("Action=DescribeTrafficMirrorFilters") + kV).status, 200);
@@ -80,7 +77,7 @@ TEST_F(ApiTest, EveryRequestNeedsItsVersion) {
       << "the refused create made nothing";
 }
 
-TEST_F(ApiTest, TextThatIsNotUtf8IsRefusedAndNeverStored) {
+TEST_P(ApiTest, TextThatIsNotUtf8IsRefusedAndNeverStored) {
   EXPECT_EQ(errorCode(std::string("Action=CreateTrafficMirrorFilter&Description=a%FFb") + kV),
             "InvalidParameterValue");
   EXPECT_EQ(errorCode(std::string("Action=CreateTrafficMirrorFilter&Description=%ED%A0%80") + kV),
@@ -94,7 +91,7 @@ TEST_F(ApiTest, TextThatIsNotUtf8IsRefusedAndNeverStored) {
   EXPECT_EQ(field(described.body, "description"), "caf\xC3\xA9 \xE2\x82\xAC");
 }
 
-TEST_F(ApiTest, APrivateAddressIsUsedOncePerSubnet) {
+TEST_P(ApiTest, APrivateAddressIsUsedOncePerSubnet) {
   const std::string body =
       std::string("Action=CreateNetworkInterface&PrivateIpAddress=198.51.100.77&SubnetId=");
   const std::string first = create(body + "subnet-0123abcd" + kV, "networkInterfaceId");
@@ -104,7 +101,7 @@ TEST_F(ApiTest, APrivateAddressIsUsedOncePerSubnet) {
       << "another subnet may hold the same address";
 }
 
-TEST_F(ApiTest, TheAnswerSaysWhichActionRanAndWhichCodeItGave) {
+TEST_P(ApiTest, TheAnswerSaysWhichActionRanAndWhichCodeItGave) {
   HttpResponse ok = call(std::string("Action=DescribeTrafficMirrorSessions") + kV);
   EXPECT_EQ(ok.status, 200);
   EXPECT_EQ(ok.action, "DescribeTrafficMirrorSessions");
@@ -122,7 +119,7 @@ TEST_F(ApiTest, TheAnswerSaysWhichActionRanAndWhichCodeItGave) {
   EXPECT_EQ(none.error_code, "MissingAction");
 }
 
-TEST_F(ApiTest, SessionLifecycleFromInterfacesToDelete) {
+TEST_P(ApiTest, SessionLifecycleFromInterfacesToDelete) {
   const std::string src = create(
       std::string(
           "Action=CreateNetworkInterface&SubnetId=subnet-0123abcd&PrivateIpAddress=198.51.100.10") +
@@ -184,7 +181,7 @@ TEST_F(ApiTest, SessionLifecycleFromInterfacesToDelete) {
             200);
 }
 
-TEST_F(ApiTest, FailedMutationChangesNothing) {
+TEST_P(ApiTest, FailedMutationChangesNothing) {
   const std::string filter =
       create(std::string("Action=CreateTrafficMirrorFilter") + kV, "trafficMirrorFilterId");
   const std::string base = "Action=CreateTrafficMirrorFilterRule&TrafficMirrorFilterId=" + filter +
@@ -208,7 +205,7 @@ TEST_F(ApiTest, FailedMutationChangesNothing) {
   EXPECT_EQ(count, 1) << rules.body;
 }
 
-TEST_F(ApiTest, ClientTokenMakesCreateIdempotent) {
+TEST_P(ApiTest, ClientTokenMakesCreateIdempotent) {
   const std::string a =
       create(std::string("Action=CreateTrafficMirrorFilter&ClientToken=tok-1&Description=x") + kV,
              "trafficMirrorFilterId");
@@ -222,7 +219,7 @@ TEST_F(ApiTest, ClientTokenMakesCreateIdempotent) {
       "IdempotentParameterMismatch");
 }
 
-TEST_F(ApiTest, PaginationReturnsEveryItemOnce) {
+TEST_P(ApiTest, PaginationReturnsEveryItemOnce) {
   std::set<std::string> created;
   for (int i = 0; i < 12; ++i) {
     created.insert(
@@ -247,7 +244,7 @@ TEST_F(ApiTest, PaginationReturnsEveryItemOnce) {
             "InvalidPaginationToken");
 }
 
-TEST_F(ApiTest, RequestLevelErrors) {
+TEST_P(ApiTest, RequestLevelErrors) {
   EXPECT_EQ(errorCode("Version=2016-11-15"), "MissingAction");
   EXPECT_EQ(errorCode(std::string("Action=RunInstances") + kV), "InvalidAction");
   EXPECT_EQ(errorCode("Action=DescribeTags&Bad=%zz"), "MalformedQueryString");
@@ -257,7 +254,7 @@ TEST_F(ApiTest, RequestLevelErrors) {
       "InvalidParameterValue");
 }
 
-TEST_F(ApiTest, EveryMutatingCallIsAuditedAcceptedOrRefused) {
+TEST_P(ApiTest, EveryMutatingCallIsAuditedAcceptedOrRefused) {
   const std::string filter =
       create(std::string("Action=CreateTrafficMirrorFilter") + kV, "trafficMirrorFilterId");
   EXPECT_EQ(errorCode("Action=DeleteTrafficMirrorFilter&TrafficMirrorFilterId=tmf-00000000" +
@@ -279,6 +276,8 @@ TEST_F(ApiTest, EveryMutatingCallIsAuditedAcceptedOrRefused) {
   EXPECT_EQ(rows[2].substr(0, 32), "test CreateTrafficMirrorSession ");
   EXPECT_TRUE(rows[2].ends_with("MissingParameter"));
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, ApiTest, testing::kStoreBackends, testing::storeBackendName);
 
 }  // namespace
 }  // namespace tmirror::api

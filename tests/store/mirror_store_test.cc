@@ -7,26 +7,26 @@
 
 #include <gtest/gtest.h>
 
-#include "testing/scratch_dir.h"
+#include "testing/store_backends.h"
 
 namespace tmirror::store {
 namespace {
 
-class MirrorStoreTest : public ::testing::Test {
+class MirrorStoreTest : public testing::StoreBackendTest {
  protected:
   void SetUp() override {
-    dir_ = testing::freshTestDirectory("tmirror-store-test");
+    makeLocation("tmirror-store-test");
     reopen();
   }
 
   void TearDown() override {
     store_.reset();
-    std::filesystem::remove_all(dir_);
+    removeLocation();
   }
 
   void reopen() {
     store_.reset();
-    auto store = MirrorStore::open(dir_);
+    auto store = MirrorStore::open(location_);
     ASSERT_TRUE(store.has_value()) << store.error().message;
     store_ = std::make_unique<MirrorStore>(std::move(*store));
   }
@@ -53,11 +53,10 @@ class MirrorStoreTest : public ::testing::Test {
     return r;
   }
 
-  std::filesystem::path dir_;
   std::unique_ptr<MirrorStore> store_;
 };
 
-TEST_F(MirrorStoreTest, WhatIsWrittenIsThereAfterReopening) {
+TEST_P(MirrorStoreTest, WhatIsWrittenIsThereAfterReopening) {
   const std::string account = store_->accountId();
   EXPECT_EQ(account.size(), 12u) << account;
   ASSERT_TRUE(store_->insertFilter(filter("tmf-01")));
@@ -90,7 +89,7 @@ TEST_F(MirrorStoreTest, WhatIsWrittenIsThereAfterReopening) {
   EXPECT_FALSE(*other) << "a token belongs to one action";
 }
 
-TEST_F(MirrorStoreTest, ARolledBackTransactionLeavesNothing) {
+TEST_P(MirrorStoreTest, ARolledBackTransactionLeavesNothing) {
   const int64_t before = store_->revision().value_or(-1);
   {
     auto transaction = store_->transaction();
@@ -104,7 +103,7 @@ TEST_F(MirrorStoreTest, ARolledBackTransactionLeavesNothing) {
   EXPECT_EQ(store_->revision().value_or(-1), before);
 }
 
-TEST_F(MirrorStoreTest, ACommittedTransactionIsDurable) {
+TEST_P(MirrorStoreTest, ACommittedTransactionIsDurable) {
   const int64_t before = store_->revision().value_or(-1);
   auto transaction = store_->transaction();
   ASSERT_TRUE(transaction);
@@ -118,7 +117,7 @@ TEST_F(MirrorStoreTest, ACommittedTransactionIsDurable) {
   EXPECT_EQ(store_->revision().value_or(-1), before + 1);
 }
 
-TEST_F(MirrorStoreTest, TheRevisionOnlyGoesUp) {
+TEST_P(MirrorStoreTest, TheRevisionOnlyGoesUp) {
   int64_t last = store_->revision().value_or(-1);
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(store_->bumpRevision());
@@ -130,7 +129,7 @@ TEST_F(MirrorStoreTest, TheRevisionOnlyGoesUp) {
   EXPECT_EQ(store_->revision().value_or(-1), last);
 }
 
-TEST_F(MirrorStoreTest, DeletingAFilterDeletesItsRulesOnly) {
+TEST_P(MirrorStoreTest, DeletingAFilterDeletesItsRulesOnly) {
   ASSERT_TRUE(store_->insertFilter(filter("tmf-04")));
   ASSERT_TRUE(store_->insertFilter(filter("tmf-05")));
   ASSERT_TRUE(store_->insertRule(rule("tmfr-04a", "tmf-04", 100)));
@@ -145,7 +144,7 @@ TEST_F(MirrorStoreTest, DeletingAFilterDeletesItsRulesOnly) {
   EXPECT_EQ(store_->count("filter_rules").value_or(-1), 1);
 }
 
-TEST_F(MirrorStoreTest, TagsArePutReplacedAndDeletedByKey) {
+TEST_P(MirrorStoreTest, TagsArePutReplacedAndDeletedByKey) {
   ASSERT_TRUE(store_->putTag("tmt-01", {"env", "prod"}));
   ASSERT_TRUE(store_->putTag("tmt-01", {"env", "test"}));  // same key: replaced
   ASSERT_TRUE(store_->putTag("tmt-01", {"owner", "net"}));
@@ -165,7 +164,7 @@ TEST_F(MirrorStoreTest, TagsArePutReplacedAndDeletedByKey) {
   EXPECT_EQ(all->count("tms-01"), 1u);
 }
 
-TEST_F(MirrorStoreTest, AnAgentHostIsFoundByItsKeyAndKeepsItsInterfaces) {
+TEST_P(MirrorStoreTest, AnAgentHostIsFoundByItsKeyAndKeepsItsInterfaces) {
   ASSERT_TRUE(store_->insertAgentToken("abc123"));
   EXPECT_TRUE(store_->hasAgentToken("abc123").value_or(false));
   EXPECT_FALSE(store_->hasAgentToken("other").value_or(true));
@@ -190,7 +189,7 @@ TEST_F(MirrorStoreTest, AnAgentHostIsFoundByItsKeyAndKeepsItsInterfaces) {
   EXPECT_EQ((*interfaces)[0].mac, "02:00:00:00:00:01");
 }
 
-TEST_F(MirrorStoreTest, ATransactionCommitsOnceAndTheAuditLogReadsBackInOrder) {
+TEST_P(MirrorStoreTest, ATransactionCommitsOnceAndTheAuditLogReadsBackInOrder) {
   auto transaction = store_->transaction();
   ASSERT_TRUE(transaction);
   ASSERT_TRUE(store_->appendAudit(
@@ -207,6 +206,9 @@ TEST_F(MirrorStoreTest, ATransactionCommitsOnceAndTheAuditLogReadsBackInOrder) {
   EXPECT_EQ((*log)[1].result, "InvalidTrafficMirrorFilterId.NotFound");
   EXPECT_EQ((*log)[1].request_id, "r-2");
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, MirrorStoreTest, testing::kStoreBackends,
+                         testing::storeBackendName);
 
 }  // namespace
 }  // namespace tmirror::store

@@ -15,26 +15,26 @@
 
 #include <gtest/gtest.h>
 
-#include "testing/scratch_dir.h"
+#include "testing/store_backends.h"
 
 namespace tmirror::store {
 namespace {
 
-class SharedStoreTest : public ::testing::Test {
+class SharedStoreTest : public testing::StoreBackendTest {
  protected:
   void SetUp() override {
-    dir_ = testing::freshTestDirectory("tmirror-shared-store-test");
+    makeLocation("tmirror-shared-store-test");
     reopen();
   }
 
   void TearDown() override {
     store_.reset();
-    std::filesystem::remove_all(dir_);
+    removeLocation();
   }
 
   void reopen() {
     store_.reset();
-    auto store = SharedStore::open(dir_);
+    auto store = SharedStore::open(location_);
     ASSERT_TRUE(store.has_value()) << store.error().message;
     store_ = std::move(*store);
   }
@@ -72,11 +72,10 @@ class SharedStoreTest : public ::testing::Test {
     ASSERT_EQ(store_->pendingMembers(), n);
   }
 
-  std::filesystem::path dir_;
   std::unique_ptr<SharedStore> store_;
 };
 
-TEST_F(SharedStoreTest, ReadersSeeOnlyWhatIsCommitted) {
+TEST_P(SharedStoreTest, ReadersSeeOnlyWhatIsCommitted) {
   auto done = store_->commitGrouped([&](MirrorStore& s) {
     EXPECT_TRUE(addFilter(s, "tmf-00000000000000001").has_value());
     // Written inside the group, not yet committed: another connection must not see it.
@@ -87,7 +86,7 @@ TEST_F(SharedStoreTest, ReadersSeeOnlyWhatIsCommitted) {
   EXPECT_TRUE(readerSees("tmf-00000000000000001"));
 }
 
-TEST_F(SharedStoreTest, ReadersCannotWrite) {
+TEST_P(SharedStoreTest, ReadersCannotWrite) {
   auto written = store_->read([](MirrorStore& s) { return s.insertFilter(filter("tmf-1")); });
   EXPECT_FALSE(written.has_value());
   auto transaction = store_->read([](MirrorStore& s) { return s.transaction().has_value(); });
@@ -95,7 +94,7 @@ TEST_F(SharedStoreTest, ReadersCannotWrite) {
   EXPECT_FALSE(readerSees("tmf-1"));
 }
 
-TEST_F(SharedStoreTest, ConcurrentMutationsShareCommitsAndAllArriveOnce) {
+TEST_P(SharedStoreTest, ConcurrentMutationsShareCommitsAndAllArriveOnce) {
   constexpr int kThreads = 8;
   constexpr int kEach = 40;
   std::vector<std::thread> threads;
@@ -128,7 +127,7 @@ TEST_F(SharedStoreTest, ConcurrentMutationsShareCommitsAndAllArriveOnce) {
 
 // Three members in one group: the one that fails (an early return, an exception) leaves
 // nothing; the others are committed.
-TEST_F(SharedStoreTest, AFailedMemberUndoesOnlyItself) {
+TEST_P(SharedStoreTest, AFailedMemberUndoesOnlyItself) {
   // The first group holds its commit until the three others queued behind it: they then
   // form the second group together.
   std::promise<void> leading;
@@ -185,7 +184,7 @@ TEST_F(SharedStoreTest, AFailedMemberUndoesOnlyItself) {
 
 // commitAsync: the caller goes on at once; done says the member is durable, on the commit
 // thread, after the member's run; a member still queued when the store closes is committed.
-TEST_F(SharedStoreTest, AnAsyncMemberIsAnsweredOnceDurableAndTheCallerDoesNotWait) {
+TEST_P(SharedStoreTest, AnAsyncMemberIsAnsweredOnceDurableAndTheCallerDoesNotWait) {
   std::promise<void> release;
   auto released = release.get_future().share();
   std::promise<std::thread::id> ran_on;
@@ -231,6 +230,9 @@ TEST_F(SharedStoreTest, AnAsyncMemberIsAnsweredOnceDurableAndTheCallerDoesNotWai
   EXPECT_EQ(answered, 2);
   EXPECT_TRUE(readerSees("tmf-last"));
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, SharedStoreTest, testing::kStoreBackends,
+                         testing::storeBackendName);
 
 }  // namespace
 }  // namespace tmirror::store

@@ -6,6 +6,10 @@ Two ways to point the tests at a server:
   ``tmirror server`` in a fresh temporary data directory on 127.0.0.1:0, creates an access key
   with ``--create-access-key`` and stops the server (and removes the directory) afterwards, even
   when the class fails.
+* ``TMIRROR_TEST_STORE=postgresql``: the same, but each server keeps its state in a fresh
+  database of a PostgreSQL server (``--database``): the run's, which ctest started
+  (``TMIRROR_TEST_POSTGRES_DIR``), or one this process starts and removes
+  (tests/testing/pg_server.py).
 * ``TMIRROR_ENDPOINT=http://127.0.0.1:PORT``: use a server that is already running (for
   example ``moto_server``) instead. Credentials come from ``TMIRROR_ACCESS_KEY_ID`` /
   ``TMIRROR_SECRET_ACCESS_KEY`` (dummy values by default). Tests that need to start, kill or
@@ -76,6 +80,23 @@ MISSING = {
 }
 
 
+STORE = os.environ.get("TMIRROR_TEST_STORE", "sqlite")
+_POSTGRES = None
+
+
+def postgres():
+    """This process's PostgreSQL server (tests/testing/pg_server.py), started on first use."""
+    global _POSTGRES
+    if _POSTGRES is None:
+        import sys
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                        "..", "..", "testing"))
+        import pg_server
+        _POSTGRES = pg_server.PostgresServer()
+        atexit.register(_POSTGRES.close)
+    return _POSTGRES
+
+
 def external_endpoint():
     return os.environ.get("TMIRROR_ENDPOINT") or None
 
@@ -112,8 +133,10 @@ def _die_with_parent():
 class TmirrorServer:
     """One ``tmirror server`` process (or an external endpoint)."""
 
-    def __init__(self, auth="sigv4", data_dir=None, extra_args=()):
+    def __init__(self, auth="sigv4", data_dir=None, extra_args=(), database_url=None):
         self.auth = auth
+        # The PostgreSQL database (TMIRROR_TEST_STORE=postgresql, or a replica's shared one).
+        self.database_url = database_url
         self.extra_args = list(extra_args)
         self.external = external_endpoint()
         self.binary = os.environ.get("TMIRROR_BINARY")
@@ -139,6 +162,8 @@ class TmirrorServer:
                               % (self.binary,))
         if self.data_dir is None:
             self.data_dir = tempfile.mkdtemp(prefix="tmirror-it-")
+        if self.database_url is None and STORE == "postgresql":
+            self.database_url = postgres().create_database()
         try:
             if self.access_key is None:
                 self._create_access_key()
@@ -150,7 +175,8 @@ class TmirrorServer:
 
     def _create_access_key(self):
         res = subprocess.run(
-            [self.binary, "server", "--data-dir", self.data_dir, "--create-access-key"],
+            [self.binary, "server", "--data-dir", self.data_dir, *self.store_args(),
+             "--create-access-key"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=STARTUP_TIMEOUT,
             universal_newlines=True)
         if res.returncode != 0:
@@ -164,13 +190,16 @@ class TmirrorServer:
                 return
         raise ServerError("--create-access-key printed no JSON line: %r" % res.stdout)
 
+    def store_args(self):
+        return ["--database", self.database_url] if self.database_url else []
+
     def _spawn(self):
         if self._log_path is None:  # one stderr log per server object, appended on restarts
             fd, self._log_path = tempfile.mkstemp(prefix="tmirror-it-stderr-", suffix=".log")
             os.close(fd)
         log = open(self._log_path, "ab")
-        cmd = [self.binary, "server", "--data-dir", self.data_dir, "--listen", "127.0.0.1:0",
-               "--auth", self.auth, *self.extra_args]
+        cmd = [self.binary, "server", "--data-dir", self.data_dir, *self.store_args(),
+               "--listen", "127.0.0.1:0", "--auth", self.auth, *self.extra_args]
         self._stdout_lines = []
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log,
                                      stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
@@ -263,7 +292,10 @@ class TmirrorServer:
 
     @property
     def db_path(self):
-        return os.path.join(self.data_dir, "tmirror.db") if self.data_dir else None
+        """The SQLite file (None when the state is in PostgreSQL)."""
+        if self.database_url or not self.data_dir:
+            return None
+        return os.path.join(self.data_dir, "tmirror.db")
 
     # -- clients ----------------------------------------------------------------------------
     def client(self, retries=1, access_key=None, secret_key=None, timeout=30, verify=None):

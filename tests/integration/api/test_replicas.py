@@ -1,0 +1,153 @@
+"""Two `tmirror server` replicas on one PostgreSQL database, raced through boto3.
+
+Each test sends concurrent requests spread over both replicas and checks the outcome a
+single server would give: quotas and in-use checks hold, ClientToken idempotency holds, no two
+sessions get one automatic VNI. These are races on the state, not on one process's locks.
+Needs PostgreSQL (the run's server, or one this process starts).
+"""
+
+import concurrent.futures
+import threading
+import unittest
+
+import botocore.exceptions
+
+from harness import (Fixtures, TmirrorServer, close_client, error_code, external_endpoint,
+                     postgres, unique)
+
+WORKERS = 50
+
+
+@unittest.skipIf(external_endpoint(), "starts its own replicas")
+class Replicas(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        url = postgres().create_database()
+        cls.a = TmirrorServer(database_url=url)
+        cls.addClassCleanup(cls.a.cleanup)
+        cls.a.start()
+        cls.b = TmirrorServer(database_url=url)
+        cls.addClassCleanup(cls.b.cleanup)
+        # The access key lives in the database: one key works on both replicas.
+        cls.b.access_key, cls.b.secret_key = cls.a.access_key, cls.a.secret_key
+        cls.b.start()
+        cls.clients = [cls.a.client(timeout=60), cls.b.client(timeout=60)]
+        for c in cls.clients:
+            cls.addClassCleanup(close_client, c)
+        cls.fx = Fixtures(cls.a, cls.clients[0])
+
+    def race(self, calls):
+        """Runs calls[i](client) for each i at once, client alternating between the replicas;
+        returns [(result or None, error code or None)] in order."""
+        start = threading.Barrier(len(calls))
+
+        def one(i):
+            client = self.clients[i % 2]
+            start.wait()
+            try:
+                return calls[i](client), None
+            except botocore.exceptions.ClientError as e:
+                return None, error_code(e)
+
+        with concurrent.futures.ThreadPoolExecutor(len(calls)) as pool:
+            return list(pool.map(one, range(len(calls))))
+
+    def test_the_sessions_per_interface_quota_holds_under_a_race(self):
+        eni = self.fx.eni()
+        target = self.fx.target()
+        filter_id = self.fx.filter()
+
+        def create(number):
+            return lambda c: c.create_traffic_mirror_session(
+                NetworkInterfaceId=eni, TrafficMirrorTargetId=target,
+                TrafficMirrorFilterId=filter_id, SessionNumber=number
+            )["TrafficMirrorSession"]["TrafficMirrorSessionId"]
+
+        outcomes = self.race([create(n) for n in range(1, WORKERS + 1)])
+        created = [r for r, e in outcomes if r]
+        refused = [e for r, e in outcomes if e]
+        self.assertEqual(len(created), 3, outcomes)
+        self.assertEqual(set(refused), {"TrafficMirrorSessionsPerInterfaceLimitExceeded"},
+                         outcomes)
+        for client in self.clients:
+            sessions = client.describe_traffic_mirror_sessions(
+                Filters=[{"Name": "network-interface-id", "Values": [eni]}]
+            )["TrafficMirrorSessions"]
+            self.assertEqual(sorted(s["TrafficMirrorSessionId"] for s in sessions),
+                             sorted(created))
+
+    def test_a_client_token_makes_one_resource_whichever_replica_answers(self):
+        token = unique("token")
+        outcomes = self.race([
+            (lambda c: c.create_traffic_mirror_filter(Description="once", ClientToken=token)
+             ["TrafficMirrorFilter"]["TrafficMirrorFilterId"])
+            for _ in range(WORKERS)])
+        self.assertEqual([e for _, e in outcomes if e], [], outcomes)
+        ids = {r for r, _ in outcomes}
+        self.assertEqual(len(ids), 1, ids)
+        described = self.clients[1].describe_traffic_mirror_filters(
+            Filters=[{"Name": "description", "Values": ["once"]}])["TrafficMirrorFilters"]
+        self.assertEqual([f["TrafficMirrorFilterId"] for f in described], list(ids))
+
+    def test_automatic_vnis_never_collide(self):
+        filter_id = self.fx.filter()
+        enis = [self.fx.eni() for _ in range(WORKERS)]
+        # A target takes 10 sources (AWS's quota): one target per 10 sessions.
+        targets = [self.fx.target() for _ in range(WORKERS // 10)]
+
+        def create(i):
+            eni, target = enis[i], targets[i % len(targets)]
+            return lambda c: c.create_traffic_mirror_session(
+                NetworkInterfaceId=eni, TrafficMirrorTargetId=target,
+                TrafficMirrorFilterId=filter_id, SessionNumber=1
+            )["TrafficMirrorSession"]["VirtualNetworkId"]
+
+        outcomes = self.race([create(i) for i in range(WORKERS)])
+        self.assertEqual([e for _, e in outcomes if e], [], outcomes)
+        vnis = [r for r, _ in outcomes]
+        self.assertEqual(len(set(vnis)), WORKERS, sorted(vnis))
+
+    def test_a_filter_deleted_on_one_replica_is_not_attached_on_the_other(self):
+        target = self.fx.target()
+        for round_no in range(10):
+            filter_id = self.fx.filter()
+            enis = [self.fx.eni() for _ in range(3)]
+
+            def attach(eni):
+                return lambda c: c.create_traffic_mirror_session(
+                    NetworkInterfaceId=eni, TrafficMirrorTargetId=target,
+                    TrafficMirrorFilterId=filter_id, SessionNumber=1
+                )["TrafficMirrorSession"]["TrafficMirrorSessionId"]
+
+            def delete(c):
+                return c.delete_traffic_mirror_filter(TrafficMirrorFilterId=filter_id)[
+                    "TrafficMirrorFilterId"]
+
+            outcomes = self.race([delete, attach(enis[0]), delete, attach(enis[1]),
+                                  attach(enis[2]), delete])
+            deletes = [outcomes[i] for i in (0, 2, 5)]
+            attaches = [outcomes[i] for i in (1, 3, 4)]
+            deleted = [r for r, _ in deletes if r]
+            attached = [r for r, _ in attaches if r]
+            sessions = self.clients[round_no % 2].describe_traffic_mirror_sessions(
+                Filters=[{"Name": "traffic-mirror-filter-id", "Values": [filter_id]}]
+            )["TrafficMirrorSessions"]
+            self.assertEqual(sorted(s["TrafficMirrorSessionId"] for s in sessions),
+                             sorted(attached), outcomes)
+            if deleted:
+                # Deleted once, and only after no session used it: every attach that came
+                # later found no filter.
+                self.assertEqual(len(deleted), 1, outcomes)
+                self.assertEqual(attached, [], outcomes)
+                self.assertEqual({e for _, e in attaches},
+                                 {"InvalidTrafficMirrorFilterId.NotFound"}, outcomes)
+                self.assertEqual({e for r, e in deletes if not r},
+                                 {"InvalidTrafficMirrorFilterId.NotFound"}, outcomes)
+            else:
+                # A session came first: the filter is in use, every delete says so.
+                self.assertTrue(attached, outcomes)
+                self.assertEqual({e for _, e in deletes}, {"TrafficMirrorFilterInUse"}, outcomes)
+
+
+if __name__ == "__main__":
+    unittest.main()
