@@ -52,6 +52,7 @@ bench: setup-bench
 	cmake --build build/bench -j$(JOBS) --target pipeline_benchmark tmirror vxlan_sender agent_swarm
 	build/bench/bench/pipeline_benchmark --benchmark_min_time=0.5
 	python3 bench/api_benchmark.py --tmirror build/bench/tmirror
+	python3 bench/store_benchmark.py --tmirror build/bench/tmirror
 	python3 bench/collector_benchmark.py --tmirror build/bench/tmirror --sender build/bench/bench/vxlan_sender
 	python3 bench/collector_memory_benchmark.py --tmirror build/bench/tmirror --sender build/bench/bench/vxlan_sender
 	python3 bench/agent_swarm.py --tmirror build/bench/tmirror --swarm build/bench/bench/agent_swarm

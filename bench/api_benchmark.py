@@ -165,16 +165,20 @@ def quota_args(binary: str) -> tuple[str, ...]:
     return ("--resources-per-kind", "10000000") if "--resources-per-kind" in usage else ()
 
 
-def start_tmirror(binary: str, workdir: str, procs: list, extra_args: tuple[str, ...] = ()) -> Server:
+def start_tmirror(binary: str, workdir: str, procs: list, extra_args: tuple[str, ...] = (),
+                  store_args: tuple[str, ...] = ()) -> Server:
+    """store_args: e.g. ("--database", URL); SQLite in workdir by default."""
     data_dir = os.path.join(workdir, "tmirror-data")
     os.makedirs(data_dir)
-    out = subprocess.run([binary, "server", "--data-dir", data_dir, "--create-access-key"],
+    out = subprocess.run([binary, "server", "--data-dir", data_dir, *store_args,
+                          "--create-access-key"],
                          capture_output=True, text=True, timeout=30, check=True)
     key = json.loads(out.stdout.strip().splitlines()[-1])
     log_path = os.path.join(workdir, "tmirror.log")
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [binary, "server", "--data-dir", data_dir, "--listen", "127.0.0.1:0", *extra_args],
+            [binary, "server", "--data-dir", data_dir, *store_args, "--listen", "127.0.0.1:0",
+             *extra_args],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     procs.append(proc)
     deadline = time.monotonic() + 20

@@ -52,13 +52,12 @@ struct Agent::Http final : http::Handler {
 
 namespace {
 
-std::vector<model::ControlEndpoint> resolveControlEndpoints(const ServerUrl& url) {
-  std::vector<model::ControlEndpoint> out;
+void addControlEndpoints(const ServerUrl& url, std::vector<model::ControlEndpoint>& out) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* list = nullptr;
   if (::getaddrinfo(url.host.c_str(), nullptr, &hints, &list) != 0) {
-    return out;
+    return;
   }
   for (const addrinfo* a = list; a != nullptr; a = a->ai_next) {
     char text[INET6_ADDRSTRLEN] = {};
@@ -71,13 +70,23 @@ std::vector<model::ControlEndpoint> resolveControlEndpoints(const ServerUrl& url
     }
     if (auto address = packet::parseIpAddress(text)) {
       model::ControlEndpoint endpoint{*address, url.port};
-      if (std::none_of(out.begin(), out.end(),
-                       [&](const auto& e) { return e.address == endpoint.address; })) {
+      if (std::none_of(out.begin(), out.end(), [&](const auto& e) {
+            return e.address == endpoint.address && e.port == endpoint.port;
+          })) {
         out.push_back(endpoint);
       }
     }
   }
   ::freeaddrinfo(list);
+}
+
+// Every address of every server: the agent's own control traffic to any of them is never
+// mirrored.
+std::vector<model::ControlEndpoint> resolveControlEndpoints(const std::vector<ServerUrl>& urls) {
+  std::vector<model::ControlEndpoint> out;
+  for (const ServerUrl& url : urls) {
+    addControlEndpoints(url, out);
+  }
   return out;
 }
 
@@ -102,10 +111,10 @@ constexpr uint32_t kMinTargetMtu =
 
 }  // namespace
 
-Agent::Agent(AgentOptions options, AgentState state, ServerUrl url)
+Agent::Agent(AgentOptions options, AgentState state, http::ServerList servers)
     : options_(std::move(options)),
       state_(std::move(state)),
-      url_(std::move(url)),
+      servers_(std::move(servers)),
       pacer_(options_.counters_interval, kCountersHeartbeat) {}
 
 Agent::~Agent() {
@@ -119,9 +128,9 @@ Agent::~Agent() {
 }
 
 Result<std::unique_ptr<Agent>> Agent::create(AgentOptions options) {
-  auto url = http::parseServerUrl(options.server_url, options.trust);
-  if (!url) {
-    return std::unexpected(url.error());
+  auto servers = http::ServerList::parse(options.server_urls, options.trust);
+  if (!servers) {
+    return std::unexpected(servers.error());
   }
   if (options.token.empty()) {
     return makeError(ErrorCode::InvalidArgument,
@@ -135,10 +144,21 @@ Result<std::unique_ptr<Agent>> Agent::create(AgentOptions options) {
   if (!identity) {
     return std::unexpected(identity.error());
   }
-  std::unique_ptr<Agent> agent(new Agent(std::move(options), std::move(*state), std::move(*url)));
+  std::unique_ptr<Agent> agent(
+      new Agent(std::move(options), std::move(*state), std::move(*servers)));
   agent->identity_ = std::move(*identity);
-  agent->control_endpoints_ = resolveControlEndpoints(agent->url_);
+  agent->control_endpoints_ = resolveControlEndpoints(agent->servers_.all());
   return agent;
+}
+
+void Agent::failOver(std::size_t server, const Error& why) {
+  if (why.code == ErrorCode::NotFound) {
+    return;  // the server answered: it does not know this host (the control loop registers)
+  }
+  if (servers_.failedAt(server)) {
+    log(servers_.text(server) + ": " + why.message + "; going on with " +
+        servers_.text(servers_.index()));
+  }
 }
 
 void Agent::log(const std::string& line) const {
@@ -153,7 +173,8 @@ std::vector<packet::IpAddress> Agent::resolvers() const {
 
 bool Agent::registerHost(bool log_failure) {
   const auto interfaces = listHostInterfaces(options_.interfaces);
-  ControlClient client(url_, options_.trust, options_.token);
+  const std::size_t server = servers_.index();
+  ControlClient client(servers_.url(server), options_.trust, options_.token);
   model::RegisterRequest request;
   request.host_key = identity_.host_key;
   request.hostname = hostName();
@@ -164,8 +185,9 @@ bool Agent::registerHost(bool log_failure) {
   auto registration = client.registerHost(request);
   if (!registration) {
     if (log_failure) {
-      log(registration.error().message + " (retrying)");
+      log(servers_.text(server) + ": " + registration.error().message + " (retrying)");
     }
+    failOver(server, registration.error());
     return false;
   }
   std::string line = "agent " + registration->instance_id + ":";
@@ -179,7 +201,7 @@ bool Agent::registerHost(bool log_failure) {
     }
   }
   // Resolved again at each registration: a name that did not resolve at start does now.
-  if (auto endpoints = resolveControlEndpoints(url_); !endpoints.empty()) {
+  if (auto endpoints = resolveControlEndpoints(servers_.all()); !endpoints.empty()) {
     std::lock_guard lock(mutex_);
     control_endpoints_ = std::move(endpoints);
   }
@@ -377,6 +399,7 @@ void Agent::controlLoop() {
   // Kept across polls: one kept-alive connection (and one TLS handshake) instead of one per
   // poll; made afresh after an error.
   std::unique_ptr<ControlClient> client;
+  std::size_t client_server = 0;  // the server `client` talks to
   while (!stop_->load()) {
     if (reregister_.exchange(false) || !registered) {
       registered = registerHost(failures == 0);
@@ -391,8 +414,10 @@ void Agent::controlLoop() {
         continue;
       }
     }
-    if (!client) {
-      client = std::make_unique<ControlClient>(url_, options_.trust, options_.token);
+    if (!client || client_server != servers_.index()) {
+      client_server = servers_.index();
+      client = std::make_unique<ControlClient>(servers_.url(client_server), options_.trust,
+                                               options_.token);
     }
     ControlClient* raw = client.get();
     {
@@ -444,6 +469,7 @@ void Agent::controlLoop() {
       if (desired.error().code == ErrorCode::NotFound) {
         registered = false;  // the server lost us (a new database): register again
       } else if (!reregister_.load()) {
+        failOver(client_server, desired.error());
         if (failures == 0) {
           log(desired.error().message + " (mirroring goes on with revision " +
               std::to_string(have) + "; retrying)");
@@ -552,12 +578,23 @@ void Agent::reported(const model::CountersReport& report, ReportPacer::Clock::ti
 }
 
 void Agent::countersLoop() {
-  ControlClient client(url_, options_.trust, options_.token);
+  std::size_t server = servers_.index();
+  auto client =
+      std::make_unique<ControlClient>(servers_.url(server), options_.trust, options_.token);
   while (!stop_->load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (server != servers_.index()) {  // the control loop moved on: follow it
+      server = servers_.index();
+      client =
+          std::make_unique<ControlClient>(servers_.url(server), options_.trust, options_.token);
+    }
     if (auto report = dueReport(false)) {
       const auto now = ReportPacer::Clock::now();
-      reported(*report, now, client.pushCounters(*report));
+      auto answer = client->pushCounters(*report);
+      if (!answer) {
+        failOver(server, answer.error());
+      }
+      reported(*report, now, answer);
     }
   }
 }

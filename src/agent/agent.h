@@ -31,12 +31,15 @@
 #include "agent/report_pacer.h"
 #include "common/result.h"
 #include "http/server_client.h"
+#include "http/server_list.h"
 #include "model/mirror_config.h"
 
 namespace tmirror::agent {
 
 struct AgentOptions {
-  std::string server_url;
+  // Equivalent servers (replicas on one database): the agent talks to one until a request
+  // to it fails, then to the next; its identity is the same on each.
+  std::vector<std::string> server_urls;
   std::string token;
   http::ServerTrust trust;  // how the server's certificate is checked (https://)
   std::filesystem::path state_dir = "/var/lib/tmirror-agent";
@@ -68,7 +71,7 @@ class Agent {
   uint16_t metricsPort() const { return metrics_port_; }
 
  private:
-  explicit Agent(AgentOptions options, AgentState state, ServerUrl url);
+  explicit Agent(AgentOptions options, AgentState state, http::ServerList servers);
 
   void controlLoop();
   void countersLoop();
@@ -84,11 +87,14 @@ class Agent {
   void reapplyCurrent();
   void applyLocked(const model::HostMirrorConfig& config);  // apply_mutex_ held
   void log(const std::string& line) const;
+  // A request to the server at `server` failed (not with "unknown instance"): the next
+  // requests go to the next server, if there is one (logged once per move).
+  void failOver(std::size_t server, const Error& why);
   std::vector<packet::IpAddress> resolvers() const;
 
   AgentOptions options_;
   AgentState state_;
-  ServerUrl url_;
+  http::ServerList servers_;
   AgentIdentity identity_;
 
   mutable std::mutex mutex_;                                         // guards everything below

@@ -43,6 +43,16 @@ using ActionHandler = ApiResult<std::string> (*)(ActionContext&);
 // database cannot be reached (and logs nothing secret).
 std::unexpected<ApiError> internalError(const Error& error);
 
+// The first failed store read among `results`, answered as internalError() says (so a
+// database that went away is ServiceUnavailable, never a made-up reason):
+//   if (auto failed = storeFailure(record, tags)) { return *failed; }
+template <typename... Results>
+std::optional<std::unexpected<ApiError>> storeFailure(const Results&... results) {
+  std::optional<std::unexpected<ApiError>> out;
+  ((!out && !results ? (void)out.emplace(internalError(results.error())) : (void)0), ...);
+  return out;
+}
+
 // --- IDs ---------------------------------------------------------------------------------
 
 // prefix + 17 random lowercase hex digits, e.g. "tms-0a1b2c3d4e5f60718".

@@ -76,7 +76,10 @@ ApiResult<std::string> filterResponse(ActionContext& ctx, const std::string& id,
   auto record = ctx.store.filter(id);
   auto rules = ctx.store.rulesOf(id);
   auto tags = ctx.store.allTags();
-  if (!record || !*record || !rules || !tags) {
+  if (auto failed = storeFailure(record, rules, tags)) {
+    return *failed;
+  }
+  if (!*record) {
     return apiError("InternalError", "the filter vanished");
   }
   XmlWriter xml(ctx.action, ctx.request_id);
@@ -93,7 +96,10 @@ ApiResult<std::string> ruleResponse(ActionContext& ctx, const std::string& id,
                                     const std::optional<std::string>& token) {
   auto record = ctx.store.rule(id);
   auto tags = ctx.store.tagsOf(id);
-  if (!record || !*record || !tags) {
+  if (auto failed = storeFailure(record, tags)) {
+    return *failed;
+  }
+  if (!*record) {
     return apiError("InternalError", "the rule vanished");
   }
   XmlWriter xml(ctx.action, ctx.request_id);
@@ -269,8 +275,8 @@ ApiResult<std::string> describeTrafficMirrorFilters(ActionContext& ctx) {
               auto all = ctx.store.filters();
               auto all_rules = ctx.store.rules();
               auto all_tags = ctx.store.allTags();
-              if (!all || !all_rules || !all_tags) {
-                return apiError("InternalError", "reading filters failed");
+              if (auto failed = storeFailure(all, all_rules, all_tags)) {
+                return *failed;
               }
               rules = std::move(*all_rules);
               tags = std::move(*all_tags);

@@ -33,7 +33,10 @@ ApiResult<std::string> sessionResponse(ActionContext& ctx, const std::string& id
                                        const std::optional<std::string>& token) {
   auto record = ctx.store.session(id);
   auto tags = ctx.store.tagsOf(id);
-  if (!record || !*record || !tags) {
+  if (auto failed = storeFailure(record, tags)) {
+    return *failed;
+  }
+  if (!*record) {
     return apiError("InternalError", "the session vanished");
   }
   XmlWriter xml(ctx.action, ctx.request_id);
@@ -68,8 +71,8 @@ ApiResult<void> checkSession(ActionContext& ctx, const SessionRecord& s,
   auto target = ctx.store.target(s.target_id);
   auto filter = ctx.store.filter(s.filter_id);
   auto targets = ctx.store.targets();
-  if (!eni || !target || !filter || !targets) {
-    return apiError("InternalError", "reading session references failed");
+  if (auto failed = storeFailure(eni, target, filter, targets)) {
+    return *failed;
   }
   if (!*eni) {
     return apiError("InvalidNetworkInterfaceID.NotFound",

@@ -99,7 +99,10 @@ void writeTarget(XmlWriter& xml, const ActionContext& ctx, const TargetRecord& r
 ApiResult<std::string> interfaceResponse(ActionContext& ctx, const std::string& id,
                                          const std::optional<std::string>& token) {
   auto record = ctx.store.networkInterface(id);
-  if (!record || !*record) {
+  if (auto failed = storeFailure(record)) {
+    return *failed;
+  }
+  if (!*record) {
     return apiError("InternalError", "the network interface vanished");
   }
   auto tags = tagsOf(ctx, id);
@@ -119,7 +122,10 @@ ApiResult<std::string> interfaceResponse(ActionContext& ctx, const std::string& 
 ApiResult<std::string> targetResponse(ActionContext& ctx, const std::string& id,
                                       const std::optional<std::string>& token) {
   auto record = ctx.store.target(id);
-  if (!record || !*record) {
+  if (auto failed = storeFailure(record)) {
+    return *failed;
+  }
+  if (!*record) {
     return apiError("InternalError", "the target vanished");
   }
   auto tags = tagsOf(ctx, id);

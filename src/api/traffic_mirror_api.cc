@@ -61,10 +61,21 @@ TrafficMirrorApi::TrafficMirrorApi(store::SharedStore& store, ApiLimits limits,
     : store_(store), limits_(limits), authenticate_(std::move(authenticate)) {}
 
 ApiResult<std::string> TrafficMirrorApi::authenticate(const HttpRequestView& request) {
-  return authenticate_(request, [this](std::string_view key) -> std::optional<std::string> {
+  std::optional<Error> store_error;
+  auto access_key = authenticate_(request, [&](std::string_view key) -> std::optional<std::string> {
     auto secret = store_.read([&](store::MirrorStore& s) { return s.secretFor(std::string(key)); });
-    return secret ? *secret : std::nullopt;
+    if (!secret) {
+      store_error = secret.error();
+      return std::nullopt;
+    }
+    return *secret;
   });
+  if (!access_key && store_error) {
+    // The key could not be looked up, which is not the client's fault: ServiceUnavailable
+    // while the database is away, never an authentication failure.
+    return internalError(*store_error);
+  }
+  return access_key;
 }
 
 // One request from its parse to its answer. A mutation outlives the HTTP request that carried

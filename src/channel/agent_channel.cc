@@ -208,13 +208,39 @@ Result<std::string> createAgentToken(store::MirrorStore& store) {
   return token;
 }
 
+namespace {
+
+constexpr std::chrono::milliseconds kMinTickGap{10};
+
+}  // namespace
+
 AgentChannel::AgentChannel(api::TrafficMirrorApi& api, AgentChannelOptions options)
     : api_(api), options_(options) {
   hosts_ = registeredAgents();
+  // A commit (here, or on another replica of a PostgreSQL store) wakes the ticker at once:
+  // the long-polls it concerns are answered without waiting for the next tick.
+  api_.store().onCommitted([this] {
+    {
+      std::lock_guard lock(stop_mutex_);
+      committed_ = true;
+    }
+    stop_cv_.notify_all();
+  });
   ticker_ = std::thread([this] {
     auto next_health_check = std::chrono::steady_clock::now() + options_.health_check_interval;
     std::unique_lock lock(stop_mutex_);
-    while (!stop_cv_.wait_for(lock, options_.poll_interval, [this] { return stopping_; })) {
+    auto last_pass = std::chrono::steady_clock::now();
+    for (;;) {
+      // One pass per poll interval, or sooner after a commit; but not more often than every
+      // kMinTickGap, however fast commits come (each pass reads the store).
+      stop_cv_.wait_until(lock, last_pass + kMinTickGap, [this] { return stopping_; });
+      stop_cv_.wait_until(lock, last_pass + options_.poll_interval,
+                          [this] { return stopping_ || committed_; });
+      if (stopping_) {
+        break;
+      }
+      committed_ = false;
+      last_pass = std::chrono::steady_clock::now();
       lock.unlock();
       if (std::chrono::steady_clock::now() >= next_health_check) {
         hosts_ = registeredAgents();
@@ -228,6 +254,7 @@ AgentChannel::AgentChannel(api::TrafficMirrorApi& api, AgentChannelOptions optio
 }
 
 AgentChannel::~AgentChannel() {
+  api_.store().onCommitted(nullptr);
   {
     std::lock_guard lock(stop_mutex_);
     stopping_ = true;

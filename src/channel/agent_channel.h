@@ -36,8 +36,10 @@
 namespace tmirror::channel {
 
 struct AgentChannelOptions {
-  std::chrono::milliseconds poll_interval{100};  // how often parked long-polls are checked
-  std::chrono::seconds max_wait{60};             // a long-poll's longest wait
+  // How often parked long-polls are checked when no commit wakes the check sooner (a commit
+  // here, or on another replica of a PostgreSQL store, does at once).
+  std::chrono::milliseconds poll_interval{100};
+  std::chrono::seconds max_wait{60};  // a long-poll's longest wait
   // Parked long-polls hold no thread, only a few hundred bytes each; beyond this many they
   // are answered at once.
   std::size_t max_waiters = 65536;
@@ -166,7 +168,8 @@ class AgentChannel : public server::AgentRoutes {
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;
-  std::thread ticker_;  // answers due long-polls; checks member health
+  bool committed_ = false;  // a commit since the ticker last looked (under stop_mutex_)
+  std::thread ticker_;      // answers due long-polls; checks member health
 };
 
 // The fully resolved desired state of one host, read from the store: its interfaces, and for

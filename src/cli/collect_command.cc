@@ -64,20 +64,20 @@ int runCollect(const CollectOptions& options) {
   }
 
   std::unique_ptr<collector::ServerRegistration> registration;
-  if (!options.server_url.empty()) {
+  if (!options.server_urls.empty()) {
     auto interface = collector::findLocalInterface(c.listen_address);
     if (!interface) {
       std::fprintf(stderr, "tmirror collect: --server: %s\n", interface.error().message.c_str());
       return 1;
     }
-    auto server = http::parseServerUrl(options.server_url, options.trust);
-    if (!server) {
-      std::fprintf(stderr, "tmirror collect: %s\n", server.error().message.c_str());
+    auto servers = http::ServerList::parse(options.server_urls, options.trust);
+    if (!servers) {
+      std::fprintf(stderr, "tmirror collect: %s\n", servers.error().message.c_str());
       return 1;
     }
     const collector::Collector* raw = collector->get();
     registration = std::make_unique<collector::ServerRegistration>(
-        options.server_url, *server, options.trust, options.token, *interface, (*collector)->port(),
+        *servers, options.trust, options.token, *interface, (*collector)->port(),
         [raw] {
           const auto& counters = raw->counters();
           std::map<std::string, double> out{

@@ -141,9 +141,9 @@ void addCollectSubcommand(CLI::App& app, CollectArgs& a) {
   c->add_option("--forward", a.forward, "Re-encapsulate and send to this collector address:port");
   c->add_option("--metrics-listen", a.metrics_listen,
                 "Serve /metrics (Prometheus) and /counters (JSON) on address:port");
-  c->add_option("--server", a.options.server_url,
+  c->add_option("--server", a.options.server_urls,
                 "Register with this tmirror server (https://host:port, or http:// on loopback) "
-                "and report health");
+                "and report health; repeat it for replicas on one database");
   addServerTrustOptions(c, a.options.trust);
   c->add_option("--token", a.options.token, "Agent token for --server (or TMIRROR_AGENT_TOKEN)")
       ->envname("TMIRROR_AGENT_TOKEN");
@@ -234,11 +234,11 @@ std::variant<CollectOptions, HelpText> finishCollectOptions(CollectArgs& a) {
     }
     options.metrics_listen = *at;
   }
-  if (!options.server_url.empty() && options.token.empty()) {
+  if (!options.server_urls.empty() && options.token.empty()) {
     return usage("--server needs --token (or TMIRROR_AGENT_TOKEN)");
   }
-  if (!options.server_url.empty()) {
-    if (auto problem = checkServer(options.server_url, options.trust)) {
+  for (const std::string& url : options.server_urls) {
+    if (auto problem = checkServer(url, options.trust)) {
       return usage(*problem);
     }
   }
@@ -343,6 +343,11 @@ Command parseCommandLine(std::span<const char* const> args) {
       "A PostgreSQL database shared by server replicas instead of SQLite: "
       "postgresql://USER@HOST:PORT/DB (any libpq URL; the password from PGPASSWORD or "
       "~/.pgpass, not the command line)");
+  auto* migrate_cmd = server_cmd->add_subcommand(
+      "migrate",
+      "Copy the SQLite store of --data-dir into the empty PostgreSQL database of --database "
+      "(stop the server first), check the copy and exit");
+  migrate_cmd->fallthrough();  // --data-dir and --database are the server's options
   server_cmd
       ->add_option("--database-connections", server.database_connections,
                    "PostgreSQL connections of this server: one writer, the rest readers "
@@ -416,8 +421,9 @@ Command parseCommandLine(std::span<const char* const> args) {
   auto* agent_cmd = app.add_subcommand(
       "agent", "Mirror this host's interfaces as the server's sessions say (run as root)");
   agent_cmd
-      ->add_option("--server", agent.server_url,
-                   "The tmirror server, https://HOST:PORT (or http:// on loopback)")
+      ->add_option("--server", agent.server_urls,
+                   "The tmirror server, https://HOST:PORT (or http:// on loopback); repeat it "
+                   "for replicas on one database: the agent moves to the next when one fails")
       ->required();
   agent_cmd->add_option("--token", agent.token, "Agent token (tmirror server --create-agent-token)")
       ->required();
@@ -518,6 +524,13 @@ Command parseCommandLine(std::span<const char* const> args) {
     server.listen_address = address->first;
     server.port = address->second;
     server.auth_none = auth == "none";
+    server.migrate = migrate_cmd->parsed();
+    if (server.migrate && server.database_url.empty()) {
+      return HelpText{
+          "tmirror server migrate: --database URL names the PostgreSQL database to "
+          "copy into\n",
+          true};
+    }
     server.tls_auto = tls_mode == "auto";
     if (server.tls_cert.empty() != server.tls_key.empty()) {
       return HelpText{"tmirror server: --tls-cert and --tls-key go together\n", true};
@@ -560,8 +573,10 @@ Command parseCommandLine(std::span<const char* const> args) {
       }
       agent.dns_resolvers.push_back(*address);
     }
-    if (auto problem = checkServer(agent.server_url, agent.trust)) {
-      return HelpText{"tmirror agent: " + *problem + "\n", true};
+    for (const std::string& url : agent.server_urls) {
+      if (auto problem = checkServer(url, agent.trust)) {
+        return HelpText{"tmirror agent: " + *problem + "\n", true};
+      }
     }
     agent.worker.cpu = agent_cpu;
     agent.worker.send_gso = send_gso == "on"    ? agent::GsoSend::On

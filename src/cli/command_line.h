@@ -53,6 +53,7 @@ struct ServerOptions {
   std::string region = "us-east-1";  // the region clients sign for
   bool create_access_key = false;    // print a new key pair and exit
   bool create_agent_token = false;   // print a new agent token and exit
+  bool migrate = false;              // copy the SQLite store in data_dir into database_url
   int64_t rules_per_filter = 10;
   int64_t sessions_per_interface = 3;
   int64_t sources_per_target = 10;
@@ -81,7 +82,9 @@ struct AgentCommand {
 struct CollectOptions {
   collector::CollectorOptions collector;
   std::optional<std::pair<std::string, uint16_t>> metrics_listen;  // /metrics and /counters
-  std::string server_url;   // register with this server (agent channel) and report health
+  // Register with this server (agent channel) and report health; several: replicas on one
+  // database, the next used when one fails.
+  std::vector<std::string> server_urls;
   std::string token;        // the agent token for --server
   http::ServerTrust trust;  // how --server's certificate is checked
   int64_t health_interval_seconds = 10;

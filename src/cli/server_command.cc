@@ -102,7 +102,69 @@ int createAgentToken(const ServerOptions& options) {
   return 0;
 }
 
+int migrateStore(const ServerOptions& options) {
+  const auto file = options.data_dir / "tmirror.db";
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) {
+    std::fprintf(stderr, "tmirror server migrate: no SQLite store at %s\n", file.c_str());
+    return 1;
+  }
+  auto from = store::MirrorStore::open(options.data_dir);
+  if (!from) {
+    std::fprintf(stderr, "tmirror server migrate: %s\n", from.error().message.c_str());
+    return 1;
+  }
+  auto to = store::MirrorStore::openPostgres(options.database_url);
+  if (!to) {
+    std::fprintf(stderr, "tmirror server migrate: %s\n", to.error().message.c_str());
+    return 1;
+  }
+  auto copied = from->copyInto(*to);
+  if (!copied) {
+    std::fprintf(stderr, "tmirror server migrate: %s\n", copied.error().message.c_str());
+    return 1;
+  }
+  // Read back through the target's own statements: every kind must be what the source holds.
+  auto check = [&](const char* kind, auto read) -> bool {
+    auto a = read(*from);
+    auto b = read(*to);
+    if (!a || !b || *a != *b) {
+      std::fprintf(stderr, "tmirror server migrate: the copy's %s differ from the source's\n",
+                   kind);
+      return false;
+    }
+    return true;
+  };
+  using S = store::MirrorStore;
+  const bool same =
+      check("network interfaces", [](S& s) { return s.networkInterfaces(); }) &&
+      check("targets", [](S& s) { return s.targets(); }) &&
+      check("filters", [](S& s) { return s.filters(); }) &&
+      check("filter rules", [](S& s) { return s.rules(); }) &&
+      check("sessions", [](S& s) { return s.sessions(); }) &&
+      check("tags", [](S& s) { return s.allTags(); }) &&
+      check("hosts", [](S& s) { return s.instances(); }) &&
+      check("load-balancer members", [](S& s) { return s.allLoadBalancerMembers(); }) &&
+      check("audit log", [](S& s) { return s.auditLog(); }) &&
+      check("revision", [](S& s) { return s.revision(); });
+  if (!same) {
+    return 1;
+  }
+  nlohmann::ordered_json j;
+  j["from"] = file.string();
+  j["to"] = to->where();
+  j["account"] = to->accountId();
+  for (const auto& [table, rows] : *copied) {
+    j["rows"][table] = rows;
+  }
+  std::printf("%s\n", j.dump().c_str());
+  return 0;
+}
+
 int runServer(const ServerOptions& options) {
+  if (options.migrate) {
+    return migrateStore(options);
+  }
   if (options.create_access_key) {
     return createAccessKey(options);
   }
@@ -166,6 +228,27 @@ int runServer(const ServerOptions& options) {
       "tmirror_store_commit_groups_lost",
       "Transactions lost as a whole (I/O error, full disk): none of their mutations was answered",
       [&api]() { return static_cast<double>(api.store().groupStats().lost); });
+  if (!options.database_url.empty()) {
+    // PostgreSQL's round trips: rate(seconds) / rate(statements) is the mean latency.
+    (void)metrics.gaugeCallback(
+        "tmirror_database_statements", "Statements and commands sent to PostgreSQL since start",
+        [] { return static_cast<double>(store::databaseStats().statements.load()); });
+    (void)metrics.gaugeCallback(
+        "tmirror_database_seconds", "Seconds those statements took, round trip, summed",
+        [] { return static_cast<double>(store::databaseStats().nanoseconds.load()) / 1e9; });
+    (void)metrics.gaugeCallback(
+        "tmirror_database_change_notifications",
+        "Commits of any replica announced to this one (LISTEN/NOTIFY) since start",
+        [&api] { return static_cast<double>(api.store().changeNotifications()); });
+    (void)metrics.gaugeCallback(
+        "tmirror_database_errors",
+        "Statements that failed since start, by why: refused by the database, or unreachable",
+        {"kind"}, [] {
+          return std::vector<metrics::GaugeSample>{
+              {{"refused"}, static_cast<double>(store::databaseStats().errors.load())},
+              {{"unavailable"}, static_cast<double>(store::databaseStats().unavailable.load())}};
+        });
+  }
   (void)metrics.gaugeCallback(
       "tmirror_agent_reports", "Counters reports taken since start, by how they came", {"via"},
       [&agents]() {

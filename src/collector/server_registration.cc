@@ -107,14 +107,15 @@ std::string registrationBody(const std::string& host_key, const std::string& hos
   return model::registerRequestToJson(request);
 }
 
-ServerRegistration::ServerRegistration(std::string url, http::ServerUrl server,
-                                       http::ServerTrust trust, std::string token,
-                                       LocalInterface interface, uint16_t vxlan_port,
-                                       CounterSource counters, std::chrono::milliseconds interval,
+ServerRegistration::ServerRegistration(http::ServerList servers, http::ServerTrust trust,
+                                       std::string token, LocalInterface interface,
+                                       uint16_t vxlan_port, CounterSource counters,
+                                       std::chrono::milliseconds interval,
                                        std::string load_balancer_arn)
     : load_balancer_arn_(std::move(load_balancer_arn)),
-      url_(std::move(url)),
-      client_(std::move(server), std::move(trust), std::move(token)),
+      servers_(std::move(servers)),
+      trust_(std::move(trust)),
+      token_(std::move(token)),
       interface_(std::move(interface)),
       vxlan_port_(vxlan_port),
       counters_(std::move(counters)),
@@ -128,6 +129,23 @@ ServerRegistration::~ServerRegistration() {
   wake_.notify_all();
   if (thread_.joinable()) {
     thread_.join();
+  }
+}
+
+http::ServerClient& ServerRegistration::client() {
+  if (client_ == nullptr || client_server_ != servers_.index()) {
+    client_server_ = servers_.index();
+    client_ = std::make_unique<http::ServerClient>(servers_.url(client_server_), trust_, token_);
+  }
+  return *client_;
+}
+
+void ServerRegistration::failed(const std::string& why) {
+  const std::size_t server = client_server_;
+  if (servers_.failedAt(server)) {
+    std::fprintf(stderr, "tmirror collect: %s: %s; going on with %s\n",
+                 servers_.text(server).c_str(), why.c_str(),
+                 servers_.text(servers_.index()).c_str());
   }
 }
 
@@ -146,22 +164,24 @@ bool ServerRegistration::registerOnce() {
   // One registration per host and port: two collectors on one host stay two interfaces only if
   // they listen on different addresses (the interface is keyed by host and MAC).
   const std::string key = std::string("collector:") + host + ":" + std::to_string(vxlan_port_);
-  auto res = client_.postJson("/agent/v1/register",
-                              registrationBody(key, host, interface_, load_balancer_arn_),
-                              kRequestTimeout);
+  auto res = client().postJson("/agent/v1/register",
+                               registrationBody(key, host, interface_, load_balancer_arn_),
+                               kRequestTimeout);
   if (!res || res->status != 200) {
     const std::string why =
         res ? std::to_string(res->status) + " " + res->body : res.error().message;
     if (why != last_error_) {  // one line per new problem, not one per retry
       std::fprintf(stderr, "tmirror collect: registering with %s failed (retrying): %s\n",
-                   url_.c_str(), why.c_str());
+                   servers_.text(client_server_).c_str(), why.c_str());
       last_error_ = why;
     }
+    failed(why);
     return false;
   }
   const auto answer = model::parseRegisterResponse(res->body);
   if (!answer || answer->interfaces.empty()) {
-    std::fprintf(stderr, "tmirror collect: unexpected registration answer from %s\n", url_.c_str());
+    std::fprintf(stderr, "tmirror collect: unexpected registration answer from %s\n",
+                 servers_.text(client_server_).c_str());
     return false;
   }
   std::lock_guard lock(mutex_);
@@ -178,7 +198,7 @@ void ServerRegistration::fetchSessions() {
   if (!on_sessions_) {
     return;
   }
-  auto res = client_.get(
+  auto res = client().get(
       "/agent/v1/collector-sessions?network-interface-id=" + state().network_interface_id,
       kRequestTimeout);
   if (!res || res->status != 200) {
@@ -210,8 +230,9 @@ bool ServerRegistration::reportOnce() {
   model::CountersReport report;
   report.interfaces.push_back(std::move(item));
   auto res =
-      client_.postJson("/agent/v1/counters", model::countersReportToJson(report), kRequestTimeout);
+      client().postJson("/agent/v1/counters", model::countersReportToJson(report), kRequestTimeout);
   if (!res || res->status != 200) {
+    failed(res ? "HTTP " + std::to_string(res->status) : res.error().message);
     return false;
   }
   std::lock_guard lock(mutex_);
@@ -232,7 +253,7 @@ void ServerRegistration::loop() {
       fetchSessions();  // sessions made since: their files get their ids and direction
     } else if (!warned) {
       std::fprintf(stderr, "tmirror collect: health report to %s failed; will retry\n",
-                   url_.c_str());
+                   servers_.text(client_server_).c_str());
       warned = true;
     }
     std::unique_lock lock(mutex_);

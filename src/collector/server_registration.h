@@ -18,6 +18,7 @@
 #include "collector/session_table.h"
 #include "common/result.h"
 #include "http/server_client.h"
+#include "http/server_list.h"
 #include "model/agent_protocol.h"
 #include "packet/ip_address.h"
 
@@ -45,10 +46,9 @@ class ServerRegistration {
  public:
   using CounterSource = std::function<std::map<std::string, double>()>;
 
-  // url: as the operator wrote it (for messages); server: parsed with http::parseServerUrl.
-  ServerRegistration(std::string url, http::ServerUrl server, http::ServerTrust trust,
-                     std::string token, LocalInterface interface, uint16_t vxlan_port,
-                     CounterSource counters,
+  // servers: one, or replicas on one database (the next is used when one fails).
+  ServerRegistration(http::ServerList servers, http::ServerTrust trust, std::string token,
+                     LocalInterface interface, uint16_t vxlan_port, CounterSource counters,
                      std::chrono::milliseconds interval = std::chrono::seconds(10),
                      std::string load_balancer_arn = "");
   ~ServerRegistration();  // stops
@@ -70,8 +70,16 @@ class ServerRegistration {
   void fetchSessions();
   std::function<void(std::map<uint32_t, SessionMetadata>)> on_sessions_;
 
-  const std::string url_;
-  http::ServerClient client_;  // only the registration thread uses it
+  // The client of the server requests go to now (made again when the list moves on), and a
+  // failed request's move to the next server. Only the registration thread uses them.
+  http::ServerClient& client();
+  void failed(const std::string& why);
+
+  http::ServerList servers_;
+  const http::ServerTrust trust_;
+  const std::string token_;
+  std::unique_ptr<http::ServerClient> client_;
+  std::size_t client_server_ = 0;
   const LocalInterface interface_;
   const uint16_t vxlan_port_;
   const CounterSource counters_;

@@ -25,6 +25,8 @@ namespace tmirror::store {
 struct Tag {
   std::string key;
   std::string value;
+
+  bool operator==(const Tag&) const = default;
 };
 
 struct NetworkInterfaceRecord {
@@ -39,6 +41,8 @@ struct NetworkInterfaceRecord {
   std::optional<std::string> instance_id;  // set for interfaces an agent registered
   std::optional<std::string> device_name;
   bool attached = true;  // false: the agent's host no longer reports it
+
+  bool operator==(const NetworkInterfaceRecord&) const = default;
 };
 
 struct TargetRecord {
@@ -49,6 +53,8 @@ struct TargetRecord {
   std::optional<std::string> network_load_balancer_arn;
   std::optional<std::string> gateway_load_balancer_endpoint_id;
   std::optional<std::string> description;
+
+  bool operator==(const TargetRecord&) const = default;
 };
 
 struct FilterRecord {
@@ -56,6 +62,8 @@ struct FilterRecord {
   std::string id;
   std::optional<std::string> description;
   bool amazon_dns = false;
+
+  bool operator==(const FilterRecord&) const = default;
 };
 
 struct RuleRecord {
@@ -73,6 +81,8 @@ struct RuleRecord {
   std::optional<int64_t> destination_from_port;
   std::optional<int64_t> destination_to_port;
   std::optional<std::string> description;
+
+  bool operator==(const RuleRecord&) const = default;
 };
 
 struct SessionRecord {
@@ -85,6 +95,8 @@ struct SessionRecord {
   int64_t virtual_network_id = 0;
   std::optional<int64_t> packet_length;
   std::optional<std::string> description;
+
+  bool operator==(const SessionRecord&) const = default;
 };
 
 struct InstanceRecord {
@@ -93,6 +105,8 @@ struct InstanceRecord {
   std::string host_key;  // the agent's stable host identity (machine id)
   std::string hostname;
   std::string dns_resolvers;  // comma-separated, as the agent reported them
+
+  bool operator==(const InstanceRecord&) const = default;
 };
 
 struct AuditEntry {
@@ -102,6 +116,8 @@ struct AuditEntry {
   std::string result;  // "ok" or the error code
   std::string request_id;
   std::string remote_address;
+
+  bool operator==(const AuditEntry&) const = default;
 };
 
 // Where the state lives: DIR/tmirror.db (SQLite, the default), or the PostgreSQL database
@@ -165,6 +181,9 @@ class MirrorStore {
   // Group commit (SharedStore): one transaction around several callers' transactions.
   Result<void> beginGroup();
   bool groupIntact() const;  // false once SQLite rolled the group back by itself
+
+  bool connected() const { return db_.connected(); }  // false while PostgreSQL is away
+
   Result<void> commitGroup();
   void abandonGroup();
 
@@ -266,6 +285,12 @@ class MirrorStore {
 
   // Resource counts by kind, for /metrics.
   Result<std::map<std::string, int64_t>> countsByKind();
+
+  // Copies every row of this store into `target`, which must hold no resources, keys, tokens,
+  // hosts or audit entries (store_copy.cc), in one write transaction of the target: keys and
+  // creation order are kept, and the target takes this store's account id and revision. Rows
+  // copied per table; AlreadyExists (and nothing written) when the target is not empty.
+  Result<std::vector<std::pair<std::string, int64_t>>> copyInto(MirrorStore& target);
 
  private:
   explicit MirrorStore(Database db) : db_(std::move(db)) {}

@@ -1,8 +1,15 @@
 #include "store/postgres.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <unistd.h>
+
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -42,6 +49,27 @@ bool unavailableState(std::string_view state) {
 }
 
 class PgConnection;
+
+// One round trip to the server, counted and timed for databaseStats().
+class Timed {
+ public:
+  Timed() : start_(std::chrono::steady_clock::now()) {}
+
+  ~Timed() {
+    const auto elapsed = std::chrono::steady_clock::now() - start_;
+    databaseStats().statements.fetch_add(1, std::memory_order_relaxed);
+    databaseStats().nanoseconds.fetch_add(
+        static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()),
+        std::memory_order_relaxed);
+  }
+
+  Timed(const Timed&) = delete;
+  Timed& operator=(const Timed&) = delete;
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
 
 // A statement text prepared on the server once per connection (and again after a reconnect).
 struct ServerStatement {
@@ -179,6 +207,7 @@ class PgConnection final : public Connection {
     if (auto r = ensureConnected(); !r) {
       return r;
     }
+    const Timed timed;
     PGresult* result = PQexec(conn_, postgresSql(sql).text.c_str());
     auto checked = check(result, "postgresql");
     PQclear(result);
@@ -209,6 +238,7 @@ class PgConnection final : public Connection {
         return r;
       }
     }
+    const Timed timed;
     PGresult* result = PQexec(conn_, "COMMIT");
     auto checked = check(result, "postgresql commit");
     // COMMIT of a transaction an error aborted succeeds as a ROLLBACK: nothing was saved.
@@ -226,6 +256,8 @@ class PgConnection final : public Connection {
       PQclear(PQexec(conn_, "ROLLBACK"));
     }
   }
+
+  bool connected() const override { return PQstatus(conn_) == CONNECTION_OK; }
 
   bool inTransaction() const override {
     if (PQstatus(conn_) != CONNECTION_OK) {
@@ -291,6 +323,7 @@ class PgConnection final : public Connection {
       }
       statement.generation = generation_;
     }
+    const Timed timed;
     PGresult* result =
         PQexecPrepared(conn_, statement.name.c_str(), static_cast<int>(values.size()),
                        values.data(), nullptr, nullptr, 0);
@@ -322,6 +355,7 @@ class PgConnection final : public Connection {
         return {};
       }
     }
+    databaseStats().unavailable.fetch_add(1);
     return makeError(ErrorCode::Unavailable, "postgresql: no connection to " + redactedUrl(url_) +
                                                  ": " + trimmed(PQerrorMessage(conn_)));
   }
@@ -336,6 +370,7 @@ class PgConnection final : public Connection {
         trimmed(result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(conn_));
     const bool gone =
         PQstatus(conn_) != CONNECTION_OK || (state != nullptr && unavailableState(state));
+    (gone ? databaseStats().unavailable : databaseStats().errors).fetch_add(1);
     return makeError(gone ? ErrorCode::Unavailable : ErrorCode::Io,
                      std::string(what) + ": " +
                          (message.empty() ? std::string("no answer") : message) +
@@ -419,6 +454,105 @@ Result<std::unique_ptr<Connection>> connect(const std::string& url, bool writer)
 }
 
 }  // namespace
+
+struct ChangeListener::Impl {
+  PGconn* conn = nullptr;
+  int stop_read = -1;  // a pipe: the destructor writes, the thread's poll() wakes
+  int stop_write = -1;
+
+  ~Impl() {
+    PQfinish(conn);
+    if (stop_read >= 0) {
+      ::close(stop_read);
+    }
+    if (stop_write >= 0) {
+      ::close(stop_write);
+    }
+  }
+
+  bool listen() {
+    const std::string sql = "LISTEN " + std::string(kChangeChannel);
+    PGresult* result = PQexec(conn, sql.c_str());
+    const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
+    PQclear(result);
+    return ok;
+  }
+};
+
+Result<std::unique_ptr<ChangeListener>> ChangeListener::start(const std::string& url,
+                                                              std::function<void()> changed) {
+  std::unique_ptr<ChangeListener> listener(new ChangeListener());
+  listener->impl_ = std::make_unique<Impl>();
+  listener->changed_ = std::move(changed);
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+    return makeError(ErrorCode::Io, std::string("pipe: ") + std::strerror(errno));
+  }
+  listener->impl_->stop_read = fds[0];
+  listener->impl_->stop_write = fds[1];
+  const char* keywords[] = {
+      "connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval",
+      "keepalives_count", "application_name", "dbname",          nullptr};
+  const char* values[] = {"5", "1", "10", "5", "3", "tmirror-listen", url.c_str(), nullptr};
+  listener->impl_->conn = PQconnectdbParams(keywords, values, 1);
+  if (PQstatus(listener->impl_->conn) != CONNECTION_OK || !listener->impl_->listen()) {
+    return makeError(ErrorCode::Unavailable, "listening to " + redactedUrl(url) + ": " +
+                                                 trimmed(PQerrorMessage(listener->impl_->conn)));
+  }
+  PQsetNoticeProcessor(
+      listener->impl_->conn, [](void*, const char*) {}, nullptr);
+  ChangeListener* raw = listener.get();
+  listener->thread_ = std::thread([raw] {
+    pthread_setname_np(pthread_self(), "store-listen");
+    raw->run();
+  });
+  return listener;
+}
+
+ChangeListener::~ChangeListener() {
+  if (thread_.joinable()) {
+    const char byte = 1;
+    (void)!::write(impl_->stop_write, &byte, 1);
+    thread_.join();
+  }
+}
+
+void ChangeListener::run() {
+  auto last_attempt = std::chrono::steady_clock::now();
+  for (;;) {
+    const bool connected = PQstatus(impl_->conn) == CONNECTION_OK;
+    pollfd fds[2] = {{connected ? PQsocket(impl_->conn) : -1, POLLIN, 0},
+                     {impl_->stop_read, POLLIN, 0}};
+    (void)::poll(fds, 2, connected ? 1000 : 200);
+    if ((fds[1].revents & POLLIN) != 0) {
+      return;
+    }
+    if (!connected) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_attempt < kReconnectPause) {
+        continue;
+      }
+      last_attempt = now;
+      PQreset(impl_->conn);
+      if (PQstatus(impl_->conn) == CONNECTION_OK && impl_->listen()) {
+        changed_();  // whatever was committed while we were away
+      }
+      continue;
+    }
+    if (PQconsumeInput(impl_->conn) == 0) {
+      continue;  // the connection broke: PQstatus says so on the next turn
+    }
+    bool any = false;
+    while (PGnotify* notification = PQnotifies(impl_->conn)) {
+      PQfreemem(notification);
+      any = true;
+      notifications_.fetch_add(1);
+    }
+    if (any) {
+      changed_();
+    }
+  }
+}
 
 Result<std::unique_ptr<Connection>> openPostgres(const std::string& url) {
   return connect(url, true);

@@ -10,9 +10,13 @@
 // constructs that differ, once per statement text and connection.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "common/result.h"
 #include "store/sql.h"
@@ -29,6 +33,31 @@ Result<std::unique_ptr<Connection>> openPostgresReader(const std::string& url);
 
 // The LISTEN/NOTIFY channel on which every committed write is announced.
 inline constexpr std::string_view kChangeChannel = "tmirror_changes";
+
+// Listens on kChangeChannel on a connection of its own and calls `changed` (on its own
+// thread) after each notification: a write committed by this process or another replica.
+// While the database is away it reconnects (at most once a second) and then calls `changed`
+// once, since what was announced meanwhile is lost.
+class ChangeListener {
+ public:
+  static Result<std::unique_ptr<ChangeListener>> start(const std::string& url,
+                                                       std::function<void()> changed);
+  ~ChangeListener();  // stops and joins its thread
+  ChangeListener(const ChangeListener&) = delete;
+  ChangeListener& operator=(const ChangeListener&) = delete;
+
+  uint64_t notifications() const { return notifications_.load(); }
+
+ private:
+  ChangeListener() = default;
+  void run();
+
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::function<void()> changed_;
+  std::atomic<uint64_t> notifications_{0};
+  std::thread thread_;
+};
 
 struct TranslatedSql {
   std::string text;

@@ -25,8 +25,34 @@ Result<std::unique_ptr<SharedStore>> SharedStore::open(const StoreLocation& loca
     }
     readers.push_back(std::move(*reader));
   }
-  return std::unique_ptr<SharedStore>(
+  std::unique_ptr<SharedStore> shared(
       new SharedStore(std::move(*writer), std::move(readers), options));
+  if (location.postgresql()) {
+    // The other replicas' commits: their NOTIFY wakes whoever waits on onCommitted().
+    SharedStore* raw = shared.get();
+    auto listener = ChangeListener::start(location.database_url, [raw] { raw->committed(); });
+    if (!listener) {
+      return std::unexpected(listener.error());
+    }
+    shared->listener_ = std::move(*listener);
+  }
+  return shared;
+}
+
+void SharedStore::onCommitted(std::function<void()> fn) {
+  std::lock_guard lock(committed_mutex_);
+  on_committed_ = std::move(fn);
+}
+
+void SharedStore::committed() {
+  std::lock_guard lock(committed_mutex_);
+  if (on_committed_) {
+    on_committed_();
+  }
+}
+
+uint64_t SharedStore::changeNotifications() const {
+  return listener_ ? listener_->notifications() : 0;
 }
 
 SharedStore::SharedStore(MirrorStore writer, std::vector<MirrorStore> readers,
@@ -46,6 +72,7 @@ SharedStore::SharedStore(MirrorStore writer, std::vector<MirrorStore> readers,
 }
 
 SharedStore::~SharedStore() {
+  listener_.reset();
   {
     std::lock_guard lock(queue_mutex_);
     stopping_ = true;
@@ -130,6 +157,7 @@ void SharedStore::commitLoop() {
         // A caller's completion failed; the commit thread serves the others regardless.
       }
     }
+    committed();
     group.clear();  // the callbacks' captures are released outside the queue's lock
     lock.lock();
   }
@@ -159,9 +187,13 @@ void SharedStore::runGroup(const std::vector<std::unique_ptr<Member>>& group) {
       m->lost = Error{ErrorCode::Internal, "a request failed"};
     }
     if (!writer_.groupIntact()) {
-      // SQLite rolled the whole transaction back (a full disk, an I/O error): every member's
-      // writes so far are gone, so none may be acknowledged.
-      loseAll(Error{ErrorCode::Io, "the store rolled back a commit group; nothing was saved"});
+      // SQLite rolled the whole transaction back (a full disk, an I/O error), or the
+      // connection to PostgreSQL is gone: every member's writes so far are gone, so none may
+      // be acknowledged.
+      loseAll(writer_.connected()
+                  ? Error{ErrorCode::Io, "the store rolled back a commit group; nothing was saved"}
+                  : Error{ErrorCode::Unavailable,
+                          "the database went away during a commit group; nothing was saved"});
       return;
     }
   }

@@ -34,6 +34,7 @@
 
 #include "common/result.h"
 #include "store/mirror_store.h"
+#include "store/postgres.h"
 
 namespace tmirror::store {
 
@@ -111,6 +112,14 @@ class SharedStore {
   // Members queued for the next group (not yet taken by the commit thread).
   std::size_t pendingMembers() const;
 
+  // `fn` is called, from a store thread, after writes were committed: this process's commit
+  // groups, and on PostgreSQL every replica's (LISTEN/NOTIFY). It must be quick (wake a
+  // thread). Null stops the calls; once this returns, no call of an earlier `fn` is running.
+  void onCommitted(std::function<void()> fn);
+
+  // Notifications the PostgreSQL change feed delivered (0 on SQLite).
+  uint64_t changeNotifications() const;
+
  private:
   struct Member {
     Run run;
@@ -142,6 +151,7 @@ class SharedStore {
   SharedStore(MirrorStore writer, std::vector<MirrorStore> readers, SharedStoreOptions options);
 
   void commitLoop();
+  void committed();
   void runGroup(const std::vector<std::unique_ptr<Member>>& group);
 
   SharedStoreOptions options_;
@@ -161,7 +171,13 @@ class SharedStore {
   std::deque<std::unique_ptr<Member>> queue_;
   bool stopping_ = false;
   GroupStats stats_;
-  std::thread committer_;  // last: started once everything above exists
+
+  std::mutex committed_mutex_;
+  std::function<void()> on_committed_;
+
+  std::thread committer_;  // started once everything above exists
+  // Last: stopped first (its thread calls committed()).
+  std::unique_ptr<ChangeListener> listener_;
 };
 
 }  // namespace tmirror::store

@@ -2,6 +2,11 @@
 
 namespace tmirror::store {
 
+DatabaseStats& databaseStats() {
+  static DatabaseStats stats;
+  return stats;
+}
+
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
     release();

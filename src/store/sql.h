@@ -5,6 +5,7 @@
 // with the database's own message.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -18,6 +19,17 @@
 namespace tmirror::store {
 
 enum class Dialect { Sqlite, Postgresql };
+
+// What this process's PostgreSQL connections did, for /metrics (SQLite's statements run in
+// process and are not timed).
+struct DatabaseStats {
+  std::atomic<uint64_t> statements{0};   // statements and commands sent
+  std::atomic<uint64_t> nanoseconds{0};  // their round trips, summed
+  std::atomic<uint64_t> errors{0};       // refused by the database (a constraint, a conflict)
+  std::atomic<uint64_t> unavailable{0};  // failed because it could not be reached
+};
+
+DatabaseStats& databaseStats();
 
 // One statement as a driver prepared it. It belongs to its connection, which reuses it.
 class PreparedStatement {
@@ -61,6 +73,9 @@ class Connection {
   // A PostgreSQL transaction that an error left aborted is still in it (a savepoint undoes
   // the error).
   virtual bool inTransaction() const = 0;
+
+  // False while the database cannot be reached (SQLite's is always there).
+  virtual bool connected() const = 0;
 
   // The number of migrations applied (read and written inside beginWrite()).
   virtual Result<int64_t> schemaVersion() = 0;
@@ -147,6 +162,8 @@ class Database {
   void rollback() { connection_->rollback(); }
 
   bool inTransaction() const { return connection_ != nullptr && connection_->inTransaction(); }
+
+  bool connected() const { return connection_ != nullptr && connection_->connected(); }
 
   std::string where() const { return connection_->where(); }
 

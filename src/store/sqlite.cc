@@ -129,6 +129,8 @@ class SqliteConnection final : public Connection {
 
   bool inTransaction() const override { return sqlite3_get_autocommit(db_) == 0; }
 
+  bool connected() const override { return true; }
+
   Result<int64_t> schemaVersion() override {
     auto stmt = prepare("PRAGMA user_version");
     if (!stmt) {

@@ -7,19 +7,17 @@
 
 #include "api/traffic_mirror_api.h"
 #include "store/shared_store.h"
+#include "testing/store_backends.h"
 #include "testing/xml_fields.h"
 
 namespace tmirror::api {
 namespace {
 
-class DescribeInstancesTest : public ::testing::Test {
+class DescribeInstancesTest : public testing::StoreBackendTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tmirror-instances-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    auto store = store::SharedStore::open(dir_);
+    makeLocation("tmirror-instances-test");
+    auto store = store::SharedStore::open(location_);
     ASSERT_TRUE(store.has_value()) << store.error().message;
     store_ = std::move(*store);
     api_ = std::make_unique<TrafficMirrorApi>(
@@ -49,7 +47,7 @@ class DescribeInstancesTest : public ::testing::Test {
   void TearDown() override {
     api_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
+    removeLocation();
   }
 
   HttpResponse call(const std::string& body) {
@@ -61,12 +59,11 @@ class DescribeInstancesTest : public ::testing::Test {
     return api_->handle(request);
   }
 
-  std::filesystem::path dir_;
   std::unique_ptr<store::SharedStore> store_;
   std::unique_ptr<TrafficMirrorApi> api_;
 };
 
-TEST_F(DescribeInstancesTest, ListsEachRegisteredHostWithItsInterfaces) {
+TEST_P(DescribeInstancesTest, ListsEachRegisteredHostWithItsInterfaces) {
   const HttpResponse r = call("Action=DescribeInstances&Version=2016-11-15");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(testing::xmlFields(r.body, "instanceId").size(), 7u);
@@ -77,7 +74,7 @@ TEST_F(DescribeInstancesTest, ListsEachRegisteredHostWithItsInterfaces) {
   EXPECT_EQ(testing::xmlField(r.body, "privateIpAddress"), "10.0.0.1");
 }
 
-TEST_F(DescribeInstancesTest, FiltersByIdHostNameAndInterface) {
+TEST_P(DescribeInstancesTest, FiltersByIdHostNameAndInterface) {
   HttpResponse r = call(
       "Action=DescribeInstances&Version=2016-11-15&Filter.1.Name=private-dns-name"
       "&Filter.1.Value.1=web-3");
@@ -95,7 +92,7 @@ TEST_F(DescribeInstancesTest, FiltersByIdHostNameAndInterface) {
             std::vector<std::string>{"i-00000000000000002"});
 }
 
-TEST_F(DescribeInstancesTest, UnknownIdIsNotFoundAndPagesCoverEveryHostOnce) {
+TEST_P(DescribeInstancesTest, UnknownIdIsNotFoundAndPagesCoverEveryHostOnce) {
   HttpResponse r =
       call("Action=DescribeInstances&Version=2016-11-15&InstanceId.1=i-0123456789abcdef0");
   EXPECT_EQ(r.status, 400);
@@ -109,6 +106,9 @@ TEST_F(DescribeInstancesTest, UnknownIdIsNotFoundAndPagesCoverEveryHostOnce) {
   EXPECT_EQ(testing::xmlFields(r.body, "instanceId").size(), 2u);
   EXPECT_EQ(testing::xmlField(r.body, "nextToken"), "");
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, DescribeInstancesTest, testing::kStoreBackends,
+                         testing::storeBackendName);
 
 }  // namespace
 }  // namespace tmirror::api

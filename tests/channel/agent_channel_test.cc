@@ -10,7 +10,7 @@
 #include "engine/mirror_engine.h"
 #include "model/agent_protocol.h"
 #include "model/mirror_config_json.h"
-#include "testing/scratch_dir.h"
+#include "testing/store_backends.h"
 #include "testing/xml_fields.h"
 
 namespace tmirror::channel {
@@ -18,11 +18,11 @@ namespace {
 
 using nlohmann::json;
 
-class AgentChannelTest : public ::testing::Test {
+class AgentChannelTest : public testing::StoreBackendTest {
  protected:
   void SetUp() override {
-    dir_ = testing::freshTestDirectory("tmirror-channel-test");
-    auto store = store::SharedStore::open(dir_);
+    makeLocation("tmirror-channel-test");
+    auto store = store::SharedStore::open(location_);
     ASSERT_TRUE(store.has_value()) << store.error().message;
     store_ = std::move(*store);
     auto token = store_->write([](store::MirrorStore& s) { return createAgentToken(s); });
@@ -43,7 +43,7 @@ class AgentChannelTest : public ::testing::Test {
     channel_.reset();
     api_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
+    removeLocation();
   }
 
   api::HttpResponse agent(std::string method, std::string path, std::string body = "",
@@ -142,7 +142,6 @@ class AgentChannelTest : public ::testing::Test {
   }
 
   int appliances_ = 0;
-  std::filesystem::path dir_;
   std::unique_ptr<store::SharedStore> store_;
   std::unique_ptr<api::TrafficMirrorApi> api_;
   std::unique_ptr<AgentChannel> channel_;
@@ -158,13 +157,13 @@ const json kEth0 = {{"Name", "eth0"},
                     {"PrivateIpAddress", "198.51.100.10"},
                     {"Mtu", 1500}};
 
-TEST_F(AgentChannelTest, RequestsWithoutAValidTokenAreRefused) {
+TEST_P(AgentChannelTest, RequestsWithoutAValidTokenAreRefused) {
   EXPECT_EQ(agent("POST", "/agent/v1/register", "{}", "", false).status, 401);
   token_ = "tma-not-a-real-token";
   EXPECT_EQ(agent("POST", "/agent/v1/register", "{}").status, 401);
 }
 
-TEST_F(AgentChannelTest, RegistrationIdsAreStableAcrossRestartsKeyedByHostAndMac) {
+TEST_P(AgentChannelTest, RegistrationIdsAreStableAcrossRestartsKeyedByHostAndMac) {
   const json first = registerHost("machine-1", json::array({kEth0}));
   const std::string instance = first["InstanceId"];
   const std::string eni = first["NetworkInterfaces"][0]["NetworkInterfaceId"];
@@ -182,7 +181,7 @@ TEST_F(AgentChannelTest, RegistrationIdsAreStableAcrossRestartsKeyedByHostAndMac
   EXPECT_NE(other["InstanceId"], instance);
 }
 
-TEST_F(AgentChannelTest, ACollectorsInterfaceSaysSoInItsDescription) {
+TEST_P(AgentChannelTest, ACollectorsInterfaceSaysSoInItsDescription) {
   registerHost("machine-1", json::array({kEth0}));
   const json body = {{"HostKey", "machine-1-collector"},
                      {"Hostname", "web-1"},
@@ -210,7 +209,7 @@ TEST_F(AgentChannelTest, ACollectorsInterfaceSaysSoInItsDescription) {
   EXPECT_EQ(agent("POST", "/agent/v1/register", bad.dump()).status, 400);
 }
 
-TEST_F(AgentChannelTest, BadRegistrationsAreRefusedNamingTheField) {
+TEST_P(AgentChannelTest, BadRegistrationsAreRefusedNamingTheField) {
   EXPECT_EQ(agent("POST", "/agent/v1/register", "not json").status, 400);
   EXPECT_EQ(agent("POST", "/agent/v1/register", json{{"Hostname", "x"}}.dump()).status, 400);
   json bad_mac = {{"HostKey", "m"}, {"Interfaces", {{{"Name", "eth0"}, {"MacAddress", "zz"}}}}};
@@ -219,7 +218,7 @@ TEST_F(AgentChannelTest, BadRegistrationsAreRefusedNamingTheField) {
   EXPECT_NE(r.body.find("MacAddress"), std::string::npos);
 }
 
-TEST_F(AgentChannelTest, DesiredStateCarriesTheHostsSessionsAndDrivesTheEngine) {
+TEST_P(AgentChannelTest, DesiredStateCarriesTheHostsSessionsAndDrivesTheEngine) {
   const json reg = registerHost("machine-1", json::array({kEth0}));
   const std::string instance = reg["InstanceId"];
   const std::string source = reg["NetworkInterfaces"][0]["NetworkInterfaceId"];
@@ -256,7 +255,7 @@ TEST_F(AgentChannelTest, DesiredStateCarriesTheHostsSessionsAndDrivesTheEngine) 
   EXPECT_TRUE(engine.has_value()) << (engine ? "" : engine.error().message);
 }
 
-TEST_F(AgentChannelTest, LongPollReturnsTheNewRevisionAfterAChangeToItsHost) {
+TEST_P(AgentChannelTest, LongPollReturnsTheNewRevisionAfterAChangeToItsHost) {
   const json reg = registerHost("machine-1", json::array({kEth0}));
   const std::string instance = reg["InstanceId"];
   const std::string source = reg["NetworkInterfaces"][0]["NetworkInterfaceId"];
@@ -279,7 +278,7 @@ TEST_F(AgentChannelTest, LongPollReturnsTheNewRevisionAfterAChangeToItsHost) {
 
 // A change wakes the agents whose desired state it changes, and no other: a session wakes its
 // source's host; a rule of a filter both hosts' sessions use wakes both; an unused filter, none.
-TEST_F(AgentChannelTest, AChangeWakesOnlyTheHostsItConcerns) {
+TEST_P(AgentChannelTest, AChangeWakesOnlyTheHostsItConcerns) {
   json eth_b = kEth0;
   eth_b["MacAddress"] = "02:00:00:00:00:0b";
   eth_b["PrivateIpAddress"] = "198.51.100.11";
@@ -321,7 +320,7 @@ TEST_F(AgentChannelTest, AChangeWakesOnlyTheHostsItConcerns) {
 }
 
 // What a change no longer touches counts too: deleting a session wakes the host it was on.
-TEST_F(AgentChannelTest, DeletingASessionWakesItsHost) {
+TEST_P(AgentChannelTest, DeletingASessionWakesItsHost) {
   const json reg = registerHost("machine-1", json::array({kEth0}));
   const std::string instance = reg["InstanceId"];
   const std::string session =
@@ -336,13 +335,13 @@ TEST_F(AgentChannelTest, DeletingASessionWakesItsHost) {
   EXPECT_TRUE(config->interfaces.at(0).sessions.empty());
 }
 
-TEST_F(AgentChannelTest, UnknownInstanceIsNotFound) {
+TEST_P(AgentChannelTest, UnknownInstanceIsNotFound) {
   EXPECT_EQ(agent("GET", "/agent/v1/desired-state", "", "instance-id=i-00000000000000000").status,
             404);
   EXPECT_EQ(agent("GET", "/agent/v1/desired-state").status, 400);
 }
 
-TEST_F(AgentChannelTest, PushedCountersAreKeptForMetrics) {
+TEST_P(AgentChannelTest, PushedCountersAreKeptForMetrics) {
   const json body = {
       {"InstanceId", "i-0"},
       {"Interfaces", {{{"NetworkInterfaceId", "eni-1"}, {"NetworkPacketsMirrorIn", 42}}}}};
@@ -353,7 +352,7 @@ TEST_F(AgentChannelTest, PushedCountersAreKeptForMetrics) {
 
 // A large fleet's report rides its long-poll (POST desired-state): the counters are taken, the
 // poll waits as a GET would, and every answer says how often the server wants the report.
-TEST_F(AgentChannelTest, AReportRidesThePollAndEveryAnswerSaysTheInterval) {
+TEST_P(AgentChannelTest, AReportRidesThePollAndEveryAnswerSaysTheInterval) {
   const json reg = registerHost("machine-1", json::array({kEth0}));
   EXPECT_EQ(reg.value("ReportIntervalMs", 0), 1000) << "a small fleet: every second";
   const std::string instance = reg["InstanceId"];
@@ -395,7 +394,7 @@ TEST_F(AgentChannelTest, AReportRidesThePollAndEveryAnswerSaysTheInterval) {
 // What the server's I/O threads answer themselves: a poll from a known token for a host whose
 // current revision the channel knows parks with no store read and no worker, and a change still
 // wakes it; anything else is left for the worker.
-TEST_F(AgentChannelTest, PollsAndReportsFromKnownHostsAreAnsweredInline) {
+TEST_P(AgentChannelTest, PollsAndReportsFromKnownHostsAreAnsweredInline) {
   const json reg = registerHost("machine-1", json::array({kEth0}));
   const std::string instance = reg["InstanceId"];
   const std::string source = reg["NetworkInterfaces"][0]["NetworkInterfaceId"];
@@ -448,7 +447,7 @@ TEST_F(AgentChannelTest, PollsAndReportsFromKnownHostsAreAnsweredInline) {
   EXPECT_EQ(channel_->counterSnapshot().at({source, "NetworkMirrorIn"}), 1500.0);
 }
 
-TEST_F(AgentChannelTest, SessionCountersAreKeptUnderTheSessionNotItsInterface) {
+TEST_P(AgentChannelTest, SessionCountersAreKeptUnderTheSessionNotItsInterface) {
   // As the agent sends them: a session's item also names its source interface.
   const json body = {{"InstanceId", "i-0"},
                      {"Interfaces", {{{"NetworkInterfaceId", "eni-1"}, {"NetworkMirrorIn", 1000}}}},
@@ -462,7 +461,7 @@ TEST_F(AgentChannelTest, SessionCountersAreKeptUnderTheSessionNotItsInterface) {
   EXPECT_EQ(snapshot.at({"tms-1", "NetworkMirrorIn"}), 600.0);
 }
 
-TEST_F(AgentChannelTest, ProblemsAreKeptPerInstanceAndReplacedByTheNextPush) {
+TEST_P(AgentChannelTest, ProblemsAreKeptPerInstanceAndReplacedByTheNextPush) {
   json body = {{"InstanceId", "i-0"},
                {"Problems", {{{"ResourceId", "tms-1"}, {"Reason", "target MTU 50 too small"}}}}};
   ASSERT_EQ(agent("POST", "/agent/v1/counters", body.dump()).status, 200);
@@ -478,7 +477,7 @@ TEST_F(AgentChannelTest, ProblemsAreKeptPerInstanceAndReplacedByTheNextPush) {
 
 // The server spreads the fleet's counter reports: with a budget of one report a second, three
 // hosts are each asked to report every three seconds; a lone host every second.
-TEST_F(AgentChannelTest, TheCountersAnswerSpreadsTheFleetsReports) {
+TEST_P(AgentChannelTest, TheCountersAnswerSpreadsTheFleetsReports) {
   channel_ = std::make_unique<AgentChannel>(
       *api_, AgentChannelOptions{.health_check_interval = std::chrono::milliseconds(20),
                                  .fleet_reports_per_second = 1});
@@ -502,7 +501,7 @@ TEST_F(AgentChannelTest, TheCountersAnswerSpreadsTheFleetsReports) {
   EXPECT_EQ(interval(), std::chrono::seconds(3));
 }
 
-TEST_F(AgentChannelTest, AnInterfaceTheHostNoLongerReportsIsDetachedNotForgotten) {
+TEST_P(AgentChannelTest, AnInterfaceTheHostNoLongerReportsIsDetachedNotForgotten) {
   json eth1 = kEth0;
   eth1["Name"] = "eth1";
   eth1["MacAddress"] = "02:00:00:00:00:0b";
@@ -522,7 +521,7 @@ TEST_F(AgentChannelTest, AnInterfaceTheHostNoLongerReportsIsDetachedNotForgotten
   EXPECT_TRUE(status());
 }
 
-TEST_F(AgentChannelTest, LoadBalancerTargetsSpreadOverHealthyRegisteredCollectors) {
+TEST_P(AgentChannelTest, LoadBalancerTargetsSpreadOverHealthyRegisteredCollectors) {
   const std::string arn =
       "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/collectors/0123";
   const json reg = registerHost("machine-1", json::array({kEth0}));
@@ -592,7 +591,7 @@ TEST_F(AgentChannelTest, LoadBalancerTargetsSpreadOverHealthyRegisteredCollector
   EXPECT_EQ(agent("POST", "/agent/v1/register", bad.dump()).status, 400);
 }
 
-TEST_F(AgentChannelTest, ACollectorLearnsTheSessionsItReceivesWithTheirSourceMacs) {
+TEST_P(AgentChannelTest, ACollectorLearnsTheSessionsItReceivesWithTheirSourceMacs) {
   const json reg = registerHost("machine-1", json::array({kEth0}));
   const std::string source = reg["NetworkInterfaces"][0]["NetworkInterfaceId"];
   const json collector_body = {{"HostKey", "collector-1"},
@@ -627,6 +626,9 @@ TEST_F(AgentChannelTest, ACollectorLearnsTheSessionsItReceivesWithTheirSourceMac
   EXPECT_TRUE(json::parse(other.body)["Sessions"].empty());
   EXPECT_EQ(agent("GET", "/agent/v1/collector-sessions").status, 400);
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, AgentChannelTest, testing::kStoreBackends,
+                         testing::storeBackendName);
 
 }  // namespace
 }  // namespace tmirror::channel

@@ -272,7 +272,7 @@ TEST(CliCollect, DefaultsListenOnAllIpv4AddressesPort4789WithOneThread) {
   EXPECT_EQ(o.collector.files->rotate_bytes, 0u);
   EXPECT_FALSE(o.collector.to_stdout);
   EXPECT_FALSE(o.metrics_listen);
-  EXPECT_TRUE(o.server_url.empty());
+  EXPECT_TRUE(o.server_urls.empty());
 }
 
 TEST(CliCollect, EveryOptionIsKept) {
@@ -336,7 +336,7 @@ TEST(CliCollect, EveryOptionIsKept) {
   EXPECT_EQ(o.collector.forward->second, 4789);
   ASSERT_TRUE(o.metrics_listen);
   EXPECT_EQ(o.metrics_listen->second, 0);
-  EXPECT_EQ(o.server_url, "http://127.0.0.1:8900");
+  EXPECT_EQ(o.server_urls, std::vector<std::string>{"http://127.0.0.1:8900"});
   EXPECT_EQ(o.token, "tok");
   ASSERT_TRUE(o.collector.session_metadata.contains(5));
   EXPECT_EQ(packet::formatMacAddress(*o.collector.session_metadata.at(5).source_mac),
@@ -417,4 +417,35 @@ TEST(CliServerTls, ConnectionLimitsAreFlags) {
 }
 
 }  // namespace
+
+TEST(CliCommandLine, ServerTakesAPostgresqlDatabaseAndAPoolSize) {
+  const auto sqlite = parse({"server"});
+  ASSERT_TRUE(std::holds_alternative<ServerOptions>(sqlite));
+  EXPECT_TRUE(std::get<ServerOptions>(sqlite).database_url.empty());  // SQLite by default
+  const auto pg = parse({"server", "--database", "postgresql://tm@db.example:5432/tm",
+                         "--database-connections", "4"});
+  ASSERT_TRUE(std::holds_alternative<ServerOptions>(pg));
+  EXPECT_EQ(std::get<ServerOptions>(pg).database_url, "postgresql://tm@db.example:5432/tm");
+  EXPECT_EQ(std::get<ServerOptions>(pg).database_connections, 4);
+  // One writer and at least one reader.
+  usageErrorOf(parse({"server", "--database", "postgresql:///tm", "--database-connections", "1"}));
+}
+
+TEST(CliCommandLine, AgentsAndCollectorsTakeSeveralServers) {
+  const auto agent = parse({"agent", "--server", "http://127.0.0.1:8900", "--server",
+                            "http://127.0.0.2:8900", "--token", "tok"});
+  ASSERT_TRUE(std::holds_alternative<AgentCommand>(agent));
+  EXPECT_EQ(std::get<AgentCommand>(agent).options.server_urls,
+            (std::vector<std::string>{"http://127.0.0.1:8900", "http://127.0.0.2:8900"}));
+  // Each is checked: plain HTTP to a host off loopback is refused whichever it is.
+  EXPECT_THAT(usageErrorOf(parse({"agent", "--server", "http://127.0.0.1:8900", "--server",
+                                  "http://10.0.0.5:8900", "--token", "tok"}))
+                  .text,
+              HasSubstr("10.0.0.5"));
+  const auto collect = parse({"collect", "--stdout", "--server", "http://127.0.0.1:8900",
+                              "--server", "http://127.0.0.2:8900", "--token", "tok"});
+  ASSERT_TRUE(std::holds_alternative<CollectOptions>(collect));
+  EXPECT_EQ(std::get<CollectOptions>(collect).server_urls.size(), 2u);
+}
+
 }  // namespace tmirror::cli

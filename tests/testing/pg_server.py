@@ -48,7 +48,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(directory):
+def start(directory, port=None, durable=False):
+    """initdb (unless DIR has a cluster already) and start; the port: `port`, or a free one.
+    durable: fsync as a production server does (for benchmarks next to SQLite's fsync)."""
     bindir = bin_dir()
     drop, pw = _as_server_user()
     os.makedirs(directory, exist_ok=True)
@@ -56,33 +58,53 @@ def start(directory):
         os.chown(directory, pw.pw_uid, pw.pw_gid)
     data = os.path.join(directory, "data")
     log = os.path.join(directory, "server.log")
-    subprocess.run([os.path.join(bindir, "initdb"), "-D", data, "-U", "postgres", "-A", "trust",
-                    "-E", "UTF8", "--no-sync", "--no-instructions"],
-                   preexec_fn=drop, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    port = free_port()
+    if not os.path.exists(os.path.join(data, "PG_VERSION")):
+        res = subprocess.run([os.path.join(bindir, "initdb"), "-D", data, "-U", "postgres",
+                              "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions"],
+                             preexec_fn=drop, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             universal_newlines=True)
+        if res.returncode != 0:
+            raise RuntimeError("initdb -D %s failed (%d):\n%s" % (data, res.returncode, res.stdout))
+    port = port or free_port()
     # No fsync: the tests are about tmirror, and the database outlives every process they kill.
-    options = (f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off "
-               "-c full_page_writes=off -c max_connections=300")
-    subprocess.run([os.path.join(bindir, "pg_ctl"), "-D", data, "-l", log, "-o", options,
-                    "-w", "-t", "60", "start"], preexec_fn=drop, check=True,
-                   stdout=subprocess.DEVNULL)
+    options = (f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 "
+               "-c max_connections=300")
+    if not durable:
+        options += " -c fsync=off -c full_page_writes=off"
+    res = subprocess.run([os.path.join(bindir, "pg_ctl"), "-D", data, "-l", log, "-o", options,
+                          "-w", "-t", "60", "start"], preexec_fn=drop, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, universal_newlines=True)
+    if res.returncode != 0:
+        with open(log, errors="replace") as f:
+            raise RuntimeError("pg_ctl start failed (%d):\n%s\n%s"
+                               % (res.returncode, res.stdout, f.read()[-3000:]))
     with open(os.path.join(directory, "port"), "w") as f:
         f.write(str(port))
     return port
 
 
-def stop(directory):
+def halt(directory):
+    """Stops the server (fast shutdown: clients are cut off) and keeps its data."""
     data = os.path.join(directory, "data")
     if os.path.exists(os.path.join(data, "postmaster.pid")):
         drop, _ = _as_server_user()
         subprocess.run([os.path.join(bin_dir(), "pg_ctl"), "-D", data, "-m", "fast", "-w",
                         "stop"], preexec_fn=drop, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
+
+
+def stop(directory):
+    halt(directory)
     shutil.rmtree(directory, ignore_errors=True)
 
 
 def url(port, database):
     return f"postgresql://postgres@127.0.0.1:{port}/{database}"
+
+
+def socket_url(directory, port, database):
+    """Through the server's Unix socket in DIR: reachable from any network namespace."""
+    return f"postgresql://postgres@/{database}?host={directory}&port={port}"
 
 
 def create_database(port, name):
@@ -96,24 +118,39 @@ class PostgresServer:
     """The run's server if ctest started one (TMIRROR_TEST_POSTGRES_DIR), else one of our own,
     stopped and removed by close()."""
 
-    def __init__(self):
-        shared = os.environ.get("TMIRROR_TEST_POSTGRES_DIR")
+    def __init__(self, own=False, durable=False):
+        """own: always a server of our own (a test that stops and restarts it); durable: with
+        fsync (implies own)."""
+        own = own or durable
+        shared = None if own else os.environ.get("TMIRROR_TEST_POSTGRES_DIR")
         self._own = None
         if shared and os.path.exists(os.path.join(shared, "port")):
+            self.directory = shared
             with open(os.path.join(shared, "port")) as f:
                 self.port = int(f.read())
         else:
             self._own = tempfile.mkdtemp(prefix="tmirror-pg-")
+            self.directory = self._own
             try:
-                self.port = start(self._own)
+                self.port = start(self._own, durable=durable)
             except BaseException:
                 stop(self._own)
                 raise
         self._count = 0
 
-    def create_database(self):
+    def create_database(self, socket=False):
+        """A fresh database's URL: over TCP on 127.0.0.1, or (socket) over the Unix socket,
+        which processes in other network namespaces reach too."""
         self._count += 1
-        return create_database(self.port, f"py{os.getpid()}_{self._count}")
+        name = f"py{os.getpid()}_{self._count}"
+        tcp = create_database(self.port, name)
+        return socket_url(self.directory, self.port, name) if socket else tcp
+
+    def halt(self):
+        halt(self._own)
+
+    def resume(self):
+        start(self._own, self.port)
 
     def close(self):
         if self._own:

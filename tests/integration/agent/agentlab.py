@@ -29,9 +29,11 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "tools", "lab"))
+sys.path.insert(0, os.path.join(REPO, "tests", "testing"))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration", "api"))
 
 import lab as lablib  # noqa: E402
+import pg_server  # noqa: E402,F401  (PostgreSQL for the replica tests)
 
 for _k in list(os.environ):
     if _k.startswith("AWS_"):
@@ -183,20 +185,24 @@ class LineLog:
 
 
 class NsServer:
-    def __init__(self, lab, binary, data_dir=None, extra_args=()):
+    """A server in the source namespace; database_url: its state in PostgreSQL (replicas share
+    one), else SQLite in data_dir."""
+
+    def __init__(self, lab, binary, data_dir=None, extra_args=(), database_url=None):
         self.lab, self.binary = lab, binary
+        self.store_args = ["--database", database_url] if database_url else []
         self.extra_args = list(extra_args)
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="tmirror-agentlab-srv-")
         self.port = 0
         self.proc = None
         self.log = None
-        res = subprocess.run([binary, "server", "--data-dir", self.data_dir,
+        res = subprocess.run([binary, "server", "--data-dir", self.data_dir, *self.store_args,
                               "--create-access-key"], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, universal_newlines=True, timeout=30,
                              check=True)
         doc = next(json.loads(l) for l in res.stdout.splitlines() if l.strip().startswith("{"))
         self.access_key, self.secret_key = doc["AccessKeyId"], doc["SecretAccessKey"]
-        res = subprocess.run([binary, "server", "--data-dir", self.data_dir,
+        res = subprocess.run([binary, "server", "--data-dir", self.data_dir, *self.store_args,
                               "--create-agent-token"], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, universal_newlines=True, timeout=30,
                              check=True)
@@ -211,7 +217,8 @@ class NsServer:
         while True:
             self.proc = self.lab.popen(
                 "src", [self.binary, "server", "--listen", "127.0.0.1:%d" % self.port,
-                        "--data-dir", self.data_dir, "--auth", "sigv4", *self.extra_args],
+                        "--data-dir", self.data_dir, *self.store_args, "--auth", "sigv4",
+                        *self.extra_args],
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             self.log = LineLog(self.proc.stdout, "[server]")
             got = self.log.wait_for(SERVER_LISTENING_RE, max(1, deadline - time.time()))
@@ -244,8 +251,10 @@ class NsServer:
 
 class NsAgent:
     def __init__(self, lab, binary, server, interfaces=("eth0",), state_dir=None,
-                 metrics_listen=DEFAULT_METRICS, block_timeout_ms=10, **options):
+                 metrics_listen=DEFAULT_METRICS, block_timeout_ms=10, more_servers=(),
+                 **options):
         self.lab, self.binary, self.server = lab, binary, server
+        self.more_servers = list(more_servers)  # replicas, each one more --server
         self.interfaces = list(interfaces)
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="tmirror-agentlab-agent-")
         self.metrics_listen = metrics_listen
@@ -260,7 +269,9 @@ class NsAgent:
     def command(self):
         f = AGENT_FLAGS
         cmd = [self.binary] + AGENT_SUBCOMMAND + [
-            f["server"], self.server.endpoint, f["token"], self.server.agent_token,
+            f["server"], self.server.endpoint,
+            *[a for s in self.more_servers for a in (f["server"], s.endpoint)],
+            f["token"], self.server.agent_token,
             f["state_dir"], self.state_dir, f["metrics_listen"], self.metrics_listen]
         for i in self.interfaces:
             cmd += [f["interface"], i]

@@ -26,7 +26,7 @@ import unittest
 
 import agentlab
 import mirror_eval as me
-from agentlab import lablib
+from agentlab import lablib, pg_server
 
 TRAFFIC = os.path.join(agentlab.HERE, "traffic.py")
 PY = "/usr/bin/python3"
@@ -99,6 +99,9 @@ class AgentLabCase(unittest.TestCase):
 
     agent_options = {}
     server_args = ()
+    # Two server replicas on one PostgreSQL database (self.server, self.replica), the agent
+    # given both; else one server on SQLite.
+    replicas = False
 
     @classmethod
     def setUpClass(cls):
@@ -107,12 +110,25 @@ class AgentLabCase(unittest.TestCase):
         cls.addClassCleanup(cls.lab.down)
         cls.lab.up()
         cls.start_helpers()
-        cls.server = agentlab.NsServer(cls.lab, cls.binary, extra_args=cls.server_args)
+        database_url = None
+        if cls.replicas:
+            pg = pg_server.PostgresServer()
+            cls.addClassCleanup(pg.close)
+            database_url = pg.create_database(socket=True)  # reachable from the namespace
+        cls.server = agentlab.NsServer(cls.lab, cls.binary, extra_args=cls.server_args,
+                                       database_url=database_url)
         cls.addClassCleanup(cls.server.cleanup)
         cls.server.start()
+        more = []
+        if cls.replicas:
+            cls.replica = agentlab.NsServer(cls.lab, cls.binary, extra_args=cls.server_args,
+                                            database_url=database_url)
+            cls.addClassCleanup(cls.replica.cleanup)
+            cls.replica.start()
+            more = [cls.replica]
         cls.api = agentlab.NsApi(cls.lab, cls.server)
         cls.addClassCleanup(cls.api.close)
-        cls.agent = agentlab.NsAgent(cls.lab, cls.binary, cls.server,
+        cls.agent = agentlab.NsAgent(cls.lab, cls.binary, cls.server, more_servers=more,
                                      block_timeout_ms=BLOCK_TIMEOUT_MS, **cls.agent_options)
         cls.addClassCleanup(cls.agent.cleanup)
         cls.agent.start()
@@ -507,6 +523,48 @@ class FleetReportTest(AgentLabCase):
         self.assertGreater(m['tmirror_agent_reports{via="poll"}'], 0, m)
         self.assertEqual(m['tmirror_agent_reports{via="push"}'], 0,
                          "a report went on its own although the pace says it rides the poll")
+
+
+class ReplicaFailoverTest(AgentLabCase):
+    """Two replicas on one PostgreSQL database, the agent given both: one is killed (-9) while
+    traffic flows; mirroring goes on, every packet once, and the agent follows the survivor
+    with the identity it had."""
+
+    replicas = True
+
+    def test_a_replica_killed_the_agent_goes_on_with_the_other(self):
+        s, = self.setup_sessions([dict(number=1, vni=5200, rules=accept_all())])
+        instance, enis = self.agent.instance_id, dict(self.agent.enis)
+        with Observation(self) as obs:
+            gen = self.stream(200, 5.0)
+            time.sleep(1.0)
+            self.server.kill9()
+            gen.wait(timeout=20)
+        want, detail, rep = self.assertExact(obs, [s])
+        self.assertGreater(rep.matched, 800)
+
+        # A change made through the survivor reaches the agent, which moved on to it.
+        survivor = agentlab.NsApi(self.lab, self.replica)
+        self.addCleanup(survivor.close)
+        mark = self.agent.mark()
+        changed = time.time()
+        survivor.modify_traffic_mirror_session(TrafficMirrorSessionId=s.session_id,
+                                               VirtualNetworkId=5201)
+        applied, _ = self.agent.wait_applied(mark, timeout=15)
+        print("\n  applied %.0f ms after the change through the survivor"
+              % (1000 * (applied - changed)))
+        self.assertIn("going on with " + self.replica.endpoint, self.agent.log.text())
+
+        # Same host, same interfaces: nothing was registered anew.
+        hosts = survivor.describe_instances()["Reservations"]
+        self.assertEqual([i["InstanceId"] for r in hosts for i in r["Instances"]], [instance])
+        described = {n["NetworkInterfaceId"] for n in survivor.describe_network_interfaces(
+            Filters=[{"Name": "attachment.instance-id", "Values": [instance]}])[
+                "NetworkInterfaces"]}
+        self.assertEqual(described, set(enis.values()))
+
+        # The killed replica comes back; the next test's clean-up talks to it.
+        self.server.start()
 
 
 RATE_CAP_PPS = 300

@@ -7,8 +7,13 @@ Needs PostgreSQL (the run's server, or one this process starts).
 """
 
 import concurrent.futures
+import json
+import os
+import subprocess
 import threading
+import time
 import unittest
+import urllib.request
 
 import botocore.exceptions
 
@@ -35,6 +40,21 @@ class Replicas(unittest.TestCase):
         for c in cls.clients:
             cls.addClassCleanup(close_client, c)
         cls.fx = Fixtures(cls.a, cls.clients[0])
+
+    def agent_token(self):
+        res = subprocess.run([os.environ["TMIRROR_BINARY"], "server", "--database",
+                              self.a.database_url, "--create-agent-token"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             universal_newlines=True, timeout=60, check=True)
+        return res.stdout.strip().splitlines()[-1]
+
+    def agent_request(self, server, path, token, body=None, timeout=30):
+        req = urllib.request.Request(server.endpoint + path, method="POST" if body else "GET",
+                                     data=json.dumps(body).encode() if body else None,
+                                     headers={"Authorization": "Bearer " + token,
+                                              "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, (json.loads(r.read() or b"null"))
 
     def race(self, calls):
         """Runs calls[i](client) for each i at once, client alternating between the replicas;
@@ -107,9 +127,58 @@ class Replicas(unittest.TestCase):
         vnis = [r for r, _ in outcomes]
         self.assertEqual(len(set(vnis)), WORKERS, sorted(vnis))
 
+    def test_a_change_through_one_replica_reaches_an_agent_polling_the_other(self):
+        token = self.agent_token()
+        # A host registers through B (as an agent does), then long-polls B.
+        _, reg = self.agent_request(self.b, "/agent/v1/register", token, {
+            "HostKey": unique("host"), "Hostname": "web-1", "Role": "agent",
+            "DnsResolvers": [], "Interfaces": [{"Name": "eth0", "MacAddress": "02:00:00:00:0a:01",
+                                                "Mtu": 1500, "PrivateIpAddress": "10.9.0.5"}]})
+        instance = reg["InstanceId"]
+        eni = reg["NetworkInterfaces"][0]["NetworkInterfaceId"]
+        _, state = self.agent_request(
+            self.b, "/agent/v1/desired-state?instance-id=%s&revision=0&wait=0" % instance, token)
+        have = state["Revision"]
+        filter_id = self.fx.filter()
+        delays = []
+        for number in (1, 2, 3):
+            target = self.fx.target()
+            answer = {}
+
+            def poll():
+                answer["status"], answer["state"] = self.agent_request(
+                    self.b, "/agent/v1/desired-state?instance-id=%s&revision=%d&wait=20"
+                    % (instance, have), token)
+                answer["at"] = time.monotonic()
+
+            poller = threading.Thread(target=poll)
+            poller.start()
+            time.sleep(0.3)  # parked on B
+            made = time.monotonic()
+            self.clients[0].create_traffic_mirror_session(  # through A
+                NetworkInterfaceId=eni, TrafficMirrorTargetId=target,
+                TrafficMirrorFilterId=filter_id, SessionNumber=number)
+            poller.join(30)
+            self.assertEqual(answer.get("status"), 200, answer)
+            self.assertGreater(answer["state"]["Revision"], have)
+            have = answer["state"]["Revision"]
+            sessions = [s for i in answer["state"]["NetworkInterfaces"]
+                        for s in i["TrafficMirrorSessions"]]
+            self.assertEqual(len(sessions), number, answer["state"])
+            delays.append(answer["at"] - made)
+        # Not a timing test (the benchmark measures the spread): the change arrived, and not
+        # by the end of the 20 s wait.
+        self.assertLess(max(delays), 10, delays)
+        # B heard of A's commits through the database's change feed (LISTEN/NOTIFY).
+        with urllib.request.urlopen(self.b.endpoint + "/metrics", timeout=10) as r:
+            metrics = r.read().decode()
+        heard = [float(line.split()[-1]) for line in metrics.splitlines()
+                 if line.startswith("tmirror_database_change_notifications ")]
+        self.assertTrue(heard and heard[0] >= 3, heard)
+
     def test_a_filter_deleted_on_one_replica_is_not_attached_on_the_other(self):
-        target = self.fx.target()
         for round_no in range(10):
+            target = self.fx.target()  # up to 3 sources a round, 10 per target
             filter_id = self.fx.filter()
             enis = [self.fx.eni() for _ in range(3)]
 
