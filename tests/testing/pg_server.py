@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """A PostgreSQL server of the tests' own, from Debian's postgresql package.
 
-    pg_server.py start DIR   initdb into DIR/data, start postgres on a free 127.0.0.1 port with
-                             its socket in DIR, write the port to DIR/port and print it
-    pg_server.py stop DIR    stop it (fast shutdown) and remove DIR
+    pg_server.py start DIR   initdb into a new directory under /tmp (the server's user must
+                             reach it, which a build tree under /root does not let it), start
+                             postgres on a free 127.0.0.1 port with its socket there; write the
+                             port to DIR/port and that directory to DIR/server_dir; print the port
+    pg_server.py stop DIR    stop it (fast shutdown) and remove both directories
 
 As root the server runs as the `postgres` user (it refuses root). ctest starts one for the
 whole run (fixture `postgres`, tests/CMakeLists.txt) and tests make a fresh database each;
@@ -48,12 +50,26 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(directory, port=None, durable=False):
-    """initdb (unless DIR has a cluster already) and start; the port: `port`, or a free one.
-    durable: fsync as a production server does (for benchmarks next to SQLite's fsync)."""
+def server_dir(handle):
+    """Where the server of HANDLE keeps its data and socket (None before start)."""
+    try:
+        with open(os.path.join(handle, "server_dir")) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def start(handle, port=None, durable=False):
+    """initdb (unless HANDLE's server has a cluster already) and start; the port: `port`, or a
+    free one. durable: fsync as a production server does (for benchmarks next to SQLite's)."""
     bindir = bin_dir()
     drop, pw = _as_server_user()
-    os.makedirs(directory, exist_ok=True)
+    os.makedirs(handle, exist_ok=True)
+    directory = server_dir(handle)
+    if directory is None:
+        directory = tempfile.mkdtemp(prefix="tmirror-pg-", dir="/tmp")
+        with open(os.path.join(handle, "server_dir"), "w") as f:
+            f.write(directory)
     if pw is not None:
         os.chown(directory, pw.pw_uid, pw.pw_gid)
     data = os.path.join(directory, "data")
@@ -78,13 +94,16 @@ def start(directory, port=None, durable=False):
         with open(log, errors="replace") as f:
             raise RuntimeError("pg_ctl start failed (%d):\n%s\n%s"
                                % (res.returncode, res.stdout, f.read()[-3000:]))
-    with open(os.path.join(directory, "port"), "w") as f:
+    with open(os.path.join(handle, "port"), "w") as f:
         f.write(str(port))
     return port
 
 
-def halt(directory):
+def halt(handle):
     """Stops the server (fast shutdown: clients are cut off) and keeps its data."""
+    directory = server_dir(handle)
+    if directory is None:
+        return
     data = os.path.join(directory, "data")
     if os.path.exists(os.path.join(data, "postmaster.pid")):
         drop, _ = _as_server_user()
@@ -93,9 +112,12 @@ def halt(directory):
                        stderr=subprocess.DEVNULL)
 
 
-def stop(directory):
-    halt(directory)
-    shutil.rmtree(directory, ignore_errors=True)
+def stop(handle):
+    halt(handle)
+    directory = server_dir(handle)
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+    shutil.rmtree(handle, ignore_errors=True)
 
 
 def url(port, database):
@@ -125,14 +147,14 @@ class PostgresServer:
         shared = None if own else os.environ.get("TMIRROR_TEST_POSTGRES_DIR")
         self._own = None
         if shared and os.path.exists(os.path.join(shared, "port")):
-            self.directory = shared
+            self.directory = server_dir(shared)
             with open(os.path.join(shared, "port")) as f:
                 self.port = int(f.read())
         else:
-            self._own = tempfile.mkdtemp(prefix="tmirror-pg-")
-            self.directory = self._own
+            self._own = tempfile.mkdtemp(prefix="tmirror-pg-handle-")
             try:
                 self.port = start(self._own, durable=durable)
+                self.directory = server_dir(self._own)
             except BaseException:
                 stop(self._own)
                 raise
