@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -39,6 +40,40 @@ DESCRIBES = [("DescribeTrafficMirrorSessions", "trafficMirrorSessionId"),
              ("DescribeTrafficMirrorFilters", "trafficMirrorFilterId")]
 GOAL_PG_RATIO = 0.5
 GOAL_REPLICA_RATIO = 1.5
+
+
+def database_cpu_seconds(pg) -> float:
+    """CPU time of the PostgreSQL server so far: the postmaster and every process it started
+    (backends live as long as their connections, so they are read while they run)."""
+    with open(os.path.join(pg.directory, "data", "postmaster.pid")) as f:
+        postmaster = int(f.readline())
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == postmaster or int(fields[1]) == postmaster:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+class DatabaseCores:
+    """Cores the database used while a block ran: `with DatabaseCores(pg) as d: ...; d.cores`."""
+
+    def __init__(self, pg):
+        self.pg = pg
+        self.cores = 0.0
+
+    def __enter__(self):
+        self.t0, self.cpu0 = time.monotonic(), database_cpu_seconds(self.pg)
+        return self
+
+    def __exit__(self, *exc):
+        self.cores = (database_cpu_seconds(self.pg) - self.cpu0) / (time.monotonic() - self.t0)
 
 
 def start(args, workdir, procs, name, store_args):
@@ -106,11 +141,13 @@ def main() -> int:
                        workdir, 1.0)  # warm-up
         for action, tag in DESCRIBES:
             a = ab.bench_describe(args, sqlite, action, tag, workdir)
-            b = ab.bench_describe(args, postgres, action, tag, workdir)
-            rows.append((action, a, b))
+            with DatabaseCores(pg) as db:
+                b = ab.bench_describe(args, postgres, action, tag, workdir)
+            rows.append((action, a, b, db.cores))
         a = ab.bench_create_filters(args, sqlite, workdir)
-        b = ab.bench_create_filters(args, postgres, workdir)
-        rows.append(("CreateTrafficMirrorFilter", a, b))
+        with DatabaseCores(pg) as db:
+            b = ab.bench_create_filters(args, postgres, workdir)
+        rows.append(("CreateTrafficMirrorFilter", a, b, db.cores))
         for p in procs:
             ab.stop_process(p)
         procs.clear()
@@ -122,32 +159,35 @@ def main() -> int:
         ab.populate(one)
         replica_rows = []
         for action, tag in DESCRIBES:
-            single, _ = describe_rps(args, [one], action, tag, workdir, args.connections)
-            double, parts = describe_rps(args, [one, two], action, tag, workdir,
-                                         max(1, args.connections // 2))
-            replica_rows.append((action, single, double, parts))
+            with DatabaseCores(pg) as db1:
+                single, _ = describe_rps(args, [one], action, tag, workdir, args.connections)
+            with DatabaseCores(pg) as db2:
+                double, parts = describe_rps(args, [one, two], action, tag, workdir,
+                                             max(1, args.connections // 2))
+            replica_rows.append((action, single, double, parts, db1.cores, db2.cores))
 
         print("\n== PostgreSQL vs SQLite (one server each, same data, same run)")
         print(f"{'call':34} {'SQLite req/s':>13} {'PostgreSQL':>11} {'ratio':>6}  "
-              f"cores (server)")
+              f"cores: tmirror on SQLite / tmirror on PostgreSQL + PostgreSQL")
         ok = True
-        for action, a, b in rows:
+        for action, a, b, db_cores in rows:
             ratio = b.rps / a.rps if a.rps else 0.0
             goal = action.startswith("Describe")
             met = ratio >= GOAL_PG_RATIO if goal else True
             ok = ok and met
             print(f"{action:34} {a.rps:13.1f} {b.rps:11.1f} {ratio:6.2f}  "
-                  f"{a.server_cpu:.2f} / {b.server_cpu:.2f}"
+                  f"{a.server_cpu:.2f} / {b.server_cpu:.2f} + {db_cores:.2f}"
                   + (f"   goal >= {GOAL_PG_RATIO}: {'met' if met else 'MISSED'}" if goal else ""))
         print("\n== Two replicas vs one (PostgreSQL, describes; connections split over the two)")
-        for action, single, double, parts in replica_rows:
+        for action, single, double, parts, db1, db2 in replica_rows:
             ratio = double / single if single else 0.0
             met = ratio >= GOAL_REPLICA_RATIO
             ok = ok and met
             cores = " + ".join(f"{r.server_cpu:.2f}" for r in parts)
+            wrk = sum(r.wrk_cpu for r in parts)
             print(f"{action:34} one {single:9.1f}  two {double:9.1f}  ratio {ratio:5.2f}  "
-                  f"replica cores {cores}   goal >= {GOAL_REPLICA_RATIO}: "
-                  f"{'met' if met else 'MISSED'}")
+                  f"cores: replicas {cores}, PostgreSQL {db2:.2f} (one replica: {db1:.2f}), "
+                  f"wrk {wrk:.2f}   goal >= {GOAL_REPLICA_RATIO}: {'met' if met else 'MISSED'}")
         print(f"\ncores on this machine: {os.cpu_count()} (database, replicas and wrk share them)")
         if args.quick:
             return 0  # the smoke run checks that every part runs, not the figures

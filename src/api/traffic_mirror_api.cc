@@ -63,7 +63,7 @@ TrafficMirrorApi::TrafficMirrorApi(store::SharedStore& store, ApiLimits limits,
 ApiResult<std::string> TrafficMirrorApi::authenticate(const HttpRequestView& request) {
   std::optional<Error> store_error;
   auto access_key = authenticate_(request, [&](std::string_view key) -> std::optional<std::string> {
-    auto secret = store_.read([&](store::MirrorStore& s) { return s.secretFor(std::string(key)); });
+    auto secret = secretFor(key);
     if (!secret) {
       store_error = secret.error();
       return std::nullopt;
@@ -76,6 +76,22 @@ ApiResult<std::string> TrafficMirrorApi::authenticate(const HttpRequestView& req
     return internalError(*store_error);
   }
   return access_key;
+}
+
+Result<std::optional<std::string>> TrafficMirrorApi::secretFor(std::string_view access_key_id) {
+  const std::string key(access_key_id);
+  {
+    std::lock_guard lock(secrets_mutex_);
+    if (const auto it = secrets_.find(key); it != secrets_.end()) {
+      return std::optional<std::string>(it->second);
+    }
+  }
+  auto secret = store_.read([&](store::MirrorStore& s) { return s.secretFor(key); });
+  if (secret && *secret) {
+    std::lock_guard lock(secrets_mutex_);
+    secrets_.emplace(key, **secret);
+  }
+  return secret;
 }
 
 // One request from its parse to its answer. A mutation outlives the HTTP request that carried

@@ -6,7 +6,11 @@
 #pragma once
 
 #include <functional>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 
 #include "api/action_context.h"
 #include "api/api_service.h"
@@ -40,9 +44,17 @@ class TrafficMirrorApi : public QueryApi {
   ApiResult<void> prepare(const HttpRequestView& request, Call& call);
   ApiResult<std::string> run(Call& call, store::MirrorStore& store);
 
+  // The secret of an access key, from the cache or the store (then cached).
+  Result<std::optional<std::string>> secretFor(std::string_view access_key_id);
+
   store::SharedStore& store_;
   ApiLimits limits_;
   Authenticator authenticate_;
+  // Secrets found (keys are never deleted, so one found stays valid): a signed request costs
+  // no store read to authenticate, which on PostgreSQL is a round trip. Unknown keys are not
+  // kept (`--create-access-key` may add one while the server runs).
+  std::mutex secrets_mutex_;
+  std::unordered_map<std::string, std::string> secrets_;
 };
 
 }  // namespace tmirror::api

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,11 @@ inline const auto kStoreBackends =
 
 inline std::string storeBackendName(const ::testing::TestParamInfo<StoreBackend>& info) {
   return info.param == StoreBackend::Sqlite ? "Sqlite" : "Postgresql";
+}
+
+// How gtest (and so ctest's test names) shows the parameter.
+inline void PrintTo(StoreBackend backend, std::ostream* os) {
+  *os << (backend == StoreBackend::Sqlite ? "Sqlite" : "Postgresql");
 }
 
 class StoreBackendTest : public ::testing::TestWithParam<StoreBackend> {
