@@ -427,13 +427,19 @@ Result<bool> PgStatement::step() {
   return true;
 }
 
-Result<std::unique_ptr<Connection>> connect(const std::string& url, bool writer) {
-  // Ours first: the URL's own settings, which libpq expands from "dbname", come later and win.
+// A connection with tmirror's defaults: a 5 s connect timeout and TCP keepalives (a peer
+// that vanished is noticed in ~25 s). Ours come first: the URL's own settings, which libpq
+// expands from "dbname", come later and win.
+PGconn* connectWithDefaults(const std::string& url, const char* application_name) {
   const char* keywords[] = {
       "connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval",
       "keepalives_count", "application_name", "dbname",          nullptr};
-  const char* values[] = {"5", "1", "10", "5", "3", "tmirror", url.c_str(), nullptr};
-  PGconn* conn = PQconnectdbParams(keywords, values, 1);
+  const char* values[] = {"5", "1", "10", "5", "3", application_name, url.c_str(), nullptr};
+  return PQconnectdbParams(keywords, values, 1);
+}
+
+Result<std::unique_ptr<Connection>> connect(const std::string& url, bool writer) {
+  PGconn* conn = connectWithDefaults(url, "tmirror");
   if (conn == nullptr) {
     return makeError(ErrorCode::Internal, "postgresql: out of memory");
   }
@@ -490,11 +496,7 @@ Result<std::unique_ptr<ChangeListener>> ChangeListener::start(const std::string&
   }
   listener->impl_->stop_read = fds[0];
   listener->impl_->stop_write = fds[1];
-  const char* keywords[] = {
-      "connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval",
-      "keepalives_count", "application_name", "dbname",          nullptr};
-  const char* values[] = {"5", "1", "10", "5", "3", "tmirror-listen", url.c_str(), nullptr};
-  listener->impl_->conn = PQconnectdbParams(keywords, values, 1);
+  listener->impl_->conn = connectWithDefaults(url, "tmirror-listen");
   if (PQstatus(listener->impl_->conn) != CONNECTION_OK || !listener->impl_->listen()) {
     return makeError(ErrorCode::Unavailable, "listening to " + redactedUrl(url) + ": " +
                                                  trimmed(PQerrorMessage(listener->impl_->conn)));

@@ -1,12 +1,8 @@
-// A PostgreSQL server of a test's own, from Debian's postgresql package: initdb into a
-// temporary directory, `postgres` started on a free loopback port (and a socket in that
-// directory), as the `postgres` user when the test runs as root (the server refuses root).
-// Stopped and removed when the object goes away; if the test process dies instead, the server
-// gets SIGINT (parent-death signal) and stops by itself. Under ctest, every test program
-// joins the one server of the run instead (fixture `postgres`, tests/testing/pg_server.py).
+// A PostgreSQL server for a test program. Under ctest it is the run's server (fixture
+// `postgres`, TMIRROR_TEST_POSTGRES_DIR); a test binary run by hand starts one of its own
+// through the same script (tests/testing/pg_server.py: initdb and pg_ctl from Debian's
+// postgresql, as the `postgres` user when root), stopped and removed at exit.
 #pragma once
-
-#include <sys/types.h>
 
 #include <filesystem>
 #include <memory>
@@ -16,16 +12,13 @@ namespace tmirror::testing {
 
 class PostgresServer {
  public:
-  // A started server, or null with `why` set (PostgreSQL is not installed, initdb failed...).
-  static std::unique_ptr<PostgresServer> start(std::string* why);
-
-  // The server ctest started for the run (TMIRROR_TEST_POSTGRES_DIR), else a started one.
-  static std::unique_ptr<PostgresServer> startOrJoin(std::string* why);
-
   // The one server of this test program, joined or started on first use (null: see
   // sharedWhy()).
   static PostgresServer* shared();
   static const std::string& sharedWhy();
+
+  // The run's server if ctest started one, else a new one of our own (null, `why` set).
+  static std::unique_ptr<PostgresServer> startOrJoin(std::string* why);
 
   ~PostgresServer();
   PostgresServer(const PostgresServer&) = delete;
@@ -39,10 +32,8 @@ class PostgresServer {
 
  private:
   PostgresServer() = default;
-  void stop();
 
-  std::filesystem::path dir_;
-  pid_t pid_ = -1;
+  std::filesystem::path own_;  // the handle directory of a server we started, else empty
   int port_ = 0;
   int databases_ = 0;
 };
