@@ -56,6 +56,8 @@ bench: setup-bench
 	python3 bench/collector_benchmark.py --tmirror build/bench/tmirror --sender build/bench/bench/vxlan_sender
 	python3 bench/collector_memory_benchmark.py --tmirror build/bench/tmirror --sender build/bench/bench/vxlan_sender
 	python3 bench/agent_swarm.py --tmirror build/bench/tmirror --swarm build/bench/bench/agent_swarm
+	python3 bench/agent_swarm.py --tmirror build/bench/tmirror --swarm build/bench/bench/agent_swarm \
+	  --replicas 2 --agents 4000 --idle-seconds 30
 
 # The live mirror benchmark on the namespace lab (root only): tmirror agent vs tc mirred ->
 # vxlan vs tcpdump, 64 and 1500-byte frames, 10 rules (bench/agent_benchmark.py, a few minutes).

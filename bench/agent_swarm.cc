@@ -6,6 +6,10 @@
 // the interval the server asks for; on a connection of their own at short intervals, between
 // two polls on the poll's connection at long ones).
 //
+// With several --server URLs (replicas on one database), host i talks to the (i mod count)-th:
+// half a swarm on each of two replicas. A host does not fail over; the driver measures how a
+// change made through one replica reaches hosts held by another.
+//
 // Differences from a real agent: the counters change at every report (a host with traffic: the
 // most reports the server asks for), and registration uses the poll connection (a real agent
 // opens one for it).
@@ -47,7 +51,7 @@ using tmirror::agent::ControlClient;
 using tmirror::agent::ReportPacer;
 
 struct Options {
-  std::string server;
+  std::vector<std::string> servers;
   std::string token;
   std::string ca_file;
   std::string run_id = "swarm";
@@ -88,13 +92,14 @@ std::atomic<uint64_t> registered{0};
 
 struct Shared {
   Options options;
-  tmirror::http::ServerUrl url;
+  std::vector<tmirror::http::ServerUrl> urls;
   tmirror::http::ServerTrust trust;
 };
 
 struct Agent {
   int index = 0;
   const Shared* shared = nullptr;
+  const tmirror::http::ServerUrl* url = nullptr;  // the replica this host talks to
   std::mutex mutex;
   std::string instance_id;  // set once registered
   std::vector<std::string> interface_ids;
@@ -190,7 +195,7 @@ bool send(Agent& agent, ControlClient& client, const tmirror::model::CountersRep
 
 void pollLoop(Agent& agent) {
   const Shared& shared = *agent.shared;
-  auto client = std::make_unique<ControlClient>(shared.url, shared.trust, shared.options.token);
+  auto client = std::make_unique<ControlClient>(*agent.url, shared.trust, shared.options.token);
   int failures = 0;
   std::string instance_id;
   uint64_t have = 0;
@@ -200,7 +205,7 @@ void pollLoop(Agent& agent) {
       auto r = client->registerHost(registration(agent));
       if (!r) {
         noteError(agent, r.error().message);
-        client = std::make_unique<ControlClient>(shared.url, shared.trust, shared.options.token);
+        client = std::make_unique<ControlClient>(*agent.url, shared.trust, shared.options.token);
         std::this_thread::sleep_for(backoff(++failures));
         continue;
       }
@@ -249,7 +254,7 @@ void pollLoop(Agent& agent) {
       if (desired.error().code == tmirror::ErrorCode::NotFound) {
         instance_id.clear();
       }
-      client = std::make_unique<ControlClient>(shared.url, shared.trust, shared.options.token);
+      client = std::make_unique<ControlClient>(*agent.url, shared.trust, shared.options.token);
       std::this_thread::sleep_for(backoff(++failures));
       continue;
     }
@@ -293,7 +298,7 @@ void pushLoop(std::vector<Agent*> agents, const Shared* shared) {
     if (auto report = dueReport(agent, false)) {
       if (!clients[i]) {
         clients[i] =
-            std::make_unique<ControlClient>(shared->url, shared->trust, shared->options.token);
+            std::make_unique<ControlClient>(*agent.url, shared->trust, shared->options.token);
       }
       if (!send(agent, *clients[i], *report)) {
         clients[i].reset();
@@ -338,7 +343,8 @@ int main(int argc, char** argv) {
   Shared shared;
   Options& o = shared.options;
   CLI::App app{"Simulated tmirror agents (bench/agent_swarm.py drives it)"};
-  app.add_option("--server", o.server, "http(s)://HOST:PORT")->required();
+  app.add_option("--server", o.servers, "http(s)://HOST:PORT (repeat: host i uses the i mod n-th)")
+      ->required();
   app.add_option("--token", o.token, "agent token")->required();
   app.add_option("--ca-file", o.ca_file, "the server's CA (https)");
   app.add_option("--run-id", o.run_id, "prefix of the host keys");
@@ -356,18 +362,21 @@ int main(int argc, char** argv) {
     setrlimit(RLIMIT_NOFILE, &files);
   }
   shared.trust.ca_file = o.ca_file;
-  auto url = tmirror::http::parseServerUrl(o.server, shared.trust);
-  if (!url) {
-    std::fprintf(stderr, "agent_swarm: %s\n", url.error().message.c_str());
-    return 2;
+  for (const auto& server : o.servers) {
+    auto url = tmirror::http::parseServerUrl(server, shared.trust);
+    if (!url) {
+      std::fprintf(stderr, "agent_swarm: %s\n", url.error().message.c_str());
+      return 2;
+    }
+    shared.urls.push_back(*url);
   }
-  shared.url = *url;
 
   std::vector<std::unique_ptr<Agent>> agents;
   for (int i = 0; i < o.agents; ++i) {
     auto agent = std::make_unique<Agent>();
     agent->index = i;
     agent->shared = &shared;
+    agent->url = &shared.urls[static_cast<std::size_t>(i) % shared.urls.size()];
     agents.push_back(std::move(agent));
   }
   for (auto& agent : agents) {

@@ -20,12 +20,20 @@ plain HTTP to a baseline that has no TLS. The script, with boto3 over the same e
      propagation to every host: p50/p99/max over all hosts and changes;
   6. the server's RSS now and at its peak (VmHWM).
 
+With --replicas N (N >= 2) the run is of N `tmirror server` replicas on one PostgreSQL database
+(a server of the run's own, from Debian's package, fsync on; or --database URL), all with one
+certificate. Host i talks to replica i mod N; every change is made through the first replica, so
+the propagation figures are reported twice: to hosts on the replica that took the change, and to
+hosts on the others (through the database's change feed). CPU and memory are the replicas' sum
+and largest. Goal for the second: p99 <= 1 s (issue "PostgreSQL store").
+
 Goals at 10,000 hosts (docs/architecture.md, "Agent channel at fleet scale"): single-host p99
 <= 1 s, all-host max <= 10 s, RSS <= 1 GiB, idle CPU <= 5 % of a core. Each phase has a time
 budget; a server that misses it is reported with what it reached, and the run goes on.
 
 Usage: python3 bench/agent_swarm.py --tmirror build/bench/tmirror
          --swarm build/bench/bench/agent_swarm [--baseline OTHER/tmirror] [--agents 10000]
+         [--replicas 2 [--database URL]]
        --quick: 50 hosts, short phases (the smoke test in `make test`; no figure is judged, but
        every host must send its reports with its polls, as a large fleet does).
 """
@@ -45,7 +53,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tests", "testing"))
 import api_benchmark as ab  # noqa: E402  (process handling, machine facts)
+import pg_server  # noqa: E402  (the run's own PostgreSQL for --replicas)
 
 import botocore.session  # noqa: E402
 from botocore.config import Config  # noqa: E402
@@ -54,6 +65,7 @@ GOAL_SINGLE_P99_S = 1.0
 GOAL_ALL_MAX_S = 10.0
 GOAL_RSS_BYTES = 1 << 30
 GOAL_IDLE_CPU_PCT = 5.0
+GOAL_CROSS_REPLICA_P99_S = 1.0
 REGION = "us-east-1"
 
 
@@ -143,40 +155,52 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-def start_server(name: str, binary: str, workdir: str, procs: list, tls: bool, agents: int,
-                 extra: list):
-    """Starts `tmirror server` with an agent token; returns (endpoint, ca_file, key, token, proc)."""
-    data_dir = os.path.join(workdir, f"{name}-data")
-    os.makedirs(data_dir)
-    run = lambda *a: subprocess.run([binary, "server", "--data-dir", data_dir, *a],  # noqa: E731
+def start_servers(name: str, binary: str, workdir: str, procs: list, tls: bool, agents: int,
+                  extra: list, database: str | None, replicas: int):
+    """Starts `tmirror server` (replicas of it on `database`) with an agent token; returns
+    (endpoints, ca_file, key, token, procs). Replicas after the first use the first one's
+    certificate, as replicas behind one name do."""
+    base = os.path.join(workdir, f"{name}-data")
+    store = ["--database", database] if database else []
+    run = lambda *a: subprocess.run([binary, "server", "--data-dir", base, *store, *a],  # noqa: E731
                                     capture_output=True, text=True, timeout=30, check=True).stdout
+    os.makedirs(base)
     key = __import__("json").loads(run("--create-access-key").strip().splitlines()[-1])
     token = run("--create-agent-token").strip().splitlines()[-1]
-    args = [binary, "server", "--data-dir", data_dir, "--listen", "127.0.0.1:0",
-            "--sources-per-target", "10000", *extra]
-    if tls:
-        # Every host holds two connections (long-poll, counters), all from 127.0.0.1.
-        conns = str(max(4 * agents, 1024))
-        args += ["--tls", "auto", "--max-connections", conns,
-                 "--max-connections-per-address", conns]
-    log_path = os.path.join(workdir, f"{name}.log")
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    procs.append(proc)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with open(log_path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-        m = re.search(r"listening on (https?)://127\.0\.0\.1:(\d+)", text)
-        if m:
-            ca = re.search(r"private CA (\S+)", text)
-            return (f"{m.group(1)}://127.0.0.1:{m.group(2)}", ca.group(1) if ca else "", key,
-                    token, proc)
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    with open(log_path, encoding="utf-8", errors="replace") as f:
-        raise ab.BenchError(f"{name} server did not start: {f.read()[-2000:]}")
+    endpoints, started, ca = [], [], ""
+    for r in range(replicas):
+        data_dir = base if r == 0 else f"{base}-{r}"
+        os.makedirs(data_dir, exist_ok=True)
+        args = [binary, "server", "--data-dir", data_dir, *store, "--listen", "127.0.0.1:0",
+                "--sources-per-target", "10000", *extra]
+        if tls:
+            # Every host holds two connections (long-poll, counters), all from 127.0.0.1.
+            conns = str(max(4 * agents, 1024))
+            args += ["--max-connections", conns, "--max-connections-per-address", conns]
+            args += (["--tls", "auto"] if r == 0 else
+                     ["--tls-cert", os.path.join(base, "tls", "server.pem"),
+                      "--tls-key", os.path.join(base, "tls", "server.key")])
+        log_path = os.path.join(workdir, f"{name}-{r}.log")
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        procs.append(proc)
+        deadline = time.monotonic() + 30
+        while True:
+            with open(log_path, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+            m = re.search(r"listening on (https?)://127\.0\.0\.1:(\d+)", text)
+            if m:
+                if r == 0:
+                    found = re.search(r"private CA (\S+)", text)
+                    ca = found.group(1) if found else ""
+                endpoints.append(f"{m.group(1)}://127.0.0.1:{m.group(2)}")
+                started.append(proc)
+                break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise ab.BenchError(f"{name} server {r} did not start: {text[-2000:]}")
+            time.sleep(0.05)
+    return endpoints, ca, key, token, started
 
 
 def ec2(endpoint: str, ca: str, key: dict):
@@ -187,8 +211,17 @@ def ec2(endpoint: str, ca: str, key: dict):
                       max_pool_connections=16))
 
 
-def cpu_seconds(pid: int) -> float:
-    return ab.cpu_seconds(pid)
+def cpu_seconds(pids: list[int]) -> float:
+    return sum(ab.cpu_seconds(pid) for pid in pids)
+
+
+def memory(pids: list[int]) -> dict[str, int]:
+    """The largest RSS and peak over the servers (one server: its own)."""
+    out: dict[str, int] = {}
+    for pid in pids:
+        for k, v in proc_status(pid).items():
+            out[k] = max(out.get(k, 0), v)
+    return out
 
 
 def run_fleet(name: str, binary: str, args, workdir: str, procs: list) -> dict:
@@ -198,10 +231,17 @@ def run_fleet(name: str, binary: str, args, workdir: str, procs: list) -> dict:
     # The baseline predates the flag; tmirror takes the fleet's report budget as asked.
     extra = ([] if name != "tmirror" or args.fleet_reports_per_second is None
              else ["--fleet-reports-per-second", str(args.fleet_reports_per_second)])
-    endpoint, ca, key, token, server = start_server(name, binary, workdir, procs, tls, n, extra)
-    pid = server.pid
-    c = ec2(endpoint, ca, key)
-    figures: dict = {"server": name, "endpoint": endpoint, "agents": n}
+    replicas = args.replicas if name == "tmirror" else 1
+    endpoints, ca, key, token, servers = start_servers(
+        name, binary, workdir, procs, tls, n, extra,
+        args.database if name == "tmirror" else None, replicas)
+    pid = [s.pid for s in servers]
+    c = ec2(endpoints[0], ca, key)  # every change through the first replica
+    label = name if replicas == 1 else f"{name} x{replicas}"
+    figures: dict = {"server": label, "endpoint": endpoints[0], "agents": n,
+                     "replicas": replicas}
+    # Where a host's change came from: "same" replica as the change, or "other" replica.
+    where = lambda agent: "same" if agent % replicas == 0 else "other"  # noqa: E731
     subnet = "subnet-0123abcd"
     targets = []
     for k in range(2):
@@ -217,7 +257,8 @@ def run_fleet(name: str, binary: str, args, workdir: str, procs: list) -> dict:
         DestinationCidrBlock="0.0.0.0/0", DestinationPortRange={"FromPort": 80, "ToPort": 80},
     )["TrafficMirrorFilterRule"]["TrafficMirrorFilterRuleId"]
 
-    cmd = [args.swarm, "--server", endpoint, "--token", token, "--agents", str(n),
+    cmd = [args.swarm, *(a for e in endpoints for a in ("--server", e)), "--token", token,
+           "--agents", str(n),
            "--run-id", f"{name}-{os.getpid()}", "--wait", str(args.wait)]
     if ca:
         cmd += ["--ca-file", ca]
@@ -233,7 +274,7 @@ def run_fleet(name: str, binary: str, args, workdir: str, procs: list) -> dict:
             last = max((v[0] for v in swarm.registered.values()), default=t0)
         figures["register_s"] = (last - t0) / 1e9 if ok else None
         figures["register_cpu_s"] = cpu_seconds(pid) - cpu0
-        print(f"  {name}: {figures['registered']}/{n} hosts registered"
+        print(f"  {label}: {figures['registered']}/{n} hosts registered"
               + (f" in {figures['register_s']:.1f} s" if ok else
                  f" (budget {args.register_budget:.0f} s ran out)"), flush=True)
         if not ok:
@@ -258,7 +299,7 @@ def run_fleet(name: str, binary: str, args, workdir: str, procs: list) -> dict:
         ok = swarm.wait(lambda: all((swarm.latest(a) or (0, 0, 0, 0))[3] == 1 for a in range(n)),
                         args.change_budget)
         figures["sessions_s"] = time.monotonic() - started
-        print(f"  {name}: {n} sessions created and held in {figures['sessions_s']:.1f} s",
+        print(f"  {label}: {n} sessions created and held in {figures['sessions_s']:.1f} s",
               flush=True)
         if not ok:
             figures["status"] = "sessions not all held within the budget"
@@ -276,8 +317,8 @@ def run_fleet(name: str, binary: str, args, workdir: str, procs: list) -> dict:
         figures["idle_pushes"] = pushes1 - pushes0
         figures["idle_cpu_pct"] = 100.0 * (cpu_b - cpu_a) / (tb - ta)
         figures["idle_pushes_per_s"] = (pushes1 - pushes0) / (tb - ta)
-        figures.update({f"idle_{k}": v for k, v in proc_status(pid).items()})
-        print(f"  {name}: idle {figures['idle_cpu_pct']:.1f} % CPU, "
+        figures.update({f"idle_{k}": v for k, v in memory(pid).items()})
+        print(f"  {label}: idle {figures['idle_cpu_pct']:.1f} % CPU, "
               f"{figures['idle_pushes_per_s']:.0f} counter pushes/s "
               f"({figures['idle_riding']} hosts sending them with their polls), "
               f"RSS {figures['idle_VmRSS'] / 2**20:.0f} MiB", flush=True)
@@ -285,10 +326,12 @@ def run_fleet(name: str, binary: str, args, workdir: str, procs: list) -> dict:
         # 4. Single-host changes, one after another.
         rng = random.Random(1)
         single: list[float] = []
+        single_where: list[str] = []
         spurious = 0
         missed = 0
         for k in range(args.single_changes):
-            agent = rng.randrange(n)
+            # With replicas, the hosts changed take turns over them (one replica: any host).
+            agent = rng.randrange(n // replicas) * replicas + k % replicas
             with swarm.lock:
                 before = {a: len(v) for a, v in swarm.states.items()}
                 digest = swarm.latest(agent)[2]
@@ -303,17 +346,20 @@ def run_fleet(name: str, binary: str, args, workdir: str, procs: list) -> dict:
                 spurious += sum(1 for a, v in swarm.states.items()
                                 if a != agent and len(v) > before.get(a, 0))
             single.append(max(0, got[0] - answered) / 1e9)
+            single_where.append(where(agent))
         figures["single"] = single
+        figures["single_where"] = single_where
         figures["single_missed"] = missed
         figures["single_spurious"] = spurious
         if single:
-            print(f"  {name}: single-host change p50 {percentile(single, 50) * 1e3:.0f} ms, "
+            print(f"  {label}: single-host change p50 {percentile(single, 50) * 1e3:.0f} ms, "
                   f"p99 {percentile(single, 99) * 1e3:.0f} ms, max {max(single) * 1e3:.0f} ms "
                   f"({len(single)} changes, {missed} missed, {spurious} other hosts woken)",
                   flush=True)
 
         # 5. All-host changes: the rule every session's filter holds.
         every: list[float] = []
+        every_where: list[str] = []
         all_missed = 0
         for k in range(args.all_changes):
             with swarm.lock:
@@ -331,15 +377,27 @@ def run_fleet(name: str, binary: str, args, workdir: str, procs: list) -> dict:
                     new = [s for s in swarm.states[a][before[a]:] if s[2] != digests[a]]
                     if new:
                         every.append(max(0, new[0][0] - answered) / 1e9)
+                        every_where.append(where(a))
                     else:
                         all_missed += 1
         figures["all"] = every
+        figures["all_where"] = every_where
         figures["all_missed"] = all_missed
         if every:
-            print(f"  {name}: all-host change p50 {percentile(every, 50) * 1e3:.0f} ms, "
+            print(f"  {label}: all-host change p50 {percentile(every, 50) * 1e3:.0f} ms, "
                   f"p99 {percentile(every, 99) * 1e3:.0f} ms, max {max(every) * 1e3:.0f} ms "
                   f"({args.all_changes} changes x {n} hosts, {all_missed} missed)", flush=True)
-        figures.update({f"end_{k}": v for k, v in proc_status(pid).items()})
+        if replicas > 1:
+            for side in ("same", "other"):
+                s1 = [v for v, w in zip(single, single_where) if w == side]
+                a1 = [v for v, w in zip(every, every_where) if w == side]
+                figures[f"single_{side}"], figures[f"all_{side}"] = s1, a1
+                print(f"  {label}: hosts on the {side} replica as the change: single-host p50/p99/"
+                      f"max {'/'.join(fmt_ms(s1, p) for p in (50, 99, 100))} ms "
+                      f"({len(s1)} changes), all-host p50/p99/max "
+                      f"{'/'.join(fmt_ms(a1, p) for p in (50, 99, 100))} ms ({len(a1)} hosts)",
+                      flush=True)
+        figures.update({f"end_{k}": v for k, v in memory(pid).items()})
         stats = swarm.ask_stats()
         figures["swarm_errors"] = stats.get("errors", 0)
         kinds: dict[str, int] = {}
@@ -348,7 +406,7 @@ def run_fleet(name: str, binary: str, args, workdir: str, procs: list) -> dict:
                 kind = line.split(" ", 2)[2].rsplit(" @", 1)[0]
                 kinds[kind] = kinds.get(kind, 0) + 1
         if kinds:
-            print(f"  {name}: {figures['swarm_errors']} failed requests (retried), hosts' first "
+            print(f"  {label}: {figures['swarm_errors']} failed requests (retried), hosts' first "
                   "errors by kind: " + "; ".join(f"{n} x {k}" for k, n in
                                                 sorted(kinds.items(), key=lambda kv: -kv[1])[:4]),
                   flush=True)
@@ -356,7 +414,8 @@ def run_fleet(name: str, binary: str, args, workdir: str, procs: list) -> dict:
         return figures
     finally:
         swarm.stop()
-        ab.stop_process(server)
+        for server in servers:
+            ab.stop_process(server)
 
 
 def fmt_ms(values, p):
@@ -389,7 +448,8 @@ def report(rows: list[dict], args) -> bool:
         # all of them must have switched, and reports must have kept arriving while idle.
         return mine.get("status") == "ok" and not mine.get("single_missed") \
             and not mine.get("all_missed") and not mine.get("single_spurious") \
-            and mine.get("idle_riding") == mine.get("agents") and mine.get("idle_pushes", 0) > 0
+            and mine.get("idle_riding") == mine.get("agents") and mine.get("idle_pushes", 0) > 0 \
+            and (mine.get("replicas", 1) == 1 or bool(mine.get("single_other")))
     print()
     checks = [
         ("single-host change p99 <= 1 s", percentile(mine.get("single", []), 99)
@@ -399,6 +459,10 @@ def report(rows: list[dict], args) -> bool:
         ("server RSS <= 1 GiB (peak)", mine.get("end_VmHWM", 1 << 40) <= GOAL_RSS_BYTES),
         ("idle server CPU <= 5 % of a core", mine.get("idle_cpu_pct", 100) <= GOAL_IDLE_CPU_PCT),
     ]
+    if mine.get("replicas", 1) > 1:
+        other = mine.get("single_other", [])
+        checks.append(("single-host change to a host on another replica p99 <= 1 s",
+                       percentile(other, 99) <= GOAL_CROSS_REPLICA_P99_S if other else False))
     for label, ok in checks:
         print(f"goal at {mine['agents']} hosts: {label}: {'met' if ok else 'NOT met'}")
         met = met and ok
@@ -424,6 +488,11 @@ def main() -> int:
     ap.add_argument("--change-budget", type=float, default=120)
     ap.add_argument("--fleet-reports-per-second", type=float,
                     help="tmirror server's report budget (default: the server's)")
+    ap.add_argument("--replicas", type=int, default=1,
+                    help="tmirror server replicas on one PostgreSQL database (hosts split over "
+                    "them, changes through the first)")
+    ap.add_argument("--database", help="with --replicas: the database (default: a PostgreSQL "
+                    "server of the run's own)")
     ap.add_argument("--quick", action="store_true", help="50 hosts, short phases (smoke test)")
     args = ap.parse_args()
     if args.quick:
@@ -439,8 +508,14 @@ def main() -> int:
           f"counters changing at every report", flush=True)
     rows = []
     procs: list = []
+    pg = None
     with tempfile.TemporaryDirectory(prefix="tmirror-swarm-") as workdir:
         try:
+            if args.replicas > 1 and not args.database:
+                pg = pg_server.PostgresServer(durable=True)
+                args.database = pg.create_database()
+                print(f"postgresql: own server on 127.0.0.1:{pg.port}, fsync on; "
+                      f"{args.replicas} replicas", flush=True)
             for name, binary in (("tmirror", args.tmirror), ("baseline", args.baseline)):
                 if not binary:
                     continue
@@ -452,6 +527,8 @@ def main() -> int:
         finally:
             for p in procs:
                 ab.stop_process(p)
+            if pg:
+                pg.close()
     ok = report(rows, args)
     return 0 if ok or not args.quick else 1
 

@@ -27,6 +27,13 @@ api::HttpResponse jsonError(int status, std::string_view code, std::string_view 
                       model::protocolErrorToJson({std::string(code), std::string(message)}));
 }
 
+// A store failure as the channel answers it: 503 while the database is away (agents retry and
+// keep mirroring on the state they hold), 500 for anything else.
+api::HttpResponse storeError(const Error& e) {
+  return e.code == ErrorCode::Unavailable ? jsonError(503, "ServiceUnavailable", e.message)
+                                          : jsonError(500, "InternalError", e.message);
+}
+
 std::string queryValue(std::string_view query, std::string_view name) {
   std::vector<std::pair<std::string, std::string>> pairs;
   if (api::parseForm(query, pairs) != api::FormStatus::Ok) {
@@ -392,11 +399,11 @@ std::optional<api::HttpResponse> AgentChannel::authenticate(const api::HttpReque
     }
   }
   // Not seen yet: `tmirror server --create-agent-token` may have added it since.
-  const bool known = api_.store().read([&](store::MirrorStore& s) {
-    auto found = s.hasAgentToken(digest);
-    return found && *found;
-  });
+  auto known = api_.store().read([&](store::MirrorStore& s) { return s.hasAgentToken(digest); });
   if (!known) {
+    return storeError(known.error());  // not a verdict on the token
+  }
+  if (!*known) {
     return jsonError(401, "AuthFailure", "the agent token is not valid");
   }
   std::lock_guard lock(tokens_mutex_);
@@ -427,10 +434,10 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
   auto registered = api_.store().commitGrouped([&](store::MirrorStore& s) -> api::HttpResponse {
     auto transaction = s.transaction();
     if (!transaction) {
-      return jsonError(500, "InternalError", transaction.error().message);
+      return storeError(transaction.error());
     }
     // An early return drops the transaction, which rolls it back.
-    auto fail = [&](const Error& e) { return jsonError(500, "InternalError", e.message); };
+    auto fail = [&](const Error& e) { return storeError(e); };
     auto existing = s.instanceByHostKey(host_key);
     if (!existing) {
       return fail(existing.error());
@@ -640,7 +647,7 @@ void AgentChannel::desiredState(const api::HttpRequestView& request, server::Res
   auto revision =
       api_.store().read([&](store::MirrorStore& s) { return s.hostRevision(poll.instance_id); });
   if (!revision) {
-    respond(jsonError(500, "InternalError", revision.error().message));
+    respond(storeError(revision.error()));
     return;
   }
   bool full = false;
@@ -668,10 +675,9 @@ api::HttpResponse AgentChannel::desiredStateNow(const std::string& instance_id) 
     auto config = resolveDesiredState(
         s, instance_id, [this](const std::string& eni) { return memberHealthy(eni); });
     if (!config) {
-      return jsonError(config.error().code == ErrorCode::NotFound ? 404 : 500,
-                       config.error().code == ErrorCode::NotFound ? "InvalidInstanceID.NotFound"
-                                                                  : "InternalError",
-                       config.error().message);
+      return config.error().code == ErrorCode::NotFound
+                 ? jsonError(404, "InvalidInstanceID.NotFound", config.error().message)
+                 : storeError(config.error());
     }
     return withReportInterval(jsonResponse(200, model::hostMirrorConfigToJson(*config)));
   });
@@ -833,7 +839,9 @@ api::HttpResponse AgentChannel::collectorSessions(const api::HttpRequestView& re
     auto sessions = s.sessions();
     auto members = s.allLoadBalancerMembers();
     if (!targets || !sessions || !members) {
-      return jsonError(500, "InternalError", "reading sessions failed");
+      return storeError(!targets    ? targets.error()
+                        : !sessions ? sessions.error()
+                                    : members.error());
     }
     std::set<std::string> mine;
     for (const auto& t : *targets) {

@@ -24,6 +24,8 @@ import tempfile
 import time
 import unittest
 
+import botocore.exceptions
+
 import agentlab
 import mirror_eval as me
 from agentlab import lablib, pg_server
@@ -112,9 +114,10 @@ class AgentLabCase(unittest.TestCase):
         cls.start_helpers()
         database_url = None
         if cls.replicas:
-            pg = pg_server.PostgresServer()
-            cls.addClassCleanup(pg.close)
-            database_url = pg.create_database(socket=True)  # reachable from the namespace
+            # A server of the class's own: a test halts it.
+            cls.pg = pg_server.PostgresServer(own=True)
+            cls.addClassCleanup(cls.pg.close)
+            database_url = cls.pg.create_database(socket=True)  # reachable from the namespace
         cls.server = agentlab.NsServer(cls.lab, cls.binary, extra_args=cls.server_args,
                                        database_url=database_url)
         cls.addClassCleanup(cls.server.cleanup)
@@ -565,6 +568,35 @@ class ReplicaFailoverTest(AgentLabCase):
 
         # The killed replica comes back; the next test's clean-up talks to it.
         self.server.start()
+
+    def test_the_database_away_the_agent_mirrors_on_its_last_state(self):
+        s, = self.setup_sessions([dict(number=1, vni=5300, rules=accept_all())])
+        self.pg.halt()
+        try:
+            with Observation(self) as obs:
+                gen = self.stream(200, 3.0)
+                gen.wait(timeout=20)
+            want, detail, rep = self.assertExact(obs, [s])
+            self.assertGreater(rep.matched, 400)
+            with self.assertRaises(botocore.exceptions.ClientError) as cm:
+                self.api.modify_traffic_mirror_session(TrafficMirrorSessionId=s.session_id,
+                                                       VirtualNetworkId=5301)
+            self.assertEqual(cm.exception.response["Error"]["Code"], "ServiceUnavailable")
+        finally:
+            self.pg.resume()
+        # The database back, the servers reconnect by themselves and a change reaches the agent.
+        mark = self.agent.mark()
+        deadline = time.time() + 30
+        while True:
+            try:
+                self.api.modify_traffic_mirror_session(TrafficMirrorSessionId=s.session_id,
+                                                       VirtualNetworkId=5302)
+                break
+            except botocore.exceptions.ClientError as e:
+                self.assertEqual(e.response["Error"]["Code"], "ServiceUnavailable")
+                self.assertLess(time.time(), deadline, "no recovery after the outage")
+                time.sleep(0.5)
+        self.agent.wait_applied(mark, timeout=30)
 
 
 RATE_CAP_PPS = 300

@@ -110,6 +110,7 @@ class Worker(threading.Thread):
         self.errors = []       # unexpected responses (assertion material)
         self.pending = None
         self.counter = 0
+        self.stopped = threading.Event()  # set: stop after the operation under way
 
     # -- helpers -------------------------------------------------------------------------------
     def live(self, kind):
@@ -305,7 +306,7 @@ class Worker(threading.Thread):
             self.pending = None
             self.op_create_target()
             for _ in range(WORKER_OP_LIMIT):
-                if time.time() > deadline:
+                if time.time() > deadline or self.stopped.is_set():
                     break
                 self.pending = None
                 op = self.choose()
@@ -321,6 +322,25 @@ class Worker(threading.Thread):
                 self.uncertain.update(self.pending)
         except Exception as e:  # a bug in the worker itself must fail the test
             self.errors.append("worker crashed: %r" % (e,))
+
+
+def verify_survived(test, client, expected, uncertain, label):
+    """Asserts that every acknowledged state is what client describes now, and that each
+    resource of an unanswered operation is in its before- or after-state; the state found for
+    the latter joins `expected` (whichever it is, it must stay so from now on)."""
+    obs = observe(client)
+    problems = []
+    for rid, want in sorted(expected.items()):
+        got = obs.get(rid)
+        if got != want:
+            problems.append("%s: %s is %r, acknowledged state %r" % (label, rid, got, want))
+    for rid, (before, after) in sorted(uncertain.items()):
+        got = obs.get(rid)
+        if got != before and got != after:
+            problems.append("%s: %s is %r; in-flight op allowed only %r or %r"
+                            % (label, rid, got, before, after))
+        expected[rid] = got
+    test.assertEqual(problems, [], "\n".join(problems[:30]))
 
 
 def integrity_check(db_path):
@@ -346,19 +366,7 @@ class CrashDurability(unittest.TestCase):
         self.server.start()
 
     def verify(self, client, expected, uncertain, label):
-        obs = observe(client)
-        problems = []
-        for rid, want in sorted(expected.items()):
-            got = obs.get(rid)
-            if got != want:
-                problems.append("%s: %s is %r, acknowledged state %r" % (label, rid, got, want))
-        for rid, (before, after) in sorted(uncertain.items()):
-            got = obs.get(rid)
-            if got != before and got != after:
-                problems.append("%s: %s is %r; in-flight op allowed only %r or %r"
-                                % (label, rid, got, before, after))
-            expected[rid] = got   # whichever it is, it must stay so from now on
-        self.assertEqual(problems, [], "\n".join(problems[:30]))
+        verify_survived(self, client, expected, uncertain, label)
 
     def test_kill9_during_mutations(self):
         seed = int(os.environ.get("TMIRROR_CRASH_SEED") or random.randrange(1 << 30))

@@ -1,13 +1,15 @@
 """`tmirror server --database` when PostgreSQL is not there: a clear error and a non-zero exit
-at start; while it goes away later, API calls answer ServiceUnavailable (HTTP 503) and nothing
-acknowledged is lost; once it is back, the server carries on by itself.
+at start; while it goes away later, API calls and the agent channel answer ServiceUnavailable
+(HTTP 503) and nothing acknowledged is lost; once it is back, the server carries on by itself.
 """
 
+import json
 import os
 import subprocess
 import sys
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 import botocore.exceptions
@@ -18,6 +20,25 @@ from harness import (STARTUP_TIMEOUT, TmirrorServer, close_client, error_code, e
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                                 "testing"))
 import pg_server  # noqa: E402
+
+
+def agent_request(endpoint, path, token, body=None):
+    """(HTTP status, JSON body) of an agent-channel request; errors are answers too."""
+    req = urllib.request.Request(endpoint + path, method="POST" if body else "GET",
+                                 data=json.dumps(body).encode() if body else None,
+                                 headers={"Authorization": "Bearer " + token,
+                                          "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def registration(host_key):
+    return {"HostKey": host_key, "Hostname": host_key, "Role": "agent", "DnsResolvers": [],
+            "Interfaces": [{"Name": "eth0", "MacAddress": "02:00:00:00:0b:01", "Mtu": 1500,
+                            "PrivateIpAddress": "10.9.1.5"}]}
 
 
 def metric(endpoint, name, labels=""):
@@ -54,8 +75,29 @@ class DatabaseAvailability(unittest.TestCase):
         self.addCleanup(close_client, ec2)
         before = ec2.create_traffic_mirror_filter(Description="before")["TrafficMirrorFilter"][
             "TrafficMirrorFilterId"]
+        token, unused_token = (
+            subprocess.run([os.environ["TMIRROR_BINARY"], "server", "--database",
+                            server.database_url, "--create-agent-token"], check=True,
+                           stdout=subprocess.PIPE, universal_newlines=True,
+                           timeout=60).stdout.strip().splitlines()[-1] for _ in range(2))
+        status, reg = agent_request(server.endpoint, "/agent/v1/register", token,
+                                    registration("db-host-1"))
+        self.assertEqual(status, 200, reg)
+        poll = "/agent/v1/desired-state?instance-id=%s&revision=0&wait=0" % reg["InstanceId"]
+        status, state = agent_request(server.endpoint, poll, token)
+        self.assertEqual(status, 200, state)
 
         pg.halt()
+        # The agent channel: a retry-later for the agent (which keeps its last state), not an
+        # internal error, and never a verdict on a token it could not look up.
+        for what, path, tok, body in (
+                ("poll", poll, token, None),
+                ("register", "/agent/v1/register", token, registration("db-host-2")),
+                ("a token not seen before", poll, unused_token, None)):
+            status, answer = agent_request(server.endpoint, path, tok, body)
+            self.assertEqual((status, ((answer or {}).get("Error") or {}).get("Code")),
+                             (503, "ServiceUnavailable"),
+                             "%s during the outage: %r" % (what, answer))
         for call in (lambda: ec2.describe_traffic_mirror_filters(),
                      lambda: ec2.create_traffic_mirror_filter(Description="during")):
             with self.assertRaises(botocore.exceptions.ClientError) as cm:
@@ -76,6 +118,8 @@ class DatabaseAvailability(unittest.TestCase):
                 self.assertEqual(error_code(e), "ServiceUnavailable", str(e))
                 self.assertLess(time.monotonic(), deadline, "no recovery after the outage")
                 time.sleep(0.5)
+        status, state = agent_request(server.endpoint, poll, unused_token)
+        self.assertEqual(status, 200, state)
         # What was acknowledged is there; what was refused is not.
         self.assertEqual([f["Description"] for f in filters], ["before"])
         self.assertEqual(filters[0]["TrafficMirrorFilterId"], before)

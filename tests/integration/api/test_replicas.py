@@ -9,6 +9,7 @@ Needs PostgreSQL (the run's server, or one this process starts).
 import concurrent.futures
 import json
 import os
+import random
 import subprocess
 import threading
 import time
@@ -19,6 +20,7 @@ import botocore.exceptions
 
 from harness import (Fixtures, TmirrorServer, close_client, error_code, external_endpoint,
                      postgres, unique)
+from test_crash import Worker, verify_survived
 
 WORKERS = 50
 
@@ -217,6 +219,66 @@ class Replicas(unittest.TestCase):
                 # A session came first: the filter is in use, every delete says so.
                 self.assertTrue(attached, outcomes)
                 self.assertEqual({e for _, e in deletes}, {"TrafficMirrorFilterInUse"}, outcomes)
+
+
+@unittest.skipIf(external_endpoint(), "starts and kills its own replicas")
+class KillOneReplica(unittest.TestCase):
+    """kill -9 of one of two replicas while clients mutate through both (test_crash's workers:
+    no retries, each acknowledged write recorded). The other replica keeps answering, and every
+    write either replica acknowledged is there, read through the survivor and, once restarted,
+    through the killed one."""
+
+    def test_kill9_of_one_replica_loses_no_acknowledged_write(self):
+        seed = int(os.environ.get("TMIRROR_CRASH_SEED") or random.randrange(1 << 30))
+        rnd = random.Random(seed)
+        print("\nreplica kill seed %d (set TMIRROR_CRASH_SEED to repeat)" % seed, flush=True)
+        url = postgres().create_database()
+        a = TmirrorServer(database_url=url)
+        self.addCleanup(a.cleanup)
+        a.start()
+        b = TmirrorServer(database_url=url)
+        self.addCleanup(b.cleanup)
+        b.access_key, b.secret_key = a.access_key, a.secret_key
+        b.start()
+        subnet = "subnet-0123456789abcdef0"
+        on_a = [Worker("a%d" % i, a.client(retries=1, timeout=5), subnet, rnd.random(), 16 + i)
+                for i in range(2)]
+        on_b = [Worker("b%d" % i, b.client(retries=1, timeout=5), subnet, rnd.random(), 18 + i)
+                for i in range(2)]
+        for w in on_a + on_b:
+            w.start()
+        delay = rnd.uniform(0.5, 2.0)
+        time.sleep(delay)
+        self.assertTrue(all(w.is_alive() for w in on_a), "a worker on A stopped before the kill")
+        a.kill9()
+        at_kill = sum(w.acked for w in on_b)
+        time.sleep(1.5)  # B goes on alone
+        for w in on_b:
+            w.stopped.set()
+        for w in on_a + on_b:
+            w.join(60)
+            self.assertFalse(w.is_alive(), "worker %s did not stop" % w.name)
+        errors = [e for w in on_a + on_b for e in w.errors]
+        self.assertEqual(errors, [], "\n".join(errors[:20]))
+        self.assertGreater(sum(w.acked for w in on_a), 0, "A acknowledged nothing before the kill")
+        after_kill = sum(w.acked for w in on_b) - at_kill
+        self.assertGreater(after_kill, 0, "B acknowledged nothing after A was killed")
+        self.assertEqual([w.name for w in on_b if w.uncertain], [],
+                         "B left writes unanswered: it was not killed")
+
+        expected, uncertain = {}, {}
+        for w in on_a + on_b:
+            expected.update(w.model)
+            uncertain.update(w.uncertain)
+        for rid in uncertain:
+            expected.pop(rid, None)
+        label = "kill after %.2f s, %d acked by A, %d by B (%d after the kill)" % (
+            delay, sum(w.acked for w in on_a), sum(w.acked for w in on_b), after_kill)
+        verify_survived(self, b.client(retries=3, timeout=30), expected, uncertain,
+                        "through B, " + label)
+        a.restart()
+        verify_survived(self, a.client(retries=3, timeout=30), expected, {},
+                        "through A restarted, " + label)
 
 
 if __name__ == "__main__":
