@@ -5,8 +5,9 @@
 #
 #   scripts/install-deps.sh run      build and run tmirror (make run, make demo)
 #   scripts/install-deps.sh offline  run + tshark (make offline prints the mirrored capture)
-#   scripts/install-deps.sh test     run + everything make test uses (fuzzers, tshark, aws CLI,
-#                                    boto3, scapy, Node.js + playwright-core, Chromium)
+#   scripts/install-deps.sh package  run + help2man and lintian (make package)
+#   scripts/install-deps.sh test     run + package + everything make test uses (fuzzers, tshark,
+#                                    aws CLI, boto3, scapy, Node.js + playwright-core, Chromium)
 #   scripts/install-deps.sh bench    test + Google Benchmark and wrk (make bench, bench-agent)
 #
 # Idempotent: installs only what is missing, and calls apt-get only then.
@@ -19,10 +20,14 @@ purpose="${1:-run}"
 run_packages=(
   build-essential cmake make pkg-config
   libpcap-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev
-  libssl-dev libcpp-httplib-dev libboost-dev libpq-dev
+  libssl-dev libcpp-httplib-dev libboost-dev libpq-dev libsystemd-dev
   iproute2 ca-certificates
 )
 offline_packages=(tshark)
+package_packages=(
+  help2man                            # tmirror(1) from --help
+  lintian                             # checks the package (its test)
+)
 test_packages=(
   git sqlite3
   clang libclang-rt-14-dev            # libFuzzer and the fuzz build
@@ -44,9 +49,13 @@ node_tests=false
 case "$purpose" in
   run) packages=("${run_packages[@]}") ;;
   offline) packages=("${run_packages[@]}" "${offline_packages[@]}") ;;
-  test) packages=("${run_packages[@]}" "${test_packages[@]}"); node_tests=true ;;
-  bench) packages=("${run_packages[@]}" "${test_packages[@]}" "${bench_packages[@]}"); node_tests=true ;;
-  *) echo "usage: $0 run|offline|test|bench" >&2; exit 2 ;;
+  package) packages=("${run_packages[@]}" "${package_packages[@]}") ;;
+  test) packages=("${run_packages[@]}" "${package_packages[@]}" "${test_packages[@]}")
+        node_tests=true ;;
+  bench) packages=("${run_packages[@]}" "${package_packages[@]}" "${test_packages[@]}"
+                   "${bench_packages[@]}")
+         node_tests=true ;;
+  *) echo "usage: $0 run|offline|package|test|bench" >&2; exit 2 ;;
 esac
 
 # Node.js and npm for the console's tests, unless some Node.js (e.g. NodeSource's, which

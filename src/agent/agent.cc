@@ -5,12 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <thread>
 
 #include "agent/host_interfaces.h"
 #include "agent/next_hop.h"
 #include "agent/report_pacer.h"
+#include "common/log.h"
 #include "common/random.h"
 #include "engine/mirror_engine.h"
 #include "http/listener.h"
@@ -96,11 +96,13 @@ std::string hostName() {
   return name;
 }
 
-// How long to wait before trying the server again: growing to 5 s, and spread at random over
-// its upper half, so that a fleet that lost the server together does not return together.
-std::chrono::milliseconds retryDelay(int failures) {
-  const uint64_t ceiling = static_cast<uint64_t>(std::min(5000, 500 * failures));
-  return std::chrono::milliseconds(jitterBetween(ceiling / 2, ceiling));
+spdlog::logger& logger() {
+  static const auto agent = log::logger("agent");
+  return *agent;
+}
+
+double seconds(std::chrono::milliseconds d) {
+  return static_cast<double>(d.count()) / 1000.0;
 }
 
 // An unchanged counters report is still sent this often: the server sees the host alive.
@@ -156,14 +158,9 @@ void Agent::failOver(std::size_t server, const Error& why) {
     return;  // the server answered: it does not know this host (the control loop registers)
   }
   if (servers_.failedAt(server)) {
-    log(servers_.text(server) + ": " + why.message + "; going on with " +
-        servers_.text(servers_.index()));
+    logger().warn("{}: {}; going on with {}", servers_.text(server), why.message,
+                  servers_.text(servers_.index()));
   }
-}
-
-void Agent::log(const std::string& line) const {
-  std::printf("%s\n", line.c_str());
-  std::fflush(stdout);
 }
 
 std::vector<packet::IpAddress> Agent::resolvers() const {
@@ -171,7 +168,7 @@ std::vector<packet::IpAddress> Agent::resolvers() const {
                                         : options_.dns_resolvers;
 }
 
-bool Agent::registerHost(bool log_failure) {
+bool Agent::registerHost(std::optional<std::chrono::milliseconds> log_failure_retry) {
   const auto interfaces = listHostInterfaces(options_.interfaces);
   const std::size_t server = servers_.index();
   ControlClient client(servers_.url(server), options_.trust, options_.token);
@@ -184,13 +181,14 @@ bool Agent::registerHost(bool log_failure) {
   }
   auto registration = client.registerHost(request);
   if (!registration) {
-    if (log_failure) {
-      log(servers_.text(server) + ": " + registration.error().message + " (retrying)");
+    if (log_failure_retry) {
+      logger().warn("registering with {} failed: {}; retrying in {:.1f} s", servers_.text(server),
+                    registration.error().message, seconds(*log_failure_retry));
     }
     failOver(server, registration.error());
     return false;
   }
-  std::string line = "agent " + registration->instance_id + ":";
+  std::string line = "registered as " + registration->instance_id + ":";
   {
     std::lock_guard lock(mutex_);
     registered_ = interfaces;
@@ -215,14 +213,14 @@ bool Agent::registerHost(bool log_failure) {
   }
   if (new_identity) {
     if (auto saved = state_.saveIdentity(identity); !saved) {
-      log("saving identity: " + saved.error().message);
+      logger().error("saving identity: {}", saved.error().message);
     }
   }
   {
     std::lock_guard lock(report_mutex_);
     pacer_.adopt(registration->report_interval, ReportPacer::Clock::now());
   }
-  log(line);
+  logger().info("{}", line);
   return true;
 }
 
@@ -383,9 +381,9 @@ void Agent::applyLocked(const model::HostMirrorConfig& desired) {
     }
   }
   for (const auto& p : problems) {
-    log("problem: " + p.resource_id + ": " + p.reason);
+    logger().warn("problem: {}: {}", p.resource_id, p.reason);
   }
-  log("applied revision " + std::to_string(desired.revision));
+  logger().info("applied revision {}", desired.revision);
 }
 
 void Agent::controlLoop() {
@@ -402,15 +400,19 @@ void Agent::controlLoop() {
   std::size_t client_server = 0;  // the server `client` talks to
   while (!stop_->load()) {
     if (reregister_.exchange(false) || !registered) {
-      registered = registerHost(failures == 0);
+      const auto delay = retryDelay(failures + 1);
+      // The first failure is logged, and then every tenth (about one a minute).
+      registered = registerHost(failures % 10 == 0 ? std::optional(delay) : std::nullopt);
       if (registered) {
         // Revisions are the server's: after a new registration (perhaps a new database)
         // take whatever it has now.
         have = 0;
+        failures = 0;
       }
       if (!registered) {
         reregister_ = true;
-        std::this_thread::sleep_for(retryDelay(++failures));
+        ++failures;
+        std::this_thread::sleep_for(delay);
         continue;
       }
     }
@@ -470,16 +472,20 @@ void Agent::controlLoop() {
         registered = false;  // the server lost us (a new database): register again
       } else if (!reregister_.load()) {
         failOver(client_server, desired.error());
-        if (failures == 0) {
-          log(desired.error().message + " (mirroring goes on with revision " +
-              std::to_string(have) + "; retrying)");
+        const auto delay = retryDelay(failures + 1);
+        if (failures % 10 == 0) {
+          logger().warn(
+              "desired state from {}: {}; mirroring goes on with revision {}; "
+              "retrying in {:.1f} s",
+              servers_.text(client_server), desired.error().message, have, seconds(delay));
         }
-        std::this_thread::sleep_for(retryDelay(++failures));
+        ++failures;
+        std::this_thread::sleep_for(delay);
       }
       continue;
     }
     if (failures > 0) {
-      log("server reachable again");
+      logger().info("{} reachable again", servers_.text(client_server));
     }
     failures = 0;
     if (!desired->config) {
@@ -496,7 +502,7 @@ void Agent::controlLoop() {
       continue;
     }
     if (auto saved = state_.saveDesiredState(fresh); !saved) {
-      log("saving the desired state: " + saved.error().message);
+      logger().error("saving the desired state: {}", saved.error().message);
     }
     have = fresh.revision;
     apply(fresh);
@@ -571,7 +577,7 @@ void Agent::reported(const model::CountersReport& report, ReportPacer::Clock::ti
                      const Result<model::CountersAnswer>& answer) {
   std::lock_guard lock(report_mutex_);
   if (!answer && !report_failing_) {
-    log("counters: " + answer.error().message + " (will keep trying)");
+    logger().warn("counters report: {} (will keep trying at each report)", answer.error().message);
   }
   report_failing_ = !answer;
   pacer_.sent(report, when, answer ? std::optional(*answer) : std::nullopt);
@@ -599,7 +605,7 @@ void Agent::countersLoop() {
   }
 }
 
-Result<void> Agent::run(const std::atomic<bool>& stop) {
+Result<void> Agent::run(const std::atomic<bool>& stop, const std::function<void()>& on_started) {
   stop_ = &stop;
   if (options_.metrics_listen) {
     http_ = std::make_unique<Http>(*this);
@@ -619,15 +625,14 @@ Result<void> Agent::run(const std::atomic<bool>& stop) {
       return std::unexpected(std::move(started.error()).withContext("--metrics-listen"));
     }
     metrics_port_ = http_->listener->port();
-    log("metrics on http://" + address + ":" + std::to_string(metrics_port_) + "/metrics");
+    logger().info("metrics on http://{}:{}/metrics", address, metrics_port_);
   }
   // Mirror at once with what the server said last time.
   auto saved = state_.loadDesiredState();
   if (!saved) {
-    log("ignoring the saved desired state: " + saved.error().message);
+    logger().warn("ignoring the saved desired state: {}", saved.error().message);
   } else if (*saved) {
-    log("starting with the saved desired state (revision " + std::to_string((*saved)->revision) +
-        ")");
+    logger().info("starting with the saved desired state (revision {})", (*saved)->revision);
     apply(**saved);
   }
   {
@@ -636,6 +641,9 @@ Result<void> Agent::run(const std::atomic<bool>& stop) {
   }
   std::thread control([this] { controlLoop(); });
   std::thread counters([this] { countersLoop(); });
+  if (on_started) {
+    on_started();
+  }
 
   auto last_scan = std::chrono::steady_clock::now();
   while (!stop.load()) {
@@ -661,7 +669,7 @@ Result<void> Agent::run(const std::atomic<bool>& stop) {
       config = config_;
     }
     if (changed) {
-      log("interfaces changed; registering again");
+      logger().info("interfaces changed; registering again");
       reregister_ = true;
       std::lock_guard lock(poll_client_mutex_);
       if (poll_client_) {

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -62,8 +63,9 @@ class Agent {
   static Result<std::unique_ptr<Agent>> create(AgentOptions options);
   ~Agent();
 
-  // Runs until `stop` becomes true. Fails only when it cannot start at all.
-  Result<void> run(const std::atomic<bool>& stop);
+  // Runs until `stop` becomes true. Fails only when it cannot start at all; `on_started` is called
+  // once it runs (its metrics listener up, the saved desired state applied, the server asked).
+  Result<void> run(const std::atomic<bool>& stop, const std::function<void()>& on_started = {});
 
   AgentSnapshot snapshot() const;
 
@@ -82,11 +84,11 @@ class Agent {
       bool on_poll_connection, std::chrono::milliseconds ahead = std::chrono::milliseconds(0));
   void reported(const model::CountersReport& report, ReportPacer::Clock::time_point when,
                 const Result<model::CountersAnswer>& answer);
-  bool registerHost(bool log_failure);
+  // log_failure_retry: log a failure, saying the next attempt comes after this delay.
+  bool registerHost(std::optional<std::chrono::milliseconds> log_failure_retry);
   void apply(const model::HostMirrorConfig& config);
   void reapplyCurrent();
   void applyLocked(const model::HostMirrorConfig& config);  // apply_mutex_ held
-  void log(const std::string& line) const;
   // A request to the server at `server` failed (not with "unknown instance"): the next
   // requests go to the next server, if there is one (logged once per move).
   void failOver(std::size_t server, const Error& why);

@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdio>
 #include <thread>
+
+#include "cli/service_manager.h"
+#include "common/log.h"
 
 namespace tmirror::cli {
 
@@ -21,18 +23,21 @@ int runAgent(const AgentCommand& command) {
 
   auto agent = agent::Agent::create(command.options);
   if (!agent) {
-    std::fprintf(stderr, "tmirror agent: %s\n", agent.error().message.c_str());
+    log::logger("agent")->error("{}", agent.error().message);
     return 1;
   }
   std::atomic<bool> stop{false};
   std::thread waiter([&stop, &stop_signals] {
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);
+    notifyStopping();
     stop = true;
   });
-  auto ran = (*agent)->run(stop);
+  auto ran = (*agent)->run(stop, [&command] {
+    notifyReady("running; desired state from " + command.options.server_urls.front());
+  });
   if (!ran) {
-    std::fprintf(stderr, "tmirror agent: %s\n", ran.error().message.c_str());
+    log::logger("agent")->error("{}", ran.error().message);
     // Wake the waiter so that it can be joined.
     ::kill(::getpid(), SIGTERM);
   }

@@ -6,8 +6,10 @@
 #include <cstdio>
 #include <thread>
 
+#include "cli/service_manager.h"
 #include "collector/collector.h"
 #include "collector/collector_http.h"
+#include "collector/collector_log.h"
 #include "collector/server_registration.h"
 
 namespace tmirror::cli {
@@ -15,6 +17,8 @@ namespace tmirror::cli {
 namespace {
 
 std::atomic<bool> g_stop{false};
+
+using collector::logger;
 
 extern "C" void onStopSignal(int) {
   g_stop.store(true);
@@ -36,43 +40,40 @@ int runCollect(const CollectOptions& options) {
 
   auto collector = collector::Collector::create(options.collector);
   if (!collector) {
-    std::fprintf(stderr, "tmirror collect: %s\n", collector.error().message.c_str());
+    logger().error("{}", collector.error().message);
     return 1;
   }
   const auto& c = options.collector;
-  std::fprintf(
-      stderr,
-      "tmirror collect: listening on udp %s port %u, %d thread(s), rcvbuf %d bytes%s%s%s%s\n",
-      packet::formatIpAddress(c.listen_address).c_str(), (*collector)->port(), c.threads,
-      (*collector)->receiveBufferBytes(),
-      c.files ? (", files in " + c.files->directory.string()).c_str() : "",
-      c.to_stdout ? ", pcap on stdout" : "",
-      c.tap_per_vni ? ", TAP per VNI" : (c.tap_single ? ", one TAP" : ""),
-      c.forward ? ", forwarding" : "");
+  logger().info("listening on udp {} port {}, {} thread(s), rcvbuf {} bytes{}{}{}{}",
+                packet::formatIpAddress(c.listen_address), (*collector)->port(), c.threads,
+                (*collector)->receiveBufferBytes(),
+                c.files ? ", files in " + c.files->directory.string() : std::string(),
+                c.to_stdout ? ", pcap on stdout" : "",
+                c.tap_per_vni ? ", TAP per VNI" : (c.tap_single ? ", one TAP" : ""),
+                c.forward ? ", forwarding" : "");
 
   std::unique_ptr<collector::CollectorHttp> http;
   if (options.metrics_listen) {
     auto started = collector::CollectorHttp::start(**collector, options.metrics_listen->first,
                                                    options.metrics_listen->second);
     if (!started) {
-      std::fprintf(stderr, "tmirror collect: metrics: %s\n", started.error().message.c_str());
+      logger().error("metrics: {}", started.error().message);
       return 1;
     }
     http = std::move(*started);
-    std::fprintf(stderr, "tmirror collect: metrics on http %s port %u\n",
-                 options.metrics_listen->first.c_str(), http->port());
+    logger().info("metrics on http {} port {}", options.metrics_listen->first, http->port());
   }
 
   std::unique_ptr<collector::ServerRegistration> registration;
   if (!options.server_urls.empty()) {
     auto interface = collector::findLocalInterface(c.listen_address);
     if (!interface) {
-      std::fprintf(stderr, "tmirror collect: --server: %s\n", interface.error().message.c_str());
+      logger().error("--server: {}", interface.error().message);
       return 1;
     }
     auto servers = http::ServerList::parse(options.server_urls, options.trust);
     if (!servers) {
-      std::fprintf(stderr, "tmirror collect: %s\n", servers.error().message.c_str());
+      logger().error("{}", servers.error().message);
       return 1;
     }
     const collector::Collector* raw = collector->get();
@@ -100,14 +101,15 @@ int runCollect(const CollectOptions& options) {
     registration->start();
   }
 
+  notifyReady("receiving VXLAN on udp port " + std::to_string((*collector)->port()));
   (*collector)->run(g_stop);
+  notifyStopping();
   if ((*collector)->outputBroken()) {
-    std::fprintf(stderr, "tmirror collect: the stdout reader went away; stopping\n");
+    logger().warn("the stdout reader went away; stopping");
   }
   registration.reset();
   http.reset();
-  std::fprintf(stderr, "tmirror collect: stopped after %llu datagrams\n",
-               static_cast<unsigned long long>((*collector)->counters().datagrams()));
+  logger().info("stopped after {} datagrams", (*collector)->counters().datagrams());
   return 0;
 }
 

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/config_file.h"
 #include "common/loopback.h"
 
 namespace tmirror::cli {
@@ -63,6 +64,33 @@ struct CollectArgs {
   uint32_t snaplen = collector::kPcapngSnaplen;
   uint64_t idle_seconds = 60;
 };
+
+// --log-level and --log-format of a daemon (common/log.h).
+void addLogOptions(CLI::App* command, log::Settings& settings) {
+  command
+      ->add_option_function<std::string>(
+          "--log-level",
+          [&settings](const std::string& v) { settings.level = log::parseLevel(v).value(); },
+          "Least severe lines logged: trace, debug, info, warn, error or off (default info)")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            auto level = log::parseLevel(v);
+            return level ? std::string() : level.error().message;
+          },
+          "LEVEL"));
+  command
+      ->add_option_function<std::string>(
+          "--log-format",
+          [&settings](const std::string& v) { settings.format = log::parseFormat(v).value(); },
+          "text (without timestamps when stderr is systemd's journal) or json, one object per "
+          "line (default text)")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            auto format = log::parseFormat(v);
+            return format ? std::string() : format.error().message;
+          },
+          "FORMAT"));
+}
 
 // --ca-file, --server-fingerprint and --insecure-http: how a host trusts --server.
 void addServerTrustOptions(CLI::App* command, http::ServerTrust& trust) {
@@ -141,6 +169,7 @@ void addCollectSubcommand(CLI::App& app, CollectArgs& a) {
   c->add_option("--forward", a.forward, "Re-encapsulate and send to this collector address:port");
   c->add_option("--metrics-listen", a.metrics_listen,
                 "Serve /metrics (Prometheus) and /counters (JSON) on address:port");
+  addLogOptions(c, a.options.logging);
   c->add_option("--server", a.options.server_urls,
                 "Register with this tmirror server (https://host:port, or http:// on loopback) "
                 "and report health; repeat it for replicas on one database");
@@ -334,6 +363,7 @@ Command parseCommandLine(std::span<const char* const> args) {
       "server",
       "Serve the EC2 traffic-mirroring API (and the agent channel) on SQLite or PostgreSQL");
   server_cmd->add_option("--listen", listen, "Address:port to listen on (default 127.0.0.1:8900)");
+  addLogOptions(server_cmd, server.logging);
   server_cmd
       ->add_option("--data-dir", server.data_dir,
                    "Where the SQLite database (and --tls auto's CA) lives")
@@ -428,6 +458,7 @@ Command parseCommandLine(std::span<const char* const> args) {
   agent_cmd->add_option("--token", agent.token, "Agent token (tmirror server --create-agent-token)")
       ->required();
   addServerTrustOptions(agent_cmd, agent.trust);
+  addLogOptions(agent_cmd, agent_command.logging);
   agent_cmd
       ->add_option("--state-dir", agent.state_dir,
                    "Identity and last desired state, kept across restarts")
@@ -479,7 +510,24 @@ Command parseCommandLine(std::span<const char* const> args) {
   up_cmd->add_option("--collector-listen", up.collector_listen, "Where mirror copies arrive")
       ->capture_default_str();
   up_cmd->add_option("--interface", up.interfaces, "The agent's interfaces (default: all)");
+  up_cmd
+      ->add_option("--agent-metrics-listen", up.agent_metrics,
+                   "The agent's /metrics and /counters (address:port)")
+      ->capture_default_str();
+  up_cmd
+      ->add_option("--collector-metrics-listen", up.collector_metrics,
+                   "The collector's /metrics and /counters (address:port)")
+      ->capture_default_str();
   up_cmd->add_flag("--no-agent", up.no_agent, "Do not mirror this host's interfaces");
+  up_cmd
+      ->add_option("--log-level", up.log_level, "The server's, agent's and collector's --log-level")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "off"}));
+  up_cmd
+      ->add_option("--log-format", up.log_format,
+                   "The server's, agent's and collector's --log-format")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
   up_cmd->add_flag("--no-collector", up.no_collector, "Do not receive mirror copies here");
   up_cmd->add_flag("--demo", up.demo,
                    "Build a namespace lab with a web server, mirror its web traffic (not SSH) "
@@ -487,6 +535,36 @@ Command parseCommandLine(std::span<const char* const> args) {
 
   CollectArgs collect;
   addCollectSubcommand(app, collect);
+
+  // A daemon's settings file (cli/config_file.h): --config, before or after the subcommand,
+  // else /etc/tmirror/<subcommand>.conf when it exists.
+  std::string subcommand;
+  std::optional<std::string> config_file;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (words[i] == "--config" && i + 1 < words.size()) {
+      config_file = words[++i];
+    } else if (words[i].starts_with("--config=")) {
+      config_file = words[i].substr(9);
+    } else if (subcommand.empty()) {
+      subcommand = words[i];
+    }
+  }
+  CLI::App* daemon = nullptr;
+  for (CLI::App* sub : {server_cmd, agent_cmd, up_cmd, app.get_subcommand("collect")}) {
+    if (subcommand == sub->get_name()) {
+      daemon = sub;
+    }
+  }
+  if (daemon != nullptr) {
+    const std::string file = config_file.value_or(defaultConfigFile(daemon->get_name()));
+    app.set_config("--config", defaultConfigFile(daemon->get_name()),
+                   "Settings for the daemon subcommands, 'key = value' per line with the long "
+                   "flags' names (default /etc/tmirror/<subcommand>.conf, collector.conf for "
+                   "collect, if it exists; \"\" for none)");
+    app.config_formatter(makeConfigReader(daemon, file));
+    app.allow_config_extras(CLI::config_extras_mode::error);
+    daemon->fallthrough();  // --config after the subcommand is the app's
+  }
 
   // CLI11 wants argv without the program's own name handled separately.
   std::vector<std::string> argv;
@@ -548,8 +626,14 @@ Command parseCommandLine(std::span<const char* const> args) {
     return server;
   }
   if (app.got_subcommand("up")) {
-    if (!parseListenAddress(up.listen)) {
-      return HelpText{"tmirror up: --listen: '" + up.listen + "' is not address:port\n", true};
+    for (const auto& [flag, value] :
+         {std::pair<const char*, const std::string&>{"--listen", up.listen},
+          {"--agent-metrics-listen", up.agent_metrics},
+          {"--collector-metrics-listen", up.collector_metrics}}) {
+      if (!parseListenAddress(value)) {
+        return HelpText{
+            std::string("tmirror up: ") + flag + ": '" + value + "' is not address:port\n", true};
+      }
     }
     return up;
   }

@@ -12,6 +12,7 @@
 #include "cli/aws/api_verbs.h"
 #include "cli/up_command.h"
 #include "collector/collector.h"
+#include "common/log.h"
 #include "common/result.h"
 #include "http/server_client.h"
 #include "packet/ip_address.h"
@@ -71,11 +72,13 @@ struct ServerOptions {
   std::filesystem::path tls_cert;
   std::filesystem::path tls_key;
   bool insecure_http = false;  // plain HTTP on a non-loopback address, knowingly
+  log::Settings logging;
 };
 
 // `tmirror agent`: the options of agent::Agent.
 struct AgentCommand {
   agent::AgentOptions options;
+  log::Settings logging;
 };
 
 // `tmirror collect`: the receive side (see collector/collector.h) plus its control surfaces.
@@ -89,6 +92,7 @@ struct CollectOptions {
   http::ServerTrust trust;  // how --server's certificate is checked
   int64_t health_interval_seconds = 10;
   std::string load_balancer_arn;  // register as a member of this network load balancer
+  log::Settings logging;
 };
 
 struct VersionCommand {};

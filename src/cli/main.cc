@@ -32,10 +32,19 @@ int main(int argc, char** argv) {
                           return help.is_error ? help.exit_code : 0;
                         },
                         [](const ApiCall& call) { return runApiVerb(call); },
-                        [](const ServerOptions& options) { return runServer(options); },
-                        [](const AgentCommand& agent) { return runAgent(agent); },
+                        [](const ServerOptions& options) {
+                          tmirror::log::configure(options.logging);
+                          return runServer(options);
+                        },
+                        [](const AgentCommand& agent) {
+                          tmirror::log::configure(agent.logging);
+                          return runAgent(agent);
+                        },
                         [](const UpOptions& up) { return runUp(up); },
-                        [](const CollectOptions& options) { return runCollect(options); },
+                        [](const CollectOptions& options) {
+                          tmirror::log::configure(options.logging);
+                          return runCollect(options);
+                        },
                         [](const MirrorPcapOptions& options) {
                           auto report = runMirrorPcap(options);
                           if (!report) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -14,6 +15,8 @@
 #include "api/request_auth.h"
 #include "api/traffic_mirror_api.h"
 #include "channel/agent_channel.h"
+#include "cli/service_manager.h"
+#include "common/log.h"
 #include "common/loopback.h"
 #include "common/random.h"
 #include "metrics/registry.h"
@@ -25,6 +28,11 @@
 namespace tmirror::cli {
 
 namespace {
+
+spdlog::logger& logger() {
+  static const auto server = log::logger("server");
+  return *server;
+}
 
 // Every connection is a descriptor: lift the soft limit (often 1024) toward what the caps
 // allow, as far as the hard limit lets.
@@ -42,10 +50,10 @@ void raiseOpenFileLimit(std::size_t connections) {
     }
   }
   if (limit.rlim_cur < connections + kOtherDescriptors) {
-    std::fprintf(stderr,
-                 "tmirror server: only %llu file descriptors allowed (ulimit -n); "
-                 "--max-connections %zu may not be reached\n",
-                 static_cast<unsigned long long>(limit.rlim_cur), connections);
+    logger().warn(
+        "only {} file descriptors allowed (ulimit -n); --max-connections {} may not be "
+        "reached",
+        static_cast<unsigned long long>(limit.rlim_cur), connections);
   }
 }
 
@@ -172,9 +180,8 @@ int runServer(const ServerOptions& options) {
     return createAgentToken(options);
   }
   if (options.auth_none && !isLoopbackHost(options.listen_address)) {
-    std::fprintf(stderr,
-                 "tmirror server: --auth none is only allowed on a loopback listener, not %s\n",
-                 options.listen_address.c_str());
+    logger().error("--auth none is only allowed on a loopback listener, not {}",
+                   options.listen_address);
     return 2;
   }
   keepFreedMemoryForReuse();
@@ -191,7 +198,7 @@ int runServer(const ServerOptions& options) {
   }
   auto store = store::SharedStore::open(storeLocation(options), store_options);
   if (!store) {
-    std::fprintf(stderr, "tmirror server: %s\n", store.error().message.c_str());
+    logger().error("{}", store.error().message);
     return 1;
   }
   const api::ApiLimits limits{.rules_per_filter = options.rules_per_filter,
@@ -299,7 +306,7 @@ int runServer(const ServerOptions& options) {
     auto made = server::ensurePrivateCa(options.data_dir / "tls",
                                         server::serverNames(options.listen_address));
     if (!made) {
-      std::fprintf(stderr, "tmirror server: --tls auto: %s\n", made.error().message.c_str());
+      logger().error("--tls auto: {}", made.error().message);
       return 1;
     }
     identity = *made;
@@ -309,29 +316,31 @@ int runServer(const ServerOptions& options) {
   }
   auto server = server::HttpServer::create(http, api, metrics, &agents);
   if (!server) {
-    std::fprintf(stderr, "tmirror server: %s\n", server.error().message.c_str());
+    logger().error("{}", server.error().message);
     return 1;
   }
   if (auto started = (*server)->start(); !started) {
-    std::fprintf(stderr, "tmirror server: %s\n", started.error().message.c_str());
+    logger().error("{}", started.error().message);
     return 1;
   }
   const bool v6 = options.listen_address.find(':') != std::string::npos;
   if (identity) {
     // What agents, collectors and API clients need to trust this server.
-    std::printf("TLS: private CA %s (%s)\n", identity->ca_certificate.c_str(),
-                identity->ca_fingerprint.c_str());
-    std::printf("     agents: --ca-file %s or --server-fingerprint %s\n",
-                identity->ca_certificate.c_str(), identity->ca_fingerprint.c_str());
+    logger().info("TLS: private CA {} ({}); agents: --ca-file {} or --server-fingerprint {}",
+                  identity->ca_certificate.string(), identity->ca_fingerprint,
+                  identity->ca_certificate.string(), identity->ca_fingerprint);
   }
-  std::printf("store: %s\n", api.store().where().c_str());
-  std::printf("listening on %s://%s%s%s:%u\n", http.tls ? "https" : "http", v6 ? "[" : "",
-              options.listen_address.c_str(), v6 ? "]" : "",
-              static_cast<unsigned>((*server)->port()));
-  std::fflush(stdout);
+  logger().info("store: {}", api.store().where());
+  const std::string url = fmt::format("{}://{}{}{}:{}", http.tls ? "https" : "http", v6 ? "[" : "",
+                                      options.listen_address, v6 ? "]" : "", (*server)->port());
+  logger().info("listening on {}", url);
+  notifyReady("listening on " + url + ", store " + api.store().where());
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
+  notifyStopping();
+  logger().info("{}: stopping", strsignal(signal_number));
   (*server)->stop();
+  logger().info("stopped");
   return 0;
 }
 

@@ -23,6 +23,7 @@
 #include "cli/command_line.h"
 #include "cli/demo_lab.h"
 #include "cli/demo_setup.h"
+#include "cli/service_manager.h"
 #include "common/loopback.h"
 
 namespace tmirror::cli {
@@ -63,8 +64,10 @@ std::optional<Credentials> credentials(const std::filesystem::path& data_dir) {
   }
   const std::string server_dir = (data_dir / "server").string();
   std::vector<std::string> failure;
-  auto key = runSelf({"server", "--data-dir", server_dir, "--create-access-key"}, &failure);
-  auto token = runSelf({"server", "--data-dir", server_dir, "--create-agent-token"}, &failure);
+  auto key = runSelf({"server", "--config", "", "--data-dir", server_dir, "--create-access-key"},
+                     &failure);
+  auto token = runSelf({"server", "--config", "", "--data-dir", server_dir, "--create-agent-token"},
+                       &failure);
   if (!key || key->empty() || !token || token->empty()) {
     say("could not create the access key and agent token in " + server_dir);
     for (const auto& l : failure) {
@@ -221,6 +224,12 @@ int runUp(const UpOptions& options) {
     add("agent", trusting(std::move(args)));
   }
 
+  for (Supervised& child : children) {
+    // Its settings are up's: not those of a standalone daemon in /etc/tmirror.
+    child.args.insert(child.args.end(), {"--log-level", options.log_level, "--log-format",
+                                         options.log_format, "--config", ""});
+  }
+
   // The server first: the others register with it.
   children[0].process = launch("server", children[0].args);
   if (!children[0].process) {
@@ -257,15 +266,19 @@ int runUp(const UpOptions& options) {
     };
     Supervised collector;
     collector.name = "collect";
-    collector.args = in("tgt", trusting({"collect", "--listen", "0.0.0.0:4789", "--output-dir",
-                                         (data_dir / "captures").string(), "--metrics-listen",
-                                         "127.0.0.1:8902", "--server", lab_url, "--token",
-                                         creds->agent_token, "--health-interval", "2"}));
+    collector.args =
+        in("tgt", trusting({"collect", "--listen", "0.0.0.0:4789", "--output-dir",
+                            (data_dir / "captures").string(), "--metrics-listen", "127.0.0.1:8902",
+                            "--server", lab_url, "--token", creds->agent_token, "--health-interval",
+                            "2", "--log-level", options.log_level, "--log-format",
+                            options.log_format, "--config", ""}));
     Supervised agent;
     agent.name = "agent";
-    agent.args = in("src", trusting({"agent", "--server", lab_url, "--token", creds->agent_token,
-                                     "--state-dir", (data_dir / "demo-agent").string(),
-                                     "--interface", "eth0", "--metrics-listen", "127.0.0.1:8901"}));
+    agent.args = in(
+        "src", trusting({"agent", "--server", lab_url, "--token", creds->agent_token, "--state-dir",
+                         (data_dir / "demo-agent").string(), "--interface", "eth0",
+                         "--metrics-listen", "127.0.0.1:8901", "--log-level", options.log_level,
+                         "--log-format", options.log_format, "--config", ""}));
     for (Supervised* s : {&collector, &agent}) {
       s->process = launchArgv(s->name, s->args);
       children.push_back(std::move(*s));
@@ -312,11 +325,13 @@ int runUp(const UpOptions& options) {
   }
   say("Stop with Ctrl-C.");
   say("");
+  notifyReady("console " + url + "/console/");
 
   timespec tick{0, 200'000'000};
   while (true) {
     siginfo_t info;
     if (::sigtimedwait(&stop_signals, &info, &tick) > 0) {
+      notifyStopping();
       break;
     }
     // A child that died is started again, at most 5 times a minute.

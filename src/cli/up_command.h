@@ -22,6 +22,9 @@ struct UpOptions {
   // Build a namespace lab (client, web server with the agent, collector host), create a
   // web-not-SSH session through the API and run traffic, so that everything moves at once.
   bool demo = false;
+  // Given to the server, agent and collector as --log-level and --log-format.
+  std::string log_level = "info";
+  std::string log_format = "text";
 };
 
 // Runs until SIGINT/SIGTERM; returns the exit code.

@@ -1,8 +1,9 @@
 #include "collector/pcapng_file_sink.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <system_error>
+
+#include "collector/collector_log.h"
 
 namespace tmirror::collector {
 
@@ -22,8 +23,7 @@ PcapngFileSink::PcapngFileSink(FileOutputOptions options, CollectorCounters& cou
       recovered.replace_extension();  // drop ".part"
       std::error_code rename_error;
       std::filesystem::rename(entry.path(), recovered, rename_error);
-      std::fprintf(stderr, "tmirror collect: recovered %s from an unfinished run\n",
-                   recovered.c_str());
+      logger().info("recovered {} from an unfinished run", recovered.string());
     }
   }
 }

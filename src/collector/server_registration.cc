@@ -6,18 +6,28 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 
 #include <netpacket/packet.h>
 
+#include "collector/collector_log.h"
 #include "collector/socket_address.h"
+#include "common/random.h"
 #include "common/unique_fd.h"
 #include "model/agent_protocol.h"
 
 namespace tmirror::collector {
 
 namespace {
+
+// A refusal as an operator reads it: "HTTP 401 AuthFailure: the agent token is not valid".
+std::string refusal(const http::ClientResponse& response) {
+  std::string text = "HTTP " + std::to_string(response.status);
+  if (const auto error = model::parseProtocolError(response.body)) {
+    text += " " + error->code + ": " + error->message;
+  }
+  return text;
+}
 
 constexpr std::chrono::seconds kRequestTimeout{10};
 
@@ -143,9 +153,8 @@ http::ServerClient& ServerRegistration::client() {
 void ServerRegistration::failed(const std::string& why) {
   const std::size_t server = client_server_;
   if (servers_.failedAt(server)) {
-    std::fprintf(stderr, "tmirror collect: %s: %s; going on with %s\n",
-                 servers_.text(server).c_str(), why.c_str(),
-                 servers_.text(servers_.index()).c_str());
+    logger().warn("{}: {}; going on with {}", servers_.text(server), why,
+                  servers_.text(servers_.index()));
   }
 }
 
@@ -158,7 +167,7 @@ RegistrationState ServerRegistration::state() const {
   return state_;
 }
 
-bool ServerRegistration::registerOnce() {
+bool ServerRegistration::registerOnce(std::chrono::milliseconds retry) {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   // One registration per host and port: two collectors on one host stay two interfaces only if
@@ -168,11 +177,11 @@ bool ServerRegistration::registerOnce() {
                                registrationBody(key, host, interface_, load_balancer_arn_),
                                kRequestTimeout);
   if (!res || res->status != 200) {
-    const std::string why =
-        res ? std::to_string(res->status) + " " + res->body : res.error().message;
+    const std::string why = res ? refusal(*res) : res.error().message;
     if (why != last_error_) {  // one line per new problem, not one per retry
-      std::fprintf(stderr, "tmirror collect: registering with %s failed (retrying): %s\n",
-                   servers_.text(client_server_).c_str(), why.c_str());
+      logger().warn("registering with {} failed: {}; retrying in {:.1f} s",
+                    servers_.text(client_server_), why,
+                    static_cast<double>(retry.count()) / 1000.0);
       last_error_ = why;
     }
     failed(why);
@@ -180,17 +189,16 @@ bool ServerRegistration::registerOnce() {
   }
   const auto answer = model::parseRegisterResponse(res->body);
   if (!answer || answer->interfaces.empty()) {
-    std::fprintf(stderr, "tmirror collect: unexpected registration answer from %s\n",
-                 servers_.text(client_server_).c_str());
+    logger().error("unexpected registration answer from {}", servers_.text(client_server_));
     return false;
   }
   std::lock_guard lock(mutex_);
   state_.instance_id = answer->instance_id;
   state_.network_interface_id = answer->interfaces.front().network_interface_id;
-  std::fprintf(stderr, "tmirror collect: registered as %s, interface %s (%s) is %s\n",
-               state_.instance_id.c_str(), interface_.name.c_str(),
-               interface_.ipv4 ? packet::formatIpAddress(*interface_.ipv4).c_str() : "-",
-               state_.network_interface_id.c_str());
+  last_error_.clear();
+  logger().info("registered as {}, interface {} ({}) is {}", state_.instance_id, interface_.name,
+                interface_.ipv4 ? packet::formatIpAddress(*interface_.ipv4) : "-",
+                state_.network_interface_id);
   return true;
 }
 
@@ -232,7 +240,7 @@ bool ServerRegistration::reportOnce() {
   auto res =
       client().postJson("/agent/v1/counters", model::countersReportToJson(report), kRequestTimeout);
   if (!res || res->status != 200) {
-    failed(res ? "HTTP " + std::to_string(res->status) : res.error().message);
+    failed(res ? refusal(*res) : res.error().message);
     return false;
   }
   std::lock_guard lock(mutex_);
@@ -243,22 +251,29 @@ bool ServerRegistration::reportOnce() {
 void ServerRegistration::loop() {
   bool registered = false;
   bool warned = false;
+  int failures = 0;
   for (;;) {
+    std::chrono::milliseconds wait = interval_;
     if (!registered) {
-      registered = registerOnce();
+      wait = retryDelay(failures + 1);
+      registered = registerOnce(wait);
       if (registered) {
+        failures = 0;
+        wait = interval_;
         fetchSessions();
+      } else {
+        ++failures;
       }
     } else if (reportOnce()) {
       fetchSessions();  // sessions made since: their files get their ids and direction
     } else if (!warned) {
-      std::fprintf(stderr, "tmirror collect: health report to %s failed; will retry\n",
-                   servers_.text(client_server_).c_str());
+      logger().warn("health report to {} failed; will retry every {} s",
+                    servers_.text(client_server_),
+                    std::chrono::duration_cast<std::chrono::seconds>(interval_).count());
       warned = true;
     }
     std::unique_lock lock(mutex_);
-    if (wake_.wait_for(lock, registered ? interval_ : std::chrono::milliseconds(2000),
-                       [this] { return stopping_; })) {
+    if (wake_.wait_for(lock, wait, [this] { return stopping_; })) {
       return;
     }
   }

@@ -65,7 +65,8 @@ class ServerRegistration {
  private:
   void loop();
   std::string load_balancer_arn_;
-  bool registerOnce();
+  // retry: when the next attempt comes if this one fails (said in the log).
+  bool registerOnce(std::chrono::milliseconds retry);
   bool reportOnce();
   void fetchSessions();
   std::function<void(std::map<uint32_t, SessionMetadata>)> on_sessions_;

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "collector/collector_log.h"
+
 namespace tmirror::collector {
 
 namespace {
@@ -81,11 +83,9 @@ bool SessionFile::openNext(uint64_t now_ns) {
     if (error == ENOSPC || error == EDQUOT) {
       paused_ = true;
       next_retry_ns_ = now_ns + kSecond;
-      std::fprintf(stderr, "tmirror collect: %s: disk full, pausing file output\n",
-                   part_path_.c_str());
+      logger().warn("{}: disk full, pausing file output", part_path_.string());
     } else {
-      std::fprintf(stderr, "tmirror collect: cannot create %s: %s\n", part_path_.c_str(),
-                   std::strerror(error));
+      logger().error("cannot create {}: {}", part_path_.string(), std::strerror(error));
     }
     return false;
   }
@@ -102,8 +102,7 @@ bool SessionFile::openNext(uint64_t now_ns) {
     std::filesystem::remove(part_path_, ec);
     if (error == ENOSPC || error == EDQUOT || error == 0) {
       if (!paused_) {
-        std::fprintf(stderr, "tmirror collect: %s: disk full, pausing file output\n",
-                     part_path_.c_str());
+        logger().warn("{}: disk full, pausing file output", part_path_.string());
       }
       paused_ = true;
       next_retry_ns_ = now_ns + kSecond;
@@ -144,16 +143,15 @@ bool SessionFile::flush() {
     }
     if (error == ENOSPC || error == EDQUOT) {
       if (!paused_) {
-        std::fprintf(stderr,
-                     "tmirror collect: %s: disk full, pausing file output (packets counted as "
-                     "disk_full) until space returns\n",
-                     part_path_.c_str());
+        logger().warn(
+            "{}: disk full, pausing file output (packets counted as disk_full) until space "
+            "returns",
+            part_path_.string());
       }
       paused_ = true;
       dropBuffered(DropReason::DiskFull);
     } else {
-      std::fprintf(stderr, "tmirror collect: write %s: %s\n", part_path_.c_str(),
-                   std::strerror(error));
+      logger().error("write {}: {}", part_path_.string(), std::strerror(error));
       dropBuffered(DropReason::WriteError);
     }
     used_ = 0;
@@ -183,8 +181,7 @@ void SessionFile::finishCurrent() {
   } else {
     std::filesystem::rename(part_path_, final_path_, ec);
     if (ec) {
-      std::fprintf(stderr, "tmirror collect: rename %s: %s\n", part_path_.c_str(),
-                   ec.message().c_str());
+      logger().error("rename {}: {}", part_path_.string(), ec.message());
     }
     fsyncDirectory(options_.directory);
   }
@@ -211,8 +208,7 @@ void SessionFile::write(uint64_t timestamp_ns, packet::Bytes frame, uint32_t ori
       return;
     }
     paused_ = false;
-    std::fprintf(stderr, "tmirror collect: %s: disk space is back, resuming file output\n",
-                 label_.c_str());
+    logger().info("{}: disk space is back, resuming file output", label_);
   }
   const packet::Bytes captured = frame.first(std::min<std::size_t>(frame.size(), options_.snaplen));
   const std::size_t block = enhancedPacketBlockSize(captured.size(), direction);

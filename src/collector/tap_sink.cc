@@ -8,8 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstring>
+
+#include "collector/collector_log.h"
 
 namespace tmirror::collector {
 
@@ -68,9 +69,9 @@ int TapSink::fdFor(uint32_t vni) {
   if (it == by_vni_.end()) {
     auto fd = openTapDevice("tmirror-" + std::to_string(vni));
     if (!fd) {
-      std::fprintf(stderr, "tmirror collect: %s\n", fd.error().message.c_str());
+      logger().error("{}", fd.error().message);
     } else {
-      std::fprintf(stderr, "tmirror collect: TAP device tmirror-%u is up\n", vni);
+      logger().info("TAP device tmirror-{} is up", vni);
     }
     // Remember a failure too (an invalid fd): one log line, not one per packet.
     it = by_vni_.emplace(vni, fd ? std::move(*fd) : UniqueFd()).first;

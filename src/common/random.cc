@@ -2,6 +2,7 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
@@ -32,6 +33,11 @@ uint64_t secureRandomU64() {
 uint64_t jitterBetween(uint64_t low, uint64_t high) {
   thread_local std::mt19937_64 generator{secureRandomU64()};
   return std::uniform_int_distribution<uint64_t>(low, high)(generator);
+}
+
+std::chrono::milliseconds retryDelay(int failures) {
+  const uint64_t ceiling = static_cast<uint64_t>(std::clamp(failures, 1, 10)) * 500;
+  return std::chrono::milliseconds(jitterBetween(ceiling / 2, ceiling));
 }
 
 uint64_t secureRandomBetween(uint64_t low, uint64_t high) {

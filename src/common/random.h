@@ -3,6 +3,7 @@
 // so none of them can be predicted from another.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -23,6 +24,11 @@ uint64_t secureRandomBetween(uint64_t low, uint64_t high);
 // anything secret: a per-thread generator seeded once from the kernel, so a busy server does
 // not make a system call per long-poll.
 uint64_t jitterBetween(uint64_t low, uint64_t high);
+
+// How long to wait before trying a server again after `failures` (>= 1) failures in a row:
+// growing by half a second up to 5 s, and spread at random over its upper half, so that a
+// fleet that lost its server together does not come back together.
+std::chrono::milliseconds retryDelay(int failures);
 
 // `length` characters drawn evenly from `alphabet` (not empty).
 std::string secureRandomString(std::string_view alphabet, std::size_t length);

@@ -1,14 +1,21 @@
 #include "http/server_client.h"
 
 #include <httplib.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
 
+#include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include "common/ascii.h"
 #include "common/loopback.h"
+#include "common/unique_fd.h"
 #include "http/fingerprint.h"
 
 namespace tmirror::http {
@@ -46,6 +53,46 @@ int verifyPinned(X509_STORE_CTX* store, void* pinned) {
   const int verified = X509_verify_cert(store);
   sk_X509_free(anchors);  // the certificates belong to the chain the server sent
   return verified == 1 ? 1 : 0;
+}
+
+// Why a connection to host:port fails, in the system's words ("connection refused", "no route
+// to host", "timed out"): httplib says only that it failed. Asked again, once, on a failure.
+std::string connectFailure(const std::string& host, uint16_t port) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  if (const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0) {
+    return std::string("cannot resolve ") + host + ": " + ::gai_strerror(rc);
+  }
+  std::string why = "no address";
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    UniqueFd fd(
+        ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol));
+    int error = fd.valid() ? 0 : errno;
+    if (fd.valid() && ::connect(fd.get(), a->ai_addr, a->ai_addrlen) != 0) {
+      error = errno;
+      if (error == EINPROGRESS) {
+        pollfd p{fd.get(), POLLOUT, 0};
+        if (::poll(&p, 1, 1000) <= 0) {
+          why = "timed out";
+          continue;
+        }
+        socklen_t length = sizeof error;
+        ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &length);
+      }
+    }
+    if (error == 0) {
+      why = "it accepts connections again";
+      break;
+    }
+    why = std::strerror(error);
+    if (!why.empty()) {
+      why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));
+    }
+  }
+  ::freeaddrinfo(found);
+  return why;
 }
 
 std::string describe(httplib::Error error, const ServerTrust& trust) {
@@ -168,6 +215,9 @@ class ServerClient::Impl {
 
   Result<ClientResponse> answer(const httplib::Result& result) const {
     if (!result) {
+      if (result.error() == httplib::Error::Connection) {
+        return makeError(ErrorCode::Io, "cannot connect: " + connectFailure(url_.host, url_.port));
+      }
       return makeError(ErrorCode::Io, describe(result.error(), trust_));
     }
     ClientResponse response{result->status, result->body, {}};

@@ -13,6 +13,7 @@
 
 #include "common/ascii.h"
 #include "common/aws_xml.h"
+#include "common/log.h"
 #include "common/loopback.h"
 #include "common/random.h"
 #include "console/console_routes.h"
@@ -41,6 +42,21 @@ constexpr std::string_view kAllReasons[] = {
     kReasonHeadersTooLarge, kReasonMethod,      kReasonNotFound};
 
 // Label values of tmirror_http_connections_refused_total.
+// An exception that reached the HTTP boundary is a bug: it is answered 500, counted, and
+// logged once with what it said. Called in a catch block.
+void logBoundaryException(std::string_view path) noexcept {
+  try {
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      log::logger("server")->error("{}: answered 500 after an exception: {}", path, e.what());
+    } catch (...) {
+      log::logger("server")->error("{}: answered 500 after an exception", path);
+    }
+  } catch (...) {  // logging failed too (out of memory): the counter still says it
+  }
+}
+
 constexpr std::string_view kCapTotal = "total_cap";
 constexpr std::string_view kCapAddress = "address_cap";
 
@@ -194,6 +210,7 @@ class HttpServer::Impl final : public http::Handler {
                         try {
                           (this->*route)(request, respond);
                         } catch (...) {
+                          logBoundaryException(request.path());
                           respond(internalError());
                         }
                       });
@@ -276,6 +293,7 @@ class HttpServer::Impl final : public http::Handler {
       api_.handleAsync(makeView(request, request.body),
                        [finish](api::HttpResponse answer) { finish(std::move(answer)); });
     } catch (...) {
+      logBoundaryException(request.path());
       finish(std::nullopt);  // thrown before an answer was handed on
     }
   }

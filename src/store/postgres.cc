@@ -17,6 +17,8 @@
 
 #include <libpq-fe.h>
 
+#include "common/log.h"
+
 namespace tmirror::store {
 
 namespace {
@@ -463,6 +465,7 @@ Result<std::unique_ptr<Connection>> connect(const std::string& url, bool writer)
 
 struct ChangeListener::Impl {
   PGconn* conn = nullptr;
+  std::string url;     // for the log
   int stop_read = -1;  // a pipe: the destructor writes, the thread's poll() wakes
   int stop_write = -1;
 
@@ -497,6 +500,7 @@ Result<std::unique_ptr<ChangeListener>> ChangeListener::start(const std::string&
   listener->impl_->stop_read = fds[0];
   listener->impl_->stop_write = fds[1];
   listener->impl_->conn = connectWithDefaults(url, "tmirror-listen");
+  listener->impl_->url = url;
   if (PQstatus(listener->impl_->conn) != CONNECTION_OK || !listener->impl_->listen()) {
     return makeError(ErrorCode::Unavailable, "listening to " + redactedUrl(url) + ": " +
                                                  trimmed(PQerrorMessage(listener->impl_->conn)));
@@ -521,8 +525,17 @@ ChangeListener::~ChangeListener() {
 
 void ChangeListener::run() {
   auto last_attempt = std::chrono::steady_clock::now();
+  // The listener's connection stands for the database's reachability in the log: one line when
+  // it goes, one when it is back (the pool's connections follow the same fate, quietly).
+  bool was_connected = true;
   for (;;) {
     const bool connected = PQstatus(impl_->conn) == CONNECTION_OK;
+    if (connected != was_connected && !connected) {
+      log::logger("store")->warn("lost the connection to {}: {}; reconnecting every {} s",
+                                 redactedUrl(impl_->url), trimmed(PQerrorMessage(impl_->conn)),
+                                 kReconnectPause.count());
+    }
+    was_connected = connected;
     pollfd fds[2] = {{connected ? PQsocket(impl_->conn) : -1, POLLIN, 0},
                      {impl_->stop_read, POLLIN, 0}};
     (void)::poll(fds, 2, connected ? 1000 : 200);
@@ -537,6 +550,8 @@ void ChangeListener::run() {
       last_attempt = now;
       PQreset(impl_->conn);
       if (PQstatus(impl_->conn) == CONNECTION_OK && impl_->listen()) {
+        log::logger("store")->info("connected to {} again", redactedUrl(impl_->url));
+        was_connected = true;
         changed_();  // whatever was committed while we were away
       }
       continue;

@@ -1,6 +1,8 @@
 // parseCommandLine is pure: every option, default and usage error is checked without a process.
 #include "cli/command_line.h"
 
+#include <unistd.h>
+
 #include <initializer_list>
 #include <string>
 #include <variant>
@@ -8,6 +10,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "cli/config_file.h"
 
 namespace tmirror::cli {
 namespace {
@@ -446,6 +450,138 @@ TEST(CliCommandLine, AgentsAndCollectorsTakeSeveralServers) {
                               "--server", "http://127.0.0.2:8900", "--token", "tok"});
   ASSERT_TRUE(std::holds_alternative<CollectOptions>(collect));
   EXPECT_EQ(std::get<CollectOptions>(collect).server_urls.size(), 2u);
+}
+
+// A settings file for one test, removed at its end.
+class ConfigFile {
+ public:
+  explicit ConfigFile(const std::string& text) {
+    char name[] = "/tmp/tmirror-config-test-XXXXXX";
+    const int fd = ::mkstemp(name);
+    path_ = name;
+    EXPECT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    ::close(fd);
+  }
+
+  ~ConfigFile() { ::unlink(path_.c_str()); }
+
+  const char* path() const { return path_.c_str(); }
+
+ private:
+  std::string path_;
+};
+
+TEST(CliCommandLine, DaemonsTakeALogLevelAndFormat) {
+  const auto server = parse({"server", "--log-level", "debug", "--log-format", "json"});
+  ASSERT_TRUE(std::holds_alternative<ServerOptions>(server));
+  EXPECT_EQ(std::get<ServerOptions>(server).logging.level, spdlog::level::debug);
+  EXPECT_EQ(std::get<ServerOptions>(server).logging.format, log::Format::Json);
+  const auto agent = parse({"agent", "--server", "http://127.0.0.1:8900", "--token", "t"});
+  ASSERT_TRUE(std::holds_alternative<AgentCommand>(agent));
+  EXPECT_EQ(std::get<AgentCommand>(agent).logging.level, spdlog::level::info);
+  EXPECT_EQ(std::get<AgentCommand>(agent).logging.format, log::Format::Text);
+  EXPECT_THAT(usageErrorOf(parse({"collect", "--stdout", "--log-level", "loud"})).text,
+              HasSubstr("'loud'"));
+  EXPECT_THAT(usageErrorOf(parse({"server", "--log-format", "xml"})).text, HasSubstr("'xml'"));
+}
+
+TEST(CliCommandLine, UpTakesEveryPortItUses) {
+  const auto up = parse({"up", "--agent-metrics-listen", "127.0.0.1:9901",
+                         "--collector-metrics-listen", "127.0.0.1:9902", "--log-level", "warn"});
+  ASSERT_TRUE(std::holds_alternative<UpOptions>(up));
+  EXPECT_EQ(std::get<UpOptions>(up).agent_metrics, "127.0.0.1:9901");
+  EXPECT_EQ(std::get<UpOptions>(up).collector_metrics, "127.0.0.1:9902");
+  EXPECT_EQ(std::get<UpOptions>(up).log_level, "warn");
+  EXPECT_THAT(usageErrorOf(parse({"up", "--agent-metrics-listen", "nowhere"})).text,
+              HasSubstr("--agent-metrics-listen"));
+}
+
+TEST(CliCommandLine, AConfigFileGivesTheFlagsAndTheCommandLineWins) {
+  ConfigFile file(
+      "# tmirror agent\n"
+      "server = https://a.example:8900\n"
+      "server = https://b.example:8900   # a replica\n"
+      "\n"
+      "token = \"tmt-#not-a-comment\"\n"
+      "interface = eth1\n"
+      "no-kernel-prefilter = true\n"
+      "log-level = warn\n"
+      "log-format = json\n");
+  const auto from_file = parse({"agent", "--config", file.path()});
+  ASSERT_TRUE(std::holds_alternative<AgentCommand>(from_file))
+      << std::get<HelpText>(from_file).text;
+  const AgentCommand& a = std::get<AgentCommand>(from_file);
+  EXPECT_EQ(a.options.server_urls,
+            (std::vector<std::string>{"https://a.example:8900", "https://b.example:8900"}));
+  EXPECT_EQ(a.options.token, "tmt-#not-a-comment");
+  EXPECT_EQ(a.options.interfaces, (std::vector<std::string>{"eth1"}));
+  EXPECT_FALSE(a.options.kernel_prefilter);
+  EXPECT_EQ(a.logging.level, spdlog::level::warn);
+  EXPECT_EQ(a.logging.format, log::Format::Json);
+
+  // Flags override the file, whichever side of the subcommand --config is on.
+  const auto overridden = parse({"--config", file.path(), "agent", "--log-level", "error",
+                                 "--token", "other", "--server", "https://c.example:8900"});
+  ASSERT_TRUE(std::holds_alternative<AgentCommand>(overridden))
+      << std::get<HelpText>(overridden).text;
+  const AgentCommand& b = std::get<AgentCommand>(overridden);
+  EXPECT_EQ(b.logging.level, spdlog::level::err);
+  EXPECT_EQ(b.logging.format, log::Format::Json);  // still the file's
+  EXPECT_EQ(b.options.token, "other");
+  EXPECT_EQ(b.options.server_urls, (std::vector<std::string>{"https://c.example:8900"}));
+}
+
+TEST(CliCommandLine, AServerConfigFileSetsItsListenerAndStore) {
+  ConfigFile file(
+      "listen = 0.0.0.0:8900\ntls = auto\ndatabase = postgresql://tm@db/tm\n"
+      "database-connections = 4\n");
+  const auto server = parse({"server", "--config", file.path()});
+  ASSERT_TRUE(std::holds_alternative<ServerOptions>(server)) << std::get<HelpText>(server).text;
+  const ServerOptions& o = std::get<ServerOptions>(server);
+  EXPECT_EQ(o.listen_address, "0.0.0.0");
+  EXPECT_TRUE(o.tls_auto);
+  EXPECT_EQ(o.database_url, "postgresql://tm@db/tm");
+  EXPECT_EQ(o.database_connections, 4);
+}
+
+TEST(CliCommandLine, ConfigFileMistakesNameTheLine) {
+  {
+    ConfigFile file("log-level = info\n# fine so far\ncolour = blue\n");
+    EXPECT_THAT(
+        usageErrorOf(parse({"server", "--config", file.path()})).text,
+        AllOf(HasSubstr(std::string(file.path()) + ":3"), HasSubstr("unknown key 'colour'")));
+  }
+  {
+    ConfigFile file("listen = 127.0.0.1:1\nlisten = 127.0.0.1:2\n");
+    EXPECT_THAT(usageErrorOf(parse({"server", "--config", file.path()})).text,
+                AllOf(HasSubstr(":2"), HasSubstr("set twice (first on line 1)")));
+  }
+  {
+    ConfigFile file("--listen 127.0.0.1:1\n");
+    EXPECT_THAT(usageErrorOf(parse({"server", "--config", file.path()})).text, HasSubstr(":1"));
+  }
+  {
+    ConfigFile file("stdout = maybe\n");
+    EXPECT_THAT(usageErrorOf(parse({"collect", "--config", file.path()})).text,
+                HasSubstr("true or false"));
+  }
+  {
+    ConfigFile file("config = /etc/other.conf\n");
+    EXPECT_THAT(usageErrorOf(parse({"agent", "--config", file.path()})).text,
+                HasSubstr("unknown key 'config'"));
+  }
+  // A file given by name must exist (the default one may not).
+  usageErrorOf(parse({"server", "--config", "/nonexistent/tmirror.conf"}));
+}
+
+TEST(CliConfigFile, AFalseFlagLeavesTheDefault) {
+  auto settings = parseConfigText(
+      "stdout = false\nforward = 127.0.0.1:4790\n", "f",
+      [](const std::string& key) { return key == "stdout" ? ConfigKey::Flag : ConfigKey::Single; });
+  ASSERT_TRUE(settings) << settings.error().message;
+  ASSERT_EQ(settings->size(), 1u);
+  EXPECT_EQ((*settings)[0].key, "forward");
+  EXPECT_EQ((*settings)[0].line, 2);
 }
 
 }  // namespace tmirror::cli

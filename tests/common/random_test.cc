@@ -2,6 +2,7 @@
 // spread over their whole range.
 #include "common/random.h"
 
+#include <algorithm>
 #include <set>
 #include <string_view>
 
@@ -55,6 +56,23 @@ TEST(SecureRandom, BetweenStaysInItsBoundsAndReachesThem) {
   EXPECT_TRUE(low && high);
   EXPECT_EQ(secureRandomBetween(5, 5), 5u);
   (void)secureRandomBetween(0, UINT64_MAX);  // the whole range: no division by zero
+}
+
+TEST(RetryDelay, GrowsByHalfASecondToFiveAndSpreadsOverTheUpperHalf) {
+  for (int failures = 1; failures <= 20; ++failures) {
+    const int64_t ceiling = std::min(failures, 10) * 500;
+    int64_t least = ceiling;
+    int64_t most = 0;
+    for (int i = 0; i < 500; ++i) {
+      const int64_t ms = retryDelay(failures).count();
+      ASSERT_GE(ms, ceiling / 2) << failures;
+      ASSERT_LE(ms, ceiling) << failures;
+      least = std::min(least, ms);
+      most = std::max(most, ms);
+    }
+    // Spread, not one value: a fleet that failed together retries apart.
+    EXPECT_GT(most - least, ceiling / 4) << failures;
+  }
 }
 
 }  // namespace

@@ -15,11 +15,13 @@ export async function startServer(binary, extraArgs = []) {
   const agentToken = execFileSync(binary, ['server', '--data-dir', dataDir, '--create-agent-token'],
                                   { encoding: 'utf8' }).trim();
   const proc = spawn(binary, ['server', '--data-dir', dataDir, '--listen', '127.0.0.1:0',
-                              ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+                              ...extraArgs], { stdio: ['ignore', 'inherit', 'pipe'] });
+  // The server logs to stderr, its address too; the lines go on to ours.
+  proc.stderr.on('data', (chunk) => process.stderr.write(chunk));
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('tmirror server did not start in 20 s')), 20000);
     let seen = '';
-    proc.stdout.on('data', (chunk) => {
+    proc.stderr.on('data', (chunk) => {
       seen += chunk;
       const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
       if (match) {
@@ -29,7 +31,6 @@ export async function startServer(binary, extraArgs = []) {
     });
     proc.on('exit', (code) => reject(new Error(`tmirror server exited with ${code}`)));
   });
-  proc.stdout.resume();
   return {
     url, key, agentToken, dataDir,
     stop() {

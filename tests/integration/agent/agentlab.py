@@ -52,7 +52,7 @@ AGENT_FLAGS = {
     "block_timeout_ms": "--block-timeout-ms", "dns_resolver": "--dns-resolver", "cpu": "--cpu",
     "no_kernel_prefilter": "--no-kernel-prefilter", "send_gso": "--send-gso",
 }
-AGENT_REGISTERED_RE = re.compile(r"agent (i-[0-9a-f]{17}):((?:\s+\S+=eni-[0-9a-f]{17})*)")
+AGENT_REGISTERED_RE = re.compile(r"registered as (i-[0-9a-f]{17}):((?:\s+\S+=eni-[0-9a-f]{17})*)")
 AGENT_APPLIED_RE = re.compile(r"applied revision (\d+)")
 SERVER_LISTENING_RE = re.compile(r"listening on (http://127\.0\.0\.1:(\d+))")
 COUNTERS_PATH = "/counters"

@@ -197,26 +197,28 @@ class TmirrorServer:
         if self._log_path is None:  # one stderr log per server object, appended on restarts
             fd, self._log_path = tempfile.mkstemp(prefix="tmirror-it-stderr-", suffix=".log")
             os.close(fd)
-        log = open(self._log_path, "ab")
         cmd = [self.binary, "server", "--data-dir", self.data_dir, *self.store_args(),
                "--listen", "127.0.0.1:0", "--auth", self.auth, *self.extra_args]
         self._stdout_lines = []
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log,
+        # The server logs to stderr (its start-up lines too); one pipe keeps the order.
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         _LIVE.add(self)
-        log.close()
         ready = threading.Event()
         found = {}
         proc = self.proc
+        log_path = self._log_path
 
         def reader():
-            for raw in iter(proc.stdout.readline, b""):
-                line = raw.decode("utf-8", "replace").rstrip("\r\n")
-                self._stdout_lines.append(line)
-                m = re.search(r"listening on (https?://127\.0\.0\.1:\d+)", line)
-                if m and not ready.is_set():
-                    found["endpoint"] = m.group(1)
-                    ready.set()
+            with open(log_path, "ab", buffering=0) as log:
+                for raw in iter(proc.stdout.readline, b""):
+                    log.write(raw)
+                    line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                    self._stdout_lines.append(line)
+                    m = re.search(r"listening on (https?://127\.0\.0\.1:\d+)", line)
+                    if m and not ready.is_set():
+                        found["endpoint"] = m.group(1)
+                        ready.set()
             ready.set()  # EOF: process ended
 
         self._reader = threading.Thread(target=reader, daemon=True)
@@ -226,7 +228,7 @@ class TmirrorServer:
             exited = proc.poll()
             self._terminate()
             raise ServerError("tmirror server did not print 'listening on' within %.0f s "
-                              "(%s)\nstdout:\n%s\nstderr:\n%s"
+                              "(%s)\noutput:\n%s\nlog:\n%s"
                               % (STARTUP_TIMEOUT, "still running; terminated" if exited is None
                                  else "exited with %d" % exited,
                                  "\n".join(self._stdout_lines), self.stderr_text()))
