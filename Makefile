@@ -7,13 +7,15 @@ RELEASE := build/release
 ASAN := build/asan
 OUT := out
 
-.PHONY: setup setup-offline setup-test setup-bench build run demo offline test unit bench bench-agent bench-latency lab-down fuzz format-check clean
+.PHONY: setup setup-offline setup-package setup-test setup-bench build run demo offline package test unit bench bench-agent bench-latency lab-down fuzz format-check clean
 
 # What each use needs, and no more: running needs no test tooling (scripts/install-deps.sh).
 setup:
 	bash scripts/install-deps.sh run
 setup-offline:
 	bash scripts/install-deps.sh offline
+setup-package:
+	bash scripts/install-deps.sh package
 setup-test:
 	bash scripts/install-deps.sh test
 setup-bench:
@@ -31,6 +33,13 @@ run: build
 # The same with a namespace lab: web traffic mirrored to a collector, charts moving (root).
 demo: build
 	$(RELEASE)/tmirror up --data-dir tmirror-demo --demo
+
+# The Debian package (cmake/packaging.cmake): build/release/package/tmirror_<version>_amd64.deb,
+# then `apt-get install ./build/release/package/tmirror_*.deb` and the units in /lib/systemd/system.
+package: setup-package build
+	cmake --build $(RELEASE) -j$(JOBS) --target package_docs
+	cd $(RELEASE) && cpack -G DEB -B package
+	@ls -1 $(RELEASE)/package/*.deb
 
 # The offline mirror: the sample capture through the sample sessions, as tshark decodes it.
 offline: setup-offline build
