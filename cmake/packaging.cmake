@@ -44,6 +44,11 @@ endif()
 add_custom_target(package_docs ALL DEPENDS ${package_docs})
 install(FILES ${TMIRROR_PACKAGE_BUILD}/copyright ${TMIRROR_PACKAGE_BUILD}/changelog.gz
         DESTINATION share/doc/tmirror)
+# Prometheus: an example scrape configuration and the alerting rules (with their unit tests).
+install(FILES ${TMIRROR_PACKAGING}/prometheus/prometheus.yml
+              ${TMIRROR_PACKAGING}/prometheus/tmirror-rules.yml
+              ${TMIRROR_PACKAGING}/prometheus/tmirror-rules.test.yml
+        DESTINATION share/doc/tmirror/examples/prometheus)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME tmirror)

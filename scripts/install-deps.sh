@@ -36,6 +36,7 @@ test_packages=(
   tshark tcpdump python3 python3-scapy python3-boto3 awscli
   ethtool                             # the namespace lab turns offloads off (tools/lab)
   postgresql                          # the PostgreSQL store's tests start their own server
+  prometheus                          # scrapes the lab in a test; promtool checks the rules
   wrk                                 # the store benchmark's smoke run (bench/store_benchmark.py)
   chromium                            # the web console's browser tests (tests/console)
 )

@@ -73,7 +73,8 @@ class Package(unittest.TestCase):
             self.assertTrue(os.path.isfile(self.root + conf), conf)
         self.assertEqual(sorted(self.control_file("conffiles").split()), sorted(CONFFILES))
         for doc in ("usr/share/doc/tmirror/copyright", "usr/share/doc/tmirror/changelog.gz",
-                    "usr/share/man/man1/tmirror.1.gz"):
+                    "usr/share/man/man1/tmirror.1.gz",
+                    "usr/share/doc/tmirror/examples/prometheus/tmirror-rules.yml"):
             self.assertTrue(os.path.isfile(os.path.join(self.root, doc)), doc)
         man = run("zcat", os.path.join(self.root, "usr/share/man/man1/tmirror.1.gz")).stdout
         self.assertIn(".TH TMIRROR", man)
