@@ -11,11 +11,8 @@ constexpr std::chrono::seconds kRequestTimeout{10};
 
 // A refusal from the server: its status and, when it sent one, its error code and message.
 Error refusal(const std::string& what, const http::ClientResponse& response) {
-  std::string message = what + ": HTTP " + std::to_string(response.status);
-  if (const auto error = model::parseProtocolError(response.body)) {
-    message += " " + error->code + ": " + error->message;
-  }
-  return Error{response.status == 404 ? ErrorCode::NotFound : ErrorCode::Io, message};
+  return Error{response.status == 404 ? ErrorCode::NotFound : ErrorCode::Io,
+               what + ": " + model::describeRefusal(response.status, response.body)};
 }
 
 }  // namespace

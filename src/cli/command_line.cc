@@ -67,29 +67,23 @@ struct CollectArgs {
 
 // --log-level and --log-format of a daemon (common/log.h).
 void addLogOptions(CLI::App* command, log::Settings& settings) {
-  command
-      ->add_option_function<std::string>(
-          "--log-level",
-          [&settings](const std::string& v) { settings.level = log::parseLevel(v).value(); },
-          "Least severe lines logged: trace, debug, info, warn, error or off (default info)")
-      ->check(CLI::Validator(
-          [](std::string& v) {
-            auto level = log::parseLevel(v);
-            return level ? std::string() : level.error().message;
-          },
-          "LEVEL"));
-  command
-      ->add_option_function<std::string>(
-          "--log-format",
-          [&settings](const std::string& v) { settings.format = log::parseFormat(v).value(); },
-          "text (without timestamps when stderr is systemd's journal) or json, one object per "
-          "line (default text)")
-      ->check(CLI::Validator(
-          [](std::string& v) {
-            auto format = log::parseFormat(v);
-            return format ? std::string() : format.error().message;
-          },
-          "FORMAT"));
+  // The parser's message is the usage error: "log level 'loud' is not one of ...".
+  auto parsed = [](const std::string& flag, auto parse, auto& into) {
+    return [flag, parse, &into](const std::string& value) {
+      auto result = parse(value);
+      if (!result) {
+        throw CLI::ValidationError(flag, result.error().message);
+      }
+      into = *result;
+    };
+  };
+  command->add_option_function<std::string>(
+      "--log-level", parsed("--log-level", log::parseLevel, settings.level),
+      "Least severe lines logged: trace, debug, info, warn, error or off (default info)");
+  command->add_option_function<std::string>(
+      "--log-format", parsed("--log-format", log::parseFormat, settings.format),
+      "text (without timestamps when stderr is systemd's journal) or json, one object per line "
+      "(default text)");
 }
 
 // --ca-file, --server-fingerprint and --insecure-http: how a host trusts --server.

@@ -1,5 +1,6 @@
 #include "cli/config_file.h"
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 
@@ -141,7 +142,7 @@ Result<std::vector<ConfigSetting>> parseConfigText(
     std::string_view text, const std::string& file,
     const std::function<ConfigKey(const std::string&)>& kind) {
   std::vector<ConfigSetting> out;
-  std::map<std::string, std::size_t> seen;  // key -> index in out
+  std::map<std::string, int> first_line;  // key -> where it first appears
   int number = 0;
   while (!text.empty()) {
     const auto end = text.find('\n');
@@ -172,33 +173,28 @@ Result<std::vector<ConfigSetting>> parseConfigText(
     if (!value) {
       return std::unexpected(value.error());
     }
-    const auto previous = seen.find(key);
-    if (previous != seen.end() && what != ConfigKey::Repeatable) {
-      return makeError(ErrorCode::InvalidArgument,
-                       where + ": " + key + " is set twice (first on line " +
-                           std::to_string(out[previous->second].line) + ")");
+    if (const auto first = first_line.find(key); first != first_line.end()) {
+      if (what != ConfigKey::Repeatable) {
+        return makeError(ErrorCode::InvalidArgument, where + ": " + key +
+                                                         " is set twice (first on line " +
+                                                         std::to_string(first->second) + ")");
+      }
+      std::ranges::find(out, key, &ConfigSetting::key)->values.push_back(std::move(*value));
+      continue;
     }
+    first_line.emplace(key, number);
     if (what == ConfigKey::Flag) {
       auto on = parseBool(*value, where, key);
       if (!on) {
         return std::unexpected(on.error());
       }
-      seen.emplace(key, out.size());
-      if (*on) {
+      if (*on) {  // a false flag leaves the default
         out.push_back({key, {"true"}, number});
-      } else {
-        out.push_back({key, {}, number});  // placeholder: remembered for "set twice"
       }
       continue;
     }
-    if (previous != seen.end()) {
-      out[previous->second].values.push_back(std::move(*value));
-      continue;
-    }
-    seen.emplace(key, out.size());
     out.push_back({key, {std::move(*value)}, number});
   }
-  std::erase_if(out, [](const ConfigSetting& s) { return s.values.empty(); });  // false flags
   return out;
 }
 

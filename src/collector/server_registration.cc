@@ -20,15 +20,6 @@ namespace tmirror::collector {
 
 namespace {
 
-// A refusal as an operator reads it: "HTTP 401 AuthFailure: the agent token is not valid".
-std::string refusal(const http::ClientResponse& response) {
-  std::string text = "HTTP " + std::to_string(response.status);
-  if (const auto error = model::parseProtocolError(response.body)) {
-    text += " " + error->code + ": " + error->message;
-  }
-  return text;
-}
-
 constexpr std::chrono::seconds kRequestTimeout{10};
 
 struct IfaddrsDeleter {
@@ -177,7 +168,8 @@ bool ServerRegistration::registerOnce(std::chrono::milliseconds retry) {
                                registrationBody(key, host, interface_, load_balancer_arn_),
                                kRequestTimeout);
   if (!res || res->status != 200) {
-    const std::string why = res ? refusal(*res) : res.error().message;
+    const std::string why =
+        res ? model::describeRefusal(res->status, res->body) : res.error().message;
     if (why != last_error_) {  // one line per new problem, not one per retry
       logger().warn("registering with {} failed: {}; retrying in {:.1f} s",
                     servers_.text(client_server_), why,
@@ -240,7 +232,7 @@ bool ServerRegistration::reportOnce() {
   auto res =
       client().postJson("/agent/v1/counters", model::countersReportToJson(report), kRequestTimeout);
   if (!res || res->status != 200) {
-    failed(res ? refusal(*res) : res.error().message);
+    failed(res ? model::describeRefusal(res->status, res->body) : res.error().message);
     return false;
   }
   std::lock_guard lock(mutex_);

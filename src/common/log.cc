@@ -17,40 +17,27 @@ namespace tmirror::log {
 
 namespace {
 
-std::string_view levelName(spdlog::level::level_enum level) {
-  switch (level) {
-    case spdlog::level::trace:
-      return "trace";
-    case spdlog::level::debug:
-      return "debug";
-    case spdlog::level::info:
-      return "info";
-    case spdlog::level::warn:
-      return "warn";
-    case spdlog::level::err:
-      return "error";
-    case spdlog::level::critical:
-      return "crit";
-    default:
-      return "off";
-  }
-}
+// Each level: its name in lines and flags, and the syslog priority of sd-daemon(3)'s "<N>"
+// prefix (the journal files the line under it).
+struct LevelInfo {
+  spdlog::level::level_enum level;
+  std::string_view name;
+  char priority;
+};
 
-// sd-daemon(3)'s prefixes: the syslog priority the journal files the line under.
-char journalPriority(spdlog::level::level_enum level) {
-  switch (level) {
-    case spdlog::level::trace:
-    case spdlog::level::debug:
-      return '7';
-    case spdlog::level::info:
-      return '6';
-    case spdlog::level::warn:
-      return '4';
-    case spdlog::level::err:
-      return '3';
-    default:
-      return '2';
+constexpr LevelInfo kLevels[] = {
+    {spdlog::level::trace, "trace", '7'}, {spdlog::level::debug, "debug", '7'},
+    {spdlog::level::info, "info", '6'},   {spdlog::level::warn, "warn", '4'},
+    {spdlog::level::err, "error", '3'},   {spdlog::level::critical, "crit", '2'},
+    {spdlog::level::off, "off", '2'}};
+
+const LevelInfo& infoOf(spdlog::level::level_enum level) {
+  for (const auto& info : kLevels) {
+    if (info.level == level) {
+      return info;
+    }
   }
+  return kLevels[std::size(kLevels) - 1];
 }
 
 void appendTime(spdlog::log_clock::time_point when, spdlog::memory_buf_t& dest) {
@@ -80,14 +67,14 @@ class LineFormatter final : public spdlog::formatter {
     const std::string_view component(msg.logger_name.data(), msg.logger_name.size());
     const std::string_view message(msg.payload.data(), msg.payload.size());
     if (journal_) {
-      const char prefix[3] = {'<', journalPriority(msg.level), '>'};
+      const char prefix[3] = {'<', infoOf(msg.level).priority, '>'};
       dest.append(prefix, prefix + 3);
     }
     if (format_ == Format::Json) {
       append(dest, "{\"time\":\"");
       appendTime(msg.time, dest);
       append(dest, "\",\"level\":\"");
-      append(dest, levelName(msg.level));
+      append(dest, infoOf(msg.level).name);
       append(dest, "\",\"component\":");
       append(dest, jsonString(component));
       append(dest, ",\"message\":");
@@ -98,7 +85,7 @@ class LineFormatter final : public spdlog::formatter {
     if (timestamps_) {
       appendTime(msg.time, dest);
       dest.push_back(' ');
-      const std::string_view level = levelName(msg.level);
+      const std::string_view level = infoOf(msg.level).name;
       append(dest, level);
       dest.append("      ", "      " + (6 - std::min<std::size_t>(level.size(), 5)));
     }
@@ -144,14 +131,12 @@ State& state() {
 }  // namespace
 
 Result<spdlog::level::level_enum> parseLevel(std::string_view text) {
-  static constexpr std::pair<std::string_view, spdlog::level::level_enum> kLevels[] = {
-      {"trace", spdlog::level::trace},  {"debug", spdlog::level::debug},
-      {"info", spdlog::level::info},    {"warn", spdlog::level::warn},
-      {"warning", spdlog::level::warn}, {"error", spdlog::level::err},
-      {"off", spdlog::level::off}};
-  for (const auto& [name, level] : kLevels) {
-    if (text == name) {
-      return level;
+  if (text == "warning") {
+    return spdlog::level::warn;
+  }
+  for (const auto& info : kLevels) {
+    if (text == info.name && info.level != spdlog::level::critical) {
+      return info.level;
     }
   }
   return makeError(ErrorCode::InvalidArgument, "log level '" + std::string(text) +

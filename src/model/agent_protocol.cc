@@ -426,6 +426,14 @@ std::string protocolErrorToJson(const ProtocolError& error) {
   return toText(Json{{"Error", {{"Code", error.code}, {"Message", error.message}}}});
 }
 
+std::string describeRefusal(int status, std::string_view body) {
+  std::string text = "HTTP " + std::to_string(status);
+  if (const auto error = parseProtocolError(body)) {
+    text += " " + error->code + ": " + error->message;
+  }
+  return text;
+}
+
 std::optional<ProtocolError> parseProtocolError(std::string_view json_text) {
   const Json body = Json::parse(json_text, nullptr, false);
   if (!body.is_object() || !body.contains("Error") || !body["Error"].is_object()) {

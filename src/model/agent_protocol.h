@@ -164,4 +164,8 @@ std::string protocolErrorToJson(const ProtocolError& error);
 // nullopt when the body is not an error document.
 std::optional<ProtocolError> parseProtocolError(std::string_view json_text);
 
+// A refusal as an operator reads it: "HTTP 401 AuthFailure: the agent token is not valid" (the
+// code and message when the body carries them).
+std::string describeRefusal(int status, std::string_view body);
+
 }  // namespace tmirror::model
