@@ -176,6 +176,15 @@ bool Agent::registerHost(std::optional<std::chrono::milliseconds> log_failure_re
   request.host_key = identity_.host_key;
   request.hostname = hostName();
   request.dns_resolvers = resolvers();
+  // Resolved again at each registration: a name that did not resolve at start does now.
+  if (auto endpoints = resolveControlEndpoints(servers_.all()); !endpoints.empty()) {
+    std::lock_guard lock(mutex_);
+    control_endpoints_ = std::move(endpoints);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    request.control_endpoints = control_endpoints_;
+  }
   for (const auto& i : interfaces) {
     request.interfaces.push_back({i.name, i.mac, i.ipv4, i.ipv6, i.mtu});
   }
@@ -197,11 +206,6 @@ bool Agent::registerHost(std::optional<std::chrono::milliseconds> log_failure_re
       interface_ids_[i.name] = i.network_interface_id;
       line += " " + i.name + "=" + i.network_interface_id;
     }
-  }
-  // Resolved again at each registration: a name that did not resolve at start does now.
-  if (auto endpoints = resolveControlEndpoints(servers_.all()); !endpoints.empty()) {
-    std::lock_guard lock(mutex_);
-    control_endpoints_ = std::move(endpoints);
   }
   bool new_identity = false;
   AgentIdentity identity;

@@ -1,8 +1,11 @@
 #include "channel/agent_channel.h"
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "api/action_context.h"
 #include "api/sigv4.h"
@@ -75,6 +78,33 @@ std::vector<std::string> splitCommas(const std::string& text) {
     start = end + 1;
   }
   return out;
+}
+
+// "192.0.2.1:8900", "[2001:db8::1]:8900": how the store keeps a control endpoint.
+std::string formatEndpoint(const model::ControlEndpoint& e) {
+  const std::string address = packet::formatIpAddress(e.address);
+  return (e.address.family == packet::IpFamily::V6 ? "[" + address + "]" : address) + ":" +
+         std::to_string(e.port);
+}
+
+std::optional<model::ControlEndpoint> parseEndpoint(const std::string& text) {
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size()) {
+    return std::nullopt;
+  }
+  std::string address = text.substr(0, colon);
+  if (address.size() >= 2 && address.front() == '[' && address.back() == ']') {
+    address = address.substr(1, address.size() - 2);
+  }
+  const auto parsed = packet::parseIpAddress(address);
+  unsigned port = 0;
+  const char* digits = text.data() + colon + 1;
+  const auto [end, ec] = std::from_chars(digits, text.data() + text.size(), port);
+  if (!parsed || ec != std::errc{} || end != text.data() + text.size() || port == 0 ||
+      port > 65535) {
+    return std::nullopt;
+  }
+  return model::ControlEndpoint{*parsed, static_cast<uint16_t>(port)};
 }
 
 model::FilterRule toModelRule(const store::RuleRecord& r) {
@@ -428,6 +458,10 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
   for (const auto& r : body.dns_resolvers) {
     resolvers += (resolvers.empty() ? "" : ",") + packet::formatIpAddress(r);
   }
+  std::string endpoints;
+  for (const auto& e : body.control_endpoints) {
+    endpoints += (endpoints.empty() ? "" : ",") + formatEndpoint(e);
+  }
   const std::optional<std::string>& load_balancer = body.load_balancer_arn;
   const std::vector<model::ReportedInterface>& reported = body.interfaces;
 
@@ -450,6 +484,7 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
     }
     instance.hostname = hostname;
     instance.dns_resolvers = resolvers;
+    instance.control_endpoints = endpoints;
     if (auto r = s.upsertInstance(instance); !r) {
       return fail(r.error());
     }
@@ -680,6 +715,57 @@ api::HttpResponse AgentChannel::desiredStateNow(const std::string& instance_id) 
                  : storeError(config.error());
     }
     return withReportInterval(jsonResponse(200, model::hostMirrorConfigToJson(*config)));
+  });
+}
+
+api::HttpResponse AgentChannel::interfaceDesiredState(const api::HttpRequestView& request) {
+  const std::string eni = queryValue(request.query, "NetworkInterfaceId");
+  if (eni.empty()) {
+    return jsonError(400, "MissingParameter",
+                     "The request must contain the parameter NetworkInterfaceId");
+  }
+  const auto problems = problemSnapshot();
+  return api_.store().read([&](store::MirrorStore& s) -> api::HttpResponse {
+    auto record = s.networkInterface(eni);
+    if (!record) {
+      return storeError(record.error());
+    }
+    if (!*record) {
+      return jsonError(400, "InvalidNetworkInterfaceID.NotFound",
+                       "The networkInterface ID '" + eni + "' does not exist");
+    }
+    const auto& instance_id = (*record)->instance_id;
+    if (!instance_id) {
+      return jsonError(400, "IncorrectState",
+                       "The network interface " + eni +
+                           " is not on a host that runs a tmirror agent: nothing mirrors its "
+                           "traffic");
+    }
+    auto instance = s.instance(*instance_id);
+    auto config = resolveDesiredState(
+        s, *instance_id, [this](const std::string& member) { return memberHealthy(member); });
+    if (!instance || !config) {
+      return storeError(!instance ? instance.error() : config.error());
+    }
+    // What the agent adds to the state itself: its connections to its servers.
+    for (const auto& text : splitCommas(*instance ? (**instance).control_endpoints : "")) {
+      if (auto endpoint = parseEndpoint(text)) {
+        config->control_endpoints.push_back(*endpoint);
+      }
+    }
+    nlohmann::json body = {
+        {"NetworkInterfaceId", eni},
+        {"InstanceId", *instance_id},
+        {"Hostname", *instance ? (**instance).hostname : ""},
+        {"Attached", (*record)->attached},
+        {"DesiredState", nlohmann::json::parse(model::hostMirrorConfigToJson(*config))},
+        {"Problems", nlohmann::json::array()}};
+    if (const auto reported = problems.find(*instance_id); reported != problems.end()) {
+      for (const auto& [resource, reason] : reported->second) {
+        body["Problems"].push_back({{"ResourceId", resource}, {"Reason", reason}});
+      }
+    }
+    return jsonResponse(200, body.dump(2) + "\n");
   });
 }
 

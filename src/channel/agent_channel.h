@@ -66,6 +66,7 @@ class AgentChannel : public server::AgentRoutes {
   // Counters pushes, and long-polls of hosts whose revision is known and held, from a known
   // token: no store, no waiting.
   bool handleInline(const api::HttpRequestView& request, server::Respond& respond) override;
+  api::HttpResponse interfaceDesiredState(const api::HttpRequestView& request) override;
 
   // The latest counters each agent pushed: (resource id, counter name) -> value.
   std::map<std::pair<std::string, std::string>, double> counterSnapshot() const;

@@ -1,6 +1,7 @@
 #include "cli/command_line.h"
 
 #include <charconv>
+#include <limits>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -530,6 +531,60 @@ Command parseCommandLine(std::span<const char* const> args) {
   CollectArgs collect;
   addCollectSubcommand(app, collect);
 
+  ExplainOptions explain;
+  std::string explain_direction;
+  std::string explain_output = "text";
+  std::optional<std::string> explain_endpoint;
+  bool explain_no_verify_ssl = false;
+  bool explain_no_sign = false;
+  auto* explain_cmd = app.add_subcommand(
+      "explain",
+      "Why a packet on a source interface is or is not mirrored: each session in priority "
+      "order, each rule tried and why, the exclusion that applies, and the verdict (session, "
+      "VNI, target, copy length), from the server's current desired state");
+  explain_cmd
+      ->add_option("--network-interface-id", explain.network_interface_id,
+                   "The source interface (eni-...)")
+      ->required();
+  auto* packet_opt = explain_cmd->add_option(
+      "--packet", explain.packet,
+      "The packet: 'tcp 198.51.100.1:443 > 198.51.100.2:51000', 'udp [2001:db8::1]:53 > "
+      "[2001:db8::2]:40000', 'icmp A > B', 'icmp6 A > B', or 'N A > B' for IP protocol N");
+  auto* pcap_opt = explain_cmd->add_option("--pcap", explain.pcap,
+                                           "Explain the frames of this capture (pcap or pcapng)");
+  packet_opt->excludes(pcap_opt);
+  explain_cmd
+      ->add_option("--frame", explain.frame,
+                   "With --pcap: only this frame (numbered from 1, as Wireshark does)")
+      ->check(CLI::Range(uint64_t{1}, std::numeric_limits<uint64_t>::max()))
+      ->needs(pcap_opt);
+  explain_cmd
+      ->add_option("--direction", explain_direction,
+                   "ingress or egress (default: from the packet's addresses, or with --pcap from "
+                   "pcapng flags or the interface's MAC)")
+      ->check(CLI::IsMember({"ingress", "egress"}));
+  explain_cmd
+      ->add_option("--length", explain.length,
+                   "With --packet: the frame's length in bytes (default: its headers only)")
+      ->check(CLI::Range(uint32_t{0}, uint32_t{65535}))
+      ->needs(packet_opt);
+  explain_cmd->add_option("--output", explain_output, "text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  explain_cmd->add_option("--desired-state", explain.state,
+                          "Read the desired state from this file (the JSON 'tmirror mirror-pcap "
+                          "--config' reads) instead of asking the server");
+  explain_cmd->add_option("--endpoint-url", explain_endpoint,
+                          "The server (default: TMIRROR_ENDPOINT, AWS_ENDPOINT_URL_EC2, "
+                          "AWS_ENDPOINT_URL, else http://127.0.0.1:8900)");
+  explain_cmd->add_option("--region", explain.globals.region, "The region to sign for");
+  explain_cmd->add_option("--profile", explain.globals.profile, "A profile of ~/.aws/credentials");
+  explain_cmd->add_option("--ca-bundle", explain.globals.ca_bundle,
+                          "CA certificates for an HTTPS endpoint");
+  explain_cmd->add_flag("--no-verify-ssl", explain_no_verify_ssl,
+                        "Do not verify the HTTPS endpoint's certificate");
+  explain_cmd->add_flag("--no-sign-request", explain_no_sign,
+                        "Send no SigV4 signature (a server run with --auth none)");
+
   // A daemon's settings file (cli/config_file.h): --config, before or after the subcommand,
   // else /etc/tmirror/<subcommand>.conf when it exists.
   std::string subcommand;
@@ -578,6 +633,23 @@ Command parseCommandLine(std::span<const char* const> args) {
 
   if (app.got_subcommand("version")) {
     return VersionCommand{};
+  }
+  if (app.got_subcommand("explain")) {
+    if (explain.packet.empty() && !explain.pcap) {
+      return HelpText{
+          "tmirror explain: say which packet: --packet 'tcp A:p > B:q' or --pcap FILE "
+          "[--frame N]\n",
+          true};
+    }
+    if (!explain_direction.empty()) {
+      explain.direction = explain_direction == "ingress" ? model::TrafficDirection::Ingress
+                                                         : model::TrafficDirection::Egress;
+    }
+    explain.json = explain_output == "json";
+    explain.globals.endpoint_url = explain_endpoint;
+    explain.globals.verify_ssl = !explain_no_verify_ssl;
+    explain.globals.sign_request = !explain_no_sign;
+    return explain;
   }
   if (app.got_subcommand("collect")) {
     auto result = finishCollectOptions(collect);

@@ -10,6 +10,7 @@
 
 #include "agent/agent.h"
 #include "cli/aws/api_verbs.h"
+#include "cli/explain_command.h"
 #include "cli/up_command.h"
 #include "collector/collector.h"
 #include "common/log.h"
@@ -106,7 +107,7 @@ struct HelpText {
 
 // ApiCall: `tmirror <aws ec2 verb> ...` (see cli/aws/api_verbs.h).
 using Command = std::variant<VersionCommand, MirrorPcapOptions, ServerOptions, HelpText, ApiCall,
-                             AgentCommand, UpOptions, CollectOptions>;
+                             AgentCommand, UpOptions, CollectOptions, ExplainOptions>;
 
 // "127.0.0.1:8900", "[::1]:8900" or "0.0.0.0:8900"; nullopt when malformed.
 std::optional<std::pair<std::string, uint16_t>> parseListenAddress(const std::string& text);

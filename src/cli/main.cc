@@ -6,6 +6,7 @@
 #include "cli/aws/api_verbs.h"
 #include "cli/collect_command.h"
 #include "cli/command_line.h"
+#include "cli/explain_command.h"
 #include "cli/mirror_pcap.h"
 #include "cli/server_command.h"
 #include "cli/up_command.h"
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
                           return runAgent(agent);
                         },
                         [](const UpOptions& up) { return runUp(up); },
+                        [](const ExplainOptions& options) { return runExplain(options); },
                         [](const CollectOptions& options) {
                           tmirror::log::configure(options.logging);
                           return runCollect(options);

@@ -13,6 +13,7 @@ using Json = nlohmann::json;
 constexpr std::size_t kMaxHostKey = 128;
 constexpr std::size_t kMaxHostname = 255;
 constexpr std::size_t kMaxInterfaces = 256;
+constexpr std::size_t kMaxControlEndpoints = 64;
 constexpr std::size_t kMaxInterfaceName = 64;
 constexpr std::size_t kMaxArn = 1600;
 constexpr int64_t kMinMtu = 68;
@@ -69,6 +70,13 @@ std::string registerRequestToJson(const RegisterRequest& request) {
   for (const auto& r : request.dns_resolvers) {
     body["DnsResolvers"].push_back(packet::formatIpAddress(r));
   }
+  if (!request.control_endpoints.empty()) {
+    Json endpoints = Json::array();
+    for (const auto& e : request.control_endpoints) {
+      endpoints.push_back({{"Address", packet::formatIpAddress(e.address)}, {"Port", e.port}});
+    }
+    body["ControlEndpoints"] = std::move(endpoints);
+  }
   for (const auto& i : request.interfaces) {
     Json item = {{"Name", i.name}, {"MacAddress", packet::formatMacAddress(i.mac)}, {"Mtu", i.mtu}};
     if (i.ipv4) {
@@ -116,6 +124,22 @@ Result<RegisterRequest> parseRegisterRequest(std::string_view json_text) {
         return invalid("DnsResolvers: not an IP address");
       }
       out.dns_resolvers.push_back(*address);
+    }
+  }
+  if (const auto endpoints = body.find("ControlEndpoints"); endpoints != body.end()) {
+    if (!endpoints->is_array() || endpoints->size() > kMaxControlEndpoints) {
+      return invalid("ControlEndpoints must be a list of at most 64");
+    }
+    for (const auto& e : *endpoints) {
+      const Json address = e.is_object() ? e.value("Address", Json()) : Json();
+      const Json port = e.is_object() ? e.value("Port", Json()) : Json();
+      const auto ip =
+          address.is_string() ? packet::parseIpAddress(address.get<std::string>()) : std::nullopt;
+      if (!ip || !port.is_number_unsigned() || port.get<uint64_t>() == 0 ||
+          port.get<uint64_t>() > 65535) {
+        return invalid("ControlEndpoints: each needs an Address and a Port (1-65535)");
+      }
+      out.control_endpoints.push_back({*ip, static_cast<uint16_t>(port.get<uint64_t>())});
     }
   }
   if (const auto arn = body.find("LoadBalancerArn"); arn != body.end()) {

@@ -98,6 +98,8 @@ struct InterfaceMirrorConfig {
 struct ControlEndpoint {
   IpAddress address;
   uint16_t port = 0;
+
+  friend bool operator==(const ControlEndpoint&, const ControlEndpoint&) = default;
 };
 
 struct HostMirrorConfig {

@@ -9,6 +9,8 @@
 namespace tmirror::server {
 
 inline constexpr std::string_view kAgentPathPrefix = "/agent/v1/";
+// GET /desired-state?NetworkInterfaceId=eni-...: for API users (SigV4), not agents.
+inline constexpr std::string_view kDesiredStatePath = "/desired-state";
 
 // Sends the answer to one request. Callable from any thread; the first call counts, and an
 // answer for a client that has gone is dropped.
@@ -32,6 +34,12 @@ class AgentRoutes {
     (void)respond;
     return false;
   }
+
+  // GET /desired-state?NetworkInterfaceId=eni-..., from an API user whose signature the HTTP
+  // server checked: the desired state of the interface's host exactly as its agent receives
+  // it, with what the agent registered that the state leaves to it (its control endpoints) and
+  // what it reported it cannot apply. `tmirror explain` reads it. Called on a worker thread.
+  virtual api::HttpResponse interfaceDesiredState(const api::HttpRequestView& request) = 0;
 };
 
 }  // namespace tmirror::server

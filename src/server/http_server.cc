@@ -10,6 +10,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <nlohmann/json.hpp>
 
 #include "common/ascii.h"
 #include "common/aws_xml.h"
@@ -161,6 +162,8 @@ class HttpServer::Impl final : public http::Handler {
       respond(serveConsole(request));
     } else if ((path == "/captures" || path.starts_with("/captures/")) && request.isGetOrHead()) {
       onWorker(std::move(request), std::move(respond), &Impl::serveCaptures);
+    } else if (path == kDesiredStatePath && request.isGetOrHead()) {
+      onWorker(std::move(request), std::move(respond), &Impl::serveDesiredState);
     } else if (path.starts_with(kAgentPathPrefix)) {
       if (!serveAgentInline(request, respond)) {
         onWorker(std::move(request), std::move(respond), &Impl::serveAgent);
@@ -322,6 +325,28 @@ class HttpServer::Impl final : public http::Handler {
     }
     agent_->handle(makeView(request, request.body),
                    [respond](api::HttpResponse answer) { respond(fromApi(std::move(answer))); });
+  }
+
+  void serveDesiredState(const http::Request& request, const http::Responder& respond) {
+    if (agent_ == nullptr) {
+      respond(notFound());
+      return;
+    }
+    const api::HttpRequestView view = makeView(request, "");
+    if (!options_.authorize || !options_.authorize(view)) {
+      respond(http::Response{
+          .status = 403,
+          .content_type = "application/json",
+          .body = nlohmann::json{{"Error",
+                                  {{"Code", "AuthFailure"},
+                                   {"Message",
+                                    "The desired state needs a request signed with a "
+                                    "valid access key."}}}}
+                      .dump(),
+          .headers = {{"Cache-Control", "no-store"}}});
+      return;
+    }
+    respond(fromApi(agent_->interfaceDesiredState(view)));
   }
 
   bool serveAgentInline(const http::Request& request, const http::Responder& respond) {

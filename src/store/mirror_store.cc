@@ -89,6 +89,11 @@ CREATE INDEX instances_by_revision ON instances (revision);
 CREATE INDEX sessions_by_filter ON sessions (filter_id);
 CREATE INDEX sessions_by_target ON sessions (target_id);
 )sql",
+    // 6: the agent's control endpoints (its servers' addresses and ports), as it registered
+    // them: `tmirror explain` names the traffic they exclude.
+    R"sql(
+ALTER TABLE instances ADD COLUMN control_endpoints TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 // The hosts whose desired state depends on a resource, by the resource's kind (its id's
@@ -903,10 +908,11 @@ Result<bool> MirrorStore::hasAgentToken(const std::string& token_sha256) {
 
 namespace {
 
-constexpr std::string_view kInstanceColumns = "seq, id, host_key, hostname, dns_resolvers";
+constexpr std::string_view kInstanceColumns =
+    "seq, id, host_key, hostname, dns_resolvers, control_endpoints";
 
 InstanceRecord readInstance(const Statement& s) {
-  return {s.integer(0), s.text(1), s.text(2), s.text(3), s.text(4)};
+  return {s.integer(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5)};
 }
 
 }  // namespace
@@ -928,9 +934,10 @@ Result<std::vector<InstanceRecord>> MirrorStore::instances() {
 
 Result<void> MirrorStore::upsertInstance(const InstanceRecord& r) {
   auto stmt = db_.prepare(
-      "INSERT INTO instances (id, host_key, hostname, dns_resolvers) VALUES (?, ?, ?, ?) "
+      "INSERT INTO instances (id, host_key, hostname, dns_resolvers, control_endpoints) "
+      "VALUES (?, ?, ?, ?, ?) "
       "ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, "
-      "dns_resolvers = excluded.dns_resolvers, "
+      "dns_resolvers = excluded.dns_resolvers, control_endpoints = excluded.control_endpoints, "
       "last_seen = strftime('%Y-%m-%dT%H:%M:%SZ','now')");
   if (!stmt) {
     return std::unexpected(stmt.error());
@@ -938,7 +945,8 @@ Result<void> MirrorStore::upsertInstance(const InstanceRecord& r) {
   stmt->bind(1, std::string_view(r.id))
       .bind(2, std::string_view(r.host_key))
       .bind(3, std::string_view(r.hostname))
-      .bind(4, std::string_view(r.dns_resolvers));
+      .bind(4, std::string_view(r.dns_resolvers))
+      .bind(5, std::string_view(r.control_endpoints));
   return stmt->run();
 }
 

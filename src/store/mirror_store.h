@@ -105,6 +105,8 @@ struct InstanceRecord {
   std::string host_key;  // the agent's stable host identity (machine id)
   std::string hostname;
   std::string dns_resolvers;  // comma-separated, as the agent reported them
+  // Comma-separated address:port ([v6]:port), as the agent reported them.
+  std::string control_endpoints;
 
   bool operator==(const InstanceRecord&) const = default;
 };

@@ -26,8 +26,9 @@ constexpr std::array kTables = {
     Table{"access_keys", "access_key_id, secret, created_at", "access_key_id", false},
     Table{"agent_tokens", "token_sha256, created_at", "token_sha256", false},
     Table{"instances",
-          "seq, id, host_key, hostname, dns_resolvers, registered_at, last_seen, revision", "seq",
-          true},
+          "seq, id, host_key, hostname, dns_resolvers, registered_at, last_seen, revision, "
+          "control_endpoints",
+          "seq", true},
     Table{"network_interfaces",
           "seq, id, subnet_id, description, mac, private_ip, ipv6, mtu, instance_id, "
           "device_name, attached",

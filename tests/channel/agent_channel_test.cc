@@ -255,6 +255,64 @@ TEST_P(AgentChannelTest, DesiredStateCarriesTheHostsSessionsAndDrivesTheEngine) 
   EXPECT_TRUE(engine.has_value()) << (engine ? "" : engine.error().message);
 }
 
+// What `tmirror explain` reads: the host's desired state, by one of its interfaces, with the
+// control endpoints the agent registered and the problems it reported.
+TEST_P(AgentChannelTest, TheDesiredStateViewOfAnInterfaceAddsWhatTheAgentRegisteredAndReported) {
+  json body = {
+      {"HostKey", "machine-1"},
+      {"Hostname", "web-1"},
+      {"DnsResolvers", {"192.0.2.53"}},
+      {"ControlEndpoints",
+       {{{"Address", "192.0.2.1"}, {"Port", 8900}}, {{"Address", "2001:db8::1"}, {"Port", 8900}}}},
+      {"Interfaces", json::array({kEth0})}};
+  const auto reg = agent("POST", "/agent/v1/register", body.dump());
+  ASSERT_EQ(reg.status, 200) << reg.body;
+  const json registered = json::parse(reg.body);
+  const std::string instance = registered["InstanceId"];
+  const std::string source = registered["NetworkInterfaces"][0]["NetworkInterfaceId"];
+  json report = {{"InstanceId", instance},
+                 {"Problems", {{{"ResourceId", source}, {"Reason", "no such device"}}}}};
+  ASSERT_EQ(agent("POST", "/agent/v1/counters", report.dump()).status, 200);
+
+  auto view = [&](const std::string& query) {
+    api::HttpRequestView r;
+    r.method = "GET";
+    r.path = "/desired-state";
+    r.query = query;
+    return channel_->interfaceDesiredState(r);
+  };
+  const auto answer = view("NetworkInterfaceId=" + source);
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  const json doc = json::parse(answer.body);
+  EXPECT_EQ(doc["InstanceId"], instance);
+  EXPECT_EQ(doc["Hostname"], "web-1");
+  EXPECT_EQ(doc["Attached"], true);
+  EXPECT_EQ(doc["Problems"],
+            json::parse(R"([{"ResourceId":")" + source + R"(","Reason":"no such device"}])"));
+  auto config = model::parseHostMirrorConfig(doc["DesiredState"].dump());
+  ASSERT_TRUE(config) << config.error().message;
+  ASSERT_EQ(config->control_endpoints.size(), 2u);
+  EXPECT_EQ(packet::formatIpAddress(config->control_endpoints[1].address), "2001:db8::1");
+  EXPECT_EQ(config->control_endpoints[1].port, 8900);
+  EXPECT_EQ(config->interfaces.at(0).interface.id, source);
+
+  // The agent's own answer is unchanged: it adds its endpoints itself.
+  const auto own = agent("GET", "/agent/v1/desired-state", "", "instance-id=" + instance);
+  ASSERT_EQ(own.status, 200);
+  EXPECT_TRUE(model::parseHostMirrorConfig(own.body)->control_endpoints.empty());
+
+  const std::string unregistered = apiCall(
+      "Action=CreateNetworkInterface&SubnetId=subnet-0123abcd&PrivateIpAddress=198.51.100.20",
+      "networkInterfaceId");
+  const auto no_agent = view("NetworkInterfaceId=" + unregistered);
+  EXPECT_EQ(no_agent.status, 400);
+  EXPECT_NE(no_agent.body.find("IncorrectState"), std::string::npos) << no_agent.body;
+  const auto unknown = view("NetworkInterfaceId=eni-0123456789abcdef0");
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_NE(unknown.body.find("InvalidNetworkInterfaceID.NotFound"), std::string::npos);
+  EXPECT_EQ(view("").status, 400);
+}
+
 TEST_P(AgentChannelTest, LongPollReturnsTheNewRevisionAfterAChangeToItsHost) {
   const json reg = registerHost("machine-1", json::array({kEth0}));
   const std::string instance = reg["InstanceId"];

@@ -20,6 +20,7 @@ RegisterRequest aRequest() {
   r.host_key = "host-key-1";
   r.hostname = "web-1";
   r.dns_resolvers = {ip("192.0.2.53"), ip("2001:db8::53")};
+  r.control_endpoints = {{ip("192.0.2.1"), 8900}, {ip("2001:db8::1"), 443}};
   r.interfaces = {{"eth0", mac("02:00:00:00:00:01"), ip("192.0.2.10"), ip("2001:db8::10"), 9001},
                   {"eth1", mac("02:00:00:00:00:02"), std::nullopt, std::nullopt, 1500}};
   return r;
@@ -56,6 +57,11 @@ TEST(AgentProtocol, ARegisterRequestTheServerMustNotTrustIsRefusedWithTheReason)
       {R"({"HostKey":"k","Role":"spy"})", "Role must be agent or collector"},
       {R"({"HostKey":"k","DnsResolvers":["not-an-ip"]})", "DnsResolvers: not an IP address"},
       {R"({"HostKey":"k","LoadBalancerArn":"nlb-1"})", "LoadBalancerArn must be an ARN"},
+      {R"({"HostKey":"k","ControlEndpoints":{}})", "ControlEndpoints must be a list of at most 64"},
+      {R"({"HostKey":"k","ControlEndpoints":[{"Address":"192.0.2.1","Port":0}]})",
+       "ControlEndpoints: each needs an Address and a Port (1-65535)"},
+      {R"({"HostKey":"k","ControlEndpoints":[{"Address":"host","Port":80}]})",
+       "ControlEndpoints: each needs an Address and a Port (1-65535)"},
       {R"({"HostKey":"k","Interfaces":{}})", "Interfaces must be a list of at most 256"},
       {R"({"HostKey":"k","Interfaces":[1]})", "Interfaces: each must be an object"},
       {R"({"HostKey":"k","Interfaces":[{"Name":"eth0"}]})",

@@ -125,6 +125,10 @@ class FakeAgentRoutes final : public AgentRoutes, public RecordingRoutes {
   void handle(const api::HttpRequestView& request, Respond respond) override {
     respond(record(request));
   }
+
+  api::HttpResponse interfaceDesiredState(const api::HttpRequestView& request) override {
+    return record(request);
+  }
 };
 
 // An AWS error envelope as the real QueryApi writes it; `action`: the one it accepted, if any.

@@ -230,6 +230,37 @@ TEST_F(ServerRouting, EveryMethodUnderAgentV1ReachesTheAgentRoutes) {
   EXPECT_TRUE(api_.requests().empty());
 }
 
+TEST_F(ServerRouting, TheDesiredStateViewNeedsASignedRequestThenReachesTheAgentRoutes) {
+  FakeAgentRoutes agent;
+  agent.respondWith([](const RecordedRequest&) {
+    return api::HttpResponse{
+        .status = 200, .content_type = "application/json", .body = "{\"InstanceId\":\"i-1\"}"};
+  });
+  HttpServerOptions options;
+  options.authorize = [](const api::HttpRequestView& request) {
+    return request.headers.contains("authorization");
+  };
+  ASSERT_NO_FATAL_FAILURE(startServer(options, &agent));
+
+  auto unsigned_get = send(getRequest("/desired-state?NetworkInterfaceId=eni-1"));
+  ASSERT_TRUE(unsigned_get);
+  EXPECT_EQ(unsigned_get->status, 403);
+  EXPECT_THAT(unsigned_get->body, HasSubstr("\"Code\":\"AuthFailure\""));
+  EXPECT_TRUE(agent.requests().empty());
+
+  auto signed_get = send(
+      "GET /desired-state?NetworkInterfaceId=eni-1 HTTP/1.1\r\nHost: x\r\n"
+      "Authorization: AWS4-HMAC-SHA256 x\r\nConnection: close\r\n\r\n");
+  ASSERT_TRUE(signed_get);
+  EXPECT_EQ(signed_get->status, 200);
+  EXPECT_EQ(signed_get->body, "{\"InstanceId\":\"i-1\"}");
+  const auto requests = agent.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].path, "/desired-state");
+  EXPECT_EQ(requests[0].query, "NetworkInterfaceId=eni-1");
+  EXPECT_TRUE(api_.requests().empty());
+}
+
 TEST_F(ServerRouting, AgentPathsAre404WithoutAgentRoutes) {
   ASSERT_NO_FATAL_FAILURE(startServer());
   auto get = send(getRequest("/agent/v1/desired-state"));

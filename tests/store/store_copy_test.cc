@@ -35,7 +35,8 @@ class StoreCopyTest : public testing::StoreBackendTest {
     ASSERT_TRUE(tx.has_value());
     ASSERT_TRUE(s.insertAccessKey("AKIAEXAMPLE0000000001", "secret"));
     ASSERT_TRUE(s.insertAgentToken("ab12"));
-    ASSERT_TRUE(s.upsertInstance({0, "i-0123456789abcdef0", "host-key", "web-1", "10.0.0.2"}));
+    ASSERT_TRUE(s.upsertInstance({0, "i-0123456789abcdef0", "host-key", "web-1", "10.0.0.2",
+                                  "10.0.0.1:8900,[2001:db8::1]:8900"}));
     NetworkInterfaceRecord source{0,
                                   "eni-0000000000000000a",
                                   "subnet-1",

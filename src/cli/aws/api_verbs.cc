@@ -634,9 +634,12 @@ struct TransportError {
   std::string detail;
 };
 
-std::expected<HttpReply, TransportError> postOnce(const ClientSettings& settings,
+// POST of a form body to the endpoint's path, or GET of `get_path`?`get_query` (no body).
+std::expected<HttpReply, TransportError> sendOnce(const ClientSettings& settings,
                                                   const ApiGlobalOptions& globals,
-                                                  const std::string& body) {
+                                                  const std::string& body,
+                                                  std::optional<std::string> get_path = {},
+                                                  const std::string& get_query = "") {
   // cpp-httplib may throw (allocation, regex); nothing escapes this boundary.
   try {
     httplib::Client client(settings.scheme + "://" + settings.host + ":" +
@@ -653,11 +656,13 @@ std::expected<HttpReply, TransportError> postOnce(const ClientSettings& settings
     }
     httplib::Headers headers{{"User-Agent", "tmirror/" TMIRROR_CLI_VERSION},
                              {"Accept-Encoding", "identity"}};
+    const bool get = get_path.has_value();
     if (globals.sign_request && settings.credentials) {
       const auto signed_headers = api::signHeaders(
-          "POST", settings.host_header, settings.path, "", body, kContentType,
-          settings.credentials->access_key_id, settings.credentials->secret_access_key,
-          settings.region, "ec2", std::chrono::system_clock::now());
+          get ? "GET" : "POST", settings.host_header, get ? *get_path : settings.path, get_query,
+          body, get ? "" : kContentType, settings.credentials->access_key_id,
+          settings.credentials->secret_access_key, settings.region, "ec2",
+          std::chrono::system_clock::now());
       for (const auto& [name, value] : signed_headers) {
         if (name != "Content-Type") {  // httplib adds it from the content type argument
           headers.emplace(name, value);
@@ -666,7 +671,8 @@ std::expected<HttpReply, TransportError> postOnce(const ClientSettings& settings
     } else {
       headers.emplace("Host", settings.host_header);
     }
-    auto result = client.Post(settings.path, headers, body, std::string(kContentType));
+    auto result = get ? client.Get(*get_path + (get_query.empty() ? "" : "?" + get_query), headers)
+                      : client.Post(settings.path, headers, body, std::string(kContentType));
     if (!result) {
       const auto error = result.error();
       TransportError failure{TransportFailure::Other, httplib::to_string(error)};
@@ -757,7 +763,7 @@ std::expected<Json, CallFailure> callOnce(const ClientSettings& settings,
       std::fprintf(stderr, "tmirror: POST %s (attempt %d)\n%s\n", settings.endpointText().c_str(),
                    attempt, body.c_str());
     }
-    reply = postOnce(settings, globals, body);
+    reply = sendOnce(settings, globals, body);
     if (globals.debug) {
       if (reply) {
         std::fprintf(stderr, "tmirror: HTTP %d\n%s\n", reply->status, reply->body.c_str());
@@ -1211,6 +1217,46 @@ Result<ClientSettings> resolveClientSettings(const ApiGlobalOptions& globals, co
     }
   }
   return settings;
+}
+
+Result<std::string> getSigned(const ApiGlobalOptions& globals, std::string_view path,
+                              std::string_view query) {
+  auto settings = resolveClientSettings(globals, environment, readWholeFile);
+  if (!settings) {
+    return std::unexpected(settings.error());
+  }
+  if (globals.sign_request && !settings->credentials) {
+    return makeError(ErrorCode::InvalidArgument,
+                     "no credentials: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or run "
+                     "'aws configure' (keys from 'tmirror server --create-access-key')");
+  }
+  // Beside the API's own path: /desired-state under an endpoint of /, or of /prefix/.
+  std::string full = settings->path;
+  if (!full.ends_with('/')) {
+    full += '/';
+  }
+  full += path.starts_with('/') ? path.substr(1) : path;
+  auto reply = sendOnce(*settings, globals, "", full, std::string(query));
+  if (!reply) {
+    return makeError(ErrorCode::Io, "could not connect to the endpoint URL " +
+                                        settings->endpointText() + ": " + reply.error().detail);
+  }
+  if (reply->status >= 300) {
+    // The JSON refusal ({"Error": {"Code", "Message"}}), else an EC2 XML envelope.
+    std::string text = "HTTP " + std::to_string(reply->status) + " ";
+    const Json refusal = Json::parse(reply->body, nullptr, false);
+    if (refusal.is_object() && refusal.contains("Error") && refusal["Error"].is_object()) {
+      text += refusal["Error"].value("Code", "") + ": " + refusal["Error"].value("Message", "");
+    } else if (const auto ec2 = parseEc2Error(reply->body)) {
+      text += ec2->code + ": " + ec2->message;
+    } else {
+      text += reasonPhrase(reply->status, reply->reason);
+    }
+    return makeError(
+        reply->status == 400 || reply->status == 404 ? ErrorCode::NotFound : ErrorCode::Io,
+        std::move(text));
+  }
+  return std::move(reply->body);
 }
 
 int runApiVerb(const ApiCall& call) {

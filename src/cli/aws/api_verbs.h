@@ -115,6 +115,12 @@ using FileReader = std::function<std::optional<std::string>(const std::filesyste
 Result<ClientSettings> resolveClientSettings(const ApiGlobalOptions& globals, const EnvLookup& env,
                                              const FileReader& read);
 
+// A signed GET of a tmirror path beside the API (e.g. /desired-state), with the endpoint,
+// region and credentials the verbs resolve: the body of a 2xx answer, else an error whose
+// message names the endpoint or carries the server's code and message.
+Result<std::string> getSigned(const ApiGlobalOptions& globals, std::string_view path,
+                              std::string_view query);
+
 // Runs the call against the server and prints what aws prints; returns aws's exit code
 // (0, 252 bad settings, 253 no credentials, 254 service error, 255 other failures).
 int runApiVerb(const ApiCall& call);
