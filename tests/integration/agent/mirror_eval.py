@@ -287,6 +287,11 @@ def exclusion(config, fr, direction):
             return "dns"
         if direction == "ingress" and fr.sport == 53 and fr.src in config.resolvers:
             return "dns"
+    # A later fragment has no ports; with a resolver it is the rest of a DNS datagram (a large
+    # answer), which goes where its first fragment goes.
+    if (fr.proto in (IPPROTO_UDP, IPPROTO_TCP) and not fr.first_fragment
+            and (fr.src in config.resolvers or fr.dst in config.resolvers)):
+        return "dns"
     if fr.is_ip and (fr.src.is_loopback or fr.dst.is_loopback):
         return "control-channel"
     return None

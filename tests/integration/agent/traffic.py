@@ -338,6 +338,69 @@ def garbage(args):
     print(json.dumps({"malformed": 3, "not_ip": 1}), flush=True)
 
 
+def random_frames(args):
+    """Random IPv4/IPv6 frames out of this interface to --dst-mac: TCP, UDP, ICMP, ICMPv6 and GRE,
+    ports from a set that touches every exclusion (53 to the resolver, DHCP's, SSH, web) and
+    random ones, random lengths, some IPv4 fragments; TCP/UDP checksums complete."""
+    import random
+    rnd = random.Random(args.seed)
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((args.ifname, 0))
+    src_mac = open("/sys/class/net/%s/address" % args.ifname).read().strip()
+    head = bytes.fromhex(args.dst_mac.replace(":", "") + src_mac.replace(":", ""))
+    ports = (22, 53, 67, 68, 80, 443, 546, 547, 8080)
+    dst4 = args.dst4 + [DNS_ADDRESS, "203.0.113.9"]
+    dst6 = args.dst6 + ["2001:db8:ffff::9"]
+    port = lambda: rnd.choice(ports) if rnd.random() < 0.6 else rnd.randrange(1, 65536)  # noqa
+    sent = 0
+    for i in range(args.count):
+        v6 = rnd.random() < 0.35
+        proto = rnd.choice((6, 17, 17, 58 if v6 else 1, 47))
+        payload = bytes(rnd.randrange(256) for _ in range(rnd.randrange(0, 400)))
+        src_ip = args.src6 if v6 else args.src4
+        dst_ip = rnd.choice(dst6 if v6 else dst4)
+        if rnd.random() < 0.5:  # the other way round: ingress-like addresses, same wire
+            src_ip, dst_ip = dst_ip, src_ip
+        family = socket.AF_INET6 if v6 else socket.AF_INET
+        srcb, dstb = socket.inet_pton(family, src_ip), socket.inet_pton(family, dst_ip)
+        if proto in (6, 17):
+            sp, dp = port(), port()
+            if proto == 6:
+                l4 = struct.pack("!HHIIBBHHH", sp, dp, i, 0, 0x50, 0x18, 65535, 0, 0) + payload
+                field = 16
+            else:
+                l4 = struct.pack("!HHHH", sp, dp, 8 + len(payload), 0) + payload
+                field = 6
+            pseudo = srcb + dstb + struct.pack("!BBH", 0, proto, len(l4)) if not v6 else \
+                srcb + dstb + struct.pack("!IxxxB", len(l4), proto)
+            check = _csum(pseudo + l4) or 0xFFFF
+            l4 = l4[:field] + struct.pack("!H", check) + l4[field + 2:]
+        elif proto in (1, 58):
+            l4 = struct.pack("!BBHHH", 8 if proto == 1 else 128, 0, 0, i & 0xFFFF, 1) + payload
+            pseudo = b"" if proto == 1 else srcb + dstb + struct.pack("!IxxxB", len(l4), proto)
+            l4 = l4[:2] + struct.pack("!H", _csum(pseudo + l4)) + l4[4:]
+        else:
+            l4 = struct.pack("!HH", 0, 0x0800) + payload
+        if v6:
+            ip = struct.pack("!IHBB", 6 << 28, len(l4), proto, 64) + srcb + dstb
+            frame = head + b"\x86\xdd" + ip + l4
+        else:
+            frag = 0
+            if rnd.random() < 0.1:  # a later fragment: offset in 8-byte units
+                frag = rnd.randrange(1, 100)
+            elif rnd.random() < 0.1:
+                frag = 0x2000  # a first fragment (more fragments)
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), i & 0xFFFF, frag, 64,
+                             proto, 0, srcb, dstb)
+            ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
+            frame = head + b"\x08\x00" + ip + l4
+        s.send(frame)
+        sent += 1
+        time.sleep(args.interval)
+    s.close()
+    print(json.dumps({"sent": sent}), flush=True)
+
+
 def sink(args):
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
@@ -387,6 +450,16 @@ def main(argv=None):
     p = sub.add_parser("garbage")
     p.add_argument("--ifname", default="eth0")
     p.add_argument("--dst-mac", required=True)
+    p = sub.add_parser("random")
+    p.add_argument("--ifname", default="eth0")
+    p.add_argument("--dst-mac", required=True)
+    p.add_argument("--src4", required=True)
+    p.add_argument("--src6", required=True)
+    p.add_argument("--dst4", action="append", default=[])
+    p.add_argument("--dst6", action="append", default=[])
+    p.add_argument("--count", type=int, default=200)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--interval", type=float, default=0.002)
     p = sub.add_parser("sink")
     p.add_argument("--port", type=int, default=4789)
     a = ap.parse_args(argv)
@@ -406,6 +479,8 @@ def main(argv=None):
         garbage(a)
     elif a.cmd == "sink":
         sink(a)
+    elif a.cmd == "random":
+        random_frames(a)
     elif a.cmd == "dns":
         answered = sum(1 for i in range(a.count) if dns_query(a.server, qid=i))
         print(json.dumps({"answered": answered}), flush=True)
