@@ -585,3 +585,62 @@ TEST(CliConfigFile, AFalseFlagLeavesTheDefault) {
 }
 
 }  // namespace tmirror::cli
+
+namespace tmirror::cli {
+namespace {
+
+TEST(ExplainCommandLine, TakesThePacketTheInterfaceAndTheApiSettings) {
+  const Command command =
+      parse({"explain", "--network-interface-id", "eni-0123456789abcdef0", "--packet",
+             "tcp 198.51.100.1:443 > 198.51.100.2:51000", "--direction", "egress", "--length",
+             "1500", "--output", "json", "--endpoint-url", "https://10.0.0.5:8900", "--region",
+             "eu-west-1", "--ca-bundle", "/etc/tmirror/ca.pem"});
+  ASSERT_TRUE(std::holds_alternative<ExplainOptions>(command));
+  const auto& o = std::get<ExplainOptions>(command);
+  EXPECT_EQ(o.network_interface_id, "eni-0123456789abcdef0");
+  EXPECT_EQ(o.packet, "tcp 198.51.100.1:443 > 198.51.100.2:51000");
+  EXPECT_EQ(o.direction, model::TrafficDirection::Egress);
+  EXPECT_EQ(o.length, 1500u);
+  EXPECT_TRUE(o.json);
+  EXPECT_EQ(o.globals.endpoint_url, "https://10.0.0.5:8900");
+  EXPECT_EQ(o.globals.region, "eu-west-1");
+  EXPECT_EQ(o.globals.ca_bundle, "/etc/tmirror/ca.pem");
+  EXPECT_TRUE(o.globals.sign_request);
+  EXPECT_TRUE(o.globals.verify_ssl);
+
+  const Command capture = parse({"explain", "--network-interface-id", "eni-1", "--pcap",
+                                 "web.pcapng", "--frame", "3", "--no-verify-ssl"});
+  ASSERT_TRUE(std::holds_alternative<ExplainOptions>(capture));
+  const auto& c = std::get<ExplainOptions>(capture);
+  EXPECT_EQ(c.pcap, std::filesystem::path("web.pcapng"));
+  EXPECT_EQ(c.frame, 3u);
+  EXPECT_FALSE(c.direction);
+  EXPECT_FALSE(c.json);
+  EXPECT_FALSE(c.globals.verify_ssl);
+}
+
+TEST(ExplainCommandLine, RefusesAmbiguousOrIncompleteRequests) {
+  EXPECT_THAT(usageErrorOf(parse({"explain", "--network-interface-id", "eni-1"})).text,
+              HasSubstr("say which packet"));
+  EXPECT_THAT(usageErrorOf(parse({"explain", "--packet", "icmp 1.1.1.1 > 2.2.2.2"})).text,
+              HasSubstr("--network-interface-id is required"));
+  EXPECT_THAT(usageErrorOf(parse({"explain", "--network-interface-id", "eni-1", "--packet",
+                                  "icmp 1.1.1.1 > 2.2.2.2", "--pcap", "x.pcap"}))
+                  .text,
+              HasSubstr("excludes"));
+  EXPECT_THAT(usageErrorOf(parse({"explain", "--network-interface-id", "eni-1", "--packet",
+                                  "icmp 1.1.1.1 > 2.2.2.2", "--frame", "2"}))
+                  .text,
+              HasSubstr("requires --pcap"));
+  EXPECT_THAT(usageErrorOf(parse({"explain", "--network-interface-id", "eni-1", "--pcap", "x.pcap",
+                                  "--frame", "0"}))
+                  .text,
+              HasSubstr("--frame"));
+  EXPECT_THAT(usageErrorOf(parse({"explain", "--network-interface-id", "eni-1", "--packet",
+                                  "icmp 1.1.1.1 > 2.2.2.2", "--direction", "sideways"}))
+                  .text,
+              HasSubstr("--direction"));
+}
+
+}  // namespace
+}  // namespace tmirror::cli

@@ -1238,8 +1238,19 @@ Result<std::string> getSigned(const ApiGlobalOptions& globals, std::string_view 
   full += path.starts_with('/') ? path.substr(1) : path;
   auto reply = sendOnce(*settings, globals, "", full, std::string(query));
   if (!reply) {
-    return makeError(ErrorCode::Io, "could not connect to the endpoint URL " +
-                                        settings->endpointText() + ": " + reply.error().detail);
+    const std::string endpoint = settings->endpointText();
+    switch (reply.error().kind) {
+      case TransportFailure::Connect:
+        return makeError(ErrorCode::Io, "could not connect to the endpoint URL " + endpoint);
+      case TransportFailure::ConnectTimeout:
+        return makeError(ErrorCode::Io, "connect timeout on the endpoint URL " + endpoint);
+      case TransportFailure::Read:
+        return makeError(ErrorCode::Io,
+                         "the connection to " + endpoint + " closed before a whole answer arrived");
+      case TransportFailure::Other:
+        break;
+    }
+    return makeError(ErrorCode::Io, endpoint + ": " + reply.error().detail);
   }
   if (reply->status >= 300) {
     // The JSON refusal ({"Error": {"Code", "Message"}}), else an EC2 XML envelope.

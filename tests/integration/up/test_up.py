@@ -190,11 +190,38 @@ class UpTest(unittest.TestCase):
         self.assertEqual(get("/captures/..%2Fcredentials.json")[0], 404)
 
     @unittest.skipUnless(os.geteuid() == 0, "the demo builds network namespaces (root)")
+    def check_readme_explain(self, up, port, session):
+        """The README's `tmirror explain` example, against the demo."""
+        eni = up.wait_for(r"agent: registered as i-[0-9a-f]+: eth0=(eni-[0-9a-f]{17})")[1]
+        keys = up.wait_for(r"AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+)")
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=keys[1], AWS_SECRET_ACCESS_KEY=keys[2],
+                   AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+
+        def explain(*args):
+            r = subprocess.run([BINARY, "explain", "--endpoint-url", "http://127.0.0.1:%d" % port,
+                                "--network-interface-id", eni] + list(args),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               universal_newlines=True, env=env, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return r.stdout
+
+        ssh = explain("--packet", "tcp 198.51.100.10:51000 > 198.51.100.20:22")
+        self.assertIn("packet: tcp 198.51.100.10:51000 > 198.51.100.20:22, 54 bytes, ingress", ssh)
+        self.assertIn("rule 10 reject tcp 0.0.0.0/0 > 0.0.0.0/0 port 22: MATCHES", ssh)
+        self.assertIn("NOT MIRRORED: no session accepted it (session 1: rejected by rule 10)",
+                      ssh)
+        web = explain("--packet", "tcp 198.51.100.20:80 > 198.51.100.10:51000", "--length",
+                      "1500")
+        self.assertIn("MIRRORED by session %s (number 1), VNI 100, to target tmt-" % session, web)
+        self.assertIn("at 198.51.100.30:4789; the copy carries the first 1464 of the frame's "
+                      "1500 bytes (what fits the path MTU of 1500 to the target)", web)
+
     def test_demo_mirrors_web_traffic_not_ssh_into_readable_captures(self):
         port = free_port()
         up = Up(["--data-dir", self.dir, "--listen", "127.0.0.1:%d" % port, "--demo"])
         try:
-            up.wait_for(r"session tms-[0-9a-f]{17} \(VNI 100\)", timeout=90)
+            session = up.wait_for(r"session (tms-[0-9a-f]{17}) \(VNI 100\)", timeout=90)[1]
+            self.check_readme_explain(up, port, session)
             captures = os.path.join(self.dir, "captures")
             # Wait until a capture holds enough packets, then read what is complete.
             deadline = time.time() + 60
