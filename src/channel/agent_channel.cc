@@ -849,6 +849,9 @@ AgentChannel::ReportsReceived AgentChannel::reportsReceived() const {
 }
 
 std::size_t AgentChannel::applyCounters(model::CountersReport report) {
+  if (options_.on_counters) {
+    options_.on_counters(report);
+  }
   // Every number of every item, keyed by the item's own resource id (a session's item also
   // names its source interface, which is not its key).
   std::vector<std::pair<std::string, std::vector<std::pair<std::string, double>>>> update;

@@ -52,6 +52,9 @@ struct AgentChannelOptions {
   // hosts / this many seconds (at least every second, at most every max_report_interval).
   double fleet_reports_per_second = 170;  // 10,000 hosts: every 59 s
   std::chrono::milliseconds max_report_interval{60000};
+  // Sees every counters report the channel takes (before it is kept), on the thread that took
+  // it, which may be an I/O thread: it must not block.
+  std::function<void(const model::CountersReport&)> on_counters;
 };
 
 // Whether a load-balancer member (by eni- id) may receive copies.

@@ -1,6 +1,7 @@
 #include "cli/explain_command.h"
 
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -88,9 +89,9 @@ const model::InterfaceMirrorConfig* findInterface(const model::HostMirrorConfig&
   return nullptr;
 }
 
-Result<std::vector<Input>> packetInputs(const ExplainOptions& options,
-                                        const model::SourceInterface& source) {
-  std::vector<Input> out;
+// Calls `each` with every packet to explain, one at a time (a capture is never read whole).
+Result<void> forEachInput(const ExplainOptions& options, const model::SourceInterface& source,
+                          const std::function<void(const Input&)>& each) {
   if (!options.pcap) {
     auto spec = parsePacketSpec(options.packet);
     if (!spec) {
@@ -118,8 +119,8 @@ Result<std::vector<Input>> packetInputs(const ExplainOptions& options,
         buildFrame(*spec, ingress ? peer : own_mac, ingress ? own_mac : peer, options.length);
     input.wire_length = static_cast<uint32_t>(input.frame.size());
     input.direction = direction;
-    out.push_back(std::move(input));
-    return out;
+    each(input);
+    return {};
   }
   auto reader = pcap::PcapReader::open(*options.pcap);
   if (!reader) {
@@ -130,6 +131,8 @@ Result<std::vector<Input>> packetInputs(const ExplainOptions& options,
                                                  std::to_string(reader->linkType()) +
                                                  " is not Ethernet");
   }
+  uint64_t explained = 0;
+  Input input;
   for (uint64_t number = 1;; ++number) {
     auto next = reader->next();
     if (!next) {
@@ -142,7 +145,6 @@ Result<std::vector<Input>> packetInputs(const ExplainOptions& options,
       continue;
     }
     const pcap::PcapPacket& p = **next;
-    Input input;
     input.frame.assign(p.data.begin(), p.data.end());
     input.wire_length = p.original_length;
     input.number = number;
@@ -155,18 +157,19 @@ Result<std::vector<Input>> packetInputs(const ExplainOptions& options,
     if (!input.direction && source.mac) {
       input.direction = engine::directionByMac(p.data, *source.mac);
     }
-    out.push_back(std::move(input));
+    each(input);
+    ++explained;
     if (options.frame) {
       break;
     }
   }
-  if (out.empty()) {
+  if (explained == 0) {
     return makeError(
         ErrorCode::NotFound,
         options.pcap->string() + (options.frame ? ": has no frame " + std::to_string(*options.frame)
                                                 : ": has no frames"));
   }
-  return out;
+  return {};
 }
 
 std::string protocolWord(uint8_t protocol) {
@@ -515,11 +518,6 @@ int runExplain(const ExplainOptions& options) {
                  interface->interface.id.c_str(), engine.error().message.c_str());
     return kExitError;
   }
-  auto inputs = packetInputs(options, interface->interface);
-  if (!inputs) {
-    std::fprintf(stderr, "tmirror explain: %s\n", inputs.error().message.c_str());
-    return kExitError;
-  }
   // What the agent said it cannot apply, of this interface and its sessions and targets.
   std::vector<std::pair<std::string, std::string>> problems;
   for (const auto& [resource, reason] : view->problems) {
@@ -544,27 +542,45 @@ int runExplain(const ExplainOptions& options) {
   for (const auto& [resource, reason] : problems) {
     header += "  note: the agent reports it cannot apply " + resource + ": " + reason + "\n";
   }
+  // One JSON object for one packet; a whole capture is an array, written as it is read.
+  const bool array = options.pcap && !options.frame;
   bool agrees = true;
-  Json all = Json::array();
-  std::string text = header;
-  for (const Input& input : *inputs) {
+  uint64_t printed = 0;
+  auto explained = forEachInput(options, interface->interface, [&](const Input& input) {
     Report report = explainOne(*view, *interface, *engine, input);
     agrees = agrees && report.agrees;
-    if (!problems.empty()) {
-      Json pj = Json::array();
-      for (const auto& [resource, reason] : problems) {
-        pj.push_back({{"ResourceId", resource}, {"Reason", reason}});
+    if (options.json) {
+      if (!problems.empty()) {
+        Json pj = Json::array();
+        for (const auto& [resource, reason] : problems) {
+          pj.push_back({{"ResourceId", resource}, {"Reason", reason}});
+        }
+        report.json["Problems"] = std::move(pj);
       }
-      report.json["Problems"] = std::move(pj);
+      std::string text = report.json.dump(2);
+      if (array) {
+        std::string indented;
+        for (char c : text) {
+          indented += c;
+          if (c == '\n') {
+            indented += "  ";
+          }
+        }
+        text = (printed == 0 ? "[\n  " : ",\n  ") + indented;
+      }
+      std::fputs(text.c_str(), stdout);
+    } else {
+      std::fputs(((printed == 0 ? header : "") + "\n" + report.text).c_str(), stdout);
     }
-    all.push_back(std::move(report.json));
-    text += "\n" + report.text;
+    ++printed;
+  });
+  if (options.json && printed != 0) {
+    std::fputs(array ? "\n]\n" : "\n", stdout);
   }
-  if (options.json) {
-    const Json& out = all.size() == 1 && !(options.pcap && !options.frame) ? all[0] : all;
-    std::printf("%s\n", out.dump(2).c_str());
-  } else {
-    std::fputs(text.c_str(), stdout);
+  if (!explained) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "tmirror explain: %s\n", explained.error().message.c_str());
+    return kExitError;
   }
   return agrees ? 0 : kExitDisagreement;
 }

@@ -19,6 +19,8 @@
 #include "common/log.h"
 #include "common/loopback.h"
 #include "common/random.h"
+#include "history/counter_history.h"
+#include "history/history_writer.h"
 #include "metrics/registry.h"
 #include "server/http_server.h"
 #include "server/private_ca.h"
@@ -209,7 +211,14 @@ int runServer(const ServerOptions& options) {
                             options.auth_none ? api::Authenticator(api::anonymousAuthenticator)
                                               : api::sigV4Authenticator(options.region));
 
-  channel::AgentChannel agents(api, {.fleet_reports_per_second = options.fleet_reports_per_second});
+  // Every counters report also becomes metric history (CloudWatch's resolutions, in the store).
+  history::CounterHistory counter_history;
+  history::HistoryWriter history_writer(**store, counter_history);
+  channel::AgentChannel agents(
+      api, {.fleet_reports_per_second = options.fleet_reports_per_second,
+            .on_counters = [&counter_history](const model::CountersReport& report) {
+              counter_history.record(report, std::chrono::system_clock::now());
+            }});
   metrics::Registry metrics;
   (void)metrics.gaugeCallback("tmirror_resources", "Resources in the store, by kind", {"kind"},
                               [&api]() {
@@ -334,12 +343,14 @@ int runServer(const ServerOptions& options) {
   const std::string url = fmt::format("{}://{}{}{}:{}", http.tls ? "https" : "http", v6 ? "[" : "",
                                       options.listen_address, v6 ? "]" : "", (*server)->port());
   logger().info("listening on {}", url);
+  history_writer.start();
   notifyReady("listening on " + url + ", store " + api.store().where());
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   notifyStopping();
   logger().info("{}: stopping", strsignal(signal_number));
   (*server)->stop();
+  history_writer.stop();  // the last minutes counted go to the store
   logger().info("stopped");
   return 0;
 }

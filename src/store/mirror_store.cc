@@ -6,6 +6,7 @@
 #include "common/random.h"
 #include "store/postgres.h"
 #include "store/sqlite.h"
+#include "store/statement_rows.h"
 
 namespace tmirror::store {
 
@@ -94,6 +95,22 @@ CREATE INDEX sessions_by_target ON sessions (target_id);
     R"sql(
 ALTER TABLE instances ADD COLUMN control_endpoints TEXT NOT NULL DEFAULT '';
 )sql",
+    // 7: metric history (store/metric_history.cc): a series per namespace, metric and
+    // dimensions; an hour of a series' minute counts per row (per writer: each server writes
+    // its own rows, so replicas never race); 5-minute and 1-hour rollups with the statistics
+    // of their minutes.
+    R"sql(
+CREATE TABLE metric_series (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, namespace TEXT NOT NULL, metric_name TEXT NOT NULL,
+  dimensions TEXT NOT NULL, UNIQUE (namespace, metric_name, dimensions));
+CREATE TABLE metric_hours (
+  series_id INTEGER NOT NULL, hour INTEGER NOT NULL, writer INTEGER NOT NULL,
+  minutes TEXT NOT NULL, PRIMARY KEY (series_id, hour, writer)) WITHOUT ROWID;
+CREATE TABLE metric_rollups (
+  series_id INTEGER NOT NULL, period INTEGER NOT NULL, start_time INTEGER NOT NULL,
+  sum INTEGER NOT NULL, minimum INTEGER NOT NULL, maximum INTEGER NOT NULL,
+  samples INTEGER NOT NULL, PRIMARY KEY (series_id, period, start_time)) WITHOUT ROWID;
+)sql",
 };
 
 // The hosts whose desired state depends on a resource, by the resource's kind (its id's
@@ -132,39 +149,6 @@ std::string affectedHostsQuery(std::string_view resource_id) {
     return "SELECT id FROM instances WHERE id = ?1";
   }
   return {};
-}
-
-template <typename T, typename F>
-Result<std::vector<T>> collect(Database& db, std::string_view sql, const std::string* arg, F read) {
-  auto stmt = db.prepare(sql);
-  if (!stmt) {
-    return std::unexpected(stmt.error());
-  }
-  if (arg != nullptr) {
-    stmt->bind(1, std::string_view(*arg));
-  }
-  std::vector<T> out;
-  while (true) {
-    auto row = stmt->step();
-    if (!row) {
-      return std::unexpected(row.error());
-    }
-    if (!*row) {
-      return out;
-    }
-    out.push_back(read(*stmt));
-  }
-}
-
-template <typename T>
-Result<std::optional<T>> first(Result<std::vector<T>> rows) {
-  if (!rows) {
-    return std::unexpected(rows.error());
-  }
-  if (rows->empty()) {
-    return std::optional<T>();
-  }
-  return std::optional<T>(std::move(rows->front()));
 }
 
 Result<void> runWith(Database& db, std::string_view sql, const std::string& arg) {

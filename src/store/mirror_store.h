@@ -9,6 +9,7 @@
 // acknowledged request is durable and a failed one changes nothing.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -110,6 +111,44 @@ struct InstanceRecord {
 
   bool operator==(const InstanceRecord&) const = default;
 };
+
+// A metric's time series: CloudWatch's namespace, metric name and dimensions
+// ("Name=Value,..." sorted by name).
+struct MetricSeriesRecord {
+  int64_t id = 0;
+  std::string namespace_name;
+  std::string metric_name;
+  std::string dimensions;
+
+  bool operator==(const MetricSeriesRecord&) const = default;
+};
+
+// An hour of one series' minute counts as one writer (a server) counted them; a minute without
+// a report has no value.
+struct HourOfMinutes {
+  int64_t series_id = 0;
+  int64_t hour = 0;  // Unix time / 3600
+  std::array<std::optional<int64_t>, 60> minutes{};
+
+  bool operator==(const HourOfMinutes&) const = default;
+};
+
+// One stored point: a minute (its value is sum, minimum and maximum; one sample) or a rollup
+// of the minutes of 5 minutes or an hour (samples: the minutes that had a value).
+struct MetricPoint {
+  int64_t start_time = 0;  // Unix seconds, a multiple of the period
+  int64_t sum = 0;
+  int64_t minimum = 0;
+  int64_t maximum = 0;
+  int64_t samples = 0;
+
+  bool operator==(const MetricPoint&) const = default;
+};
+
+// CloudWatch's retention of each resolution.
+inline constexpr int64_t kMinuteRetentionSeconds = 15 * 86400;
+inline constexpr int64_t kFiveMinuteRetentionSeconds = 63 * 86400;
+inline constexpr int64_t kHourRetentionSeconds = 455 * 86400;
 
 struct AuditEntry {
   std::string access_key_id;
@@ -281,6 +320,23 @@ class MirrorStore {
   Result<void> upsertInstance(const InstanceRecord& r);
   Result<std::vector<NetworkInterfaceRecord>> interfacesOf(const std::string& instance_id);
   Result<void> updateNetworkInterface(const NetworkInterfaceRecord& r);
+
+  // Metric history (store/metric_history.cc).
+  // The series' id, created on first use.
+  Result<int64_t> metricSeriesId(const std::string& namespace_name, const std::string& metric_name,
+                                 const std::string& dimensions);
+  Result<std::vector<MetricSeriesRecord>> metricSeries();
+  // Replaces `writer`'s row of the series' hour. A writer is one server process: it alone
+  // writes its rows, and readers add the rows of all writers up minute by minute.
+  Result<void> putHourOfMinutes(int64_t writer, const HourOfMinutes& row);
+  // Computes the 5-minute and 1-hour points of the hours written since the last call (and the
+  // two hours before, for late writes), and drops what is past its retention. Idempotent:
+  // replicas may all run it.
+  Result<void> rollUpMetrics(int64_t now_seconds);
+  // A series' stored points of one resolution (60, 300 or 3600 seconds) starting in
+  // [from, to), oldest first.
+  Result<std::vector<MetricPoint>> metricPoints(int64_t series_id, int64_t period, int64_t from,
+                                                int64_t to);
 
   // Rows of one table ("targets", "filters", "sessions"...), for quotas.
   Result<int64_t> count(std::string_view table);

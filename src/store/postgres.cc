@@ -590,6 +590,7 @@ TranslatedSql postgresSql(std::string_view sqlite_sql) {
        "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"},
       {"strftime('%s','now')", "CAST(floor(extract(epoch FROM now())) AS BIGINT)"},
       {"json_each(", "json_array_elements_text("},
+      {") WITHOUT ROWID", ")"},  // SQLite's clustered table; PostgreSQL's are heaps anyway
   };
   for (const auto& [from, to] : kConstructs) {
     replaceAll(s, from, to);

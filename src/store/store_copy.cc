@@ -16,45 +16,50 @@ struct Table {
   std::string_view name;
   std::string_view columns;
   std::string_view order;  // a total order, so that the copy is made in creation order
-  bool has_seq;            // its key is an auto-increment `seq` (PostgreSQL's identity is reset)
+  // Its auto-increment key column, if any ("seq"; PostgreSQL's identity is reset after the copy).
+  std::string_view identity;
 };
 
 // Every table of the schema after the last migration, parents before children (foreign keys),
 // every column. A migration that adds a table or a column adds it here too: the round-trip
 // test (tests/store/store_copy_test.cc) compares every record of every kind.
 constexpr std::array kTables = {
-    Table{"access_keys", "access_key_id, secret, created_at", "access_key_id", false},
-    Table{"agent_tokens", "token_sha256, created_at", "token_sha256", false},
+    Table{"access_keys", "access_key_id, secret, created_at", "access_key_id", ""},
+    Table{"agent_tokens", "token_sha256, created_at", "token_sha256", ""},
     Table{"instances",
           "seq, id, host_key, hostname, dns_resolvers, registered_at, last_seen, revision, "
           "control_endpoints",
-          "seq", true},
+          "seq", "seq"},
     Table{"network_interfaces",
           "seq, id, subnet_id, description, mac, private_ip, ipv6, mtu, instance_id, "
           "device_name, attached",
-          "seq", true},
+          "seq", "seq"},
     Table{"targets",
           "seq, id, type, network_interface_id, network_load_balancer_arn, "
           "gateway_load_balancer_endpoint_id, description",
-          "seq", true},
-    Table{"filters", "seq, id, description, amazon_dns", "seq", true},
+          "seq", "seq"},
+    Table{"filters", "seq, id, description, amazon_dns", "seq", "seq"},
     Table{"filter_rules",
           "seq, id, filter_id, direction, rule_number, action, protocol, source_cidr, "
           "destination_cidr, source_from_port, source_to_port, destination_from_port, "
           "destination_to_port, description",
-          "seq", true},
+          "seq", "seq"},
     Table{"sessions",
           "seq, id, network_interface_id, target_id, filter_id, session_number, "
           "virtual_network_id, packet_length, description",
-          "seq", true},
-    Table{"tags", "resource_id, key, value", "resource_id, key", false},
+          "seq", "seq"},
+    Table{"tags", "resource_id, key, value", "resource_id, key", ""},
     Table{"client_tokens", "action, token, fingerprint, resource_id, created_at", "action, token",
-          false},
+          ""},
     Table{"audit_log",
           "seq, time, access_key_id, action, resource_id, result, request_id, remote_address",
-          "seq", true},
+          "seq", "seq"},
     Table{"load_balancer_members", "load_balancer_arn, network_interface_id",
-          "load_balancer_arn, network_interface_id", false},
+          "load_balancer_arn, network_interface_id", ""},
+    Table{"metric_series", "id, namespace, metric_name, dimensions", "id", "id"},
+    Table{"metric_hours", "series_id, hour, writer, minutes", "series_id, hour, writer", ""},
+    Table{"metric_rollups", "series_id, period, start_time, sum, minimum, maximum, samples",
+          "series_id, period, start_time", ""},
 };
 
 std::size_t columnCount(std::string_view columns) {
@@ -115,10 +120,11 @@ Result<int64_t> copyTable(Database& from, Database& to, const Table& table) {
     ++copied;
   }
   // PostgreSQL's identity does not follow explicit keys: the next row must come after these.
-  if (table.has_seq && to.dialect() == Dialect::Postgresql) {
+  if (!table.identity.empty() && to.dialect() == Dialect::Postgresql) {
     const std::string name(table.name);
-    if (auto r = to.run("SELECT setval(pg_get_serial_sequence('" + name + "', 'seq'), " +
-                        "(SELECT COALESCE(MAX(seq), 0) + 1 FROM " + name + "), false)");
+    const std::string key(table.identity);
+    if (auto r = to.run("SELECT setval(pg_get_serial_sequence('" + name + "', '" + key + "'), " +
+                        "(SELECT COALESCE(MAX(" + key + "), 0) + 1 FROM " + name + "), false)");
         !r) {
       return std::unexpected(r.error());
     }

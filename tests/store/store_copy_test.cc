@@ -82,13 +82,35 @@ class StoreCopyTest : public testing::StoreBackendTest {
         s.insertClientToken("CreateTrafficMirrorFilter", "tok", "fp", "tmf-0000000000000000a"));
     ASSERT_TRUE(s.appendAudit({"AKIAEXAMPLE0000000001", "CreateTrafficMirrorFilter",
                                "tmf-0000000000000000a", "ok", "req-1", "127.0.0.1"}));
+    // Metric history: a series with minutes and their rollups.
+    const auto series = s.metricSeriesId("AWS/EC2", "NetworkPacketsMirrorIn", "InstanceId=i-1");
+    ASSERT_TRUE(series);
+    ASSERT_TRUE(s.metricSeriesId("tmirror/Collector", "Datagrams", "NetworkInterfaceId=eni-1"));
+    HourOfMinutes hour{*series, kMetricMinute / 60, {}};
+    hour.minutes[0] = 7;
+    hour.minutes[1] = 9;
+    ASSERT_TRUE(s.putHourOfMinutes(42, hour));
+    ASSERT_TRUE(s.rollUpMetrics((kMetricMinute + 10) * 60));
     ASSERT_TRUE(s.bumpRevision());
     ASSERT_TRUE(s.bumpRevision());
     ASSERT_TRUE(tx->commit());
   }
 
+  static constexpr int64_t kMetricMinute = 29'000'040;  // an hour's first minute
+
   static void expectSame(MirrorStore& a, MirrorStore& b) {
     EXPECT_EQ(a.accountId(), b.accountId());
+    EXPECT_EQ(a.metricSeries().value(), b.metricSeries().value());
+    const auto all_series = a.metricSeries().value();
+    for (const auto& series : all_series) {
+      for (int64_t period : {60, 300, 3600}) {
+        const auto points = a.metricPoints(series.id, period, 0, kMetricMinute * 61).value();
+        EXPECT_EQ(points, b.metricPoints(series.id, period, 0, kMetricMinute * 61).value());
+        if (series.namespace_name == "AWS/EC2") {
+          EXPECT_FALSE(points.empty()) << period;
+        }
+      }
+    }
     EXPECT_EQ(a.revision().value(), b.revision().value());
     EXPECT_EQ(a.networkInterfaces().value(), b.networkInterfaces().value());
     EXPECT_EQ(a.targets().value(), b.targets().value());
