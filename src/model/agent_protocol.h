@@ -39,7 +39,8 @@ struct RegisterRequest {
   std::string hostname;  // at most 255 characters
   HostRole role = HostRole::Agent;
   std::vector<packet::IpAddress> dns_resolvers;
-  // The agent's connections to its servers (never mirrored); at most 64. Kept so that `tmirror explain` knows them.
+  // The agent's connections to its servers (never mirrored); at most 64. Kept so that `tmirror
+  // explain` knows them.
   std::vector<ControlEndpoint> control_endpoints;
   std::vector<ReportedInterface> interfaces;  // at most 256
   // A collector serving a network load balancer's target: the load balancer's ARN.
