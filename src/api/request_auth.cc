@@ -66,11 +66,11 @@ ApiError authError(SigV4Status status, const SigV4Parsed& parsed,
 ApiResult<std::string> authenticateRequest(const HttpRequestView& request,
                                            const SecretLookup& secret_for,
                                            std::chrono::system_clock::time_point now,
-                                           std::string_view region) {
+                                           std::string_view region, std::string_view service) {
   const SigV4Request sigv4{request.method, request.path, request.query, request.body,
                            &request.headers};
   SigV4Parsed parsed;
-  const SigV4Status status = verifySigV4(sigv4, secret_for, now, kEc2SigningService, parsed);
+  const SigV4Status status = verifySigV4(sigv4, secret_for, now, service, parsed);
   // The verifier signs with the request's own scope; a region other than the server's would
   // have given another signature at EC2, which names the scope as the fault.
   if ((status == SigV4Status::Ok || status == SigV4Status::SignatureMismatch) &&
@@ -84,11 +84,12 @@ ApiResult<std::string> authenticateRequest(const HttpRequestView& request,
   return std::move(parsed.access_key_id);
 }
 
-Authenticator sigV4Authenticator(std::string region) {
-  return
-      [region = std::move(region)](const HttpRequestView& request, const SecretLookup& secret_for) {
-        return authenticateRequest(request, secret_for, std::chrono::system_clock::now(), region);
-      };
+Authenticator sigV4Authenticator(std::string region, std::string service) {
+  return [region = std::move(region), service = std::move(service)](
+             const HttpRequestView& request, const SecretLookup& secret_for) {
+    return authenticateRequest(request, secret_for, std::chrono::system_clock::now(), region,
+                               service);
+  };
 }
 
 ApiResult<std::string> anonymousAuthenticator(const HttpRequestView&, const SecretLookup&) {

@@ -25,7 +25,8 @@ ApiError authError(SigV4Status status, const SigV4Parsed& parsed,
 ApiResult<std::string> authenticateRequest(const HttpRequestView& request,
                                            const SecretLookup& secret_for,
                                            std::chrono::system_clock::time_point now,
-                                           std::string_view region = kDefaultRegion);
+                                           std::string_view region = kDefaultRegion,
+                                           std::string_view service = kEc2SigningService);
 
 // Returns the caller's access key id, or the AWS error to answer. `secret_for` looks a
 // secret key up in the API's store, under the API's lock.
@@ -34,7 +35,9 @@ using Authenticator =
 
 // The server's two ways (TrafficMirrorApi's Authenticator): SigV4 against the store's
 // access keys, and everyone as "anonymous" (--auth none, loopback only).
-Authenticator sigV4Authenticator(std::string region = std::string(kDefaultRegion));
+// `service`: the SigV4 scope's service ("ec2"; "monitoring" for the CloudWatch API).
+Authenticator sigV4Authenticator(std::string region = std::string(kDefaultRegion),
+                                 std::string service = std::string(kEc2SigningService));
 ApiResult<std::string> anonymousAuthenticator(const HttpRequestView& request,
                                               const SecretLookup& secret_for);
 

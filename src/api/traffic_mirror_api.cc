@@ -61,8 +61,13 @@ TrafficMirrorApi::TrafficMirrorApi(store::SharedStore& store, ApiLimits limits,
     : store_(store), limits_(limits), authenticate_(std::move(authenticate)) {}
 
 ApiResult<std::string> TrafficMirrorApi::authenticate(const HttpRequestView& request) {
+  return authenticate(request, authenticate_);
+}
+
+ApiResult<std::string> TrafficMirrorApi::authenticate(const HttpRequestView& request,
+                                                      const Authenticator& authenticator) {
   std::optional<Error> store_error;
-  auto access_key = authenticate_(request, [&](std::string_view key) -> std::optional<std::string> {
+  auto access_key = authenticator(request, [&](std::string_view key) -> std::optional<std::string> {
     auto secret = secretFor(key);
     if (!secret) {
       store_error = secret.error();

@@ -33,6 +33,9 @@ class TrafficMirrorApi : public QueryApi {
   // The API's own authentication of `request` (SigV4, or anonymous with --auth none): the
   // access key id. For the server's other signed routes.
   ApiResult<std::string> authenticate(const HttpRequestView& request);
+  // The same with another authenticator (another service's SigV4 scope), on the API's keys.
+  ApiResult<std::string> authenticate(const HttpRequestView& request,
+                                      const Authenticator& authenticator);
 
   // The store the API serves (for other components sharing it).
   store::SharedStore& store() { return store_; }

@@ -402,6 +402,11 @@ Command parseCommandLine(std::span<const char* const> args) {
                    "Quota on targets, filters and sessions, each (AWS: 10000)")
       ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
   server_cmd
+      ->add_option("--history-flush-seconds", server.history_flush_seconds,
+                   "How often the counts agents and collectors report go to the metric history "
+                   "in the store (default 10)")
+      ->check(CLI::Range(0.1, 3600.0));
+  server_cmd
       ->add_option("--fleet-reports-per-second", server.fleet_reports_per_second,
                    "Counter reports per second the whole fleet may send; each host is told to "
                    "report every hosts/N seconds, at least every second and at most every "

@@ -62,6 +62,8 @@ struct ServerOptions {
   int64_t resources_per_kind = 10000;
   // Counter reports per second the whole fleet may send (channel::AgentChannelOptions).
   double fleet_reports_per_second = 170;
+  // How often counts go to the metric history in the store (history/history_writer.h).
+  double history_flush_seconds = 10;
   std::filesystem::path captures_dir;  // the collector's files, for the console (tmirror up)
   // Connection hygiene (see server::HttpServerOptions).
   int64_t max_connections = 16384;

@@ -16,6 +16,7 @@
 #include "api/traffic_mirror_api.h"
 #include "channel/agent_channel.h"
 #include "cli/service_manager.h"
+#include "cloudwatch/cloudwatch_api.h"
 #include "common/log.h"
 #include "common/loopback.h"
 #include "common/random.h"
@@ -213,7 +214,10 @@ int runServer(const ServerOptions& options) {
 
   // Every counters report also becomes metric history (CloudWatch's resolutions, in the store).
   history::CounterHistory counter_history;
-  history::HistoryWriter history_writer(**store, counter_history);
+  history::HistoryWriter history_writer(
+      **store, counter_history,
+      {.flush_interval =
+           std::chrono::milliseconds(static_cast<int64_t>(options.history_flush_seconds * 1000))});
   channel::AgentChannel agents(
       api, {.fleet_reports_per_second = options.fleet_reports_per_second,
             .on_counters = [&counter_history](const model::CountersReport& report) {
@@ -298,7 +302,20 @@ int runServer(const ServerOptions& options) {
         return out;
       });
 
+  // The CloudWatch API on the same endpoint, over the metric history: the same access keys,
+  // signed for the service "monitoring".
+  const api::Authenticator monitoring = options.auth_none
+                                            ? api::Authenticator(api::anonymousAuthenticator)
+                                            : api::sigV4Authenticator(options.region, "monitoring");
+  cloudwatch::CloudWatchApi cloudwatch_api(
+      **store, [&api, &monitoring](const api::HttpRequestView& request) {
+        return api.authenticate(request, monitoring);
+      });
+
   server::HttpServerOptions http;
+  http.other_api = [&cloudwatch_api](const api::HttpRequestView& request) {
+    return cloudwatch_api.handle(request);
+  };
   http.captures_dir = options.captures_dir;
   http.authorize = [&api](const api::HttpRequestView& request) {
     return api.authenticate(request).has_value();

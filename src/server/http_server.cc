@@ -152,7 +152,8 @@ class HttpServer::Impl final : public http::Handler {
   // http::Handler
   void serve(http::Request request, http::Responder respond) override {
     const std::string_view path = request.path();
-    if (path == "/" && (request.isGetOrHead() || request.method == "POST")) {
+    if ((path == "/" && (request.isGetOrHead() || request.method == "POST")) ||
+        (path.starts_with("/service/") && request.method == "POST" && options_.other_api)) {
       onWorker(std::move(request), std::move(respond), &Impl::serveApi);
     } else if (path == "/metrics" && request.isGetOrHead()) {
       onWorker(std::move(request), std::move(respond), &Impl::serveMetrics);
@@ -265,6 +266,20 @@ class HttpServer::Impl final : public http::Handler {
   void serveApi(const http::Request& request, const http::Responder& respond) {
     // Latency is the API's: the upload was the client's time, and is over.
     const auto started = Clock::now();
+    if (options_.other_api) {
+      if (auto answer = options_.other_api(makeView(request, request.body))) {
+        const ApiRequestLabels labels = apiRequestLabels(*answer);
+        requests_.increment({labels.action, labels.code});
+        duration_.observe({labels.action},
+                          std::chrono::duration<double>(Clock::now() - started).count());
+        respond(fromApi(std::move(*answer)));
+        return;
+      }
+      if (request.path() != "/") {
+        respond(notFound());
+        return;
+      }
+    }
     // A mutation is answered later, from the store's commit thread: stop() waits for it. The
     // first answer counts (one that throws on its way out must not be followed by another).
     beginApiCall();

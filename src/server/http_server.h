@@ -42,6 +42,9 @@ struct HttpServerOptions {
   // `authorize` accepts (the API's SigV4 check): captures are as sensitive as the traffic.
   std::filesystem::path captures_dir;
   std::function<bool(const api::HttpRequestView&)> authorize;
+  // Another API on the same endpoint (the CloudWatch API), asked first for requests to "/" and
+  // POSTs under /service/: an answer, or nullopt to leave the request to the EC2 API.
+  std::function<std::optional<api::HttpResponse>(const api::HttpRequestView&)> other_api;
 };
 
 // Metric names the server records into its metrics::Registry.

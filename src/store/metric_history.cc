@@ -155,6 +155,40 @@ Result<std::vector<MetricSeriesRecord>> MirrorStore::metricSeries() {
       });
 }
 
+Result<std::vector<MetricSeriesRecord>> MirrorStore::metricSeriesPage(
+    const std::string& namespace_name, const std::string& metric_name, int64_t after_id,
+    int64_t limit) {
+  auto stmt = db_.prepare(
+      "SELECT id, namespace, metric_name, dimensions FROM metric_series WHERE id > ? AND "
+      "(? = '' OR namespace = ?) AND (? = '' OR metric_name = ?) ORDER BY id LIMIT ?");
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  stmt->bind(1, after_id)
+      .bind(2, std::string_view(namespace_name))
+      .bind(3, std::string_view(namespace_name))
+      .bind(4, std::string_view(metric_name))
+      .bind(5, std::string_view(metric_name))
+      .bind(6, limit);
+  return readRows<MetricSeriesRecord>(*stmt, [](const Statement& s) {
+    return MetricSeriesRecord{s.integer(0), s.text(1), s.text(2), s.text(3)};
+  });
+}
+
+Result<std::optional<int64_t>> MirrorStore::findMetricSeries(const std::string& namespace_name,
+                                                             const std::string& metric_name,
+                                                             const std::string& dimensions) {
+  auto stmt = db_.prepare(
+      "SELECT id FROM metric_series WHERE namespace = ? AND metric_name = ? AND dimensions = ?");
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  stmt->bind(1, std::string_view(namespace_name))
+      .bind(2, std::string_view(metric_name))
+      .bind(3, std::string_view(dimensions));
+  return first(readRows<int64_t>(*stmt, [](const Statement& s) { return s.integer(0); }));
+}
+
 Result<void> MirrorStore::putHourOfMinutes(int64_t writer, const HourOfMinutes& row) {
   auto stmt = db_.prepare(
       "INSERT INTO metric_hours (series_id, hour, writer, minutes) VALUES (?, ?, ?, ?) "

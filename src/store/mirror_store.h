@@ -326,6 +326,15 @@ class MirrorStore {
   Result<int64_t> metricSeriesId(const std::string& namespace_name, const std::string& metric_name,
                                  const std::string& dimensions);
   Result<std::vector<MetricSeriesRecord>> metricSeries();
+  // Series of a namespace (and metric name, when not empty) with ids above `after_id`, in id
+  // order, at most `limit`: ListMetrics' pages.
+  Result<std::vector<MetricSeriesRecord>> metricSeriesPage(const std::string& namespace_name,
+                                                           const std::string& metric_name,
+                                                           int64_t after_id, int64_t limit);
+  // The id of a series, if it exists.
+  Result<std::optional<int64_t>> findMetricSeries(const std::string& namespace_name,
+                                                  const std::string& metric_name,
+                                                  const std::string& dimensions);
   // Replaces `writer`'s row of the series' hour. A writer is one server process: it alone
   // writes its rows, and readers add the rows of all writers up minute by minute.
   Result<void> putHourOfMinutes(int64_t writer, const HourOfMinutes& row);
