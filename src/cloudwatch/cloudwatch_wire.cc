@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api/form_encoding.h"
+#include "common/aws_xml.h"
 
 namespace tmirror::cloudwatch {
 
@@ -99,27 +100,6 @@ bool senderFault(const std::string& code) {
   return code != "InternalFailure" && code != "InternalError" && code != "ServiceUnavailable";
 }
 
-void appendEscaped(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
-
 std::string formatNumber(double value) {
   if (std::floor(value) == value && std::fabs(value) < 1e15) {
     char text[32];
@@ -148,7 +128,7 @@ void writeXml(std::string& out, std::string_view name, const Json& value) {
                    : element);
     }
   } else if (value.is_string()) {
-    appendEscaped(out, value.get_ref<const std::string&>());
+    appendXmlEscaped(out, value.get_ref<const std::string&>());
   } else if (value.is_boolean()) {
     out += value.get<bool>() ? "true" : "false";
   } else if (value.is_number()) {
@@ -450,9 +430,9 @@ api::HttpResponse encodeError(WireProtocol protocol, const api::ApiError& error,
     r.content_type = "text/xml";
     r.body = "<ErrorResponse xmlns=\"" + std::string(kXmlNamespace) + "\"><Error><Type>" + fault +
              "</Type><Code>";
-    appendEscaped(r.body, error.code);
+    appendXmlEscaped(r.body, error.code);
     r.body += "</Code><Message>";
-    appendEscaped(r.body, error.message);
+    appendXmlEscaped(r.body, error.message);
     r.body += "</Message></Error><RequestId>" + std::string(request_id) + "</RequestId>" +
               "</ErrorResponse>\n";
     return r;
