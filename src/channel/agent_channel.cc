@@ -856,8 +856,18 @@ std::size_t AgentChannel::applyCounters(model::CountersReport report) {
   // names its source interface, which is not its key).
   std::vector<std::pair<std::string, std::vector<std::pair<std::string, double>>>> update;
   std::vector<std::string> healthy;  // collectors' interfaces that say they are healthy
+  // A collector's (no instance id) session items are what it received: under its interface's
+  // id, not the session's, which holds what the session's agent sent.
+  const bool collector = report.instance_id.empty();
+  const std::string collector_id =
+      collector && !report.interfaces.empty() ? report.interfaces.front().id : std::string();
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, double>>>> received;
   std::size_t taken = 0;
   for (auto* items : {&report.interfaces, &report.sessions}) {
+    const bool receipts = collector && items == &report.sessions;
+    if (receipts && collector_id.empty()) {
+      continue;  // no interface to tell this collector's receipts from another's
+    }
     for (auto& item : *items) {
       std::vector<std::pair<std::string, double>> values;
       values.reserve(item.counts.size() + item.values.size());
@@ -873,7 +883,7 @@ std::size_t AgentChannel::applyCounters(model::CountersReport report) {
         }
       }
       taken += values.size();
-      update.emplace_back(std::move(item.id), std::move(values));
+      (receipts ? received : update).emplace_back(std::move(item.id), std::move(values));
     }
   }
   // What the agent could not apply, with its reasons: replaces what it said before.
@@ -895,6 +905,11 @@ std::size_t AgentChannel::applyCounters(model::CountersReport report) {
   if (!report.instance_id.empty()) {
     problems_[report.instance_id] = std::move(problems);
   }
+  if (!collector_id.empty() && received.empty()) {
+    collector_sessions_.erase(collector_id);
+  } else if (!collector_id.empty()) {
+    collector_sessions_.insert_or_assign(collector_id, std::move(received));
+  }
   return taken;
 }
 
@@ -910,6 +925,20 @@ std::map<std::pair<std::string, std::string>, double> AgentChannel::counterSnaps
   for (const auto& [id, values] : counters_) {
     for (const auto& [name, value] : values) {
       out[{id, name}] = value;
+    }
+  }
+  return out;
+}
+
+std::map<std::tuple<std::string, std::string, std::string>, double>
+AgentChannel::collectorSessionSnapshot() const {
+  std::map<std::tuple<std::string, std::string, std::string>, double> out;
+  std::lock_guard lock(counters_mutex_);
+  for (const auto& [collector_id, sessions] : collector_sessions_) {
+    for (const auto& [session_id, values] : sessions) {
+      for (const auto& [name, value] : values) {
+        out[{session_id, collector_id, name}] = value;
+      }
     }
   }
   return out;

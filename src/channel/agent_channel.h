@@ -8,7 +8,8 @@
 //   GET  /agent/v1/collector-sessions ?network-interface-id= : the sessions a collector's
 //                                  interface receives (ids, VNIs, source MACs)
 //   POST /agent/v1/counters        the agent's CloudWatch-named counters, and what it cannot
-//                                  apply ("Problems": resource id and reason)
+//                                  apply ("Problems": resource id and reason); a collector's
+//                                  health, counters, and copies received per session
 //
 // Agents authenticate with "Authorization: Bearer <token>" from `tmirror server
 // --create-agent-token`; the server keeps only the token's SHA-256.
@@ -23,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -73,6 +75,13 @@ class AgentChannel : public server::AgentRoutes {
 
   // The latest counters each agent pushed: (resource id, counter name) -> value.
   std::map<std::pair<std::string, std::string>, double> counterSnapshot() const;
+
+  // What collectors last said they received per mirror session: (session id, the collector's
+  // interface id, counter name) -> value. Apart from counterSnapshot(), whose session entries
+  // are what the session's agent sent, and per collector: a load balancer's members receive
+  // shares of one session.
+  std::map<std::tuple<std::string, std::string, std::string>, double> collectorSessionSnapshot()
+      const;
 
   // What each agent (by instance id) last said it cannot apply: (resource id, reason).
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> problemSnapshot() const;
@@ -163,6 +172,11 @@ class AgentChannel : public server::AgentRoutes {
   // it replaces the item's entry: a few hash lookups per report, however large the fleet.
   std::unordered_map<std::string, std::vector<std::pair<std::string, double>>> counters_;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> problems_;
+  // A collector's interface id -> (session id, its counters) as that collector last reported
+  // them: each report carries every session the collector receives, so it replaces its entry.
+  std::unordered_map<
+      std::string, std::vector<std::pair<std::string, std::vector<std::pair<std::string, double>>>>>
+      collector_sessions_;
 
   // Load-balancer members: when each last said it is healthy (registration or counters).
   mutable std::mutex health_mutex_;

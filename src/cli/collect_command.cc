@@ -98,6 +98,8 @@ int runCollect(const CollectOptions& options) {
     registration->onSessions([sessions_of](std::map<uint32_t, collector::SessionMetadata> m) {
       sessions_of->sessions().setServerMetadata(std::move(m));
     });
+    registration->reportSessions(
+        [raw](std::size_t max_ids) { return raw->sessions().totalsBySessionId(max_ids); });
     registration->start();
   }
 

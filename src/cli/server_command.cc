@@ -15,6 +15,7 @@
 #include "api/request_auth.h"
 #include "api/traffic_mirror_api.h"
 #include "channel/agent_channel.h"
+#include "channel/channel_metrics.h"
 #include "cli/service_manager.h"
 #include "cloudwatch/cloudwatch_api.h"
 #include "common/log.h"
@@ -269,38 +270,8 @@ int runServer(const ServerOptions& options) {
               {{"unavailable"}, static_cast<double>(store::databaseStats().unavailable.load())}};
         });
   }
-  (void)metrics.gaugeCallback(
-      "tmirror_agent_reports", "Counters reports taken since start, by how they came", {"via"},
-      [&agents]() {
-        const auto received = agents.reportsReceived();
-        return std::vector<metrics::GaugeSample>{{{"push"}, static_cast<double>(received.pushed)},
-                                                 {{"poll"}, static_cast<double>(received.on_poll)}};
-      });
-  (void)metrics.gaugeCallback(
-      "tmirror_registered_agents", "Hosts whose agent registered",
-      [&agents]() { return static_cast<double>(agents.registeredAgents()); });
-  (void)metrics.gaugeCallback("tmirror_agent_counter",
-                              "The latest counters agents pushed, by resource and name",
-                              {"resource_id", "name"}, [&agents]() {
-                                std::vector<metrics::GaugeSample> out;
-                                for (const auto& [key, value] : agents.counterSnapshot()) {
-                                  out.push_back({{key.first, key.second}, value});
-                                }
-                                return out;
-                              });
-
-  (void)metrics.gaugeCallback(
-      "tmirror_agent_problem",
-      "1 for each part of a desired state an agent reported it cannot apply, with the reason",
-      {"instance_id", "resource_id", "reason"}, [&agents]() {
-        std::vector<metrics::GaugeSample> out;
-        for (const auto& [instance, problems] : agents.problemSnapshot()) {
-          for (const auto& [resource, reason] : problems) {
-            out.push_back({{instance, resource, reason}, 1.0});
-          }
-        }
-        return out;
-      });
+  // Reports, registered hosts, hosts' counters and problems, collectors' receipts per session.
+  (void)channel::addAgentChannelMetrics(metrics, agents);
 
   // The CloudWatch API on the same endpoint, over the metric history: the same access keys,
   // signed for the service "monitoring".

@@ -229,6 +229,16 @@ bool ServerRegistration::reportOnce() {
   }
   model::CountersReport report;
   report.interfaces.push_back(std::move(item));
+  // Totals since the collector started, as the agents report theirs: the server takes the
+  // differences, and a lost report loses nothing.
+  if (session_totals_) {
+    for (const auto& [session_id, totals] : session_totals_(model::kMaxCounterItems)) {
+      model::ResourceCounters session;
+      session.id = session_id;
+      session.counts = {{"CollectorDatagrams", totals.packets}, {"CollectorBytes", totals.bytes}};
+      report.sessions.push_back(std::move(session));
+    }
+  }
   auto res =
       client().postJson("/agent/v1/counters", model::countersReportToJson(report), kRequestTimeout);
   if (!res || res->status != 200) {

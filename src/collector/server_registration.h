@@ -1,7 +1,8 @@
 // ServerRegistration: `tmirror collect --server URL --token T` registers the collector host's
 // receiving interface through the agent channel (POST /agent/v1/register), so it gets an eni-
-// id and can be chosen as a mirror target, then reports its health and counters every
-// `interval` (POST /agent/v1/counters) until stopped. Retries while the server is away.
+// id and can be chosen as a mirror target, then reports its health and counters, and what it
+// received per mirror session, every `interval` (POST /agent/v1/counters) until stopped.
+// Retries while the server is away.
 #pragma once
 
 #include <atomic>
@@ -59,6 +60,14 @@ class ServerRegistration {
     on_sessions_ = std::move(callback);
   }
 
+  // What the collector received per mirror session (the session table's totalsBySessionId, at
+  // most max_ids of them), reported beside the interface's counters so that the server can set
+  // what each session's agent sent beside what arrived. Set before start().
+  using SessionTotalsSource =
+      std::function<std::map<std::string, SessionTotals>(std::size_t max_ids)>;
+
+  void reportSessions(SessionTotalsSource source) { session_totals_ = std::move(source); }
+
   void start();
   RegistrationState state() const;
 
@@ -70,6 +79,7 @@ class ServerRegistration {
   bool reportOnce();
   void fetchSessions();
   std::function<void(std::map<uint32_t, SessionMetadata>)> on_sessions_;
+  SessionTotalsSource session_totals_;
 
   // The client of the server requests go to now (made again when the list moves on), and a
   // failed request's move to the next server. Only the registration thread uses them.

@@ -1,6 +1,7 @@
 #include "collector/session_table.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace tmirror::collector {
 
@@ -81,6 +82,47 @@ std::vector<const ReceivedSession*> SessionTable::snapshot() const {
   std::vector<const ReceivedSession*> out;
   for (const auto& s : sessions_) {
     out.push_back(&s);
+  }
+  return out;
+}
+
+std::string SessionTable::sessionIdOf(uint32_t vni) const {
+  std::lock_guard lock(mutex_);
+  return sessionIdOfLocked(vni);
+}
+
+std::string SessionTable::sessionIdOfLocked(uint32_t vni) const {
+  if (auto m = metadata_.find(vni); m != metadata_.end() && !m->second.session_id.empty()) {
+    return m->second.session_id;
+  }
+  if (auto sm = server_metadata_.find(vni); sm != server_metadata_.end()) {
+    return sm->second.session_id;
+  }
+  return {};
+}
+
+std::map<std::string, SessionTotals> SessionTable::totalsBySessionId(std::size_t max_ids) const {
+  std::map<std::string, SessionTotals> out;
+  std::lock_guard lock(mutex_);
+  // Every session the metadata names, received or not: a zero says the copies do not arrive.
+  for (const auto* metadata : {&metadata_, &server_metadata_}) {
+    for (const auto& [vni, m] : *metadata) {
+      if (std::string id = sessionIdOfLocked(vni); !id.empty()) {
+        out.try_emplace(std::move(id));
+      }
+    }
+  }
+  for (const auto& s : sessions_) {
+    const std::string id = sessionIdOfLocked(s.key.vni);
+    if (id.empty()) {
+      continue;
+    }
+    SessionTotals& t = out[id];
+    t.packets += s.packets.load(std::memory_order_relaxed);
+    t.bytes += s.bytes.load(std::memory_order_relaxed);
+  }
+  while (out.size() > max_ids) {
+    out.erase(std::prev(out.end()));
   }
   return out;
 }

@@ -59,6 +59,14 @@ struct ReceivedSession {
   packet::PacketDirection directionOf(packet::Bytes frame) const;
 };
 
+// Copies received for one mirror session, since the collector started.
+struct SessionTotals {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;  // inner frame bytes
+
+  friend bool operator==(const SessionTotals&, const SessionTotals&) = default;
+};
+
 class SessionTable {
  public:
   explicit SessionTable(std::size_t max_sessions = 4096,
@@ -77,7 +85,20 @@ class SessionTable {
   // Sessions by index; the pointers stay valid for the table's life.
   std::vector<const ReceivedSession*> snapshot() const;
 
+  // The mirror session (tms-...) `vni` belongs to by the metadata now (the options', else the
+  // server's latest), or "". A session created before the server's metadata arrived keeps none
+  // of its own: reports ask this instead.
+  std::string sessionIdOf(uint32_t vni) const;
+
+  // What was received for each mirror session the metadata names now, summed over its senders;
+  // sessions with nothing received yet are there with zeros. At most `max_ids` ids (the first
+  // in id order): a report's bound.
+  std::map<std::string, SessionTotals> totalsBySessionId(std::size_t max_ids) const;
+
  private:
+  // With mutex_ held.
+  std::string sessionIdOfLocked(uint32_t vni) const;
+
   const std::size_t max_sessions_;
   const std::map<uint32_t, SessionMetadata> metadata_;
   mutable std::mutex mutex_;

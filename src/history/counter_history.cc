@@ -33,8 +33,12 @@ void CounterHistory::record(const model::CountersReport& report,
   const int64_t minute =
       std::chrono::duration_cast<std::chrono::minutes>(now.time_since_epoch()).count();
   const bool agent = !report.instance_id.empty();
-  const std::string reporter = agent ? report.instance_id : "collector";
+  // A collector is known by its interface: several collectors may report one session (a load
+  // balancer's members), each with totals of its own.
+  const std::string collector_id = report.interfaces.empty() ? "" : report.interfaces.front().id;
+  const std::string reporter = agent ? report.instance_id : "collector:" + collector_id;
   std::lock_guard lock(mutex_);
+  const bool known = !reporters_.insert(reporter).second;
   auto take = [&](const model::ResourceCounters& item, const Dimensions& own,
                   const std::optional<Dimensions>& summed) {
     auto each = [&](std::string_view name, uint64_t total) {
@@ -48,7 +52,7 @@ void CounterHistory::record(const model::CountersReport& report,
       if (summed) {
         also = SeriesKey{series.namespace_name, series.metric_name, dimensionsText(*summed)};
       }
-      add(reporter + "/" + item.id + "/" + std::string(name), total, series,
+      add(reporter + "/" + item.id + "/" + std::string(name), total, known, series,
           also ? &*also : nullptr, minute);
     };
     for (const auto& [name, value] : item.counts) {
@@ -68,20 +72,25 @@ void CounterHistory::record(const model::CountersReport& report,
       take(item, {{"NetworkInterfaceId", item.id}}, std::nullopt);
     }
   }
-  if (agent) {
+  // An agent's sessions: what it sent. A collector's: what it received, summed over the
+  // collectors that receive the session (each counter's base is still the collector's own).
+  if (agent || !collector_id.empty()) {
     for (const auto& item : report.sessions) {
       take(item, {{"TrafficMirrorSessionId", item.id}}, std::nullopt);
     }
   }
 }
 
-void CounterHistory::add(const std::string& counter, uint64_t total, const SeriesKey& series,
-                         const SeriesKey* also, int64_t minute) {
+void CounterHistory::add(const std::string& counter, uint64_t total, bool known_reporter,
+                         const SeriesKey& series, const SeriesKey* also, int64_t minute) {
   auto [it, first] = last_.try_emplace(counter, total);
-  if (first) {
+  if (first && !known_reporter) {
     return;  // the base: what came before this server saw the host is not known
   }
-  const uint64_t before = it->second;
+  // New in a later report of the host (a session it just began to send or receive): all of it
+  // was counted since the host's previous report, or went unnamed until then (a collector
+  // learns a session's id from the server after its first copies).
+  const uint64_t before = first ? 0 : it->second;
   it->second = total;
   // Went down: the host restarted and counted `total` since.
   const auto delta = static_cast<int64_t>(total >= before ? total - before : total);

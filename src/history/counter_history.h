@@ -3,13 +3,15 @@
 // what it counted meanwhile, and goes to the minute the report arrives in. A total that went
 // down means the host restarted: what it reports is then all it counted since, never a
 // negative count. The first report of a host this server has not seen (a server restart) only
-// sets the base. Memory only; HistoryWriter drains it into the store.
+// sets the base; a counter that first appears in a later report counts from zero. Memory only;
+// HistoryWriter drains it into the store.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -44,10 +46,15 @@ class CounterHistory {
   std::size_t trackedCounters() const;
 
  private:
-  void add(const std::string& counter, uint64_t total, const SeriesKey& series,
+  // known_reporter: the host's earlier reports were taken, so a counter new to this one
+  // starts from zero instead of setting its base.
+  void add(const std::string& counter, uint64_t total, bool known_reporter, const SeriesKey& series,
            const SeriesKey* also, int64_t minute);
 
   mutable std::mutex mutex_;
+  // Hosts whose reports this server took: an agent by its instance id, a collector by its
+  // interface's ("collector:eni-...").
+  std::set<std::string> reporters_;
   std::map<std::string, uint64_t> last_;  // reporter / resource / counter -> last total
   std::map<std::pair<SeriesKey, int64_t>, int64_t> pending_;
 };

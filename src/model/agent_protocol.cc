@@ -18,7 +18,6 @@ constexpr std::size_t kMaxInterfaceName = 64;
 constexpr std::size_t kMaxArn = 1600;
 constexpr int64_t kMinMtu = 68;
 constexpr int64_t kMaxMtu = 65535;
-constexpr std::size_t kMaxCounterItems = 4096;
 constexpr std::size_t kMaxResourceId = 64;
 constexpr std::size_t kMaxCounterName = 64;
 constexpr std::size_t kMaxProblems = 1024;

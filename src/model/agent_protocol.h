@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -101,11 +102,16 @@ struct Problem {
   friend bool operator==(const Problem&, const Problem&) = default;
 };
 
+// The most items a report's list may hold (interfaces, sessions).
+inline constexpr std::size_t kMaxCounterItems = 4096;
+
+// A collector's report (no instance id) has its interface's item, and a sessions item per mirror
+// session it receives: CollectorDatagrams and CollectorBytes received for it since it started.
 struct CountersReport {
   std::string instance_id;                   // empty for a collector
   std::optional<uint64_t> revision;          // the desired-state revision in effect (agents)
-  std::vector<ResourceCounters> interfaces;  // at most 4096
-  std::vector<ResourceCounters> sessions;    // at most 4096
+  std::vector<ResourceCounters> interfaces;  // at most kMaxCounterItems
+  std::vector<ResourceCounters> sessions;    // at most kMaxCounterItems
   // What the host cannot apply (agents; at most 1024). Replaces what it said before.
   std::optional<std::vector<Problem>> problems;
 

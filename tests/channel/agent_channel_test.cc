@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "channel/channel_metrics.h"
 #include "engine/mirror_engine.h"
+#include "metrics/registry.h"
 #include "model/agent_protocol.h"
 #include "model/mirror_config_json.h"
 #include "testing/store_backends.h"
@@ -517,6 +519,66 @@ TEST_P(AgentChannelTest, SessionCountersAreKeptUnderTheSessionNotItsInterface) {
   const auto snapshot = channel_->counterSnapshot();
   EXPECT_EQ(snapshot.at({"eni-1", "NetworkMirrorIn"}), 1000.0);
   EXPECT_EQ(snapshot.at({"tms-1", "NetworkMirrorIn"}), 600.0);
+}
+
+// A collector's report (no instance id) names the sessions it receives: what arrived is kept
+// per collector, beside what the session's agent sent, and replaces neither.
+TEST_P(AgentChannelTest, CollectorsReceiptsOfASessionAreKeptApartFromTheAgentsAndEachOther) {
+  const json agent_report = {{"InstanceId", "i-0"},
+                             {"Sessions",
+                              {{{"TrafficMirrorSessionId", "tms-1"},
+                                {"NetworkInterfaceId", "eni-src"},
+                                {"NetworkPacketsMirrorOut", 10}}}}};
+  auto collector_report = [](const std::string& eni, uint64_t datagrams) {
+    return json{
+        {"Interfaces",
+         {{{"NetworkInterfaceId", eni}, {"CollectorHealthy", 1}, {"CollectorDatagrams", 9.0}}}},
+        {"Sessions",
+         {{{"TrafficMirrorSessionId", "tms-1"},
+           {"CollectorDatagrams", datagrams},
+           {"CollectorBytes", datagrams * 100}}}}};
+  };
+  ASSERT_EQ(agent("POST", "/agent/v1/counters", agent_report.dump()).status, 200);
+  ASSERT_EQ(agent("POST", "/agent/v1/counters", collector_report("eni-a", 8).dump()).status, 200);
+  ASSERT_EQ(agent("POST", "/agent/v1/counters", collector_report("eni-b", 2).dump()).status, 200);
+  const auto counters = channel_->counterSnapshot();
+  EXPECT_EQ(counters.at({"tms-1", "NetworkPacketsMirrorOut"}), 10.0) << "the agent's, intact";
+  EXPECT_FALSE(counters.contains({"tms-1", "CollectorDatagrams"}));
+  EXPECT_EQ(counters.at({"eni-a", "CollectorHealthy"}), 1.0) << "the interface item as before";
+  EXPECT_EQ(counters.at({"eni-a", "CollectorDatagrams"}), 9.0);
+  auto received = channel_->collectorSessionSnapshot();
+  EXPECT_EQ(received.at({"tms-1", "eni-a", "CollectorDatagrams"}), 8.0);
+  EXPECT_EQ(received.at({"tms-1", "eni-a", "CollectorBytes"}), 800.0);
+  EXPECT_EQ(received.at({"tms-1", "eni-b", "CollectorDatagrams"}), 2.0);
+
+  // The agent's next report leaves the collectors' alone; a collector's replaces its own set.
+  ASSERT_EQ(agent("POST", "/agent/v1/counters", agent_report.dump()).status, 200);
+  json without = collector_report("eni-a", 0);
+  without["Sessions"] = json::array();
+  ASSERT_EQ(agent("POST", "/agent/v1/counters", without.dump()).status, 200);
+  received = channel_->collectorSessionSnapshot();
+  EXPECT_FALSE(received.contains({"tms-1", "eni-a", "CollectorDatagrams"}));
+  EXPECT_EQ(received.at({"tms-1", "eni-b", "CollectorDatagrams"}), 2.0);
+  EXPECT_EQ(channel_->counterSnapshot().at({"tms-1", "NetworkPacketsMirrorOut"}), 10.0);
+
+  // In /metrics, the session's sent and received series side by side.
+  metrics::Registry registry;
+  ASSERT_TRUE(addAgentChannelMetrics(registry, *channel_));
+  const std::string text = registry.render();
+  EXPECT_NE(
+      text.find(
+          "tmirror_agent_counter{resource_id=\"tms-1\",name=\"NetworkPacketsMirrorOut\"} 10\n"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("tmirror_collector_session_counter{session_id=\"tms-1\",network_interface_id="
+                      "\"eni-b\",name=\"CollectorDatagrams\"} 2\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("tmirror_collector_session_counter{session_id=\"tms-1\",network_interface_id="
+                      "\"eni-b\",name=\"CollectorBytes\"} 200\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("network_interface_id=\"eni-a\""), std::string::npos) << text;
 }
 
 TEST_P(AgentChannelTest, ProblemsAreKeptPerInstanceAndReplacedByTheNextPush) {

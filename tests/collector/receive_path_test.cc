@@ -217,6 +217,42 @@ TEST(SessionTableServerMetadataTest, NewSessionsTakeWhatTheServerSaysOptionsFirs
   EXPECT_EQ(s7->directionOf(frame), packet::PacketDirection::Outbound);
   ReceivedSession* s42 = table.findOrCreate({*packet::parseIpAddress("198.51.100.21"), 42});
   EXPECT_EQ(s42->metadata.session_id, "tms-from-options");
+  EXPECT_EQ(table.sessionIdOf(42), "tms-from-options");
+}
+
+// A report names sessions by the metadata at report time: a session created before the
+// server's metadata arrived is counted under the id the server gives its VNI later.
+TEST(SessionTableServerMetadataTest, TotalsGoToTheSessionTheMetadataNamesNow) {
+  SessionMetadata only_mac;  // --source-mac: no session id, so the server's applies
+  only_mac.source_mac = packet::parseMacAddress("02:00:00:00:00:0b");
+  SessionTable table(16, {{8, only_mac}});
+  ReceivedSession* early = table.findOrCreate({*packet::parseIpAddress("198.51.100.20"), 7});
+  ReceivedSession* other = table.findOrCreate({*packet::parseIpAddress("198.51.100.21"), 7});
+  ReceivedSession* eight = table.findOrCreate({*packet::parseIpAddress("198.51.100.20"), 8});
+  ASSERT_TRUE(early && other && eight);
+  early->packets = 2;
+  early->bytes = 200;
+  other->packets = 3;
+  other->bytes = 330;
+  eight->packets = 1;
+  EXPECT_EQ(table.sessionIdOf(7), "");
+  EXPECT_TRUE(table.totalsBySessionId(10).empty()) << "no session named yet";
+
+  SessionMetadata server_7, server_8, server_9;
+  server_7.session_id = "tms-7";
+  server_8.session_id = "tms-8";
+  server_9.session_id = "tms-9";
+  table.setServerMetadata({{7, server_7}, {8, server_8}, {9, server_9}});
+  EXPECT_TRUE(early->metadata.session_id.empty()) << "created before: keeps what it had";
+  EXPECT_EQ(table.sessionIdOf(7), "tms-7");
+  EXPECT_EQ(table.sessionIdOf(8), "tms-8");
+  EXPECT_EQ(table.sessionIdOf(10), "");
+  const auto totals = table.totalsBySessionId(10);
+  EXPECT_EQ(totals, (std::map<std::string, SessionTotals>{
+                        {"tms-7", {5, 530}}, {"tms-8", {1, 0}}, {"tms-9", {0, 0}}}));
+  // Bounded: the first ids.
+  EXPECT_EQ(table.totalsBySessionId(2),
+            (std::map<std::string, SessionTotals>{{"tms-7", {5, 530}}, {"tms-8", {1, 0}}}));
 }
 
 }  // namespace

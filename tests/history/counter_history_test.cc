@@ -103,6 +103,97 @@ TEST(CounterHistory, CollectorsCountUnderTheirOwnNamespaceAndOnlyWholeCounts) {
   EXPECT_EQ(values[0].value, 15);
 }
 
+// A collector's report as ServerRegistration sends it: its interface, and what it received per
+// session since it started.
+model::CountersReport collectorReport(const std::string& eni,
+                                      std::vector<std::pair<std::string, uint64_t>> datagrams) {
+  model::CountersReport r;
+  model::ResourceCounters item;
+  item.id = eni;
+  item.counts = {{"CollectorHealthy", 1}};
+  r.interfaces = {item};
+  for (const auto& [session, count] : datagrams) {
+    model::ResourceCounters received;
+    received.id = session;
+    received.counts = {{"CollectorDatagrams", count}, {"CollectorBytes", count * 100}};
+    r.sessions.push_back(received);
+  }
+  return r;
+}
+
+// Two collectors (a load balancer's members) receive shares of one session: each total is
+// differenced against that collector's own, and the counts add up in the session's series.
+TEST(CounterHistory, CollectorsReceiptsOfOneSessionAddUpWithABasePerCollector) {
+  CounterHistory h;
+  const int64_t m0 = 29'000'000;
+  const std::string session = "TrafficMirrorSessionId=tms-1";
+  h.record(collectorReport("eni-a", {{"tms-1", 100}}), kT0);   // a's base
+  h.record(collectorReport("eni-b", {{"tms-1", 5000}}), kT0);  // b's base, not a's next total
+  EXPECT_TRUE(h.drain().empty());
+  h.record(collectorReport("eni-a", {{"tms-1", 130}}), kT0 + seconds(10));
+  h.record(collectorReport("eni-b", {{"tms-1", 5020}}), kT0 + seconds(10));
+  h.record(collectorReport("eni-a", {{"tms-1", 150}}), kT0 + seconds(20));
+  auto values = h.drain();
+  EXPECT_EQ(valueOf(values, "Datagrams", session, m0), 30 + 20 + 20);
+  EXPECT_EQ(valueOf(values, "Bytes", session, m0), (30 + 20 + 20) * 100);
+  for (const auto& v : values) {
+    EXPECT_EQ(v.series.namespace_name, kCollectorNamespace);
+    EXPECT_GE(v.value, 0);
+  }
+  // b restarts: what it reports is all it received since; a's base is untouched.
+  h.record(collectorReport("eni-b", {{"tms-1", 7}}), kT0 + seconds(70));
+  h.record(collectorReport("eni-a", {{"tms-1", 151}}), kT0 + seconds(70));
+  values = h.drain();
+  EXPECT_EQ(valueOf(values, "Datagrams", session, m0 + 1), 7 + 1);
+  for (const auto& v : values) {
+    EXPECT_GE(v.value, 0) << "a restart never gives a negative count";
+  }
+  // A base per collector, session and metric (Datagrams, Bytes): none shared.
+  EXPECT_EQ(h.trackedCounters(), 4u);
+}
+
+// A session new in a later report of a known host counts from zero: the collector's first
+// copies of a session arrive before the server has told it the session's id.
+TEST(CounterHistory, ASessionNewInALaterReportCountsFromZero) {
+  CounterHistory h;
+  const int64_t m0 = 29'000'000;
+  h.record(collectorReport("eni-a", {}), kT0);  // the collector's base, before the session
+  h.record(collectorReport("eni-a", {{"tms-1", 40}}), kT0 + seconds(10));
+  h.record(collectorReport("eni-a", {{"tms-1", 45}}), kT0 + seconds(20));
+  // Another collector's first report only sets its base, sessions and all.
+  h.record(collectorReport("eni-b", {{"tms-1", 900}}), kT0 + seconds(20));
+  const auto values = h.drain();
+  EXPECT_EQ(valueOf(values, "Datagrams", "TrafficMirrorSessionId=tms-1", m0), 45);
+  // The agent's session too: new since its previous report.
+  CounterHistory agent;
+  agent.record(agentReport(10, 10, 0), kT0);
+  auto later = agentReport(10, 10, 0);
+  model::ResourceCounters added;
+  added.id = "tms-2";
+  added.counts = {{"NetworkPacketsMirrorOut", 12}};
+  later.sessions.push_back(added);
+  agent.record(later, kT0 + seconds(10));
+  EXPECT_EQ(valueOf(agent.drain(), "NetworkPacketsMirrorOut", "TrafficMirrorSessionId=tms-2", m0),
+            12);
+}
+
+// A collector's session totals are what arrived, never the agent's series of that session.
+TEST(CounterHistory, AgentsAndCollectorsCountASessionInTheirOwnNamespaces) {
+  CounterHistory h;
+  const int64_t m0 = 29'000'000;
+  h.record(agentReport(0, 0, 1000), kT0);
+  h.record(collectorReport("eni-a", {{"tms-1", 3}}), kT0);
+  h.record(agentReport(0, 0, 1500), kT0 + seconds(10));
+  h.record(collectorReport("eni-a", {{"tms-1", 8}}), kT0 + seconds(10));
+  const auto values = h.drain();
+  EXPECT_EQ(valueOf(values, "NetworkMirrorOut", "TrafficMirrorSessionId=tms-1", m0), 500);
+  EXPECT_EQ(valueOf(values, "Datagrams", "TrafficMirrorSessionId=tms-1", m0), 5);
+  for (const auto& v : values) {
+    const bool received = v.series.metric_name == "Datagrams" || v.series.metric_name == "Bytes";
+    EXPECT_EQ(v.series.namespace_name, received ? kCollectorNamespace : kEc2Namespace);
+  }
+}
+
 TEST(MetricCatalog, DimensionsAreSortedAndReadBack) {
   const Dimensions d = {{"NetworkInterfaceId", "eni-1"}, {"InstanceId", "i-2"}};
   const std::string text = dimensionsText(d);

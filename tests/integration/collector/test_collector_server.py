@@ -1,6 +1,10 @@
 """`tmirror collect --server`: the collector registers its receiving interface through the agent
-channel (so it can be a mirror target) and reports health, visible on the server's /metrics."""
+channel (so it can be a mirror target) and reports health, visible on the server's /metrics, and
+the copies of each session that arrived, beside what the session's agent sent and in the
+CloudWatch history."""
 
+import datetime
+import json
 import os
 import re
 import shutil
@@ -14,7 +18,22 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "api"))
 
 from collector_harness import BINARY, Collector, inner_frame, send, vxlan  # noqa: E402
-from harness import TmirrorServer, postgres  # noqa: E402
+from harness import REGION, TmirrorServer, postgres  # noqa: E402
+import boto3  # noqa: E402
+
+
+def agent_request(server, path, token, body):
+    req = urllib.request.Request(server.endpoint + path, method="POST",
+                                 data=json.dumps(body).encode(),
+                                 headers={"Authorization": "Bearer " + token,
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read() or b"null")
+
+
+def metrics_text(server):
+    with urllib.request.urlopen(server.endpoint + "/metrics", timeout=10) as r:
+        return r.read().decode()
 
 
 class CollectorServerTest(unittest.TestCase):
@@ -24,7 +43,8 @@ class CollectorServerTest(unittest.TestCase):
                               "--create-agent-token"], stdout=subprocess.PIPE, check=True,
                              timeout=60)
         self.token = out.stdout.decode().strip().splitlines()[-1]
-        self.server = TmirrorServer(data_dir=self.data_dir).start()
+        self.server = TmirrorServer(data_dir=self.data_dir,
+                                    extra_args=["--history-flush-seconds", "0.3"]).start()
         self.collector = None
 
     def tearDown(self):
@@ -67,6 +87,78 @@ class CollectorServerTest(unittest.TestCase):
                        in text)
             time.sleep(0.3)
         self.assertTrue(healthy, text)
+
+    def registered_eni(self):
+        deadline = time.time() + 30
+        m = None
+        while time.time() < deadline and not m:
+            m = re.search(r"registered as i-[0-9a-f]+, interface \S+ \(\S+\) is (eni-[0-9a-f]+)",
+                          self.collector.stderr())
+            time.sleep(0.1)
+        self.assertIsNotNone(m, self.collector.stderr())
+        return m.group(1)
+
+    def test_the_copies_of_a_session_that_arrived_are_reported_beside_what_was_sent(self):
+        start = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
+        self.collector = Collector("--output-dir", os.path.join(self.data_dir, "caps"),
+                                   "--server", self.server.endpoint, "--token", self.token,
+                                   "--health-interval", "1")
+        eni = self.registered_eni()
+        # A source host's agent, as the agent channel knows it.
+        source = agent_request(self.server, "/agent/v1/register", self.token, {
+            "HostKey": "agent:web-1", "Hostname": "web-1", "Role": "agent", "DnsResolvers": [],
+            "Interfaces": [{"Name": "eth0", "MacAddress": "02:00:00:00:00:01", "Mtu": 1500,
+                            "PrivateIpAddress": "10.9.0.5"}]})
+        ec2 = self.server.client()
+        target = ec2.create_traffic_mirror_target(NetworkInterfaceId=eni)
+        tmf = ec2.create_traffic_mirror_filter()["TrafficMirrorFilter"]["TrafficMirrorFilterId"]
+        session = ec2.create_traffic_mirror_session(
+            NetworkInterfaceId=source["NetworkInterfaces"][0]["NetworkInterfaceId"],
+            TrafficMirrorTargetId=target["TrafficMirrorTarget"]["TrafficMirrorTargetId"],
+            TrafficMirrorFilterId=tmf, SessionNumber=1, VirtualNetworkId=4242,
+        )["TrafficMirrorSession"]["TrafficMirrorSessionId"]
+        # What the agent says it sent.
+        agent_request(self.server, "/agent/v1/counters", self.token, {
+            "InstanceId": source["InstanceId"],
+            "Sessions": [{"TrafficMirrorSessionId": session, "NetworkPacketsMirrorOut": 6}]})
+        # The copies come at once, likely before the collector has learnt their session: it
+        # names them when it does. VNI 77 is no session's.
+        send(self.collector.port, [vxlan(inner_frame(i), 4242) for i in range(6)] +
+             [vxlan(inner_frame(i), 77) for i in range(3)])
+        self.collector.wait_datagrams(9)
+
+        received = ('tmirror_collector_session_counter{session_id="%s",network_interface_id="%s",'
+                    'name="CollectorDatagrams"} 6' % (session, eni))
+        sent = 'tmirror_agent_counter{resource_id="%s",name="NetworkPacketsMirrorOut"} 6' % session
+        deadline = time.time() + 30
+        text = metrics_text(self.server)
+        while time.time() < deadline and received not in text:
+            time.sleep(0.3)
+            text = metrics_text(self.server)
+        self.assertIn(received, text)
+        self.assertIn(sent, text)  # the collector's report did not replace the agent's
+        self.assertIn('tmirror_collector_session_counter{session_id="%s",network_interface_id='
+                      '"%s",name="CollectorBytes"} %d' % (session, eni, 6 * 100), text)
+        self.assertEqual(text.count("tmirror_collector_session_counter{"), 2, text)
+
+        # The history: the session's Datagrams are the copies that arrived.
+        cloudwatch = boto3.client("cloudwatch", endpoint_url=self.server.endpoint,
+                                  region_name=REGION, aws_access_key_id=self.server.access_key,
+                                  aws_secret_access_key=self.server.secret_key)
+
+        def datagrams():
+            stats = cloudwatch.get_metric_statistics(
+                Namespace="tmirror/Collector", MetricName="Datagrams",
+                Dimensions=[{"Name": "TrafficMirrorSessionId", "Value": session}],
+                StartTime=start, EndTime=start + datetime.timedelta(minutes=5), Period=60,
+                Statistics=["Sum"])
+            return sum(p["Sum"] for p in stats["Datapoints"])
+
+        deadline = time.time() + 30
+        while time.time() < deadline and datagrams() < 6:
+            time.sleep(0.3)
+        time.sleep(1.5)  # a report or two more must not add to it
+        self.assertEqual(datagrams(), 6)
 
 
 class CollectorReplicaFailoverTest(unittest.TestCase):
