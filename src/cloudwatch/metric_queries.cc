@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -190,18 +189,20 @@ api::ApiResult<std::vector<Bucket>> buckets(store::MirrorStore& store, const Met
   if (!points) {
     return api::apiError("InternalFailure", points.error().message);
   }
-  std::map<int64_t, Bucket> by_start;
+  // The store answers in time order, so a bucket is complete when the next one starts: one
+  // pass, no map (at 1-minute periods there is a bucket per point).
+  out.reserve(std::min<std::size_t>(points->size(), static_cast<std::size_t>(kMaxDatapoints)));
   for (const auto& p : *points) {
     const int64_t bucket = first + (p.start_time - first) / period * period;
-    Bucket& b = by_start[bucket];
-    b.start = bucket;
-    b.minimum = b.samples == 0 ? p.minimum : std::min(b.minimum, p.minimum);
-    b.maximum = b.samples == 0 ? p.maximum : std::max(b.maximum, p.maximum);
+    if (out.empty() || out.back().start != bucket) {
+      out.push_back({bucket, p.sum, p.minimum, p.maximum, p.samples});
+      continue;
+    }
+    Bucket& b = out.back();
+    b.minimum = std::min(b.minimum, p.minimum);
+    b.maximum = std::max(b.maximum, p.maximum);
     b.sum += p.sum;
     b.samples += p.samples;
-  }
-  for (const auto& [bucket_start, b] : by_start) {
-    out.push_back(b);
   }
   return out;
 }
@@ -407,11 +408,19 @@ api::ApiResult<Json> getMetricData(store::MirrorStore& store, const Json& input,
   if (limit < 1) {
     return invalid("The parameter MaxDatapoints must be positive.");
   }
-  int64_t skip = 0;
+  // A page goes on from result `first_result`, at its point `first_point` (in scan order):
+  // the token says where ("3.1340"), so the results before it are not read again.
+  std::size_t first_result = 0;
+  std::size_t first_point = 0;
   if (*token) {
     const auto& text = **token;
-    const auto [end_ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), skip);
-    if (ec != std::errc{} || end_ptr != text.data() + text.size() || skip < 0) {
+    const char* const text_end = text.data() + text.size();
+    const auto [dot, ec] = std::from_chars(text.data(), text_end, first_result);
+    const bool ok = ec == std::errc{} && dot != text_end && *dot == '.' && [&] {
+      const auto [rest, ec2] = std::from_chars(dot + 1, text_end, first_point);
+      return ec2 == std::errc{} && rest == text_end;
+    }();
+    if (!ok) {
       return api::apiError("InvalidNextToken", "The NextToken is not valid.");
     }
   }
@@ -419,7 +428,10 @@ api::ApiResult<Json> getMetricData(store::MirrorStore& store, const Json& input,
   struct Result {
     std::string id;
     std::string label;
-    std::vector<std::pair<int64_t, double>> points;
+    MetricRef metric;
+    int64_t period = 60;
+    std::string stat;
+    bool unit_matches = true;
   };
 
   std::vector<Result> results;
@@ -488,42 +500,50 @@ api::ApiResult<Json> getMetricData(store::MirrorStore& store, const Json& input,
     if (!returned) {
       continue;
     }
-    Result r{name, label->value_or(metric->metric_name), {}};
-    if (!*unit || **unit == unitOf(*metric)) {
-      auto found = buckets(store, *metric, *start, *end, **period, now);
-      if (!found) {
-        return std::unexpected(found.error());
-      }
-      for (const Bucket& b : *found) {
-        r.points.emplace_back(b.start, statistic(b, **stat));
-      }
-    }
-    if (descending) {
-      std::reverse(r.points.begin(), r.points.end());
-    }
-    results.push_back(std::move(r));
+    const bool unit_matches = !*unit || **unit == unitOf(*metric);
+    results.push_back(Result{name, label->value_or(metric->metric_name), std::move(*metric),
+                             **period, **stat, unit_matches});
+  }
+  if (first_result > results.size()) {
+    return api::apiError("InvalidNextToken", "The NextToken is not valid.");
   }
 
-  // Pages cut the datapoints of all results, in order, at MaxDatapoints.
+  // Pages cut the datapoints of all results, in order, at MaxDatapoints. Every page lists every
+  // result; those before the token's and after the page's end come empty (read on their page).
   Json out_results = Json::array();
-  int64_t seen = 0;
   int64_t taken = 0;
-  bool more = false;
-  for (const Result& r : results) {
+  std::optional<std::pair<std::size_t, std::size_t>> next;  // where the next page starts
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const Result& r = results[i];
     Json timestamps = Json::array();
     Json values = Json::array();
     bool partial = false;
-    for (const auto& [time, value] : r.points) {
-      if (seen++ < skip) {
-        continue;
+    if (i >= first_result && !next && r.unit_matches) {
+      auto found = buckets(store, r.metric, *start, *end, r.period, now);
+      if (!found) {
+        return std::unexpected(found.error());
       }
-      if (taken == limit) {
-        partial = more = true;
-        break;
+      if (descending) {
+        std::reverse(found->begin(), found->end());
       }
-      timestamps.push_back(time);
-      values.push_back(value);
-      ++taken;
+      const std::size_t from = i == first_result ? std::min(first_point, found->size()) : 0;
+      const std::size_t room = static_cast<std::size_t>(limit - taken);
+      const std::size_t to = std::min(found->size(), from + room);
+      if (from < to) {
+        auto& ts = timestamps.get_ref<Json::array_t&>();
+        auto& vs = values.get_ref<Json::array_t&>();
+        ts.reserve(to - from);
+        vs.reserve(to - from);
+        for (std::size_t k = from; k < to; ++k) {
+          ts.emplace_back((*found)[k].start);
+          vs.emplace_back(statistic((*found)[k], r.stat));
+        }
+        taken += static_cast<int64_t>(to - from);
+      }
+      if (to < found->size()) {
+        partial = true;
+        next = {i, to};
+      }
     }
     out_results.push_back({{"Id", r.id},
                            {"Label", r.label},
@@ -532,8 +552,8 @@ api::ApiResult<Json> getMetricData(store::MirrorStore& store, const Json& input,
                            {"StatusCode", partial ? "PartialData" : "Complete"}});
   }
   Json out = {{"MetricDataResults", std::move(out_results)}, {"Messages", Json::array()}};
-  if (more) {
-    out["NextToken"] = std::to_string(skip + taken);
+  if (next) {
+    out["NextToken"] = std::to_string(next->first) + "." + std::to_string(next->second);
   }
   return out;
 }
