@@ -6,17 +6,12 @@
 import { loadCredentials } from './credentials.js';
 import { clear, h } from './dom.js';
 import { panel } from './page_parts.js';
-import { amzDate, authorizationHeader } from './sigv4.js';
+import { signedFetch } from './signed_fetch.js';
 
 export async function signedGet(path) {
   const credentials = loadCredentials();
   if (!credentials) throw new Error('Sign in first.');
-  const headers = { host: location.host, 'x-amz-date': amzDate(new Date()) };
-  const authorization = await authorizationHeader(
-    { method: 'GET', path, query: '', headers, body: '' }, credentials,
-    { region: credentials.region || 'us-east-1', service: 'ec2' });
-  return fetch(path, { cache: 'no-store',
-                       headers: { 'X-Amz-Date': headers['x-amz-date'], Authorization: authorization } });
+  return signedFetch(credentials, 'ec2', { method: 'GET', path });
 }
 
 // Files of the session with virtual network id `vni`, newest first; null when this server

@@ -8,13 +8,18 @@ export const MIRROR_COUNTERS = [
   'NetworkPacketsSkipMirrorOut',
 ];
 
-// A snapshot: {time (ms), counters: {resourceId: {name: value}}, registeredAgents, problems:
+// A snapshot: {time (ms), counters: {resourceId: {name: value}}, collectorSessions:
+// {sessionId: {name: value summed over the collectors}}, registeredAgents, problems:
 // [{instanceId, resourceId, reason}]}.
 export function snapshotOf(samples, time) {
-  const snapshot = { time, counters: {}, registeredAgents: null, problems: [] };
+  const snapshot = { time, counters: {}, collectorSessions: {}, registeredAgents: null,
+                     problems: [] };
   for (const s of samples) {
     if (s.name === 'tmirror_agent_counter') {
       (snapshot.counters[s.labels.resource_id] ||= {})[s.labels.name] = s.value;
+    } else if (s.name === 'tmirror_collector_session_counter') {
+      const into = (snapshot.collectorSessions[s.labels.session_id] ||= {});
+      into[s.labels.name] = (into[s.labels.name] || 0) + s.value;
     } else if (s.name === 'tmirror_registered_agents') {
       snapshot.registeredAgents = s.value;
     } else if (s.name === 'tmirror_agent_problem' && s.value > 0) {
@@ -58,8 +63,8 @@ export class CounterFeed {
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       snapshot = snapshotOf(parsePrometheus(await response.text()), Date.now());
     } catch (error) {
-      snapshot = { time: Date.now(), counters: {}, registeredAgents: null, problems: [],
-                   error: error.message };
+      snapshot = { time: Date.now(), counters: {}, collectorSessions: {}, registeredAgents: null,
+                   problems: [], error: error.message };
     }
     const previous = this.last;
     this.last = snapshot.error ? previous : snapshot;

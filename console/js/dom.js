@@ -36,8 +36,15 @@ export function clear(element, ...children) {
   return element;
 }
 
+// AWS ids ("tms-0123…", "eni-…") never break at their hyphen.
+const ID = /^[a-z]+(-[a-z]+)?-[0-9a-f]{8,17}$/;
+
+export function idText(id) {
+  return h('span', { class: 'id' }, id);
+}
+
 export function link(href, text) {
-  return h('a', { href }, text);
+  return h('a', { href, class: ID.test(String(text)) ? 'id' : null }, text);
 }
 
 // The Name tag of a resource, or '-'.

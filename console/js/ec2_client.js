@@ -1,6 +1,7 @@
 // The console's only way to change anything: the EC2 Query API on this server (POST /,
 // form-encoded, Version=2016-11-15), SigV4-signed in the browser, XML replies.
-import { amzDate, authorizationHeader, uriEncode } from './sigv4.js';
+import { signedFetch } from './signed_fetch.js';
+import { uriEncode } from './sigv4.js';
 import { errorOf, parseXml, toObject } from './xml.js';
 
 export const API_VERSION = '2016-11-15';
@@ -46,22 +47,12 @@ export class Ec2Client {
   async call(action, params = {}) {
     const pairs = [['Action', action], ['Version', API_VERSION], ...flatten(params)];
     const body = pairs.map(([n, v]) => `${uriEncode(n)}=${uriEncode(v)}`).join('&');
-    const headers = {
-      'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
-      host: location.host,
-      'x-amz-date': amzDate(new Date()),
-    };
-    const authorization = await authorizationHeader(
-      { method: 'POST', path: this.endpoint, query: '', headers, body },
-      this.credentials, { region: this.credentials.region || 'us-east-1', service: 'ec2' });
     let response;
     try {
-      response = await this.fetch(this.endpoint, {
-        method: 'POST',
-        headers: { 'Content-Type': headers['content-type'], 'X-Amz-Date': headers['x-amz-date'],
-                   Authorization: authorization },
-        body,
-      });
+      response = await signedFetch(this.credentials, 'ec2', {
+        method: 'POST', path: this.endpoint, body,
+        headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      }, this.fetch);
     } catch (e) {
       throw new ApiError('NetworkError', `The server cannot be reached (${e.message}).`, 0, action);
     }

@@ -10,8 +10,11 @@ function control(field) {
   const common = { id, name: field.param, 'data-param': field.param,
                    'aria-describedby': `${id}-error` };
   if (field.type === 'select') {
-    return h('select', common, (field.options || []).map(([value, label]) =>
-      h('option', { value, selected: String(field.value ?? '') === String(value) }, label)));
+    // options: [value, label] pairs, or {group, options} for an <optgroup>.
+    const option = ([value, label]) =>
+      h('option', { value, selected: String(field.value ?? '') === String(value) }, label);
+    return h('select', common, (field.options || []).map((o) => (Array.isArray(o) ? option(o)
+      : h('optgroup', { label: o.group }, o.options.map(option)))));
   }
   if (field.type === 'checkbox') {
     return h('input', { ...common, type: 'checkbox', checked: Boolean(field.value) });

@@ -32,6 +32,7 @@ async function show() {
   const path = location.hash.replace(/^#/, '') || '/sessions';
   if (!credentials || path === '/signin') {
     renderSignIn(view, { next: path === '/signin' ? '/sessions' : path });
+    focusHeading(view);
     return;
   }
   for (const a of document.querySelectorAll('#nav a')) {
@@ -46,18 +47,57 @@ async function show() {
       try {
         done = (await render(view, { client, params: match.slice(1) })) || null;
       } catch (error) {
-        clear(view, h('div', { class: 'form-error' }, `${error.code || 'Error'}: ${error.message}`));
+        failed(view, path, error);
       }
       if (view.parentNode === main) {
         cleanup = done;
+        focusHeading(view);
       } else if (done) {
         done();
       }
       return;
     }
   }
-  clear(view, h('h1', {}, 'Not found'), h('p', {}, `Nothing at ${path}.`));
+  clear(view, h('h1', {}, 'Not found'), h('p', {}, `Nothing at ${path}.`),
+    h('p', {}, h('a', { href: '#/sessions' }, 'Mirror sessions')));
+  focusHeading(view);
 }
 
-window.addEventListener('hashchange', show);
+// The list a page's resource belongs to: '#/sessions' for '/sessions/tms-…/modify'.
+const LISTS = { instances: 'Instances', interfaces: 'Network interfaces', targets: 'Mirror targets',
+                filters: 'Mirror filters', sessions: 'Mirror sessions' };
+
+// A page whose resource is gone (deleted meanwhile, or a stale link) says so and leads back to
+// its list; any other failure shows the API's code and message.
+function failed(view, path, error) {
+  const section = path.split('/')[1];
+  const id = path.split('/')[2];
+  if (/NotFound|Malformed/.test(error.code || '') && LISTS[section]) {
+    clear(view, h('h1', {}, 'Not found'),
+      h('div', { class: 'form-error', role: 'alert' }, `${error.code}: ${error.message}`),
+      h('p', {}, `${id} does not exist: it may have been deleted. `,
+        h('a', { href: `#/${section}` }, `Back to ${LISTS[section]}`)));
+    return;
+  }
+  clear(view, h('h1', {}, 'Something went wrong'),
+    h('div', { class: 'form-error', role: 'alert' }, `${error.code || 'Error'}: ${error.message}`),
+    LISTS[section] ? h('p', {}, h('a', { href: `#/${section}` }, `Back to ${LISTS[section]}`)) : null);
+}
+
+// After a navigation, focus goes to the new page's heading, so a screen reader announces it and
+// the next Tab starts in the page (not in the menu the user clicked).
+function focusHeading(view) {
+  if (!navigated) return;
+  const heading = view.querySelector('h1');
+  if (!heading) return;
+  heading.tabIndex = -1;
+  heading.focus();
+}
+
+// The first page keeps the browser's own focus; every navigation after it moves it.
+let navigated = false;
+window.addEventListener('hashchange', () => {
+  navigated = true;
+  show();
+});
 show();

@@ -6,6 +6,12 @@ export function titleBar(title, ...actions) {
            actions);
 }
 
+// A resource page's heading: "web-to-collector (tms-0123…)", or the id alone.
+export function resourceTitle(name, id) {
+  return h('span', {}, name && name !== '-' ? `${name} ` : '',
+    h('span', { class: 'id' }, name && name !== '-' ? `(${id})` : id));
+}
+
 export function details(pairs) {
   return h('dl', { class: 'details' }, pairs.filter(Boolean).map(([label, value]) => [
     h('dt', {}, label), h('dd', { 'data-detail': label }, value ?? '-')]));

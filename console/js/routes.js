@@ -3,7 +3,7 @@ import { renderFilter, renderFilters, renderNewFilter } from './pages/filters.js
 import { renderInstance, renderInstances } from './pages/instances.js';
 import { renderInterface, renderInterfaces, renderNewInterface } from './pages/interfaces.js';
 import { renderMonitoring } from './pages/monitoring.js';
-import { renderNewSession, renderSession, renderSessions } from './pages/sessions.js';
+import { renderModifySession, renderNewSession, renderSession, renderSessions } from './pages/sessions.js';
 import { renderNewTarget, renderTarget, renderTargets } from './pages/targets.js';
 
 export const routes = [
@@ -21,5 +21,6 @@ export const routes = [
   [/^\/sessions$/, renderSessions],
   [/^\/sessions\/new$/, renderNewSession],
   [/^\/sessions\/(tms-[0-9a-f]+)$/, renderSession],
+  [/^\/sessions\/(tms-[0-9a-f]+)\/modify$/, renderModifySession],
   [/^\/monitoring$/, renderMonitoring],
 ];

@@ -72,10 +72,10 @@ export class RuleEditor {
     this.formTitle = h('h3', {}, `Add ${direction === 'ingress' ? 'an inbound' : 'an outbound'} rule`);
     this.element = h('section', { class: `rules panel`, 'data-direction': direction },
       h('h2', { class: 'section' }, title), this.error,
-      h('table', { class: 'rule-list' }, h('thead', {}, h('tr', {},
-        ['Rule number', 'Action', 'Protocol', 'Source port range', 'Destination port range',
+      h('div', { class: 'table-scroll' }, h('table', { class: 'rule-list' }, h('thead', {}, h('tr', {},
+        ['Rule number', 'Action', 'Protocol', 'Source ports', 'Destination ports',
          'Source CIDR', 'Destination CIDR', 'Description', ''].map((t) => h('th', {}, t)))),
-      this.body),
+      this.body)),
       this.formTitle, this.form.element);
     this.show(rules);
   }

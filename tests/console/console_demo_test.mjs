@@ -163,6 +163,7 @@ test('tmirror up --demo: the session page charts the lab\'s mirrored web traffic
       await page.fill('[data-param="SecretAccessKey"]', secret);
       await page.click('button[type=submit]');
       await page.locator('#sessions-table a', { hasText: session }).click();
+      await page.locator('.period-picker [data-range="live"]').click();
       // Real counters from the agent: mirrored bytes per second above zero, twice in a row
       // apart in time (the chart keeps moving while the lab's traffic flows).
       const moving = async () => page.waitForFunction(() => {
@@ -192,6 +193,25 @@ test('tmirror up --demo: the session page charts the lab\'s mirrored web traffic
       const magic = readFileSync(saved).subarray(0, 4).toString('hex');
       assert.equal(magic, '0a0d0d0a', 'the download is a pcapng file');
       await page.screenshot({ path: join(screenshots, '22-demo-session-capture-files.png'), fullPage: true });
+      // The history (1h): the agent's mirrored packets and, beside them, the copies the demo's
+      // collector says it received of this session: they arrive.
+      await page.goto(`${url}/console/#/sessions/${session}`);
+      await page.locator('.period-picker [data-range="1h"]').click();
+      let delivery = null;
+      for (let i = 0; i < 30 && delivery !== 'arriving'; i += 1) {
+        await page.waitForTimeout(2000);
+        await page.reload();
+        await page.locator('.monitoring[data-loaded]').waitFor();
+        delivery = await page.locator('.delivery').getAttribute('data-delivery');
+      }
+      assert.equal(delivery, 'arriving', 'the collector reports receiving the session\'s copies');
+      await page.waitForFunction(() => {
+        const c = document.querySelector('.monitoring .chart[data-title="Packets per second"]');
+        const v = c && c.dataset.latest ? JSON.parse(c.dataset.latest) : {};
+        return v.CollectorDatagrams > 0;
+      });
+      await page.screenshot({ path: join(screenshots, '25-demo-session-history.png'), fullPage: true });
+      await page.locator('.period-picker [data-range="live"]').click();
       await page.goto(`${url}/console/#/monitoring`);
       await page.locator('#registered-agents').filter({ hasNotText: '…' }).waitFor();
       await page.screenshot({ path: join(screenshots, '21-demo-monitoring.png'), fullPage: true });

@@ -52,7 +52,8 @@ describe('tmirror web console', { concurrency: false }, () => {
   before(async () => {
     assert.ok(binary, 'TMIRROR_BINARY must name the tmirror binary');
     mkdirSync(screenshots, { recursive: true });
-    server = await startServer(binary, ['--sessions-per-interface', '1024']);
+    server = await startServer(binary, ['--sessions-per-interface', '1024',
+                                          '--history-flush-seconds', '0.5']);
     browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumFlags });
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     page = await context.newPage();
@@ -60,6 +61,8 @@ describe('tmirror web console', { concurrency: false }, () => {
     page.on('dialog', (dialog) => dialog.accept());
     page.on('request', (r) => requests.push(r.url()));
     page.on('pageerror', (e) => pageErrors.push(String(e)));
+    // A Content-Security-Policy refusal (an inline style, a foreign script) is a console error.
+    page.on('console', (m) => { if (/Content.Security.Policy/i.test(m.text())) pageErrors.push(m.text()); });
     // An agent registers its host: the instance and its interface the console will show.
     const registered = await agentPost(server, 'register', {
       HostKey: 'console-test-host', Hostname: 'web-1',
@@ -87,6 +90,9 @@ describe('tmirror web console', { concurrency: false }, () => {
     assert.ok(etag);
     const again = await fetch(`${server.url}/console/js/main.js`, { headers: { 'If-None-Match': etag } });
     assert.equal(again.status, 304);
+    const icon = await fetch(`${server.url}/console/favicon.svg`);
+    assert.equal(icon.status, 200);
+    assert.match(icon.headers.get('content-type'), /^image\/svg\+xml/);
     assert.equal((await fetch(`${server.url}/console/js/nothing.js`)).status, 404);
     assert.equal((await fetch(`${server.url}/console/js//main.js`)).status, 404);
     assert.equal((await fetch(`${server.url}/console/%2E%2E%2Fmetrics`)).status, 404);
@@ -143,8 +149,18 @@ describe('tmirror web console', { concurrency: false }, () => {
     await shot('03-network-interfaces');
   });
 
-  test('create a mirror target on that interface', async () => {
-    await go('#/targets/new');
+  test('create a mirror target on that interface; before it, the empty list offers Create', async () => {
+    await go('#/targets');
+    const offer = page.locator('#targets-table td.empty button', { hasText: 'Create mirror target' });
+    await offer.waitFor();
+    await shot('04-mirror-targets-empty');
+    await offer.click();
+    await page.waitForURL(/#\/targets\/new$/);
+    // The picker names each interface by host, interface, addresses and role.
+    const option = page.locator('[data-param="NetworkInterfaceId"] option', { hasText: ids.source });
+    assert.equal(await option.textContent(), `web-1 · eth0 · 10.0.0.11 · source · ${ids.source}`);
+    assert.match(await page.locator('[data-param="NetworkInterfaceId"] option',
+                                    { hasText: ids.collector }).textContent(), /198\.51\.100\.20 · appliance/);
     await page.fill('[data-param="Name"]', 'collector-target');
     await page.fill('[data-param="Description"]', 'the lab collector');
     await selectContaining('NetworkInterfaceId', ids.collector);
@@ -259,12 +275,20 @@ describe('tmirror web console', { concurrency: false }, () => {
     await shot('08-mirror-sessions');
   });
 
-  test('edit a session (ModifyTrafficMirrorSession) and its tags', async () => {
+  test('the session page leads with state and charts; Modify (ModifyTrafficMirrorSession) and tags', async () => {
     await go(`#/sessions/${ids.session}`);
+    await page.locator('#session-state').filter({ hasNotText: 'checking' }).waitFor();
+    const charts = await page.locator('.monitoring .charts').boundingBox();
+    assert.ok(charts.y < 900, `the charts start in the first screen (at ${charts.y} px)`);
+    assert.equal(await page.locator('[data-param="SessionNumber"]').count(), 0, 'no edit form');
+    await page.locator('a.modify').click();
+    await page.waitForURL(/\/modify$/);
     await page.fill('[data-param="PacketLength"]', '');
     await page.fill('[data-param="VirtualNetworkId"]', '4242');
     await page.click('form.api-form button[type=submit]');
-    await page.getByText('Saved.', { exact: true }).waitFor();
+    await page.waitForURL(new RegExp(`#/sessions/${ids.session}$`));
+    await page.locator('.notice', { hasText: 'Saved the changes' }).waitFor();
+    await page.locator('[data-detail="VNI"]', { hasText: '4242' }).waitFor();
     await page.locator('.add-tag').click();
     await page.locator('.tag-key').last().fill('env');
     await page.locator('.tag-value').last().fill('lab');
@@ -280,7 +304,8 @@ describe('tmirror web console', { concurrency: false }, () => {
   test('charts follow the counters an agent pushes', async () => {
     await go(`#/sessions/${ids.session}`);
     const chart = page.locator('.monitoring .chart[data-title="Bytes per second"]');
-    await page.locator('.counter-status', { hasText: 'No counters yet' }).waitFor();
+    await page.locator('.period-picker [data-range="live"]').click();
+    await page.locator('.counter-status', { hasText: 'no counters yet' }).waitFor();
     assert.equal(await page.locator('[data-counter="NetworkMirrorIn"] .counter-value').textContent(), '–');
     // Simulate the agent: cumulative counters growing ~100 kB/s mirrored in, 1 kB/s skipped out.
     let bytes = 0;
@@ -319,7 +344,7 @@ describe('tmirror web console', { concurrency: false }, () => {
       // ~100 kB/s mirrored (50 kB per 0.5 s push), measured over 1 s polls.
       assert.ok(latest.NetworkMirrorIn > 20000 && latest.NetworkMirrorIn < 400000,
                 `mirrored rate ${latest.NetworkMirrorIn}`);
-      assert.equal(latest.NetworkMirrorOut, 0);
+      assert.ok(!(latest.NetworkMirrorOut > 0), `nothing mirrored out (${latest.NetworkMirrorOut})`);
       await shot('09-session-live-charts');
       await go(`#/interfaces/${ids.source}`);
       await page.waitForFunction(() => {
@@ -332,12 +357,213 @@ describe('tmirror web console', { concurrency: false }, () => {
     }
   });
 
+  test('history: the charts read the server\'s metric history, and still show it after a reload', async () => {
+    await go(`#/sessions/${ids.session}`);
+    await page.locator('.period-picker [data-range="1h"]').click();
+    const withHistory = () => page.waitForFunction(() => {
+      const c = document.querySelector('.monitoring .chart[data-title="Bytes per second"]');
+      const latest = c && c.dataset.latest ? JSON.parse(c.dataset.latest) : {};
+      return c?.dataset.mode === 'history' && Number(c.dataset.points) >= 1 &&
+        latest.NetworkMirrorIn > 0;
+    }, null, { timeout: 20000 });
+    await withHistory();
+    await page.reload();
+    await withHistory();
+    assert.equal(await page.locator('.monitoring').getAttribute('data-range'), '1h', 'the period is kept');
+    assert.equal(await page.locator('.period-picker [data-range="1h"]').getAttribute('aria-pressed'), 'true');
+    // Axis and read-out text: clock times, units spelled out.
+    assert.match(await page.locator('.chart[data-title="Bytes per second"] h3').textContent(), /\(bytes\/s\)/);
+    assert.match(await page.locator('.chart[data-title="Bytes per second"] .legend-value').first().textContent(),
+                 /^\d+(\.\d+)?( [kMGT])? bytes\/s$/);
+    assert.match(await page.locator('.chart[data-title="Bytes per second"] .readout-time').textContent(),
+                 /^latest [A-Z][a-z]{2} \d+ \d\d:\d\d$/);
+    // The keyboard reads the chart too.
+    await page.locator('.chart[data-title="Bytes per second"] canvas').focus();
+    await page.keyboard.press('End');
+    assert.match(await page.locator('.chart[data-title="Bytes per second"] .readout-time').textContent(), /^at /);
+    await shot('09-session-history-charts');
+    for (const range of ['3h', '12h', '1d', '1w']) {
+      await page.locator(`.period-picker [data-range="${range}"]`).click();
+      await page.waitForFunction((r) => document.querySelector('.monitoring')?.dataset.range === r &&
+        document.querySelector('.counter-status')?.textContent.startsWith(`The last ${r}`), range);
+    }
+    await shot('09-session-history-1w');
+    await page.locator('.period-picker [data-range="1h"]').click();
+  });
+
+  test('legend colours come from the stylesheet: computed, distinct, painted, no inline style', async () => {
+    await go(`#/sessions/${ids.session}`);
+    await page.waitForFunction(() => Number(document.querySelector(
+      '.monitoring .chart[data-title="Bytes per second"]')?.dataset.points) >= 1);
+    const charts = await page.evaluate(() => [...document.querySelectorAll('.monitoring .chart')].map((c) => {
+      const colours = [...c.querySelectorAll('.swatch')].map((s) => getComputedStyle(s).backgroundColor);
+      // Pixels of the first series' colour on the canvas (its line or its dot).
+      const canvas = c.querySelector('canvas');
+      const [r, g, b] = colours[0].match(/\d+/g).map(Number);
+      const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      let painted = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (Math.abs(data[i] - r) < 24 && Math.abs(data[i + 1] - g) < 24 &&
+            Math.abs(data[i + 2] - b) < 24 && data[i + 3] > 200) painted += 1;
+      }
+      return { title: c.dataset.title, colours, painted };
+    }));
+    assert.equal(charts.length, 2);
+    for (const chart of charts) {
+      assert.equal(chart.colours.length, 5, `${chart.title}: four agent series and the collector's`);
+      for (const colour of chart.colours) {
+        assert.doesNotMatch(colour, /^rgba\(0, 0, 0, 0\)$|transparent/, `${chart.title}: ${colour}`);
+      }
+      assert.equal(new Set(chart.colours).size, chart.colours.length, `${chart.title}: distinct colours`);
+    }
+    assert.ok(charts.find((c) => c.title === 'Bytes per second').painted > 0,
+              'the canvas draws the series in its legend colour');
+    // (Chromium's autofill leaves an empty style="" on text inputs: no style.)
+    const styled = await page.evaluate(() => [...document.querySelectorAll('[style]:not([style=""])')]
+      .map((e) => e.outerHTML.slice(0, 120)));
+    assert.deepEqual(styled, [], 'no inline style attributes');
+  });
+
+  test('copies sent to a collector that receives none are flagged; the collector\'s count shows beside', async () => {
+    // A collector host registers its receiving interface and reports its health, as
+    // `tmirror collect --server` does; a session mirrors web-1 to it.
+    const collector = await agentPost(server, 'register', {
+      HostKey: 'console-collector', Hostname: 'col-1', Role: 'collector',
+      Interfaces: [{ Name: 'eth1', MacAddress: '02:00:00:00:00:02', PrivateIpAddress: '10.0.0.12',
+                     Mtu: 1500 }] });
+    ids.collectorHost = collector.NetworkInterfaces[0].NetworkInterfaceId;
+    const targetXml = await apiCall(server, 'CreateTrafficMirrorTarget', {
+      NetworkInterfaceId: ids.collectorHost, Description: 'the collector on col-1' });
+    ids.collectorTarget = /<trafficMirrorTargetId>(tmt-[0-9a-f]+)</.exec(targetXml)[1];
+    const sessionXml = await apiCall(server, 'CreateTrafficMirrorSession', {
+      NetworkInterfaceId: ids.source, TrafficMirrorTargetId: ids.collectorTarget,
+      TrafficMirrorFilterId: ids.filter, SessionNumber: 5000, 'TagSpecification.1.ResourceType':
+      'traffic-mirror-session', 'TagSpecification.1.Tag.1.Key': 'Name',
+      'TagSpecification.1.Tag.1.Value': 'web-1-to-col-1' });
+    ids.collectorSession = /<trafficMirrorSessionId>(tms-[0-9a-f]+)</.exec(sessionXml)[1];
+    let sent = 0;
+    let received = 0;
+    const report = async (receiving) => {
+      sent += 400;
+      await agentPost(server, 'counters', {
+        InstanceId: ids.instance,
+        Sessions: [{ TrafficMirrorSessionId: ids.collectorSession, NetworkInterfaceId: ids.source,
+                     NetworkPacketsMirrorIn: sent, NetworkMirrorIn: sent * 100 }],
+        Interfaces: [], Problems: [] });
+      if (receiving) received += 400;
+      await agentPost(server, 'counters', {
+        Interfaces: [{ NetworkInterfaceId: ids.collectorHost, CollectorHealthy: 1,
+                       CollectorDatagrams: received, CollectorBytes: received * 100 }],
+        Sessions: [{ TrafficMirrorSessionId: ids.collectorSession, CollectorDatagrams: received,
+                     CollectorBytes: received * 100 }] });
+    };
+    for (let i = 0; i < 3; i += 1) await report(false);
+    await page.waitForTimeout(1000);  // the history is written every 0.5 s
+    await go(`#/sessions/${ids.collectorSession}`);
+    const warning = page.locator('.delivery[data-delivery="lost"] .warning');
+    await warning.waitFor();
+    assert.match(await warning.textContent(), /Copies are sent, none arrive/);
+    assert.match(await warning.textContent(), new RegExp(ids.collectorHost));
+    assert.match(await warning.textContent(), /10\.0\.0\.12/);
+    await shot('13-session-copies-lost');
+    // The collector starts receiving: the warning goes, its count is charted beside the agent's.
+    for (let i = 0; i < 3; i += 1) await report(true);
+    let arriving = false;
+    for (let i = 0; i < 20 && !arriving; i += 1) {
+      await page.waitForTimeout(500);
+      await page.reload();
+      await page.locator('.monitoring[data-loaded]').waitFor();
+      arriving = await page.locator('.delivery').getAttribute('data-delivery') === 'arriving';
+    }
+    assert.ok(arriving, 'the delivery line says the copies arrive');
+    await page.waitForFunction(() => {
+      const c = document.querySelector('.monitoring .chart[data-title="Packets per second"]');
+      const latest = c && c.dataset.latest ? JSON.parse(c.dataset.latest) : {};
+      return latest.CollectorDatagrams > 0 && latest.NetworkPacketsMirrorIn > 0;
+    });
+    assert.equal(await page.locator('.delivery .warning').count(), 0);
+    await shot('14-session-copies-arriving');
+  });
+
+  test('from 800 px wide: no page scrolls sideways, no id wraps', async () => {
+    await page.setViewportSize({ width: 800, height: 900 });
+    try {
+      for (const [name, hash] of [['sessions', '#/sessions'], ['session', `#/sessions/${ids.session}`],
+        ['session-new', '#/sessions/new'], ['session-modify', `#/sessions/${ids.session}/modify`],
+        ['interfaces', '#/interfaces'], ['interface', `#/interfaces/${ids.source}`],
+        ['collector-interface', `#/interfaces/${ids.collectorHost}`], ['targets', '#/targets'],
+        ['target', `#/targets/${ids.target}`], ['filters', '#/filters'],
+        ['filter', `#/filters/${ids.filter}`], ['instances', '#/instances'],
+        ['instance', `#/instances/${ids.instance}/details`], ['monitoring', '#/monitoring']]) {
+        await go(hash);
+        await page.locator('main h1').first().waitFor();
+        await page.waitForTimeout(400);
+        const layout = await page.evaluate(() => ({
+          scroll: document.documentElement.scrollWidth, width: document.documentElement.clientWidth,
+          wrapped: [...document.querySelectorAll('main .id')].filter((e) => e.getClientRects().length > 1)
+            .map((e) => e.textContent) }));
+        assert.ok(layout.scroll <= layout.width, `${hash}: ${layout.scroll} px wide in ${layout.width}`);
+        assert.deepEqual(layout.wrapped, [], `${hash}: ids on one line`);
+        await shot(`15-800px-${name}`);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1440, height: 900 });
+    }
+  });
+
+  test('keyboard: menu, search, sort and links; focus lands on each new page\'s heading', async () => {
+    await go('#/sessions');
+    await page.locator('#sessions-table tbody tr a').first().waitFor();
+    await page.evaluate(() => document.activeElement?.blur());
+    const focused = () => page.evaluate(() => ({ tag: document.activeElement?.tagName,
+      text: document.activeElement?.textContent, cls: document.activeElement?.className || '' }));
+    const tabTo = async (want, limit = 40) => {
+      for (let i = 0; i < limit; i += 1) {
+        await page.keyboard.press('Tab');
+        if (want(await focused())) return;
+      }
+      assert.fail('not reached with Tab');
+    };
+    await tabTo((f) => f.tag === 'A' && f.text === 'Mirror targets');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/#\/targets$/);
+    await page.waitForFunction(() => document.activeElement?.tagName === 'H1' &&
+                               document.activeElement.textContent === 'Mirror targets');
+    // The next Tab starts inside the page, not in the menu.
+    await tabTo((f) => f.cls.includes('table-search'), 4);
+    await page.keyboard.type('collector-target');
+    const table = page.locator('#targets-table');
+    await page.waitForFunction(() => document.querySelector('#targets-table')?.dataset.rows === '1' &&
+      document.querySelector('#targets-table .page-status').textContent.includes('found'));
+    assert.match(await table.locator('tbody tr').textContent(), /collector-target/);
+    await tabTo((f) => f.tag === 'A' && /^tmt-/.test(f.text), 10);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/#\/targets\/tmt-/);
+    await page.waitForFunction(() => document.activeElement?.tagName === 'H1' &&
+                               document.activeElement.textContent.includes('collector-target'));
+    // Sort by a header with the keyboard: session numbers ascending, then descending.
+    await go('#/sessions');
+    await page.waitForFunction(() => Number(document.querySelector('#sessions-table')?.dataset.rows) >= 2);
+    const sortButton = page.locator('#sessions-table th button.sort', { hasText: 'Session number' });
+    await sortButton.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('#sessions-table th[aria-sort="ascending"]'));
+    const ascending = await table.page().locator('#sessions-table tbody tr td:nth-child(6)').allTextContents();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('#sessions-table th[aria-sort="descending"]'));
+    const descending = await page.locator('#sessions-table tbody tr td:nth-child(6)').allTextContents();
+    assert.deepEqual(ascending.map(Number), [...ascending.map(Number)].sort((a, b) => a - b));
+    assert.deepEqual(descending, [...ascending].reverse());
+    await shot('16-sessions-sorted');
+  });
+
   test('agent health: registered agents and the problems they report', async () => {
     await agentPost(server, 'counters', {
       InstanceId: ids.instance, Sessions: [], Interfaces: [],
       Problems: [{ ResourceId: ids.session, Reason: 'target MTU too small' }] });
     await go('#/monitoring');
-    await page.locator('#registered-agents', { hasText: '1' }).waitFor();
+    // web-1's agent and col-1's collector.
+    await page.locator('#registered-agents', { hasText: '2' }).waitFor();
     await page.locator('#agent-problems tbody tr', { hasText: 'target MTU too small' }).waitFor();
     await page.locator('#counter-summary tbody tr', { hasText: ids.session }).waitFor();
     await shot('11-monitoring');
@@ -381,7 +607,7 @@ describe('tmirror web console', { concurrency: false }, () => {
       assert.ok(Date.now() - t0 < 3000, 'a page turns in under 3 s');
     }
     assert.equal(pages, 21);
-    assert.equal(seen.size, 1001, 'every session on exactly one page');
+    assert.equal(seen.size, 1002, 'every session on exactly one page (and col-1\'s)');
     await table.locator('.page-prev').click();
     await page.waitForFunction(() => document.querySelector('#sessions-table').dataset.page === '20');
     await table.locator('.page-size').selectOption('500');
@@ -409,6 +635,19 @@ describe('tmirror web console', { concurrency: false }, () => {
     const xml = await apiCall(server, 'DescribeTrafficMirrorSessions',
                               { 'Filter.1.Name': 'traffic-mirror-session-id', 'Filter.1.Value.1': ids.session });
     assert.doesNotMatch(xml, /<item>/);
+  });
+
+  test('a deleted session is gone: not on the monitoring page, its link says so', async () => {
+    await go('#/monitoring');
+    await page.locator('#counter-summary tbody tr', { hasText: ids.collectorSession }).waitFor();
+    await page.waitForTimeout(1500);
+    assert.equal(await page.locator('#counter-summary tbody tr', { hasText: ids.session }).count(), 0);
+    await go(`#/sessions/${ids.session}`);
+    await page.locator('h1', { hasText: 'Not found' }).waitFor();
+    assert.match(await page.locator('main').textContent(), /InvalidTrafficMirrorSessionId\.NotFound/);
+    await page.locator('main a', { hasText: 'Back to Mirror sessions' }).click();
+    await page.waitForURL(/#\/sessions$/);
+    await shot('17-deleted-session');
   });
 
   test('nothing was fetched from anywhere but this server, and no script failed', () => {

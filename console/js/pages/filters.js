@@ -1,9 +1,10 @@
 // Mirror filters: the amazon-dns network service and the rule editor for each direction. A
 // filter's description cannot change (the API has no such Modify).
-import { clear, h, link, nameOf } from '../dom.js';
+import { clear, h, idText, link, nameOf } from '../dom.js';
 import { ApiForm } from '../form.js';
 import { PagedTable } from '../paged_table.js';
-import { deleteButton, details, errorSlot, flash, panel, takeFlash, titleBar } from '../page_parts.js';
+import { deleteButton, details, errorSlot, flash, panel, resourceTitle, takeFlash,
+         titleBar } from '../page_parts.js';
 import { RuleEditor } from '../rule_editor.js';
 import { tagsPanel } from '../tags_panel.js';
 import { tagSpecification, TagsEditor } from '../tags_editor.js';
@@ -12,7 +13,10 @@ const hasDns = (f) => (f.networkServiceSet || []).includes('amazon-dns');
 
 export function renderFilters(main, { client }) {
   const table = new PagedTable({
-    id: 'filters-table', empty: 'No mirror filters.',
+    id: 'filters-table', noun: 'mirror filters',
+    empty: 'No mirror filters yet. A filter\'s numbered rules say which packets of each ' +
+      'direction a session mirrors.',
+    create: { label: 'Create mirror filter', href: '#/filters/new' },
     columns: [
       { label: 'Filter ID', render: (f) => link(`#/filters/${f.trafficMirrorFilterId}`,
                                                 f.trafficMirrorFilterId) },
@@ -20,7 +24,7 @@ export function renderFilters(main, { client }) {
       { label: 'Inbound rules', render: (f) => String((f.ingressFilterRuleSet || []).length) },
       { label: 'Outbound rules', render: (f) => String((f.egressFilterRuleSet || []).length) },
       { label: 'Network services', render: (f) => (f.networkServiceSet || []).join(', ') || '-' },
-      { label: 'Description', render: (f) => f.description || '' },
+      { label: 'Description', optional: true, render: (f) => f.description || '' },
     ],
     load: async (page) => {
       const r = await client.call('DescribeTrafficMirrorFilters', page);
@@ -30,7 +34,7 @@ export function renderFilters(main, { client }) {
   clear(main, titleBar('Mirror filters',
     h('button', { type: 'button', onclick: () => table.refresh() }, 'Refresh'),
     h('button', { type: 'button', class: 'primary', onclick: () => { location.hash = '#/filters/new'; } },
-      'Create filter')), takeFlash(), table.element);
+      'Create mirror filter')), takeFlash(), table.element);
   table.refresh();
 }
 
@@ -89,12 +93,12 @@ export async function renderFilter(main, { client, params: [id] }) {
       dnsError.hidden = false;
     }
   });
-  clear(main, titleBar(`${id} (${nameOf(filter)})`,
+  clear(main, titleBar(resourceTitle(nameOf(filter), id),
     deleteButton(`mirror filter ${id}`,
                  () => client.call('DeleteTrafficMirrorFilter', { TrafficMirrorFilterId: id }),
                  '#/filters', error)),
   takeFlash(), error,
-  panel(details([['Filter ID', id], ['Description', filter.description]]),
+  panel(details([['Filter ID', idText(id)], ['Description', filter.description]]),
     h('h2', { class: 'section' }, 'Network services'), dnsError,
     h('label', {}, dns, ' amazon-dns: mirror all traffic to and from the hosts\' DNS resolvers')),
   editors.map((e) => e.element),

@@ -1,8 +1,10 @@
 // Mirror targets: where copies go. The API changes a target's tags only.
-import { clear, h, link, nameOf } from '../dom.js';
+import { clear, h, idText, link, nameOf } from '../dom.js';
 import { ApiForm } from '../form.js';
+import { interfaceOptions } from '../interface_choices.js';
 import { PagedTable } from '../paged_table.js';
-import { deleteButton, details, errorSlot, flash, panel, takeFlash, titleBar } from '../page_parts.js';
+import { deleteButton, details, errorSlot, flash, panel, resourceTitle, takeFlash,
+         titleBar } from '../page_parts.js';
 import { tagsPanel } from '../tags_panel.js';
 import { tagSpecification, TagsEditor } from '../tags_editor.js';
 
@@ -11,14 +13,17 @@ const destination = (t) => t.networkInterfaceId || t.networkLoadBalancerArn ||
 
 export function renderTargets(main, { client }) {
   const table = new PagedTable({
-    id: 'targets-table', empty: 'No mirror targets.',
+    id: 'targets-table', noun: 'mirror targets',
+    empty: 'No mirror targets yet. A target is where copies go: a collector\'s interface, an ' +
+      'appliance, or a group of collectors behind a Network Load Balancer ARN.',
+    create: { label: 'Create mirror target', href: '#/targets/new' },
     columns: [
       { label: 'Target ID', render: (t) => link(`#/targets/${t.trafficMirrorTargetId}`,
                                                 t.trafficMirrorTargetId) },
       { label: 'Name', render: nameOf },
       { label: 'Type', render: (t) => t.type },
       { label: 'Destination', render: destination },
-      { label: 'Description', render: (t) => t.description || '' },
+      { label: 'Description', optional: true, render: (t) => t.description || '' },
     ],
     load: async (page) => {
       const r = await client.call('DescribeTrafficMirrorTargets', page);
@@ -28,7 +33,7 @@ export function renderTargets(main, { client }) {
   clear(main, titleBar('Mirror targets',
     h('button', { type: 'button', onclick: () => table.refresh() }, 'Refresh'),
     h('button', { type: 'button', class: 'primary', onclick: () => { location.hash = '#/targets/new'; } },
-      'Create target')), takeFlash(), table.element);
+      'Create mirror target')), takeFlash(), table.element);
   table.refresh();
 }
 
@@ -45,8 +50,8 @@ export async function renderNewTarget(main, { client }) {
         options: [['network-interface', 'Network interface'],
                   ['network-load-balancer', 'Network Load Balancer (collector group)']] },
       { param: 'NetworkInterfaceId', label: 'Network interface', type: 'select',
-        options: [['', 'Choose a network interface'], ...interfaces.map((e) =>
-          [e.networkInterfaceId, `${e.networkInterfaceId} (${nameOf(e)}, ${e.privateIpAddress || 'no IPv4'})`])] },
+        options: [['', 'Choose a network interface'], ...interfaceOptions(interfaces, 'collector')],
+        help: 'Host · interface · addresses · role · ID. Copies go to its IPv4 address, UDP 4789.' },
       { param: 'NetworkLoadBalancerArn', label: 'Network Load Balancer ARN',
         placeholder: 'arn:aws:elasticloadbalancing:…:loadbalancer/net/…' },
     ],
@@ -80,13 +85,13 @@ export async function renderTarget(main, { client, params: [id] }) {
   const r = await client.call('DescribeTrafficMirrorTargets', { TrafficMirrorTargetId: [id] });
   const t = r.trafficMirrorTargetSet[0];
   const error = errorSlot();
-  clear(main, titleBar(`${id} (${nameOf(t)})`,
+  clear(main, titleBar(resourceTitle(nameOf(t), id),
     deleteButton(`mirror target ${id}`,
                  () => client.call('DeleteTrafficMirrorTarget', { TrafficMirrorTargetId: id }),
                  '#/targets', error)),
   takeFlash(), error,
   panel(details([
-    ['Target ID', id], ['Type', t.type],
+    ['Target ID', idText(id)], ['Type', t.type],
     ['Network interface', t.networkInterfaceId
       ? link(`#/interfaces/${t.networkInterfaceId}`, t.networkInterfaceId) : null],
     t.networkLoadBalancerArn ? ['Network Load Balancer', t.networkLoadBalancerArn] : null,
