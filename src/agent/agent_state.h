@@ -10,14 +10,12 @@
 #include <string>
 
 #include "common/result.h"
+#include "model/host_identity.h"
 #include "model/mirror_config.h"
 
 namespace tmirror::agent {
 
-struct AgentIdentity {
-  std::string host_key;     // random, made once; the server knows the host by it
-  std::string instance_id;  // i-..., once registered
-};
+using AgentIdentity = model::HostIdentity;
 
 class AgentState {
  public:
@@ -39,8 +37,5 @@ class AgentState {
 
   std::filesystem::path directory_;
 };
-
-// Writes `content` to `path` atomically and durably.
-Result<void> replaceFileDurably(const std::filesystem::path& path, const std::string& content);
 
 }  // namespace tmirror::agent

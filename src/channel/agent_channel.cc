@@ -482,15 +482,26 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
       instance.id = api::newResourceId("i");
       instance.host_key = host_key;
     }
+    auto known = s.interfacesOf(instance.id);
+    if (!known) {
+      return fail(known.error());
+    }
+    if (auto clash = liveHostWithKey(*known, reported)) {
+      return jsonError(409, "DuplicateHostKey",
+                       "Host key of " + (hostname.empty() ? std::string("this host") : hostname) +
+                           " is in use by a live host, " + instance.id + " (" + *clash +
+                           "), that reports interfaces this one does not have: two hosts share "
+                           "one state directory (copied?). Give each agent and collector its "
+                           "own --state-dir, or delete identity.json in the copy. If the other "
+                           "host has stopped, this one is accepted once it has been silent "
+                           "for " +
+                           std::to_string(duplicateWindow().count() / 1000) + " s.");
+    }
     instance.hostname = hostname;
     instance.dns_resolvers = resolvers;
     instance.control_endpoints = endpoints;
     if (auto r = s.upsertInstance(instance); !r) {
       return fail(r.error());
-    }
-    auto known = s.interfacesOf(instance.id);
-    if (!known) {
-      return fail(known.error());
     }
     // Interfaces the host no longer has stay known (ids, sessions) but are detached.
     for (auto k : *known) {
@@ -536,9 +547,12 @@ api::HttpResponse AgentChannel::registerHost(const api::HttpRequestView& request
       if (auto member = s.setLoadBalancerMembership(eni.id, load_balancer); !member) {
         return fail(member.error());
       }
-      if (load_balancer) {
+      {
         std::lock_guard lock(health_mutex_);
-        member_seen_[eni.id] = std::chrono::steady_clock::now();
+        interface_seen_[eni.id] = std::chrono::steady_clock::now();
+        if (load_balancer) {
+          member_seen_[eni.id] = std::chrono::steady_clock::now();
+        }
       }
       answer.interfaces.push_back({r.name, r.mac, eni.id});
     }
@@ -891,11 +905,16 @@ std::size_t AgentChannel::applyCounters(model::CountersReport report) {
   for (const auto& p : report.problems.value_or(std::vector<model::Problem>{})) {
     problems.emplace_back(p.resource_id, p.reason);
   }
-  if (!healthy.empty()) {
+  {
     const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(health_mutex_);
     for (const std::string& id : healthy) {
       member_seen_[id] = now;
+    }
+    for (const auto& item : report.interfaces) {
+      if (auto it = interface_seen_.find(item.id); it != interface_seen_.end()) {
+        it->second = now;  // only registered ones: a report cannot grow the map
+      }
     }
   }
   std::lock_guard lock(counters_mutex_);
@@ -911,6 +930,41 @@ std::size_t AgentChannel::applyCounters(model::CountersReport report) {
     collector_sessions_.insert_or_assign(collector_id, std::move(received));
   }
   return taken;
+}
+
+std::chrono::milliseconds AgentChannel::duplicateWindow() const {
+  // Three reports of the slowest: a collector reports every 10 s by default, a large fleet's
+  // agents up to every minute.
+  return std::max<std::chrono::milliseconds>(std::chrono::seconds(30), 3 * reportInterval());
+}
+
+std::optional<std::string> AgentChannel::liveHostWithKey(
+    const std::vector<store::NetworkInterfaceRecord>& known,
+    const std::vector<model::ReportedInterface>& reported) const {
+  // The same host again (a restart, a re-registration) reports at least one interface it had;
+  // a copy of its state directory on another host reports none of them.
+  std::vector<const store::NetworkInterfaceRecord*> attached;
+  for (const auto& k : known) {
+    if (!k.attached) {
+      continue;
+    }
+    const bool shared = std::any_of(reported.begin(), reported.end(), [&](const auto& r) {
+      return packet::formatMacAddress(r.mac) == k.mac;
+    });
+    if (shared) {
+      return std::nullopt;
+    }
+    attached.push_back(&k);
+  }
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(health_mutex_);
+  for (const auto* k : attached) {
+    const auto it = interface_seen_.find(k->id);
+    if (it != interface_seen_.end() && now - it->second < duplicateWindow()) {
+      return k->id + " " + k->mac + (k->private_ip ? " " + *k->private_ip : "");
+    }
+  }
+  return std::nullopt;
 }
 
 api::HttpResponse AgentChannel::withReportInterval(api::HttpResponse answer) const {

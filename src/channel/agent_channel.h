@@ -134,6 +134,13 @@ class AgentChannel : public server::AgentRoutes {
   std::size_t applyCounters(model::CountersReport report);
   // A desired-state answer, with the report interval in its kReportIntervalHeader.
   api::HttpResponse withReportInterval(api::HttpResponse answer) const;
+  // How long after its last report a host counts as live, for a host key's owner.
+  std::chrono::milliseconds duplicateWindow() const;
+  // "eni-… MAC address" of an interface of `known` that a live host still reports, when the
+  // registration reports none of `known`'s attached interfaces (the key is another host's).
+  std::optional<std::string> liveHostWithKey(
+      const std::vector<store::NetworkInterfaceRecord>& known,
+      const std::vector<model::ReportedInterface>& reported) const;
   api::HttpResponse collectorSessions(const api::HttpRequestView& request);
   bool memberHealthy(const std::string& network_interface_id) const;
   void checkMemberHealth();
@@ -181,6 +188,9 @@ class AgentChannel : public server::AgentRoutes {
   // Load-balancer members: when each last said it is healthy (registration or counters).
   mutable std::mutex health_mutex_;
   std::map<std::string, std::chrono::steady_clock::time_point> member_seen_;
+  // Every registered interface: when its host last registered or reported it. A host key that
+  // registers with none of the interfaces of a host still reporting is someone else's copy.
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> interface_seen_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::vector<std::string> healthy_members_;  // as of the last check
   std::mutex stop_mutex_;

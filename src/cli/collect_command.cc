@@ -11,6 +11,7 @@
 #include "collector/collector_http.h"
 #include "collector/collector_log.h"
 #include "collector/server_registration.h"
+#include "model/host_identity.h"
 
 namespace tmirror::cli {
 
@@ -76,9 +77,15 @@ int runCollect(const CollectOptions& options) {
       logger().error("{}", servers.error().message);
       return 1;
     }
+    auto identity = model::loadOrCreateHostIdentity(options.state_dir);
+    if (!identity) {
+      logger().error("--state-dir: {}", identity.error().message);
+      return 1;
+    }
     const collector::Collector* raw = collector->get();
     registration = std::make_unique<collector::ServerRegistration>(
-        *servers, options.trust, options.token, *interface, (*collector)->port(),
+        *servers, options.trust, options.token, identity->host_key, *interface,
+        (*collector)->port(),
         [raw] {
           const auto& counters = raw->counters();
           std::map<std::string, double> out{

@@ -176,6 +176,10 @@ void addCollectSubcommand(CLI::App& app, CollectArgs& a) {
   c->add_option("--health-interval", a.options.health_interval_seconds,
                 "Seconds between health reports to --server")
       ->check(CLI::Range(int64_t{1}, int64_t{3600}));
+  c->add_option("--state-dir", a.options.state_dir,
+                "With --server: where the collector keeps its identity, kept across restarts "
+                "(each collector its own: the server knows a collector by it)")
+      ->capture_default_str();
 }
 
 std::variant<CollectOptions, HelpText> finishCollectOptions(CollectArgs& a) {

@@ -95,6 +95,8 @@ struct CollectOptions {
   http::ServerTrust trust;  // how --server's certificate is checked
   int64_t health_interval_seconds = 10;
   std::string load_balancer_arn;  // register as a member of this network load balancer
+  // With --server: where the collector keeps its identity (identity.json), as an agent does.
+  std::filesystem::path state_dir = "/var/lib/tmirror/collector";
   log::Settings logging;
 };
 

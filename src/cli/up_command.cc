@@ -18,12 +18,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/agent_state.h"
 #include "cli/child_process.h"
 #include "cli/command_line.h"
 #include "cli/demo_lab.h"
 #include "cli/demo_setup.h"
 #include "cli/service_manager.h"
+#include "common/durable_file.h"
 #include "common/loopback.h"
 
 namespace tmirror::cli {
@@ -83,7 +83,7 @@ std::optional<Credentials> credentials(const std::filesystem::path& data_dir) {
   const json out = {{"AccessKeyId", c.access_key_id},
                     {"SecretAccessKey", c.secret_access_key},
                     {"AgentToken", c.agent_token}};
-  if (auto saved = agent::replaceFileDurably(path, out.dump(2) + "\n"); !saved) {
+  if (auto saved = replaceFileDurably(path, out.dump(2) + "\n"); !saved) {
     say(saved.error().message);
     return std::nullopt;
   }
@@ -204,7 +204,8 @@ int runUp(const UpOptions& options) {
     add("collect",
         trusting({"collect", "--listen", options.collector_listen, "--output-dir",
                   (data_dir / "captures").string(), "--metrics-listen", options.collector_metrics,
-                  "--server", url, "--token", creds->agent_token, "--health-interval", "2"}));
+                  "--server", url, "--token", creds->agent_token, "--health-interval", "2",
+                  "--state-dir", (data_dir / "collector").string()}));
   }
   const bool root = ::geteuid() == 0;
   if (!options.no_agent && root && !options.demo) {
@@ -266,12 +267,27 @@ int runUp(const UpOptions& options) {
     };
     Supervised collector;
     collector.name = "collect";
-    collector.args =
-        in("tgt", trusting({"collect", "--listen", "0.0.0.0:4789", "--output-dir",
-                            (data_dir / "captures").string(), "--metrics-listen", "127.0.0.1:8902",
-                            "--server", lab_url, "--token", creds->agent_token, "--health-interval",
-                            "2", "--log-level", options.log_level, "--log-format",
-                            options.log_format, "--config", ""}));
+    collector.args = in("tgt", trusting({"collect",
+                                         "--listen",
+                                         "0.0.0.0:4789",
+                                         "--output-dir",
+                                         (data_dir / "captures").string(),
+                                         "--metrics-listen",
+                                         "127.0.0.1:8902",
+                                         "--server",
+                                         lab_url,
+                                         "--token",
+                                         creds->agent_token,
+                                         "--health-interval",
+                                         "2",
+                                         "--state-dir",
+                                         (data_dir / "demo-collector").string(),
+                                         "--log-level",
+                                         options.log_level,
+                                         "--log-format",
+                                         options.log_format,
+                                         "--config",
+                                         ""}));
     Supervised agent;
     agent.name = "agent";
     agent.args = in(

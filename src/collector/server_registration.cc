@@ -109,14 +109,15 @@ std::string registrationBody(const std::string& host_key, const std::string& hos
 }
 
 ServerRegistration::ServerRegistration(http::ServerList servers, http::ServerTrust trust,
-                                       std::string token, LocalInterface interface,
-                                       uint16_t vxlan_port, CounterSource counters,
-                                       std::chrono::milliseconds interval,
+                                       std::string token, std::string host_key,
+                                       LocalInterface interface, uint16_t vxlan_port,
+                                       CounterSource counters, std::chrono::milliseconds interval,
                                        std::string load_balancer_arn)
     : load_balancer_arn_(std::move(load_balancer_arn)),
       servers_(std::move(servers)),
       trust_(std::move(trust)),
       token_(std::move(token)),
+      host_key_(std::move(host_key)),
       interface_(std::move(interface)),
       vxlan_port_(vxlan_port),
       counters_(std::move(counters)),
@@ -161,11 +162,10 @@ RegistrationState ServerRegistration::state() const {
 bool ServerRegistration::registerOnce(std::chrono::milliseconds retry) {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
-  // One registration per host and port: two collectors on one host stay two interfaces only if
-  // they listen on different addresses (the interface is keyed by host and MAC).
-  const std::string key = std::string("collector:") + host + ":" + std::to_string(vxlan_port_);
+  // Known by its own key: collectors that share a host name and port (containers, cloned
+  // VMs, namespaces) are still separate instances and interfaces.
   auto res = client().postJson("/agent/v1/register",
-                               registrationBody(key, host, interface_, load_balancer_arn_),
+                               registrationBody(host_key_, host, interface_, load_balancer_arn_),
                                kRequestTimeout);
   if (!res || res->status != 200) {
     const std::string why =

@@ -47,9 +47,11 @@ class ServerRegistration {
  public:
   using CounterSource = std::function<std::map<std::string, double>()>;
 
-  // servers: one, or replicas on one database (the next is used when one fails).
+  // servers: one, or replicas on one database (the next is used when one fails). host_key:
+  // the collector's own identity (model::HostIdentity): the server knows it by that alone.
   ServerRegistration(http::ServerList servers, http::ServerTrust trust, std::string token,
-                     LocalInterface interface, uint16_t vxlan_port, CounterSource counters,
+                     std::string host_key, LocalInterface interface, uint16_t vxlan_port,
+                     CounterSource counters,
                      std::chrono::milliseconds interval = std::chrono::seconds(10),
                      std::string load_balancer_arn = "");
   ~ServerRegistration();  // stops
@@ -89,6 +91,7 @@ class ServerRegistration {
   http::ServerList servers_;
   const http::ServerTrust trust_;
   const std::string token_;
+  const std::string host_key_;
   std::unique_ptr<http::ServerClient> client_;
   std::size_t client_server_ = 0;
   const LocalInterface interface_;

@@ -641,6 +641,35 @@ TEST_P(AgentChannelTest, AnInterfaceTheHostNoLongerReportsIsDetachedNotForgotten
   EXPECT_TRUE(status());
 }
 
+// A host key is one host: a second live host registering with it (a copied state directory,
+// a cloned VM) is refused, naming the host that has it; the host itself, restarted, is not.
+TEST_P(AgentChannelTest, ASecondLiveHostWithTheSameKeyIsRefused) {
+  const json first = registerHost("copied-key", json::array({kEth0}));
+  const std::string eth0_id = first["NetworkInterfaces"][0]["NetworkInterfaceId"];
+  json other_nic = kEth0;
+  other_nic["MacAddress"] = "02:00:00:00:00:0c";
+  other_nic["PrivateIpAddress"] = "198.51.100.12";
+  const json body = {{"HostKey", "copied-key"}, {"Hostname", "web-1"}, {"Interfaces", {other_nic}}};
+  const auto refused = agent("POST", "/agent/v1/register", body.dump());
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  const json error = json::parse(refused.body, nullptr, false);
+  EXPECT_EQ(error["Error"]["Code"], "DuplicateHostKey") << refused.body;
+  const std::string message = error["Error"]["Message"];
+  EXPECT_NE(message.find(eth0_id), std::string::npos) << message;
+  EXPECT_NE(message.find("--state-dir"), std::string::npos) << message;
+  // Nothing of the refused host was written: the instance still has its one interface.
+  const auto after = registerHost("copied-key", json::array({kEth0}));  // the owner, restarted
+  EXPECT_EQ(after["InstanceId"], first["InstanceId"]);
+  ASSERT_EQ(after["NetworkInterfaces"].size(), 1u);
+  EXPECT_EQ(after["NetworkInterfaces"][0]["NetworkInterfaceId"], eth0_id);
+  // A host that keeps one of its interfaces and gains another is the same host.
+  const auto grown = agent(
+      "POST", "/agent/v1/register",
+      json{{"HostKey", "copied-key"}, {"Hostname", "web-1"}, {"Interfaces", {kEth0, other_nic}}}
+          .dump());
+  EXPECT_EQ(grown.status, 200) << grown.body;
+}
+
 TEST_P(AgentChannelTest, LoadBalancerTargetsSpreadOverHealthyRegisteredCollectors) {
   const std::string arn =
       "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/collectors/0123";

@@ -131,7 +131,7 @@ TEST(ServerRegistrationTest, ReportsWhatArrivedPerSessionOnceTheServerNamesTheVn
   interface.name = "lo";
   interface.ipv4 = packet::IpAddress::v4(0x7F000001);
   ServerRegistration registration(
-      *servers, trust, "tma-test", interface, 4789,
+      *servers, trust, "tma-test", "collector-test-key-0123456789", interface, 4789,
       [] {
         return std::map<std::string, double>{{"CollectorDatagrams", 57}};
       },

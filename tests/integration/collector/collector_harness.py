@@ -31,6 +31,9 @@ class Collector:
         self.log = tempfile.NamedTemporaryFile(prefix="tmirror-collect-", suffix=".log",
                                                delete=False)
         cmd = [BINARY, "collect", "--listen", listen] + list(args)
+        if "--server" in args and "--state-dir" not in args:
+            # Each collector its own identity, as each host has its own state directory.
+            cmd += ["--state-dir", tempfile.mkdtemp(prefix="tmirror-collect-state-")]
         if metrics:
             cmd += ["--metrics-listen", "127.0.0.1:0"]
         self.proc = subprocess.Popen(cmd, stdout=stdout, stderr=self.log,

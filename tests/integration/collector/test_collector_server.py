@@ -88,6 +88,45 @@ class CollectorServerTest(unittest.TestCase):
             time.sleep(0.3)
         self.assertTrue(healthy, text)
 
+    def test_each_collector_is_known_by_its_state_directory_not_its_host_name(self):
+        # Three collectors on this host (one host name), each with a state directory of its
+        # own: three instances, three interfaces.
+        states = [tempfile.mkdtemp(prefix="tmirror-collect-id-") for _ in range(3)]
+        collectors = []
+        try:
+            for state in states:
+                collectors.append(Collector("--server", self.server.endpoint, "--token",
+                                            self.token, "--health-interval", "1",
+                                            "--state-dir", state, "--stdout"))
+            found = [self.registration_of(c) for c in collectors]
+            self.assertEqual(len({instance for instance, _ in found}), 3, found)
+            self.assertEqual(len({eni for _, eni in found}), 3, found)
+            for state in states:
+                with open(os.path.join(state, "identity.json")) as f:
+                    self.assertGreaterEqual(len(json.load(f)["HostKey"]), 32)
+            # Restarted from its state directory, even on another port: the same instance and
+            # interface (so its targets and sessions stay).
+            collectors[0].close()
+            collectors[0] = Collector("--server", self.server.endpoint, "--token", self.token,
+                                      "--health-interval", "1", "--state-dir", states[0],
+                                      "--stdout")
+            self.assertEqual(self.registration_of(collectors[0]), found[0])
+        finally:
+            for c in collectors:
+                c.close()
+            for state in states:
+                shutil.rmtree(state, ignore_errors=True)
+
+    def registration_of(self, collector):
+        deadline = time.time() + 30
+        m = None
+        while time.time() < deadline and not m:
+            m = re.search(r"registered as (i-[0-9a-f]+), interface \S+ \(\S+\) is (eni-[0-9a-f]+)",
+                          collector.stderr())
+            time.sleep(0.1)
+        self.assertIsNotNone(m, collector.stderr())
+        return m.groups()
+
     def registered_eni(self):
         deadline = time.time() + 30
         m = None
