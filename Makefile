@@ -59,8 +59,9 @@ test: setup-test
 bench: setup-bench
 	cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DTMIRROR_BUILD_TESTS=OFF
 	cmake --build build/bench -j$(JOBS) --target pipeline_benchmark tmirror vxlan_sender agent_swarm \
-	  metric_history_benchmark cloudwatch_api_store
+	  metric_history_benchmark cloudwatch_api_store member_choice_benchmark
 	build/bench/bench/pipeline_benchmark --benchmark_min_time=0.5
+	build/bench/bench/member_choice_benchmark
 	python3 bench/metric_history_benchmark.py --bench build/bench/bench/metric_history_benchmark
 	python3 bench/cloudwatch_api_benchmark.py --tmirror build/bench/tmirror \
 	  --store-tool build/bench/bench/cloudwatch_api_store

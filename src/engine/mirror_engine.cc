@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/member_choice.h"
 #include "packet/flow_hash.h"
 
 namespace tmirror::engine {
@@ -55,6 +56,7 @@ Result<MirrorEngine> MirrorEngine::create(const model::HostMirrorConfig& host,
       path.encapsulators.emplace_back(outer, session.virtual_network_id,
                                       session.packet_length.value_or(0));
       path.addresses.push_back(address);
+      path.member_keys.push_back(memberKey(address));
     }
     engine.paths_.push_back(std::move(path));
   }
@@ -100,10 +102,9 @@ void MirrorEngine::begin(packet::Bytes frame, uint32_t wire_length,
   }
   const SessionPath& path = paths_[work.match.session_index];
   const uint32_t hash = packet::symmetricFlowHash(parsed);
-  // A load-balancer target spreads flows over its members; both directions of a flow land on
-  // the same member because the hash is symmetric.
-  work.member =
-      path.addresses.size() == 1 ? 0 : hash % static_cast<uint32_t>(path.addresses.size());
+  // A load-balancer target spreads flows over its members (member_choice.h): a change of
+  // membership moves only the flows it must.
+  work.member = path.member_keys.size() == 1 ? 0 : chooseMember(path.member_keys, hash);
   work.source_port = packet::vxlanSourcePort(hash);
   work.copies = packets;
 }

@@ -124,6 +124,7 @@ class MirrorEngine {
   struct SessionPath {
     std::vector<packet::VxlanEncapsulator> encapsulators;  // one per target address
     std::vector<packet::IpAddress> addresses;
+    std::vector<uint64_t> member_keys;  // memberKey() of each address
     uint16_t port = 0;
   };
 
