@@ -1,7 +1,5 @@
 #include "agent/agent_state.h"
 
-#include <sys/stat.h>
-
 #include "common/durable_file.h"
 #include "model/host_identity.h"
 #include "model/mirror_config_json.h"
@@ -9,13 +7,9 @@
 namespace tmirror::agent {
 
 Result<AgentState> AgentState::open(const std::filesystem::path& directory) {
-  std::error_code error;
-  std::filesystem::create_directories(directory, error);
-  if (error) {
-    return makeError(ErrorCode::Io,
-                     "state directory " + directory.string() + ": " + error.message());
+  if (auto made = makePrivateDirectory(directory); !made) {
+    return std::unexpected(made.error());
   }
-  ::chmod(directory.c_str(), 0700);
   return AgentState(directory);
 }
 

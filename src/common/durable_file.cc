@@ -45,6 +45,17 @@ Result<void> replaceFileDurably(const std::filesystem::path& path, const std::st
   return {};
 }
 
+Result<void> makePrivateDirectory(const std::filesystem::path& directory) {
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  if (error) {
+    return makeError(ErrorCode::Io,
+                     "state directory " + directory.string() + ": " + error.message());
+  }
+  ::chmod(directory.c_str(), 0700);
+  return {};
+}
+
 std::optional<std::string> readWholeFile(const std::filesystem::path& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) {

@@ -1,7 +1,5 @@
 #include "model/host_identity.h"
 
-#include <sys/stat.h>
-
 #include <nlohmann/json.hpp>
 
 #include "common/durable_file.h"
@@ -18,13 +16,9 @@ constexpr const char* kFileName = "identity.json";
 }  // namespace
 
 Result<HostIdentity> loadOrCreateHostIdentity(const std::filesystem::path& directory) {
-  std::error_code error;
-  std::filesystem::create_directories(directory, error);
-  if (error) {
-    return makeError(ErrorCode::Io,
-                     "state directory " + directory.string() + ": " + error.message());
+  if (auto made = makePrivateDirectory(directory); !made) {
+    return std::unexpected(made.error());
   }
-  ::chmod(directory.c_str(), 0700);
   const auto path = directory / kFileName;
   if (auto text = readWholeFile(path)) {
     const json j = json::parse(*text, nullptr, false);

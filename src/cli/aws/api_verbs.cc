@@ -16,6 +16,7 @@
 
 #include "api/sigv4.h"
 #include "cli/aws/aws_shorthand.h"
+#include "common/durable_file.h"
 #include "common/random.h"
 
 namespace tmirror::cli {
@@ -475,16 +476,6 @@ struct OptionValue {
   bool flag = false;                // booleans
   std::vector<std::string> values;  // one for scalars and structures, any number for lists
 };
-
-std::optional<std::string> readWholeFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return std::nullopt;
-  }
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
 
 void serialize(const Json& value, const Shape& shape, const std::string& prefix,
                std::vector<std::pair<std::string, std::string>>& out) {

@@ -128,14 +128,7 @@ class CollectorServerTest(unittest.TestCase):
         return m.groups()
 
     def registered_eni(self):
-        deadline = time.time() + 30
-        m = None
-        while time.time() < deadline and not m:
-            m = re.search(r"registered as i-[0-9a-f]+, interface \S+ \(\S+\) is (eni-[0-9a-f]+)",
-                          self.collector.stderr())
-            time.sleep(0.1)
-        self.assertIsNotNone(m, self.collector.stderr())
-        return m.group(1)
+        return self.registration_of(self.collector)[1]
 
     def test_the_copies_of_a_session_that_arrived_are_reported_beside_what_was_sent(self):
         start = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
