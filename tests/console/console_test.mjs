@@ -501,8 +501,14 @@ describe('tmirror web console', { concurrency: false }, () => {
         const layout = await page.evaluate(() => ({
           scroll: document.documentElement.scrollWidth, width: document.documentElement.clientWidth,
           wrapped: [...document.querySelectorAll('main .id')].filter((e) => e.getClientRects().length > 1)
-            .map((e) => e.textContent) }));
+            .map((e) => e.textContent),
+          // Tables fit too: none needs its own sideways scroll to show its last column.
+          scrolledTables: [...document.querySelectorAll('main .table-scroll')]
+            .filter((e) => e.scrollWidth > e.clientWidth + 1)
+            .map((e) => `${e.closest('[id], section')?.id || e.closest('section')?.dataset.direction}: ` +
+                        `${e.scrollWidth} in ${e.clientWidth}`) }));
         assert.ok(layout.scroll <= layout.width, `${hash}: ${layout.scroll} px wide in ${layout.width}`);
+        assert.deepEqual(layout.scrolledTables, [], `${hash}: tables fit`);
         assert.deepEqual(layout.wrapped, [], `${hash}: ids on one line`);
         await shot(`15-800px-${name}`);
       }
