@@ -36,6 +36,18 @@ def metrics_text(server):
         return r.read().decode()
 
 
+def registration_of(test, collector):
+    """(instance id, interface id) the collector logs once registered."""
+    deadline = time.time() + 30
+    m = None
+    while time.time() < deadline and not m:
+        m = re.search(r"registered as (i-[0-9a-f]+), interface \S+ \(\S+\) is (eni-[0-9a-f]+)",
+                      collector.stderr())
+        time.sleep(0.1)
+    test.assertIsNotNone(m, collector.stderr())
+    return m.groups()
+
+
 class CollectorServerTest(unittest.TestCase):
     def setUp(self):
         self.data_dir = tempfile.mkdtemp(prefix="tmirror-collect-srv-")
@@ -118,14 +130,7 @@ class CollectorServerTest(unittest.TestCase):
                 shutil.rmtree(state, ignore_errors=True)
 
     def registration_of(self, collector):
-        deadline = time.time() + 30
-        m = None
-        while time.time() < deadline and not m:
-            m = re.search(r"registered as (i-[0-9a-f]+), interface \S+ \(\S+\) is (eni-[0-9a-f]+)",
-                          collector.stderr())
-            time.sleep(0.1)
-        self.assertIsNotNone(m, collector.stderr())
-        return m.groups()
+        return registration_of(self, collector)
 
     def registered_eni(self):
         return self.registration_of(self.collector)[1]
@@ -222,14 +227,7 @@ class CollectorReplicaFailoverTest(unittest.TestCase):
         collector = Collector("--output-dir", caps, "--server", a.endpoint, "--server",
                               b.endpoint, "--token", token, "--health-interval", "1")
         self.addCleanup(collector.close)
-        deadline = time.time() + 30
-        m = None
-        while time.time() < deadline and not m:
-            m = re.search(r"registered as (i-[0-9a-f]+), interface \S+ \(\S+\) is (eni-[0-9a-f]+)",
-                          collector.stderr())
-            time.sleep(0.1)
-        self.assertIsNotNone(m, collector.stderr())
-        eni = m.group(2)
+        _, eni = registration_of(self, collector)
 
         a.kill9()
         send(collector.port, [vxlan(inner_frame(1), 7)] * 3)
